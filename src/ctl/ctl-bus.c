@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "bus-errors.h"
+#include "ctl-bus.h"
+#include "ctl.h"
+#include "endpointd/bus.h"
+#include "log.h"
+
+int ctl_bus_connect(sd_bus **ret) {
+        int r;
+
+        (void) bus_errors_register();
+        r = sd_bus_open_system(ret);
+        if (r < 0) {
+                log_error_errno(r, "Cannot connect to the system bus: %m");
+                return -EXIT_UNREACHABLE;
+        }
+        return 0;
+}
+
+int ctl_bus_error(int r, const sd_bus_error *error, const char *what) {
+        const char *name = error ? error->name : NULL;
+
+        if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                   SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED) ||
+            r == -ECONNRESET || r == -ENOTCONN) {
+                log_error("Cannot %s: endpointd is not running (nobody owns %s on the system bus).", what,
+                          ENDPOINTD_BUS_NAME);
+                return EXIT_UNREACHABLE;
+        }
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
+                log_error("Cannot %s: access denied: %s", what, error->message);
+                return EXIT_DENIED;
+        }
+        if (name && error->message)
+                log_error("Cannot %s: %s", what, error->message);
+        else
+                log_error_errno(r, "Cannot %s: %m", what);
+        return sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS) ? EXIT_USAGE : EXIT_FAILED;
+}
+
+int ctl_new_method_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(bus, ret, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, interface,
+                                              method);
+}
+
+int ctl_call_message(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply, const char *what) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        /* Long operations (a full scan, a TPM under load) report progress by
+         * signals; the call itself gets a generous timeout. */
+        r = sd_bus_call(bus, m, 120 * 1000000ULL, &error, ret_reply);
+        if (r < 0)
+                return ctl_bus_error(r, &error, what);
+        return 0;
+}
+
+int ctl_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret_reply,
+             const char *what, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = ctl_new_method_call(bus, interface, method, &m);
+        if (r < 0)
+                return ctl_bus_error(r, NULL, what);
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return ctl_bus_error(r, NULL, what);
+        }
+        return ctl_call_message(bus, m, ret_reply, what);
+}

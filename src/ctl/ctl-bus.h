@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) and
+ * registers endpointd's error names. On failure prints one line and returns
+ * -EXIT_UNREACHABLE... as a negative errno. */
+int ctl_bus_connect(sd_bus **ret);
+
+/* Prints one sentence for a failed call of what ("read the status") and
+ * returns the exit code it stands for: EXIT_UNREACHABLE when the daemon is
+ * not running, EXIT_DENIED for AccessDenied, EXIT_USAGE for InvalidArgs,
+ * EXIT_FAILED otherwise. */
+int ctl_bus_error(int r, const sd_bus_error *error, const char *what);
+
+/* Calls method on interface of endpointd's object. Returns 0 and the reply,
+ * or the exit code from ctl_bus_error() (already printed) as a positive
+ * number. types/... are the arguments as for sd_bus_message_append(). */
+int ctl_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret_reply,
+             const char *what, const char *types, ...);
+
+/* Same, for a message built by the caller (for fds and arrays). */
+int ctl_call_message(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply, const char *what);
+int ctl_new_method_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret);

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+bool arg_json = false;
+bool arg_no_progress = false;
+bool arg_quiet = false;
+
+/* Verbs in the order --help lists them. A verb with a sub-verb ("key
+ * create") is one entry whose handler dispatches on argv[1]. */
+static const struct Verb {
+        const char *name;
+        unsigned min_args; /* not counting the verb itself */
+        unsigned max_args;
+        VerbFunction run;
+        const char *synopsis;
+} verbs[] = {
+        { "status", 0, 0, verb_status, "status                  Show the daemon's status" },
+};
+
+static void help(void) {
+        printf("Usage: %s [OPTIONS] COMMAND ...\n\n"
+               "Administer endpointd, the endpoint protection daemon.\n\nCommands:\n",
+               program_invocation_short_name);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %s\n", verbs[i].synopsis);
+        printf("\nOptions:\n"
+               "  -j --json          Print JSON instead of tables\n"
+               "     --no-progress   Do not show progress bars\n"
+               "  -q --quiet         Print nothing on success\n"
+               "  -h --help          Show this help and exit\n"
+               "     --version       Show the version and exit\n\n"
+               "Exit status: 0 success, 1 failure, 2 usage error, 3 daemon not reachable,\n"
+               "4 access denied, 5 integrity violations found. See endpointctl(1).\n");
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_NO_PROGRESS };
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        int c;
+
+        /* "+": options end at the verb, so verbs may have options of their own. */
+        while ((c = getopt_long(argc, argv, "+jqh", options, NULL)) >= 0)
+                switch (c) {
+                case 'j':
+                        arg_json = true;
+                        break;
+                case ARG_NO_PROGRESS:
+                        arg_no_progress = true;
+                        break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("endpointctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EXIT_USAGE;
+                }
+        return 1;
+}
+
+static int dispatch(int argc, char *argv[]) {
+        const struct Verb *v = NULL;
+        unsigned n;
+
+        if (argc <= 0) {
+                log_error("No command given; see --help.");
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, argv[0]))
+                        v = verbs + i;
+        if (!v) {
+                log_error("Unknown command '%s'; see --help.", argv[0]);
+                return EXIT_USAGE;
+        }
+        n = (unsigned) argc - 1;
+        if (n < v->min_args) {
+                log_error("Too few arguments for '%s'; usage: %s", v->name, v->synopsis);
+                return EXIT_USAGE;
+        }
+        if (n > v->max_args) {
+                log_error("Too many arguments for '%s'; usage: %s", v->name, v->synopsis);
+                return EXIT_USAGE;
+        }
+        return v->run(argc, argv);
+}
+
+static int run(int argc, char *argv[]) {
+        int r;
+
+        log_setup("endpointctl");
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return -r;
+        r = dispatch(argc - optind, argv + optind);
+        return r < 0 ? EXIT_FAILED : r;
+}
+
+int main(int argc, char *argv[]) {
+        return run(argc, argv);
+}

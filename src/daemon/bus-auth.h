@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The one place that decides whether a bus caller may do something. Every
+ * method handler and property getter calls bus_authorize() first; the
+ * member -> permission table lives in bus-auth.c (and in endpointd-dbus(7)). */
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* Authorizes the sender of msg for the permission the table assigns to the
+ * message's interface and member, narrowed to object when non-NULL (e.g.
+ * "keys.use" + "k1" -> "keys.use:k1"). Returns 0 when allowed; otherwise
+ * fills error (AccessDenied naming the permission, or RateLimited) and
+ * returns its negative errno. */
+int bus_authorize(Manager *m, sd_bus_message *msg, const char *object, sd_bus_error *error);
+
+/* For property getters: authorizes the message being processed on bus for
+ * reading a property of interface. */
+int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bus_error *error);
+
+/* The permission the table assigns to interface.member, or NULL. */
+const char *bus_permission_lookup(const char *interface, const char *member);

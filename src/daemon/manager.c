@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-endpoint.h"
+#include "bus-errors.h"
+#include "endpointd/bus.h"
+#include "fileio.h"
+#include "log.h"
+#include "manager.h"
+#include "privs.h"
+
+/* Capabilities in start order. Later issues add their line here. */
+static const Component *const components[] = {
+        NULL,
+};
+
+/* Each interface served on the object, with its vtable. */
+static const struct {
+        const char *interface;
+        const sd_bus_vtable *vtable;
+} interfaces[] = {
+        { ENDPOINTD_IFACE_ENDPOINT, endpoint_vtable },
+};
+
+int manager_new(const char *config_path, Config *config, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->config_path = strdup(config_path);
+        m->device_id = strdup("");
+        if (!m->config_path || !m->device_id)
+                return -ENOMEM;
+        m->config = config;
+        m->integrity_state = ENDPOINTD_STATE_UNVERIFIED;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = ELEMENTSOF(components); i > 0; i--)
+                if (components[i - 1] && components[i - 1]->stop)
+                        components[i - 1]->stop(m);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        config_free(m->config);
+        free(m->config_path);
+        free(m->device_id);
+        free(m);
+        return NULL;
+}
+
+void manager_set_status(Manager *m, const char *format, ...) {
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(buf, sizeof(buf), format, ap);
+        va_end(ap);
+        (void) sd_notifyf(false, "STATUS=%s", buf);
+        log_debug("Status: %s", buf);
+}
+
+void manager_emit_endpoint_changed(Manager *m, const char *property, ...) {
+        char *names[16];
+        size_t n = 0;
+        va_list ap;
+
+        if (!m->bus || !m->ready)
+                return;
+        va_start(ap, property);
+        for (const char *p = property; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = (char *) p;
+        va_end(ap);
+        names[n] = NULL;
+        (void) sd_bus_emit_properties_changed_strv(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_ENDPOINT,
+                                                   names);
+}
+
+static int on_term_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received SIG%s, shutting down.", sigabbrev_np((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) manager_reload(userdata);
+        return 0;
+}
+
+static void config_warn(const char *file, unsigned line, const char *message, void *userdata) {
+        log_warning("%s:%u: %s", file, line, message);
+}
+
+int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *c = NULL;
+        Config *old;
+        ParseError e = {};
+        int r;
+
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                          (unsigned long long) now_usec(CLOCK_MONOTONIC));
+        r = config_load(m->config_path, config_warn, NULL, &c, &e);
+        if (r < 0) {
+                (void) sd_notify(false, "READY=1");
+                if (e.line > 0)
+                        return log_error_errno(r, "%s:%u: %s; keeping the old configuration.", m->config_path,
+                                               e.line, e.message);
+                return log_error_errno(r, "%s: %s; keeping the old configuration.", m->config_path, e.message);
+        }
+        if (!streq(c->state_dir, m->config->state_dir) || !streq(c->user, m->config->user) ||
+            !streq(c->runtime_dir, m->config->runtime_dir))
+                log_warning("StateDirectory=, RuntimeDirectory= and User= take effect only after a restart.");
+
+        old = m->config;
+        m->config = TAKE_PTR(c);
+        log_set_max_level(m->config->log_level);
+        for (size_t i = 0; i < ELEMENTSOF(components); i++)
+                if (components[i] && components[i]->reload) {
+                        r = components[i]->reload(m, old);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to apply new configuration to %s: %m",
+                                                  components[i]->name);
+                }
+        config_free(old);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_RELOADED, "Configuration reloaded from %s.", m->config_path);
+        (void) sd_notify(false, "READY=1");
+        manager_set_status(m, "Serving; configuration reloaded.");
+        return 0;
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_error_errno(sd_bus_message_get_errno(reply), "Failed to acquire bus name %s: %s",
+                                ENDPOINTD_BUS_NAME, e->message);
+                return sd_event_exit(m->event, 1);
+        }
+        m->ready = true;
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_STARTED, "endpointd %s serving %s.", PACKAGE_VERSION,
+                   ENDPOINTD_BUS_NAME);
+        (void) sd_notify(false, "READY=1");
+        manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, m->integrity_state);
+        return 0;
+}
+
+static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+
+        log_error("Lost the connection to the system bus, exiting.");
+        return sd_event_exit(m->event, 1);
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus.Local", NULL,
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected,
+                                      NULL, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for bus disconnection: %m");
+        for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
+                r = sd_bus_add_object_vtable(m->bus, NULL, ENDPOINTD_OBJECT_PATH, interfaces[i].interface,
+                                             interfaces[i].vtable, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to register interface %s: %m", interfaces[i].interface);
+        }
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        if (sd_event_add_signal(m->event, NULL, SIGTERM, on_term_signal, m) < 0 ||
+            sd_event_add_signal(m->event, NULL, SIGINT, on_term_signal, m) < 0 ||
+            sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0)
+                return log_error_errno(EIO, "Failed to install signal handlers.");
+        /* Sends WATCHDOG=1 from the loop at half of WatchdogSec= when set. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable the watchdog: %m");
+
+        r = mkdir_p(m->config->state_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory '%s': %m", m->config->state_dir);
+        r = privs_drop(m->config->user, m->config->state_dir);
+        if (r < 0)
+                return r;
+
+        r = bus_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register bus errors: %m");
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(components); i++) {
+                if (!components[i] || !components[i]->start)
+                        continue;
+                manager_set_status(m, "Starting %s.", components[i]->name);
+                r = components[i]->start(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start %s: %m", components[i]->name);
+        }
+
+        r = sd_bus_request_name_async(m->bus, NULL, ENDPOINTD_BUS_NAME, 0, on_name_acquired, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to request bus name %s: %m", ENDPOINTD_BUS_NAME);
+        manager_set_status(m, "Acquiring bus name %s.", ENDPOINTD_BUS_NAME);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_STOPPED, "endpointd stopped.");
+        return r;
+}

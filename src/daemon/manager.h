@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The daemon's one state object: every piece of state hangs off Manager,
+ * there are no mutable globals. Capabilities (TPM, integrity, policy)
+ * register as components with start/stop/reload hooks in manager.c. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "util.h"
+
+typedef struct Manager Manager;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Config *config;
+        char *config_path;
+        bool ready;
+
+        /* org.endpointd.Endpoint1 properties. */
+        char *device_id;              /* "" until the TPM module fills it */
+        bool tpm_available;
+        const char *integrity_state;  /* one of ENDPOINTD_STATE_* */
+        usec_t last_scan;             /* CLOCK_REALTIME µs, 0 = never */
+        uint64_t manifest_serial;     /* 0 = no manifest installed */
+
+        /* Capabilities. Each owns its pointer; NULL when not started. */
+        struct Tpm *tpm;
+        struct KeyStore *keys;
+        struct Integrity *integrity;
+        struct Authority *authority;
+};
+
+/* A capability: started after the bus is connected and before the name is
+ * requested, stopped in reverse order, reloaded on SIGHUP / Reload(). */
+typedef struct Component {
+        const char *name;
+        int (*start)(Manager *m);
+        void (*stop)(Manager *m);
+        int (*reload)(Manager *m, const Config *old);
+} Component;
+
+int manager_new(const char *config_path, Config *config, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Sets up signals, drops privileges, connects to the bus, starts the
+ * components and requests the bus name. READY=1 follows once it is owned. */
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+
+/* Re-reads the configuration file; on any error the old one stays in force
+ * and the error is returned (and logged). */
+int manager_reload(Manager *m);
+
+/* Sends a human-readable STATUS= line to the service manager. */
+void manager_set_status(Manager *m, const char *format, ...) _printf_(2, 3);
+
+/* Emits PropertiesChanged on the Endpoint1 interface for the named
+ * properties (NULL-terminated). Safe to call before the bus is up. */
+void manager_emit_endpoint_changed(Manager *m, const char *property, ...);

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stddef.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "ini.h"
+#include "log.h"
+
+static const char *const seccomp_mode_table[_SECCOMP_MODE_MAX] = {
+        [SECCOMP_MODE_ENFORCE] = "yes",
+        [SECCOMP_MODE_LOG] = "log",
+        [SECCOMP_MODE_OFF] = "no",
+};
+
+const char *seccomp_mode_to_string(SeccompMode m) {
+        return m >= 0 && m < _SECCOMP_MODE_MAX ? seccomp_mode_table[m] : NULL;
+}
+
+SeccompMode seccomp_mode_from_string(const char *s) {
+        for (int i = 0; i < _SECCOMP_MODE_MAX; i++)
+                if (streq(s, seccomp_mode_table[i]))
+                        return (SeccompMode) i;
+        return _SECCOMP_MODE_INVALID;
+}
+
+typedef int (*ConfigParser)(const char *value, void *field, ParseError *e, unsigned line);
+
+static int replace_string(char **field, const char *value) {
+        char *s = strdup(value);
+
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static int parse_path(const char *value, void *field, ParseError *e, unsigned line) {
+        if (value[0] != '/')
+                return parse_error_set(e, line, EINVAL, "'%s' is not an absolute path", value);
+        if (strstr(value, "/../") || (strlen(value) >= 3 && streq(value + strlen(value) - 3, "/..")))
+                return parse_error_set(e, line, EINVAL, "path '%s' contains '..'", value);
+        if (strlen(value) >= 4096)
+                return parse_error_set(e, line, EINVAL, "path too long");
+        return replace_string(field, value);
+}
+
+static int parse_nonempty_string(const char *value, void *field, ParseError *e, unsigned line) {
+        if (isempty(value))
+                return parse_error_set(e, line, EINVAL, "value must not be empty");
+        return replace_string(field, value);
+}
+
+static int parse_user(const char *value, void *field, ParseError *e, unsigned line) {
+        size_t n = strlen(value);
+
+        /* The portable POSIX user name set, as useradd accepts it. */
+        if (n == 0 || n > 32 || value[0] == '-' ||
+            strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+                return parse_error_set(e, line, EINVAL, "'%s' is not a valid user name", value);
+        return replace_string(field, value);
+}
+
+static int parse_pcrs(const char *value, void *field, ParseError *e, unsigned line) {
+        int r = parse_pcr_list(value, field);
+
+        if (r == -ERANGE)
+                return parse_error_set(e, line, ERANGE, "PCR index in '%s' is above 23", value);
+        if (r < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not a PCR list like '7' or '0,2-4'", value);
+        return 0;
+}
+
+static int parse_pcr_index(const char *value, void *field, ParseError *e, unsigned line) {
+        uint64_t v;
+        int r = parse_uint64(value, 23, &v);
+
+        if (r < 0)
+                return parse_error_set(e, line, r == -ERANGE ? ERANGE : EINVAL,
+                                       "'%s' is not a PCR index between 0 and 23", value);
+        *(unsigned *) field = (unsigned) v;
+        return 0;
+}
+
+static int parse_span(const char *value, void *field, ParseError *e, unsigned line) {
+        int r = parse_timespan(value, field);
+
+        if (r < 0)
+                return parse_error_set(e, line, r == -ERANGE ? ERANGE : EINVAL,
+                                       "'%s' is not a time span like '1h', '30min' or '90s'", value);
+        return 0;
+}
+
+static int parse_unsigned(const char *value, void *field, ParseError *e, unsigned line) {
+        uint64_t v;
+        int r = parse_uint64(value, 1U << 20, &v);
+
+        if (r < 0)
+                return parse_error_set(e, line, r == -ERANGE ? ERANGE : EINVAL,
+                                       "'%s' is not a number between 0 and %u", value, 1U << 20);
+        *(unsigned *) field = (unsigned) v;
+        return 0;
+}
+
+static int parse_positive_u32(const char *value, void *field, ParseError *e, unsigned line) {
+        uint32_t v;
+        int r = parse_uint32(value, &v);
+
+        if (r < 0 || v == 0)
+                return parse_error_set(e, line, r == -ERANGE ? ERANGE : EINVAL,
+                                       "'%s' is not a positive number", value);
+        *(uint32_t *) field = v;
+        return 0;
+}
+
+static int parse_bool(const char *value, void *field, ParseError *e, unsigned line) {
+        int r = parse_boolean(value);
+
+        if (r < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not a boolean (yes/no)", value);
+        *(bool *) field = r;
+        return 0;
+}
+
+static int parse_log_level(const char *value, void *field, ParseError *e, unsigned line) {
+        int l = log_level_from_string(value);
+
+        if (l < 0)
+                return parse_error_set(e, line, EINVAL,
+                                       "'%s' is not a log level (err, warning, notice, info, debug)", value);
+        *(int *) field = l;
+        return 0;
+}
+
+static int parse_seccomp(const char *value, void *field, ParseError *e, unsigned line) {
+        SeccompMode m = seccomp_mode_from_string(value);
+
+        if (m < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not one of yes, log, no", value);
+        *(SeccompMode *) field = m;
+        return 0;
+}
+
+static const struct ConfigItem {
+        const char *section;
+        const char *key;
+        ConfigParser parse;
+        size_t offset;
+} config_items[] = {
+        { "Daemon", "StateDirectory", parse_path, offsetof(Config, state_dir) },
+        { "Daemon", "RuntimeDirectory", parse_path, offsetof(Config, runtime_dir) },
+        { "Daemon", "User", parse_user, offsetof(Config, user) },
+        { "Daemon", "LogLevel", parse_log_level, offsetof(Config, log_level) },
+        { "Daemon", "Seccomp", parse_seccomp, offsetof(Config, seccomp) },
+        { "TPM", "TCTI", parse_nonempty_string, offsetof(Config, tcti) },
+        { "TPM", "PCRs", parse_pcrs, offsetof(Config, pcr_mask) },
+        { "TPM", "MeasurementPCR", parse_pcr_index, offsetof(Config, measurement_pcr) },
+        { "TPM", "KeyCacheTimeout", parse_span, offsetof(Config, key_cache_timeout) },
+        { "Integrity", "Root", parse_path, offsetof(Config, root) },
+        { "Integrity", "TrustDirectory", parse_path, offsetof(Config, trust_dir) },
+        { "Integrity", "ScanInterval", parse_span, offsetof(Config, scan_interval) },
+        { "Integrity", "ScanThreads", parse_unsigned, offsetof(Config, scan_threads) },
+        { "Integrity", "Watch", parse_bool, offsetof(Config, watch) },
+        { "Policy", "File", parse_path, offsetof(Config, policy_file) },
+        { "Policy", "RateLimitBurst", parse_positive_u32, offsetof(Config, rate_limit_burst) },
+        { "Policy", "RateLimitPerSecond", parse_positive_u32, offsetof(Config, rate_limit_per_sec) },
+};
+
+int config_new_default(Config **ret) {
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+
+        if (!c)
+                return -ENOMEM;
+        c->state_dir = strdup(LOCALSTATEDIR "/lib/endpointd");
+        c->runtime_dir = strdup("/run/endpointd");
+        c->user = strdup("endpointd");
+        c->tcti = strdup("device:/dev/tpmrm0");
+        c->root = strdup("/");
+        c->trust_dir = strdup(SYSCONFDIR "/endpointd/trust");
+        c->policy_file = strdup(SYSCONFDIR "/endpointd/policy.conf");
+        if (!c->state_dir || !c->runtime_dir || !c->user || !c->tcti || !c->root || !c->trust_dir ||
+            !c->policy_file)
+                return -ENOMEM;
+        c->log_level = LOG_INFO;
+        c->seccomp = SECCOMP_MODE_ENFORCE;
+        c->pcr_mask = 1U << 7;
+        c->measurement_pcr = 14;
+        c->key_cache_timeout = 5 * USEC_PER_MINUTE;
+        c->scan_interval = USEC_PER_HOUR;
+        c->watch = true;
+        c->rate_limit_burst = 200;
+        c->rate_limit_per_sec = 100;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+typedef struct ParseState {
+        Config *config;
+        const char *path;
+        ConfigWarn warn;
+        void *userdata;
+        bool known_section;
+        unsigned seen_line[ELEMENTSOF(config_items)];
+} ParseState;
+
+static void warn_at(ParseState *s, unsigned line, const char *section, const char *key) {
+        char msg[256];
+
+        if (!s->warn)
+                return;
+        if (key)
+                (void) snprintf(msg, sizeof(msg), "Unknown key %s= in section [%s], ignoring.", key, section);
+        else
+                (void) snprintf(msg, sizeof(msg), "Unknown section [%s], ignoring.", section);
+        s->warn(s->path, line, msg, s->userdata);
+}
+
+static int config_handler(const char *section, const char *key, const char *value, unsigned line,
+                          void *userdata, ParseError *error) {
+        ParseState *s = userdata;
+
+        if (!key) {
+                s->known_section = false;
+                for (size_t i = 0; i < ELEMENTSOF(config_items); i++)
+                        if (streq(config_items[i].section, section))
+                                s->known_section = true;
+                if (!s->known_section)
+                        warn_at(s, line, section, NULL);
+                return 0;
+        }
+        if (!s->known_section)
+                return 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
+                const struct ConfigItem *item = config_items + i;
+
+                if (!streq(item->section, section) || !streq(item->key, key))
+                        continue;
+                if (s->seen_line[i] > 0)
+                        return parse_error_set(error, line, EEXIST, "duplicate key %s=, first set on line %u",
+                                               key, s->seen_line[i]);
+                s->seen_line[i] = line;
+                return item->parse(value, (uint8_t *) s->config + item->offset, error, line);
+        }
+        warn_at(s, line, section, key);
+        return 0;
+}
+
+int config_parse(const char *path, const char *data, size_t len, ConfigWarn warn, void *userdata,
+                 Config **ret, ParseError *error) {
+        _cleanup_(config_freep) Config *c = NULL;
+        ParseState s = { .path = path, .warn = warn, .userdata = userdata };
+        int r;
+
+        r = config_new_default(&c);
+        if (r < 0)
+                return parse_error_set(error, 0, -r, "out of memory");
+        s.config = c;
+        r = ini_parse(data, len, config_handler, &s, error);
+        if (r < 0)
+                return r;
+        c->path = strdup(path);
+        if (!c->path)
+                return parse_error_set(error, 0, ENOMEM, "out of memory");
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, ConfigWarn warn, void *userdata, Config **ret, ParseError *error) {
+        _cleanup_(freep) char *data = NULL;
+        size_t len;
+        int r;
+
+        r = read_full_file(path, CONFIG_FILE_MAX, &data, &len);
+        if (r == -EFBIG)
+                return parse_error_set(error, 0, EFBIG, "file larger than %u bytes", CONFIG_FILE_MAX);
+        if (r < 0)
+                return parse_error_set(error, 0, -r, "cannot read: %s", strerror(-r));
+        return config_parse(path, data, len, warn, userdata, ret, error);
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->state_dir);
+        free(c->runtime_dir);
+        free(c->user);
+        free(c->tcti);
+        free(c->root);
+        free(c->trust_dir);
+        free(c->policy_file);
+        free(c);
+        return NULL;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Reads a whole regular file of at most max bytes into a NUL-terminated
+ * malloc'ed buffer (the NUL is not counted in *ret_len; the data may itself
+ * contain NULs). Refuses anything that is not a regular file without
+ * blocking on it (FIFOs, devices): -EBADFD. -EFBIG above max. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Same for an open fd, read from its current offset. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Replaces path atomically: writes a temporary file in the same directory,
+ * fsyncs it, renames it over path and fsyncs the directory. Either the old
+ * or the new content is there after a crash, never a mix. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Creates a directory and its parents with the given mode; exists is fine. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Deletes path and fsyncs its directory. -ENOENT if it was not there. */
+int unlink_durable(const char *path);
