@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The integrity manifest: an mtree(5) specification as written by
+ * `bsdtar --format=mtree` and NetBSD `mtree -c`, plus one comment line
+ * "# endpointd: serial=N product=NAME version=V". Documented in
+ * endpointd-manifest(5). The parser is strict: anything it does not
+ * understand is an error with the line number, never a guess. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define MANIFEST_FILE_MAX (256U * 1024U * 1024U)
+
+typedef enum EntryType {
+        ENTRY_FILE,
+        ENTRY_DIR,
+        ENTRY_LINK,
+        ENTRY_FIFO,
+        ENTRY_CHAR,
+        ENTRY_BLOCK,
+        ENTRY_SOCKET,
+        _ENTRY_TYPE_MAX,
+        _ENTRY_TYPE_INVALID = -EINVAL,
+} EntryType;
+
+const char *entry_type_to_string(EntryType t) _pure_;     /* mtree names: "file", "dir", "link", ... */
+EntryType entry_type_from_string(const char *s) _pure_;
+
+/* Which keywords an entry carries (a keyword absent from the manifest is
+ * not checked). */
+enum {
+        MANIFEST_HAS_TYPE   = 1U << 0,
+        MANIFEST_HAS_MODE   = 1U << 1,
+        MANIFEST_HAS_UID    = 1U << 2,
+        MANIFEST_HAS_GID    = 1U << 3,
+        MANIFEST_HAS_SIZE   = 1U << 4,
+        MANIFEST_HAS_LINK   = 1U << 5,
+        MANIFEST_HAS_SHA256 = 1U << 6,
+};
+
+typedef struct ManifestEntry {
+        char *path;          /* relative to Root=, unescaped, no "./" prefix; "." is the root itself */
+        EntryType type;
+        uint32_t has;        /* MANIFEST_HAS_* */
+        mode_t mode;         /* permission bits incl. setuid/setgid/sticky (07777) */
+        uid_t uid;
+        gid_t gid;
+        uint64_t size;
+        char *link;          /* unescaped symlink target */
+        uint8_t sha256[32];
+        bool optional;       /* may be missing */
+        bool ignore;         /* do not descend; unlisted children are fine */
+} ManifestEntry;
+
+typedef struct Manifest {
+        ManifestEntry *entries; /* sorted by path (strcmp), no duplicates */
+        size_t n_entries;
+        uint64_t serial;
+        char *product;
+        char *version;
+        uint8_t digest[32];     /* SHA-256 of the manifest file's bytes */
+} Manifest;
+
+/* Parses len bytes. Returns 0, or -EBADMSG (syntax, bad escape, unknown
+ * keyword or type, path with "..", missing release line), -EEXIST
+ * (duplicate path), -E2BIG (too large) with error filled (file line). */
+int manifest_parse(const char *data, size_t len, Manifest **ret, ParseError *error);
+
+/* Binary search by path; NULL when not listed. */
+const ManifestEntry *manifest_find(const Manifest *m, const char *path);
+
+Manifest *manifest_free(Manifest *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manifest *, manifest_free);
