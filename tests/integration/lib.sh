@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Integration harness: sourced by every tests/integration/test-*.sh.
+#
+# Each test gets a temp dir with its own swtpm (loopback TCP, free port,
+# temp state), its own dbus-daemon (system-bus-like config, unix socket in
+# the temp dir) and endpointd from the build tree with a temp config, state,
+# trust store and device tree. Everything started is recorded by PID and
+# killed by PID on exit, also when the test fails.
+#
+#   . "$top_srcdir/tests/integration/lib.sh"
+#   ep_setup                 # swtpm + bus + config (ep_setup --no-tpm: no swtpm)
+#   ep_config Integrity ScanInterval 1h     # before ep_start
+#   ep_start                 # endpointd, waits for READY=1 on our NOTIFY_SOCKET
+#   ep_ctl status            # endpointctl against the private bus
+#   ep_expect_error org.endpointd.Error.NotFound ep_ctl key delete nope
+#   ep_done                  # prints "PASS: N checks"
+#
+# Environment: EP_DAEMON_WRAPPER="valgrind ..." runs endpointd under a wrapper.
+# Exit codes follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
+
+set -u
+: "${top_srcdir:?top_srcdir must be set}"
+: "${top_builddir:?top_builddir must be set}"
+
+EP_TEST_NAME=$(basename "$0" .sh)
+EP_PIDS=()
+EP_CHECKS=0
+EP_DAEMON_PID=
+EP_BUILD=$top_builddir
+EP_SRC=$top_srcdir
+EP_DAEMON_WRAPPER=${EP_DAEMON_WRAPPER:-}
+
+ep_log() { printf '%s: %s\n' "$EP_TEST_NAME" "$*" >&2; }
+
+ep_fail() {
+        ep_log "FAIL: $*"
+        if [ -n "${EP_TMP:-}" ] && [ -f "$EP_TMP/daemon.log" ]; then
+                ep_log "--- last lines of the daemon's log ---"
+                tail -n 30 "$EP_TMP/daemon.log" >&2
+        fi
+        exit 1
+}
+
+ep_skip() { ep_log "SKIP: $*"; exit 77; }
+
+ep_ok() { EP_CHECKS=$((EP_CHECKS + 1)); ep_log "ok $EP_CHECKS - $*"; }
+
+ep_done() { ep_log "PASS: $EP_CHECKS checks"; exit 0; }
+
+ep_cleanup() {
+        local rc=$? pid
+        # Reverse order: daemon first, then the bus and the TPMs.
+        for ((i = ${#EP_PIDS[@]} - 1; i >= 0; i--)); do
+                pid=${EP_PIDS[i]}
+                if kill -0 "$pid" 2>/dev/null; then
+                        kill -TERM "$pid" 2>/dev/null
+                        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+                        kill -KILL "$pid" 2>/dev/null
+                fi
+        done
+        wait 2>/dev/null
+        if [ -n "${EP_TMP:-}" ] && [ -d "$EP_TMP" ]; then
+                if [ $rc -eq 0 ] || [ $rc -eq 77 ] || [ -z "${EP_KEEP_TMP:-}" ]; then
+                        rm -rf "$EP_TMP"
+                else
+                        ep_log "kept $EP_TMP"
+                fi
+        fi
+        exit $rc
+}
+trap ep_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on, with port+1 free
+# too (swtpm's control channel).
+ep_free_port() {
+        local p
+        for _ in $(seq 200); do
+                p=$((20000 + RANDOM % 30000))
+                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+                   ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
+                        echo "$p"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# ep_start_swtpm NAME: starts a swtpm with state in $EP_TMP/NAME, sets
+# EP_TCTI_<NAME> and EP_SWTPM_PORT_<NAME>. Retries on a port race.
+ep_start_swtpm() {
+        local name=$1 port dir pid
+        command -v swtpm >/dev/null || ep_skip "swtpm is not installed"
+        dir="$EP_TMP/$name"
+        mkdir -p "$dir"
+        for _ in 1 2 3 4 5; do
+                port=$(ep_free_port) || ep_fail "no free port"
+                swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+                        --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
+                        --flags not-need-init,startup-clear --tpmstate "dir=$dir" \
+                        --log "file=$dir/swtpm.log" >"$dir/stdout" 2>&1 &
+                pid=$!
+                for _ in $(seq 50); do
+                        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+                        kill -0 "$pid" 2>/dev/null || break
+                        sleep 0.1
+                done
+                if kill -0 "$pid" 2>/dev/null; then
+                        EP_PIDS+=("$pid")
+                        printf -v "EP_TCTI_$name" '%s' "swtpm:host=127.0.0.1,port=$port"
+                        printf -v "EP_SWTPM_PORT_$name" '%s' "$port"
+                        printf -v "EP_SWTPM_PID_$name" '%s' "$pid"
+                        return 0
+                fi
+        done
+        ep_fail "swtpm did not start: $(cat "$dir/stdout")"
+}
+
+ep_start_bus() {
+        local out
+        cat >"$EP_TMP/bus.conf" <<EOB
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$EP_TMP/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOB
+        out=$(dbus-daemon --config-file="$EP_TMP/bus.conf" --fork --print-address=1 --print-pid=1) ||
+                ep_fail "dbus-daemon did not start"
+        EP_BUS_PID=$(printf '%s\n' "$out" | sed -n 2p)
+        EP_PIDS+=("$EP_BUS_PID")
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$EP_TMP/bus.sock"
+        # The socket is world-reachable so that setpriv'ed callers get in.
+        chmod 0777 "$EP_TMP"
+}
+
+# Writes the config from the EP_CFG_* associative array.
+declare -A EP_CFG
+ep_config() { EP_CFG["$1/$2"]=$3; }
+ep_config_unset() { unset 'EP_CFG[$1/$2]'; }
+
+ep_write_config() {
+        local section key k
+        : >"$EP_CONF"
+        for section in Daemon TPM Integrity Policy; do
+                echo "[$section]" >>"$EP_CONF"
+                for k in "${!EP_CFG[@]}"; do
+                        [ "${k%%/*}" = "$section" ] || continue
+                        key=${k#*/}
+                        echo "$key=${EP_CFG[$k]}" >>"$EP_CONF"
+                done
+        done
+}
+
+# ep_setup [--no-tpm]
+ep_setup() {
+        local tpm=1
+        [ "${1:-}" = "--no-tpm" ] && tpm=0
+        command -v dbus-daemon >/dev/null || ep_skip "dbus-daemon is not installed"
+        EP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/endpointd-test.XXXXXX")
+        EP_CONF="$EP_TMP/endpointd.conf"
+        EP_STATE="$EP_TMP/state"
+        EP_ROOT="$EP_TMP/root"
+        EP_TRUST="$EP_TMP/trust"
+        EP_POLICY="$EP_TMP/policy.conf"
+        mkdir -p "$EP_ROOT" "$EP_TRUST"
+        cp "$EP_SRC/tests/integration/test-policy.conf" "$EP_POLICY"
+        ep_start_bus
+        if [ $tpm = 1 ]; then
+                ep_start_swtpm tpm
+                ep_config TPM TCTI "$EP_TCTI_tpm"
+        else
+                # Nothing listens there: the daemon runs without a TPM.
+                ep_config TPM TCTI "swtpm:host=127.0.0.1,port=$(ep_free_port)"
+        fi
+        ep_config Daemon StateDirectory "$EP_STATE"
+        ep_config Daemon RuntimeDirectory "$EP_TMP/run"
+        ep_config Daemon User root
+        ep_config Daemon LogLevel debug
+        ep_config Integrity Root "$EP_ROOT"
+        ep_config Integrity TrustDirectory "$EP_TRUST"
+        ep_config Policy File "$EP_POLICY"
+}
+
+# ep_start [extra endpointd args]: starts endpointd and waits for READY=1.
+ep_start() {
+        local i
+        ep_write_config
+        rm -f "$EP_TMP/notify.sock"
+        "$EP_BUILD/notify-listen" "$EP_TMP/notify.sock" 60 >"$EP_TMP/notify.log" &
+        local listener=$!
+        for _ in $(seq 50); do [ -S "$EP_TMP/notify.sock" ] && break; sleep 0.05; done
+        NOTIFY_SOCKET="$EP_TMP/notify.sock" $EP_DAEMON_WRAPPER "$EP_BUILD/endpointd" --config "$EP_CONF" "$@" \
+                >>"$EP_TMP/daemon.log" 2>&1 &
+        EP_DAEMON_PID=$!
+        EP_PIDS+=("$EP_DAEMON_PID")
+        if ! wait "$listener"; then
+                kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd exited during start-up"
+                ep_fail "endpointd sent no READY=1 within 60 s"
+        fi
+        kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd is not running after READY=1"
+}
+
+# ep_stop [SIGNAL]: stops the daemon, sets EP_DAEMON_RC to its exit status.
+ep_stop() {
+        local sig=${1:-TERM}
+        [ -n "$EP_DAEMON_PID" ] || return 0
+        kill "-$sig" "$EP_DAEMON_PID" 2>/dev/null
+        EP_DAEMON_RC=0
+        wait "$EP_DAEMON_PID" || EP_DAEMON_RC=$?
+        EP_DAEMON_PID=
+}
+
+ep_restart() { ep_stop; ep_start "$@"; }
+
+ep_ctl() { "$EP_BUILD/endpointctl" "$@"; }
+
+# ep_as UID[:GID] CMD...: runs CMD as an unprivileged user, no supplementary groups.
+ep_as() {
+        local ids=$1 uid gid
+        shift
+        uid=${ids%%:*}
+        gid=${ids#*:}
+        [ "$gid" = "$ids" ] && gid=$uid
+        setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
+}
+
+# ep_expect_error NAME CMD...: CMD must fail and its output must name NAME.
+ep_expect_error() {
+        local name=$1 out rc=0
+        shift
+        out=$("$@" 2>&1) || rc=$?
+        [ $rc -ne 0 ] || ep_fail "expected '$name' from: $* (it succeeded: $out)"
+        case $out in
+        *"$name"*) ep_ok "$* -> $name" ;;
+        *) ep_fail "expected '$name' from: $* (rc=$rc, got: $out)" ;;
+        esac
+}
+
+# ep_expect_exit CODE CMD...
+ep_expect_exit() {
+        local want=$1 rc=0
+        shift
+        "$@" >"$EP_TMP/last.out" 2>&1 || rc=$?
+        [ "$rc" = "$want" ] || ep_fail "expected exit $want from: $* (got $rc: $(cat "$EP_TMP/last.out"))"
+        ep_ok "$* -> exit $want"
+}
+
+ep_assert_eq() {
+        [ "$1" = "$2" ] || ep_fail "${3:-values differ}: expected '$2', got '$1'"
+        ep_ok "${3:-equal}: $2"
+}
+
+ep_assert_contains() {
+        case $1 in
+        *"$2"*) ep_ok "${3:-contains} '$2'" ;;
+        *) ep_fail "${3:-output} does not contain '$2': $1" ;;
+        esac
+}
+
+# ep_busctl ARGS: busctl on the private bus, addressed at endpointd.
+ep_busctl() { busctl --system "$@"; }
+
+# ep_pki_init: a manufacturer CA in the trust dir, a signer certificate under it,
+# and an untrusted CA + signer for negative tests. Paths in EP_PKI.
+ep_pki_init() {
+        EP_PKI="$EP_TMP/pki"
+        mkdir -p "$EP_PKI"
+        ep_pki_ca ca "/CN=Demo Manufacturer Root CA"
+        ep_pki_signer signer ca "/CN=Demo Manufacturer Release Signing"
+        cp "$EP_PKI/ca.pem" "$EP_TRUST/manufacturer.pem"
+        ep_pki_ca rogue-ca "/CN=Rogue CA"
+        ep_pki_signer rogue rogue-ca "/CN=Rogue Signer"
+}
+
+ep_pki_ca() {
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+                -subj "$2" -keyout "$EP_PKI/$1.key" -out "$EP_PKI/$1.pem" \
+                -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+                2>/dev/null || ep_fail "openssl could not make CA $1"
+}
+
+ep_pki_signer() {
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$3" \
+                -keyout "$EP_PKI/$1.key" -out "$EP_PKI/$1.csr" 2>/dev/null &&
+        openssl x509 -req -in "$EP_PKI/$1.csr" -CA "$EP_PKI/$2.pem" -CAkey "$EP_PKI/$2.key" \
+                -CAcreateserial -days 3650 -out "$EP_PKI/$1.pem" \
+                -extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n') \
+                2>/dev/null || ep_fail "openssl could not make signer $1"
+}
+
+# ep_sign FILE SIG [SIGNER]: detached DER CMS signature, as a manufacturer makes it.
+ep_sign() {
+        local signer=${3:-signer}
+        openssl cms -sign -binary -outform DER -md sha256 -in "$1" -out "$2" \
+                -signer "$EP_PKI/$signer.pem" -inkey "$EP_PKI/$signer.key" -nosmimecap \
+                || ep_fail "openssl cms -sign failed for $1"
+}
