@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "openssl-util.h"
+#include "scanner.h"
+
+/* Large reads keep the syscall and copy overhead small next to SHA-256;
+ * 256 KiB stays inside L2 so the digest reads what read() just wrote. */
+#define SCANNER_BUFFER_SIZE (256U * 1024U)
+/* Files at least this large are scheduled first, largest first, so that
+ * the last big file does not leave the other workers idle at the end. */
+#define SCANNER_LARGE_FILE (1024U * 1024U)
+
+static const char *const violation_kind_table[_VIOLATION_KIND_MAX] = {
+        [VIOLATION_MODIFIED] = "modified",
+        [VIOLATION_MISSING] = "missing",
+        [VIOLATION_UNEXPECTED] = "unexpected",
+        [VIOLATION_METADATA] = "metadata",
+        [VIOLATION_TYPE] = "type",
+        [VIOLATION_UNREADABLE] = "unreadable",
+};
+
+const char *violation_kind_to_string(ViolationKind k) {
+        return k >= 0 && k < _VIOLATION_KIND_MAX ? violation_kind_table[k] : NULL;
+}
+
+ViolationKind violation_kind_from_string(const char *s) {
+        for (int i = 0; s && i < _VIOLATION_KIND_MAX; i++)
+                if (streq(violation_kind_table[i], s))
+                        return (ViolationKind) i;
+        return _VIOLATION_KIND_INVALID;
+}
+
+static const char *type_name(EntryType t) {
+        static const char *const names[_ENTRY_TYPE_MAX] = {
+                [ENTRY_FILE] = "file",  [ENTRY_DIR] = "dir",     [ENTRY_LINK] = "link",
+                [ENTRY_FIFO] = "fifo",  [ENTRY_CHAR] = "char",   [ENTRY_BLOCK] = "block",
+                [ENTRY_SOCKET] = "socket",
+        };
+        return t >= 0 && t < _ENTRY_TYPE_MAX ? names[t] : "unknown";
+}
+
+static EntryType type_from_mode(mode_t m) {
+        switch (m & S_IFMT) {
+        case S_IFREG: return ENTRY_FILE;
+        case S_IFDIR: return ENTRY_DIR;
+        case S_IFLNK: return ENTRY_LINK;
+        case S_IFIFO: return ENTRY_FIFO;
+        case S_IFCHR: return ENTRY_CHAR;
+        case S_IFBLK: return ENTRY_BLOCK;
+        case S_IFSOCK: return ENTRY_SOCKET;
+        default: return _ENTRY_TYPE_INVALID;
+        }
+}
+
+/* Appends one finding to detail, "; "-separated, truncating quietly. */
+static void _printf_(3, 4) detail_add(char *detail, size_t len, const char *format, ...) {
+        size_t o;
+        va_list ap;
+
+        if (!detail || len == 0)
+                return;
+        o = strnlen(detail, len);
+        if (o > 0 && o + 2 < len) {
+                memcpy(detail + o, "; ", 3);
+                o += 2;
+        }
+        if (o + 1 >= len)
+                return;
+        va_start(ap, format);
+        (void) vsnprintf(detail + o, len - o, format, ap);
+        va_end(ap);
+}
+
+static void digest_hex(const uint8_t d[32], char out[65]) {
+        static const char hex[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < 32; i++) {
+                out[2 * i] = hex[d[i] >> 4];
+                out[2 * i + 1] = hex[d[i] & 15];
+        }
+        out[64] = 0;
+}
+
+static EntryType expected_type(const ManifestEntry *e) {
+        if (e->has & MANIFEST_HAS_TYPE)
+                return e->type;
+        if (e->has & (MANIFEST_HAS_SHA256 | MANIFEST_HAS_SIZE))
+                return ENTRY_FILE;
+        if (e->has & MANIFEST_HAS_LINK)
+                return ENTRY_LINK;
+        return _ENTRY_TYPE_INVALID;
+}
+
+static int verdict_absent(const ManifestEntry *e, const ScanObservation *o, ViolationKind *ret_kind, char *detail,
+                          size_t len) {
+        if (o->error == -ENOENT) {
+                if (e->optional)
+                        return 0;
+                detail_add(detail, len, "not found");
+                *ret_kind = VIOLATION_MISSING;
+        } else if (o->error == -ENOTDIR || o->error == -ELOOP || o->error == -EXDEV) {
+                detail_add(detail, len, "not reachable: a parent is a symbolic link or not a directory");
+                *ret_kind = VIOLATION_MISSING;
+        } else {
+                detail_add(detail, len, "cannot examine: %s", strerror(-o->error));
+                *ret_kind = VIOLATION_UNREADABLE;
+        }
+        return 1;
+}
+
+static void verdict_content(const ManifestEntry *e, const ScanObservation *o, ViolationKind *kind, char *detail,
+                            size_t len) {
+        char got[65], want[65];
+
+        if (o->type == ENTRY_FILE) {
+                if ((e->has & MANIFEST_HAS_SIZE) && o->size != e->size) {
+                        detail_add(detail, len, "size %" PRIu64 ", expected %" PRIu64, o->size, e->size);
+                        *kind = VIOLATION_MODIFIED;
+                }
+                if (o->changed) {
+                        detail_add(detail, len, "changed while it was being hashed");
+                        *kind = VIOLATION_MODIFIED;
+                } else if ((e->has & MANIFEST_HAS_SHA256) && o->hashed &&
+                           memcmp(o->sha256, e->sha256, 32) != 0) {
+                        digest_hex(o->sha256, got);
+                        digest_hex(e->sha256, want);
+                        detail_add(detail, len, "sha256 %s, expected %s", got, want);
+                        *kind = VIOLATION_MODIFIED;
+                }
+                if (o->read_error < 0 && *kind != VIOLATION_MODIFIED) {
+                        detail_add(detail, len, "cannot read: %s", strerror(-o->read_error));
+                        *kind = VIOLATION_UNREADABLE;
+                }
+        }
+        if (o->type == ENTRY_LINK && (e->has & MANIFEST_HAS_LINK) && !streq_ptr(o->link, e->link)) {
+                if (o->link)
+                        detail_add(detail, len, "link target '%s', expected '%s'", o->link, e->link);
+                else
+                        detail_add(detail, len, "link target unreadable: %s", strerror(-o->read_error));
+                *kind = o->link ? VIOLATION_MODIFIED : VIOLATION_UNREADABLE;
+        }
+}
+
+int scan_verdict(const ManifestEntry *e, const ScanObservation *o, ViolationKind *ret_kind, char *detail,
+                 size_t detail_len) {
+        ViolationKind kind = _VIOLATION_KIND_INVALID;
+        EntryType want = expected_type(e);
+
+        if (detail && detail_len > 0)
+                detail[0] = 0;
+        if (o->error < 0)
+                return verdict_absent(e, o, ret_kind, detail, detail_len);
+
+        if (want >= 0 && o->type != want) {
+                if (o->type == ENTRY_LINK && o->link)
+                        detail_add(detail, detail_len, "expected %s, found link to '%s'", type_name(want),
+                                   o->link);
+                else
+                        detail_add(detail, detail_len, "expected %s, found %s", type_name(want),
+                                   type_name(o->type));
+                *ret_kind = VIOLATION_TYPE;
+                return 1;
+        }
+
+        verdict_content(e, o, &kind, detail, detail_len);
+
+        if ((e->has & MANIFEST_HAS_MODE) && (o->mode & 07777) != (e->mode & 07777)) {
+                detail_add(detail, detail_len, "mode %04o, expected %04o", (unsigned) (o->mode & 07777),
+                           (unsigned) (e->mode & 07777));
+                if (kind < 0)
+                        kind = VIOLATION_METADATA;
+        }
+        if ((e->has & MANIFEST_HAS_UID) && o->uid != e->uid) {
+                detail_add(detail, detail_len, "uid %u, expected %u", (unsigned) o->uid, (unsigned) e->uid);
+                if (kind < 0)
+                        kind = VIOLATION_METADATA;
+        }
+        if ((e->has & MANIFEST_HAS_GID) && o->gid != e->gid) {
+                detail_add(detail, detail_len, "gid %u, expected %u", (unsigned) o->gid, (unsigned) e->gid);
+                if (kind < 0)
+                        kind = VIOLATION_METADATA;
+        }
+        if (kind < 0)
+                return 0;
+        *ret_kind = kind;
+        return 1;
+}
+
+void scan_violation_done(ScanViolation *v) {
+        free(v->path);
+        free(v->detail);
+        *v = (ScanViolation) {};
+}
+
+void scan_violation_array_free(ScanViolation *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                scan_violation_done(v + i);
+        free(v);
+}
+
+/* --- path escaping ------------------------------------------------------ */
+
+char *scan_path_escape(const char *path) {
+        bool utf8 = utf8_is_valid(path, strlen(path));
+        size_t n = strlen(path);
+        char *out = malloc(n * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
+                if (*p == '\\' || *p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8)) {
+                        (void) sprintf(o, "\\%03o", *p);
+                        o += 4;
+                } else
+                        *o++ = (char) *p;
+        }
+        *o = 0;
+        return out;
+}
+
+int scan_path_unescape(const char *s, char **ret) {
+        char *out = malloc(strlen(s) + 1), *o = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = s; *p; p++) {
+                unsigned v = 0;
+
+                if (*p != '\\') {
+                        *o++ = *p;
+                        continue;
+                }
+                for (int i = 1; i <= 3; i++) {
+                        if (p[i] < '0' || p[i] > '7') {
+                                free(out);
+                                return -EINVAL;
+                        }
+                        v = v * 8 + (unsigned) (p[i] - '0');
+                }
+                if (v == 0 || v > 0xff) {
+                        free(out);
+                        return -EINVAL;
+                }
+                *o++ = (char) v;
+                p += 3;
+        }
+        *o = 0;
+        *ret = out;
+        return 0;
+}
+
+/* --- the threaded scan -------------------------------------------------- */
+
+#define TAKE_STRUCT(s)                                                  \
+        ({                                                              \
+                __typeof__(s) _taken = (s);                             \
+                (s) = (__typeof__(s)) {};                               \
+                _taken;                                                 \
+        })
+
+DEFINE_CLEANUP_FUNC(EVP_MD *, EVP_MD_free, EVP_MD_freep)
+
+typedef struct Worker {
+        Scanner *scanner;
+        pthread_t thread;
+        bool started;
+        uint8_t *buffer;
+        EVP_MD_CTX *ctx;
+        /* The last parent directory resolved, and its fd or -errno: entries
+         * come mostly in path order, so most lookups hit. */
+        char *parent_path;
+        int parent_fd;
+} Worker;
+
+struct Scanner {
+        const Manifest *manifest;
+        char *const *paths;   /* NULL: full scan */
+        uint32_t *order;      /* full scan: entry indices in scheduling order */
+        size_t n_items;
+        int root_fd;
+        int event_fd;
+        EVP_MD *md;
+
+        atomic_size_t next;
+        atomic_uint running;
+        atomic_bool cancelled;
+        _Atomic uint64_t files_done;
+        _Atomic uint64_t bytes_done;
+        uint64_t files_total;
+        uint64_t bytes_total;
+
+        pthread_mutex_t lock; /* protects everything below */
+        ScanViolation *violations;
+        size_t n_violations;
+        size_t n_allocated;
+        uint64_t total_violations;
+        bool have_digest;
+        uint8_t digest[32];
+
+        Worker *workers;
+        unsigned n_workers;
+};
+
+/* Resolves path below root_fd without ever following a symbolic link or
+ * leaving the tree. flags: O_PATH|O_DIRECTORY or the like. */
+static int open_beneath(int root_fd, const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOFOLLOW),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_(closep) int cur = -EBADF;
+        _cleanup_(freep) char *copy = NULL;
+        char *save = NULL;
+
+        for (int attempt = 0; attempt < 8; attempt++) {
+                long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return (int) fd;
+                if (errno != EAGAIN)
+                        break;
+        }
+        if (errno != ENOSYS)
+                return -errno;
+
+        /* Before Linux 5.6: one component at a time, each O_NOFOLLOW. The
+         * manifest parser guarantees there is no ".." to climb out with. */
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return -errno;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                bool last = !save || !*save;
+                int fd = openat(cur, c, last ? flags | O_CLOEXEC | O_NOFOLLOW
+                                             : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return -errno;
+                closep(&cur);
+                cur = fd;
+        }
+        return TAKE_FD(cur);
+}
+
+static int worker_parent(Worker *w, const char *path, const char **ret_name) {
+        const char *slash = strrchr(path, '/');
+        size_t l;
+
+        if (!slash) {
+                *ret_name = path;
+                return w->scanner->root_fd;
+        }
+        l = (size_t) (slash - path);
+        *ret_name = slash + 1;
+        if (w->parent_path && strlen(w->parent_path) == l && memcmp(w->parent_path, path, l) == 0)
+                return w->parent_fd;
+
+        closep(&w->parent_fd);
+        free(w->parent_path);
+        w->parent_path = strndup(path, l);
+        if (!w->parent_path)
+                return (w->parent_fd = -ENOMEM);
+        w->parent_fd = open_beneath(w->scanner->root_fd, w->parent_path, O_PATH | O_DIRECTORY);
+        return w->parent_fd;
+}
+
+static void scanner_record(Scanner *s, const char *path, ViolationKind kind, const char *detail) {
+        ScanViolation v = {
+                .path = strdup(path),
+                .kind = kind,
+                .detail = strdup(detail),
+                .detected = now_usec(CLOCK_REALTIME),
+        };
+
+        pthread_mutex_lock(&s->lock);
+        s->total_violations++;
+        if (s->n_violations < SCANNER_VIOLATIONS_MAX && v.path && v.detail) {
+                if (s->n_violations >= s->n_allocated) {
+                        size_t na = MAX(s->n_allocated * 2, 16U);
+                        ScanViolation *p = reallocarray(s->violations, na, sizeof(ScanViolation));
+                        if (p) {
+                                s->violations = p;
+                                s->n_allocated = na;
+                        }
+                }
+                if (s->n_violations < s->n_allocated)
+                        s->violations[s->n_violations++] = TAKE_STRUCT(v);
+        }
+        pthread_mutex_unlock(&s->lock);
+        scan_violation_done(&v);
+}
+
+/* Hashes fd to EOF; before is its fstat() from just after opening. Returns
+ * 0, -EBUSY when the file changed meanwhile, -ECANCELED, or a read -errno. */
+static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t size, int fd,
+                        const struct stat *before, Scanner *s, uint8_t ret[32]) {
+        uint64_t total = 0;
+        struct stat after;
+        unsigned n = 0;
+
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
+                return -EIO;
+        for (;;) {
+                ssize_t k = read(fd, buf, size);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                if (EVP_DigestUpdate(ctx, buf, (size_t) k) != 1)
+                        return -EIO;
+                total += (uint64_t) k;
+                if (s) {
+                        atomic_fetch_add_explicit(&s->bytes_done, (uint64_t) k, memory_order_relaxed);
+                        if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
+                                return -ECANCELED;
+                }
+        }
+        if (EVP_DigestFinal_ex(ctx, ret, &n) != 1 || n != 32)
+                return -EIO;
+        /* A writer racing with us may leave a digest of bytes that were never
+         * all in the file at once; such a digest proves nothing. */
+        if (fstat(fd, &after) < 0)
+                return -errno;
+        if (total != (uint64_t) before->st_size || after.st_size != before->st_size ||
+            after.st_mtim.tv_sec != before->st_mtim.tv_sec || after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
+            after.st_ctim.tv_sec != before->st_ctim.tv_sec || after.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+                return -EBUSY;
+        return 0;
+}
+
+static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, ScanObservation *o) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat a;
+        int r;
+
+        /* O_NONBLOCK: should a FIFO or device be swapped in after the
+         * lstat, opening it must not hang; the inode check below sees it. */
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ELOOP || errno == ENOENT || errno == ENXIO)
+                        o->changed = true;
+                else
+                        o->read_error = -errno;
+                return;
+        }
+        if (fstat(fd, &a) < 0) {
+                o->read_error = -errno;
+                return;
+        }
+        if (!S_ISREG(a.st_mode) || a.st_ino != st->st_ino || a.st_dev != st->st_dev) {
+                o->changed = true;
+                return;
+        }
+        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, &a, w->scanner, o->sha256);
+        if (r == -EBUSY)
+                o->changed = true;
+        else if (r < 0 && r != -ECANCELED)
+                o->read_error = r;
+        else if (r == 0)
+                o->hashed = true;
+}
+
+static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e, ScanObservation *o,
+                    char **link) {
+        struct stat st;
+
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                o->error = -errno;
+                return;
+        }
+        o->type = type_from_mode(st.st_mode);
+        o->mode = st.st_mode & 07777;
+        o->uid = st.st_uid;
+        o->gid = st.st_gid;
+        o->size = (uint64_t) st.st_size;
+
+        if (o->type == ENTRY_LINK) {
+                size_t sz = (size_t) MAX(st.st_size, 255) + 2;
+                ssize_t k;
+
+                *link = malloc(sz);
+                if (!*link)
+                        return;
+                k = readlinkat(dfd, name, *link, sz - 1);
+                if (k < 0)
+                        o->read_error = -errno;
+                else {
+                        (*link)[k] = 0;
+                        o->link = *link;
+                }
+        } else if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256) &&
+                   !((e->has & MANIFEST_HAS_SIZE) && o->size != e->size))
+                observe_content(w, dfd, name, &st, o);
+}
+
+static const ManifestEntry *scanner_lookup(const Manifest *m, const char *path) {
+        size_t lo = 0, hi = m->n_entries;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(path, m->entries[mid].path);
+
+                if (c == 0)
+                        return m->entries + mid;
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return NULL;
+}
+
+static char *child_path(const char *dir, const char *name) {
+        return streq(dir, ".") ? strdup(name) : strjoin_alloc(dir, "/", name);
+}
+
+/* Reports every entry of a listed directory that the manifest does not list. */
+static void list_directory(Worker *w, int dfd, const char *name, const char *dir_path) {
+        Scanner *s = w->scanner;
+        _cleanup_(closep) int fd = -EBADF;
+        DIR *d;
+        struct dirent *de;
+
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                char detail[128];
+                (void) snprintf(detail, sizeof(detail), "cannot list the directory: %s", strerror(errno));
+                scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
+                return;
+        }
+        TAKE_FD(fd);
+        while ((de = readdir(d))) {
+                _cleanup_(freep) char *p = NULL;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                p = child_path(dir_path, de->d_name);
+                if (p && !scanner_lookup(s->manifest, p))
+                        scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
+        }
+        closedir(d);
+}
+
+static void check_entry(Worker *w, const ManifestEntry *e) {
+        Scanner *s = w->scanner;
+        ScanObservation o = {};
+        _cleanup_(freep) char *link = NULL;
+        char detail[SCANNER_DETAIL_MAX];
+        ViolationKind kind;
+        const char *name;
+        int dfd;
+
+        dfd = worker_parent(w, e->path, &name);
+        if (dfd < 0)
+                o.error = dfd;
+        else
+                observe(w, dfd, name, e, &o, &link);
+        if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
+                return;
+        if (scan_verdict(e, &o, &kind, detail, sizeof(detail)) > 0)
+                scanner_record(s, e->path, kind, detail);
+        else if (o.type == ENTRY_DIR && !e->ignore)
+                list_directory(w, dfd, name, e->path);
+        if (o.hashed && s->paths && s->n_items == 1) {
+                pthread_mutex_lock(&s->lock);
+                memcpy(s->digest, o.sha256, 32);
+                s->have_digest = true;
+                pthread_mutex_unlock(&s->lock);
+        }
+}
+
+/* A recheck of one path that inotify named: listed paths are checked
+ * against their entry, others only for being unexpected. */
+static void check_path(Worker *w, const char *path) {
+        const ManifestEntry *e = scanner_lookup(w->scanner->manifest, path);
+        _cleanup_(freep) char *parent = NULL;
+        const ManifestEntry *pe;
+        const char *slash, *name;
+        struct stat st;
+        int dfd;
+
+        if (e) {
+                check_entry(w, e);
+                return;
+        }
+        slash = strrchr(path, '/');
+        parent = slash ? strndup(path, (size_t) (slash - path)) : strdup(".");
+        if (!parent)
+                return;
+        pe = scanner_lookup(w->scanner->manifest, parent);
+        if (!pe || pe->ignore)
+                return;
+        dfd = worker_parent(w, path, &name);
+        if (dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                scanner_record(w->scanner, path, VIOLATION_UNEXPECTED, "not in the manifest");
+}
+
+static void *worker_main(void *userdata) {
+        Worker *w = userdata;
+        Scanner *s = w->scanner;
+
+        for (;;) {
+                size_t i;
+
+                if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
+                        break;
+                i = atomic_fetch_add(&s->next, 1);
+                if (i >= s->n_items)
+                        break;
+                if (s->paths)
+                        check_path(w, s->paths[i]);
+                else
+                        check_entry(w, s->manifest->entries + s->order[i]);
+                atomic_fetch_add_explicit(&s->files_done, 1, memory_order_relaxed);
+        }
+        closep(&w->parent_fd);
+        if (atomic_fetch_sub(&s->running, 1) == 1)
+                (void) eventfd_write(s->event_fd, 1);
+        return NULL;
+}
+
+static int compare_size_desc(const void *a, const void *b, void *userdata) {
+        const Manifest *m = userdata;
+        uint64_t x = m->entries[*(const uint32_t *) a].size, y = m->entries[*(const uint32_t *) b].size;
+
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static bool entry_is_large(const ManifestEntry *e) {
+        return (e->has & MANIFEST_HAS_SHA256) && (e->has & MANIFEST_HAS_SIZE) && e->size >= SCANNER_LARGE_FILE;
+}
+
+/* Large files first, largest first; everything else in path order, which
+ * keeps each worker's parent directory cache warm. */
+static int scanner_plan(Scanner *s) {
+        const Manifest *m = s->manifest;
+        size_t n_large = 0, a = 0;
+
+        if (m->n_entries > UINT32_MAX)
+                return -E2BIG;
+        s->order = reallocarray(NULL, MAX(m->n_entries, 1U), sizeof(uint32_t));
+        if (!s->order)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_entries; i++)
+                if (entry_is_large(m->entries + i))
+                        n_large++;
+        for (size_t i = 0, b = n_large; i < m->n_entries; i++)
+                s->order[entry_is_large(m->entries + i) ? a++ : b++] = (uint32_t) i;
+        qsort_r(s->order, n_large, sizeof(uint32_t), compare_size_desc, (void *) m);
+        s->n_items = m->n_entries;
+        return 0;
+}
+
+static void scanner_totals(Scanner *s) {
+        const Manifest *m = s->manifest;
+
+        s->files_total = s->n_items;
+        for (size_t i = 0; i < s->n_items; i++) {
+                const ManifestEntry *e = s->paths ? scanner_lookup(m, s->paths[i]) : m->entries + i;
+                if (e && (e->has & MANIFEST_HAS_SHA256) && (e->has & MANIFEST_HAS_SIZE))
+                        s->bytes_total += e->size;
+        }
+}
+
+static int scanner_spawn(Scanner *s, unsigned n_threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (n_threads == 0)
+                n_threads = cpus > 0 ? (unsigned) cpus : 1;
+        n_threads = MIN(n_threads, SCANNER_THREADS_MAX);
+        n_threads = (unsigned) MAX(MIN((size_t) n_threads, s->n_items), 1U);
+
+        s->workers = calloc(n_threads, sizeof(Worker));
+        if (!s->workers)
+                return -ENOMEM;
+        s->n_workers = n_threads;
+        for (unsigned i = 0; i < n_threads; i++) {
+                Worker *w = s->workers + i;
+
+                w->scanner = s;
+                w->parent_fd = -EBADF;
+                w->buffer = malloc(SCANNER_BUFFER_SIZE);
+                w->ctx = EVP_MD_CTX_new();
+                if (!w->buffer || !w->ctx)
+                        return -ENOMEM;
+        }
+        atomic_store(&s->running, n_threads);
+        for (unsigned i = 0; i < n_threads; i++) {
+                int r = pthread_create(&s->workers[i].thread, NULL, worker_main, s->workers + i);
+                if (r != 0) {
+                        /* The threads that never started count as finished. */
+                        atomic_store(&s->cancelled, true);
+                        if (atomic_fetch_sub(&s->running, n_threads - i) == n_threads - i)
+                                (void) eventfd_write(s->event_fd, 1);
+                        return -r;
+                }
+                s->workers[i].started = true;
+        }
+        return 0;
+}
+
+int scanner_start(const Manifest *m, int root_fd, unsigned n_threads, char *const *paths, size_t n_paths,
+                  Scanner **ret) {
+        _cleanup_(scanner_freep) Scanner *s = calloc(1, sizeof(Scanner));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->root_fd = s->event_fd = -EBADF;
+        pthread_mutex_init(&s->lock, NULL);
+        s->manifest = m;
+        s->paths = paths;
+        s->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (s->root_fd < 0)
+                return -errno;
+        s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->event_fd < 0)
+                return -errno;
+        s->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        if (!s->md)
+                return -EIO;
+        if (paths)
+                s->n_items = n_paths;
+        else if ((r = scanner_plan(s)) < 0)
+                return r;
+        scanner_totals(s);
+        r = scanner_spawn(s, n_threads);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int scanner_get_fd(const Scanner *s) {
+        return s->event_fd;
+}
+
+bool scanner_is_done(const Scanner *s) {
+        return atomic_load(&s->running) == 0;
+}
+
+void scanner_get_progress(const Scanner *s, ScanProgress *ret) {
+        *ret = (ScanProgress) {
+                .files_done = atomic_load_explicit(&s->files_done, memory_order_relaxed),
+                .files_total = s->files_total,
+                .bytes_done = atomic_load_explicit(&s->bytes_done, memory_order_relaxed),
+                .bytes_total = s->bytes_total,
+        };
+}
+
+void scanner_cancel(Scanner *s) {
+        atomic_store(&s->cancelled, true);
+}
+
+static int compare_violation(const void *a, const void *b) {
+        const ScanViolation *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+        return c != 0 ? c : (int) x->kind - (int) y->kind;
+}
+
+int scanner_take_violations(Scanner *s, ScanViolation **ret, size_t *ret_n, uint64_t *ret_total) {
+        if (!scanner_is_done(s))
+                return -EBUSY;
+        pthread_mutex_lock(&s->lock);
+        qsort(s->violations, s->n_violations, sizeof(ScanViolation), compare_violation);
+        *ret = TAKE_PTR(s->violations);
+        *ret_n = s->n_violations;
+        if (ret_total)
+                *ret_total = s->total_violations;
+        s->n_violations = s->n_allocated = 0;
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int scanner_get_digest(const Scanner *s, uint8_t ret[32]) {
+        if (!scanner_is_done(s))
+                return -EBUSY;
+        if (!s->have_digest)
+                return -ENODATA;
+        memcpy(ret, s->digest, 32);
+        return 0;
+}
+
+Scanner *scanner_free(Scanner *s) {
+        if (!s)
+                return NULL;
+        atomic_store(&s->cancelled, true);
+        for (unsigned i = 0; i < s->n_workers; i++) {
+                Worker *w = s->workers + i;
+
+                if (w->started)
+                        (void) pthread_join(w->thread, NULL);
+                closep(&w->parent_fd);
+                free(w->parent_path);
+                free(w->buffer);
+                EVP_MD_CTX_free(w->ctx);
+        }
+        free(s->workers);
+        scan_violation_array_free(s->violations, s->n_violations);
+        free(s->order);
+        EVP_MD_free(s->md);
+        closep(&s->root_fd);
+        closep(&s->event_fd);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return NULL;
+}
+
+int scanner_hash_fd(int fd, uint8_t ret[32]) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        _cleanup_(EVP_MD_freep) EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        _cleanup_(freep) uint8_t *buf = malloc(SCANNER_BUFFER_SIZE);
+        struct stat st;
+
+        if (!ctx || !md || !buf)
+                return -ENOMEM;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        /* Executables are hashed from the start whatever the fd's offset. */
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return hash_fd_with(ctx, md, buf, SCANNER_BUFFER_SIZE, fd, &st, NULL, ret);
+}

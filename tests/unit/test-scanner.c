@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "check-main.h"
+#include "openssl-util.h"
+#include "scanner.h"
+
+/* --- the verdict, without any I/O ----------------------------------------- */
+
+static ManifestEntry file_entry(void) {
+        ManifestEntry e = {
+                .path = (char *) "bin/pump",
+                .type = ENTRY_FILE,
+                .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_MODE | MANIFEST_HAS_UID | MANIFEST_HAS_GID |
+                       MANIFEST_HAS_SIZE | MANIFEST_HAS_SHA256,
+                .mode = 0755,
+                .size = 5,
+        };
+        memset(e.sha256, 0xab, 32);
+        return e;
+}
+
+static ScanObservation file_seen(void) {
+        ScanObservation o = { .type = ENTRY_FILE, .mode = 0755, .size = 5, .hashed = true };
+        memset(o.sha256, 0xab, 32);
+        return o;
+}
+
+static ViolationKind verdict(const ManifestEntry *e, const ScanObservation *o, char *detail) {
+        ViolationKind k = _VIOLATION_KIND_INVALID;
+        int r = scan_verdict(e, o, &k, detail, SCANNER_DETAIL_MAX);
+        ck_assert_int_ge(r, 0);
+        return r == 0 ? _VIOLATION_KIND_INVALID : k;
+}
+
+START_TEST(test_verdict_clean) {
+        ManifestEntry e = file_entry();
+        ScanObservation o = file_seen();
+        char d[SCANNER_DETAIL_MAX];
+
+        ck_assert_int_eq(verdict(&e, &o, d), _VIOLATION_KIND_INVALID);
+        ck_assert_str_eq(d, "");
+}
+END_TEST
+
+START_TEST(test_verdict_content) {
+        ManifestEntry e = file_entry();
+        ScanObservation o = file_seen();
+        char d[SCANNER_DETAIL_MAX];
+
+        o.sha256[7] ^= 1;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(d, "sha256"));
+
+        o = file_seen();
+        o.size = 4;
+        o.hashed = false;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(d, "size 4, expected 5"));
+
+        o = file_seen();
+        o.hashed = false;
+        o.changed = true;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(d, "while it was being hashed"));
+
+        o = file_seen();
+        o.hashed = false;
+        o.read_error = -EACCES;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_UNREADABLE);
+
+        /* Without a sha256 keyword the content is not judged. */
+        e.has &= ~MANIFEST_HAS_SHA256;
+        o = file_seen();
+        o.sha256[0] = 0;
+        ck_assert_int_eq(verdict(&e, &o, d), _VIOLATION_KIND_INVALID);
+}
+END_TEST
+
+START_TEST(test_verdict_absent) {
+        ManifestEntry e = file_entry();
+        ScanObservation o = { .error = -ENOENT };
+        char d[SCANNER_DETAIL_MAX];
+
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MISSING);
+        e.optional = true;
+        ck_assert_int_eq(verdict(&e, &o, d), _VIOLATION_KIND_INVALID);
+        e.optional = false;
+        o.error = -ELOOP;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MISSING);
+        o.error = -EACCES;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_UNREADABLE);
+}
+END_TEST
+
+START_TEST(test_verdict_type_and_metadata) {
+        ManifestEntry e = file_entry();
+        ScanObservation o = file_seen();
+        char d[SCANNER_DETAIL_MAX];
+
+        o.type = ENTRY_LINK;
+        o.link = "/etc/shadow";
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_TYPE);
+        ck_assert_ptr_nonnull(strstr(d, "found link to '/etc/shadow'"));
+        o.type = ENTRY_FIFO;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_TYPE);
+        ck_assert_str_eq(d, "expected file, found fifo");
+
+        o = file_seen();
+        o.mode = 04755;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_METADATA);
+        ck_assert_str_eq(d, "mode 4755, expected 0755");
+        o = file_seen();
+        o.uid = 1000;
+        o.gid = 7;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_METADATA);
+        ck_assert_str_eq(d, "uid 1000, expected 0; gid 7, expected 0");
+
+        /* Content outranks metadata; both are in the detail. */
+        o.sha256[0] = 0;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(d, "uid 1000"));
+
+        /* Without a type keyword, a sha256 implies a regular file. */
+        e.has &= ~MANIFEST_HAS_TYPE;
+        o = file_seen();
+        o.type = ENTRY_DIR;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_TYPE);
+}
+END_TEST
+
+START_TEST(test_verdict_link) {
+        ManifestEntry e = { .path = (char *) "lib/libx.so", .type = ENTRY_LINK,
+                            .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK, .link = (char *) "libx.so.1" };
+        ScanObservation o = { .type = ENTRY_LINK, .link = "libx.so.1", .mode = 0777 };
+        char d[SCANNER_DETAIL_MAX];
+
+        ck_assert_int_eq(verdict(&e, &o, d), _VIOLATION_KIND_INVALID);
+        o.link = "/tmp/evil.so";
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_str_eq(d, "link target '/tmp/evil.so', expected 'libx.so.1'");
+        o.type = ENTRY_FILE;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_TYPE);
+}
+END_TEST
+
+START_TEST(test_kind_strings) {
+        for (int k = 0; k < _VIOLATION_KIND_MAX; k++)
+                ck_assert_int_eq(violation_kind_from_string(violation_kind_to_string(k)), k);
+        ck_assert_int_eq(violation_kind_from_string("bogus"), _VIOLATION_KIND_INVALID);
+        ck_assert_ptr_null(violation_kind_to_string(_VIOLATION_KIND_MAX));
+}
+END_TEST
+
+START_TEST(test_escape) {
+        static const char *const raw[] = { "plain/path", "with space\nand newline", "bad\xff\xfeutf8",
+                                           "caf\xc3\xa9", "back\\slash", "\x7f" };
+        static const char *const esc[] = { "plain/path", "with space\\012and newline", "bad\\377\\376utf8",
+                                           "caf\xc3\xa9", "back\\134slash", "\\177" };
+
+        for (size_t i = 0; i < ELEMENTSOF(raw); i++) {
+                char *e = scan_path_escape(raw[i]), *u = NULL;
+                ck_assert_ptr_nonnull(e);
+                ck_assert_str_eq(e, esc[i]);
+                ck_assert_int_eq(scan_path_unescape(e, &u), 0);
+                ck_assert_str_eq(u, raw[i]);
+                free(e);
+                free(u);
+        }
+        char *u = NULL;
+        ck_assert_int_eq(scan_path_unescape("a\\0", &u), -EINVAL);
+        ck_assert_int_eq(scan_path_unescape("a\\000", &u), -EINVAL);
+        ck_assert_int_eq(scan_path_unescape("a\\9xx", &u), -EINVAL);
+}
+END_TEST
+
+/* --- real scans of a temporary tree ----------------------------------- */
+
+typedef struct Tree {
+        char dir[64];
+        int fd;
+        Manifest m;
+        ManifestEntry e[8];
+} Tree;
+
+static void write_at(const char *dir, const char *name, const char *content) {
+        char p[256];
+        FILE *f;
+
+        (void) snprintf(p, sizeof(p), "%s/%s", dir, name);
+        f = fopen(p, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs(content, f);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+static void add_file(Tree *t, size_t i, const char *path, const char *content) {
+        struct stat st;
+        char p[256];
+
+        write_at(t->dir, path, content);
+        (void) snprintf(p, sizeof(p), "%s/%s", t->dir, path);
+        ck_assert_int_eq(lstat(p, &st), 0);
+        t->e[i] = (ManifestEntry) {
+                .path = (char *) path, .type = ENTRY_FILE, .size = strlen(content), .mode = st.st_mode & 07777,
+                .uid = st.st_uid, .gid = st.st_gid,
+                .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_SIZE | MANIFEST_HAS_SHA256 | MANIFEST_HAS_MODE |
+                       MANIFEST_HAS_UID | MANIFEST_HAS_GID,
+        };
+        ck_assert_int_eq(sha256_buffer(content, strlen(content), t->e[i].sha256), 0);
+}
+
+/* root ".", "a" file, "d" dir, "d/x" file, "d/y" file, "l" -> "a". Sorted. */
+static void tree_make(Tree *t) {
+        *t = (Tree) {};
+        strcpy(t->dir, "/tmp/test-scanner.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(t->dir));
+        ck_assert_int_eq(chmod(t->dir, 0755), 0);
+        t->e[0] = (ManifestEntry) { .path = (char *) ".", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
+        add_file(t, 1, "a", "hello, pump\n");
+        ck_assert_int_eq(mkdirat(AT_FDCWD, strjoin_alloc(t->dir, "/", "d"), 0755), 0);
+        t->e[2] = (ManifestEntry) { .path = (char *) "d", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
+        add_file(t, 3, "d/x", "x content");
+        add_file(t, 4, "d/y", "");
+        ck_assert_int_eq(symlinkat("a", AT_FDCWD, strjoin_alloc(t->dir, "/", "l")), 0);
+        t->e[5] = (ManifestEntry) { .path = (char *) "l", .type = ENTRY_LINK,
+                                    .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK, .link = (char *) "a" };
+        t->m = (Manifest) { .entries = t->e, .n_entries = 6, .serial = 1 };
+        t->fd = open(t->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(t->fd, 0);
+}
+
+static void tree_remove(Tree *t) {
+        char cmd[128];
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+        ck_assert_int_eq(system(cmd), 0);
+        close(t->fd);
+}
+
+static size_t scan(Tree *t, char *const *paths, size_t n_paths, unsigned threads, ScanViolation **ret) {
+        _cleanup_(scanner_freep) Scanner *s = NULL;
+        struct pollfd p;
+        size_t n;
+        uint64_t total;
+        ScanProgress pr;
+
+        ck_assert_int_eq(scanner_start(&t->m, t->fd, threads, paths, n_paths, &s), 0);
+        p = (struct pollfd) { .fd = scanner_get_fd(s), .events = POLLIN };
+        ck_assert_int_eq(poll(&p, 1, 30000), 1);
+        ck_assert(scanner_is_done(s));
+        scanner_get_progress(s, &pr);
+        ck_assert_uint_eq(pr.files_done, pr.files_total);
+        ck_assert_int_eq(scanner_take_violations(s, ret, &n, &total), 0);
+        ck_assert_uint_eq(n, total);
+        return n;
+}
+
+static void tree_path(const Tree *t, const char *name, char *buf, size_t len) {
+        (void) snprintf(buf, len, "%s/%s", t->dir, name);
+}
+
+START_TEST(test_scan_clean_then_tampered) {
+        Tree t;
+        ScanViolation *v = NULL;
+        char p[256], q[256];
+        size_t n;
+
+        tree_make(&t);
+        ck_assert_uint_eq(scan(&t, NULL, 0, 2, &v), 0);
+        free(v);
+
+        write_at(t.dir, "a", "hellO, pump\n");        /* same size, other bytes */
+        tree_path(&t, "d/x", p, sizeof(p));
+        ck_assert_int_eq(unlink(p), 0);
+        ck_assert_int_eq(mkfifo(p, 0644), 0);            /* must not block the scan */
+        tree_path(&t, "d/y", p, sizeof(p));
+        ck_assert_int_eq(chmod(p, 04755), 0);
+        write_at(t.dir, "d/new", "planted");
+        tree_path(&t, "l", p, sizeof(p));
+        ck_assert_int_eq(unlink(p), 0);
+        ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+
+        n = scan(&t, NULL, 0, 3, &v);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_str_eq(v[0].path, "a");
+        ck_assert_int_eq(v[0].kind, VIOLATION_MODIFIED);
+        ck_assert_str_eq(v[1].path, "d/new");
+        ck_assert_int_eq(v[1].kind, VIOLATION_UNEXPECTED);
+        ck_assert_str_eq(v[2].path, "d/x");
+        ck_assert_int_eq(v[2].kind, VIOLATION_TYPE);
+        ck_assert_str_eq(v[3].path, "d/y");
+        ck_assert_int_eq(v[3].kind, VIOLATION_METADATA);
+        ck_assert_str_eq(v[4].path, "l");
+        ck_assert_int_eq(v[4].kind, VIOLATION_MODIFIED);
+        scan_violation_array_free(v, n);
+
+        /* A directory swapped for a symlink to a copy outside the tree: the
+         * scanner must not follow it. */
+        tree_path(&t, "d", p, sizeof(p));
+        tree_path(&t, "d.moved", q, sizeof(q));
+        ck_assert_int_eq(rename(p, q), 0);
+        ck_assert_int_eq(symlink(q, p), 0);
+        n = scan(&t, NULL, 0, 1, &v);
+        ck_assert_uint_ge(n, 4);
+        ck_assert_str_eq(v[1].path, "d");
+        ck_assert_int_eq(v[1].kind, VIOLATION_TYPE);
+        ck_assert_str_eq(v[2].path, "d.moved");
+        ck_assert_int_eq(v[2].kind, VIOLATION_UNEXPECTED);
+        ck_assert_str_eq(v[3].path, "d/x");
+        ck_assert_int_eq(v[3].kind, VIOLATION_MISSING);
+        scan_violation_array_free(v, n);
+        tree_remove(&t);
+}
+END_TEST
+
+START_TEST(test_scan_paths_and_digest) {
+        Tree t;
+        ScanViolation *v = NULL;
+        char *paths[] = { (char *) "d/x", (char *) "d/other", (char *) "nonexistent" };
+        _cleanup_(scanner_freep) Scanner *s = NULL;
+        struct pollfd p;
+        uint8_t d[32];
+
+        tree_make(&t);
+        write_at(t.dir, "d/other", "planted");
+        write_at(t.dir, "d/x", "x content, changed");
+        ck_assert_uint_eq(scan(&t, paths, 3, 0, &v), 2);
+        ck_assert_str_eq(v[0].path, "d/other");
+        ck_assert_int_eq(v[0].kind, VIOLATION_UNEXPECTED);
+        ck_assert_str_eq(v[1].path, "d/x");
+        ck_assert_int_eq(v[1].kind, VIOLATION_MODIFIED);
+        scan_violation_array_free(v, 2);
+
+        /* One path: the digest of what is there is kept for VerifyFile. */
+        write_at(t.dir, "d/x", "x content");
+        ck_assert_int_eq(scanner_start(&t.m, t.fd, 1, paths, 1, &s), 0);
+        p = (struct pollfd) { .fd = scanner_get_fd(s), .events = POLLIN };
+        ck_assert_int_eq(poll(&p, 1, 30000), 1);
+        ck_assert_int_eq(scanner_get_digest(s, d), 0);
+        ck_assert_mem_eq(d, t.e[3].sha256, 32);
+        tree_remove(&t);
+}
+END_TEST
+
+START_TEST(test_hash_fd) {
+        Tree t;
+        char p[256];
+        uint8_t d[32];
+        int fd;
+
+        tree_make(&t);
+        tree_path(&t, "a", p, sizeof(p));
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(lseek(fd, 3, SEEK_SET), 3);
+        ck_assert_int_eq(scanner_hash_fd(fd, d), 0);
+        ck_assert_mem_eq(d, t.e[1].sha256, 32);
+        close(fd);
+        fd = open(t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_eq(scanner_hash_fd(fd, d), -EBADFD);
+        close(fd);
+        tree_remove(&t);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("scanner");
+        TCase *tc = tcase_create("verdict");
+        tcase_add_test(tc, test_verdict_clean);
+        tcase_add_test(tc, test_verdict_content);
+        tcase_add_test(tc, test_verdict_absent);
+        tcase_add_test(tc, test_verdict_type_and_metadata);
+        tcase_add_test(tc, test_verdict_link);
+        tcase_add_test(tc, test_kind_strings);
+        tcase_add_test(tc, test_escape);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("scan");
+        tcase_add_test(tc, test_scan_clean_then_tampered);
+        tcase_add_test(tc, test_scan_paths_and_digest);
+        tcase_add_test(tc, test_hash_fd);
+        suite_add_tcase(s, tc);
+        return s;
+}
