@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
+#include <stdio.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "log.h"
+#include "openssl-util.h"
+#include "tpm.h"
+
+struct Tpm {
+        TSS2_TCTI_CONTEXT *tcti;
+        ESYS_CONTEXT *esys;
+        ESYS_TR srk;
+        ESYS_TR device;
+        EVP_PKEY *device_pkey;
+        EVP_PKEY *ak_pkey;
+        uint8_t srk_id[32];
+        bool lost;
+        char error[256];
+};
+
+/* A transient object or session that is flushed on every path out of the
+ * function that made it: swtpm without a resource manager has only three
+ * object slots, so one leak per call exhausts it within a few calls. */
+typedef struct TpmTransient {
+        Tpm *tpm;
+        ESYS_TR handle;
+} TpmTransient;
+
+#define TPM_TRANSIENT(t) { .tpm = (t), .handle = ESYS_TR_NONE }
+
+static void tpm_transient_flush(TpmTransient *h) {
+        if (h->handle != ESYS_TR_NONE && h->tpm->esys && !h->tpm->lost)
+                (void) Esys_FlushContext(h->tpm->esys, h->handle);
+        h->handle = ESYS_TR_NONE;
+}
+
+/* The session attributes of ESYS are only symmetric encryption with AES-128
+ * in CFB mode, as the TPM 2.0 spec requires for parameter encryption. */
+static const TPMT_SYM_DEF session_symmetric = {
+        .algorithm = TPM2_ALG_AES,
+        .keyBits.aes = 128,
+        .mode.aes = TPM2_ALG_CFB,
+};
+
+int tss2_to_errno(TSS2_RC rc) {
+        TSS2_RC base;
+
+        if (rc == TSS2_RC_SUCCESS)
+                return 0;
+        if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER) {
+                /* Format-one codes carry the handle/session/parameter number
+                 * in bits 6..11; strip it to compare with TPM2_RC_*. */
+                base = (rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF;
+                switch (base) {
+                case TPM2_RC_POLICY_FAIL:
+                case TPM2_RC_PCR_CHANGED:
+                        return -EBADE;
+                case TPM2_RC_INTEGRITY:
+                case TPM2_RC_BINDING:
+                        return -EUCLEAN;
+                case TPM2_RC_OBJECT_MEMORY:
+                case TPM2_RC_SESSION_MEMORY:
+                case TPM2_RC_MEMORY:
+                case TPM2_RC_OBJECT_HANDLES:
+                case TPM2_RC_SESSION_HANDLES:
+                case TPM2_RC_CONTEXT_GAP:
+                case TPM2_RC_RETRY:
+                case TPM2_RC_YIELDED:
+                case TPM2_RC_TESTING:
+                case TPM2_RC_LOCKOUT:
+                case TPM2_RC_NV_RATE:
+                        return -EBUSY;
+                case TPM2_RC_INITIALIZE:
+                        return -ENODEV;
+                default:
+                        return -EPROTO;
+                }
+        }
+        switch (rc & 0xFFFF) {
+        case TSS2_BASE_RC_NO_CONNECTION:
+        case TSS2_BASE_RC_IO_ERROR:
+        case TSS2_BASE_RC_NOT_PERMITTED:
+                return -ENODEV;
+        case TSS2_BASE_RC_TRY_AGAIN:
+                return -EBUSY;
+        case TSS2_BASE_RC_MEMORY:
+                return -ENOMEM;
+        case TSS2_BASE_RC_BAD_VALUE:
+        case TSS2_BASE_RC_BAD_SIZE:
+        case TSS2_BASE_RC_INSUFFICIENT_BUFFER:
+                return -EINVAL;
+        default:
+                return -EPROTO;
+        }
+}
+
+/* Records what failed with the decoded TSS2 text and returns the errno.
+ * The one place TPM errors turn into errnos. */
+static int tpm_fail(Tpm *t, TSS2_RC rc, const char *what) {
+        int r = tss2_to_errno(rc);
+
+        (void) snprintf(t->error, sizeof(t->error), "%s: %s", what, Tss2_RC_Decode(rc));
+        if (r == -ENODEV)
+                t->lost = true;
+        log_debug("TPM %s failed: %s (0x%x)", what, Tss2_RC_Decode(rc), (unsigned) rc);
+        return r;
+}
+
+static int tpm_set_error(Tpm *t, int r, const char *what) {
+        (void) snprintf(t->error, sizeof(t->error), "%s", what);
+        return r;
+}
+
+bool tpm_is_lost(const Tpm *t) {
+        return !t || t->lost;
+}
+
+const char *tpm_last_error(const Tpm *t) {
+        return t && t->error[0] ? t->error : "no TPM";
+}
+
+const uint8_t *tpm_srk_id(const Tpm *t) {
+        return t->srk_id;
+}
+
+static void pcr_selection_from_mask(uint32_t mask, TPML_PCR_SELECTION *ret) {
+        *ret = (TPML_PCR_SELECTION) {
+                .count = 1,
+                .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
+        };
+        for (unsigned i = 0; i < TPM_PCR_MAX; i++)
+                if (mask & (1U << i))
+                        ret->pcrSelections[0].pcrSelect[i / 8] |= (uint8_t) (1U << (i % 8));
+}
+
+static uint32_t pcr_mask_from_selection(const TPML_PCR_SELECTION *s) {
+        uint32_t mask = 0;
+
+        for (uint32_t i = 0; i < s->count; i++) {
+                if (s->pcrSelections[i].hash != TPM2_ALG_SHA256)
+                        continue;
+                for (unsigned b = 0; b < TPM_PCR_MAX && b / 8 < s->pcrSelections[i].sizeofSelect; b++)
+                        if (s->pcrSelections[i].pcrSelect[b / 8] & (1U << (b % 8)))
+                                mask |= 1U << b;
+        }
+        return mask;
+}
+
+int tpm_pcr_extend(Tpm *t, unsigned pcr, const uint8_t digest[32]) {
+        TPML_DIGEST_VALUES values = { .count = 1, .digests[0].hashAlg = TPM2_ALG_SHA256 };
+        TSS2_RC rc;
+
+        if (!t)
+                return -ENODEV;
+        if (pcr >= TPM_PCR_MAX)
+                return -EINVAL;
+        memcpy(values.digests[0].digest.sha256, digest, 32);
+        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &values);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PCR_Extend");
+}
+
+int tpm_pcr_read_mask(Tpm *t, uint32_t mask, uint8_t (*ret)[32]) {
+        uint32_t left = mask;
+
+        if (!t)
+                return -ENODEV;
+        if (mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        /* A TPM returns at most eight digests per PCR_Read; ask again for
+         * what it left out. */
+        while (left != 0) {
+                TPML_PCR_SELECTION sel, *sel_out = NULL;
+                TPML_DIGEST *digests = NULL;
+                uint32_t got;
+                TSS2_RC rc;
+                size_t k = 0;
+
+                pcr_selection_from_mask(left, &sel);
+                rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &sel_out,
+                                   &digests);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "PCR_Read");
+                got = pcr_mask_from_selection(sel_out) & left;
+                Esys_Free(sel_out);
+                if (got == 0 || (uint32_t) __builtin_popcount(got) != digests->count) {
+                        Esys_Free(digests);
+                        return tpm_set_error(t, -EPROTO, "PCR_Read returned an inconsistent selection");
+                }
+                for (unsigned i = 0; i < TPM_PCR_MAX; i++) {
+                        if (!(got & (1U << i)))
+                                continue;
+                        /* Output slot: rank of i among all PCRs of mask. */
+                        size_t slot = (size_t) __builtin_popcount(mask & ((1U << i) - 1));
+                        if (digests->digests[k].size != 32) {
+                                Esys_Free(digests);
+                                return tpm_set_error(t, -EPROTO, "PCR_Read returned a short digest");
+                        }
+                        memcpy(ret[slot], digests->digests[k++].buffer, 32);
+                }
+                Esys_Free(digests);
+                left &= ~got;
+        }
+        return 0;
+}
+
+int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]) {
+        if (!t)
+                return -ENODEV;
+        if (pcr >= TPM_PCR_MAX)
+                return -EINVAL;
+        return tpm_pcr_read_mask(t, 1U << pcr, (uint8_t (*)[32]) ret_digest);
+}
+
+int tpm_get_random(Tpm *t, void *buf, size_t len) {
+        uint8_t *p = buf;
+
+        if (!t)
+                return -ENODEV;
+        while (len > 0) {
+                TPM2B_DIGEST *rnd = NULL;
+                TSS2_RC rc;
+                size_t n;
+
+                rc = Esys_GetRandom(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                    (UINT16) MIN(len, sizeof(rnd->buffer)), &rnd);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "GetRandom");
+                n = MIN(len, (size_t) rnd->size);
+                memcpy(p, rnd->buffer, n);
+                OPENSSL_cleanse(rnd->buffer, sizeof(rnd->buffer));
+                Esys_Free(rnd);
+                if (n == 0)
+                        return tpm_set_error(t, -EPROTO, "GetRandom returned no bytes");
+                p += n;
+                len -= n;
+        }
+        return 0;
+}
+
+/* ECC P-256 public key of a TPM object as an EVP_PKEY. */
+static int pkey_from_tpm_public(const TPM2B_PUBLIC *pub, EVP_PKEY **ret) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
+        const TPMS_ECC_POINT *q = &pub->publicArea.unique.ecc;
+        uint8_t point[65];
+        OSSL_PARAM params[3];
+        EVP_PKEY *pkey = NULL;
+
+        if (pub->publicArea.type != TPM2_ALG_ECC || q->x.size != 32 || q->y.size != 32)
+                return -EPROTO;
+        point[0] = 0x04; /* uncompressed */
+        memcpy(point + 1, q->x.buffer, 32);
+        memcpy(point + 33, q->y.buffer, 32);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *) "prime256v1", 0);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+        params[2] = OSSL_PARAM_construct_end();
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+                return -EIO;
+        *ret = pkey;
+        return 0;
+}
+
+/* TCG "Provisioning Guidance" ECC P-256 SRK template, so that other tools
+ * (tpm2_createprimary -C o -g sha256 -G ecc256:aes128cfb with a zero
+ * unique) derive the same key. */
+static void srk_template(TPM2B_PUBLIC *ret) {
+        *ret = (TPM2B_PUBLIC) {
+                .publicArea = {
+                        .type = TPM2_ALG_ECC,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
+                                            TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                            TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA,
+                        .parameters.eccDetail = {
+                                .symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+                                               .mode.aes = TPM2_ALG_CFB },
+                                .scheme.scheme = TPM2_ALG_NULL,
+                                .curveID = TPM2_ECC_NIST_P256,
+                                .kdf.scheme = TPM2_ALG_NULL,
+                        },
+                        .unique.ecc = { .x.size = 32, .y.size = 32 },
+                },
+        };
+}
+
+/* Device identity (unrestricted, signs any digest) and attestation key
+ * (restricted, signs only TPM-generated structures such as quotes). The
+ * label in unique makes them ours: another program using the same
+ * attributes in the endorsement hierarchy gets a different key. */
+static void signing_key_template(bool restricted, TPM2B_PUBLIC *ret) {
+        static const char label_device[] = "endpointd device identity v1";
+        static const char label_ak[] = "endpointd attestation key v1";
+        const char *label = restricted ? label_ak : label_device;
+
+        *ret = (TPM2B_PUBLIC) {
+                .publicArea = {
+                        .type = TPM2_ALG_ECC,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+                                            TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                            TPMA_OBJECT_USERWITHAUTH |
+                                            (restricted ? TPMA_OBJECT_RESTRICTED : 0),
+                        .parameters.eccDetail = {
+                                .symmetric.algorithm = TPM2_ALG_NULL,
+                                .scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },
+                                .curveID = TPM2_ECC_NIST_P256,
+                                .kdf.scheme = TPM2_ALG_NULL,
+                        },
+                        .unique.ecc = { .x.size = 32, .y.size = 32 },
+                },
+        };
+        memcpy(ret->publicArea.unique.ecc.x.buffer, label, strlen(label));
+}
+
+static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl, ESYS_TR *ret,
+                              TPM2B_PUBLIC **ret_public) {
+        TPM2B_SENSITIVE_CREATE sensitive = {};
+        TPM2B_DATA outside = {};
+        TPML_PCR_SELECTION creation_pcrs = {};
+        TSS2_RC rc;
+
+        rc = Esys_CreatePrimary(t->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+                                tmpl, &outside, &creation_pcrs, ret, ret_public, NULL, NULL, NULL);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "CreatePrimary");
+}
+
+/* A TPM without resource manager (swtpm, /dev/tpm0) keeps transient
+ * objects of a process that died; they would fill its few slots. Under a
+ * resource manager a new connection sees none, so this is a no-op there. */
+static int tpm_flush_stale(Tpm *t) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TSS2_RC rc;
+        unsigned n = 0;
+
+        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "GetCapability");
+        for (uint32_t i = 0; i < cap->data.handles.count; i++) {
+                ESYS_TR tr;
+
+                if (Esys_TR_FromTPMPublic(t->esys, cap->data.handles.handle[i], ESYS_TR_NONE, ESYS_TR_NONE,
+                                          ESYS_TR_NONE, &tr) != TSS2_RC_SUCCESS)
+                        continue;
+                if (Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
+                        n++;
+        }
+        Esys_Free(cap);
+        if (n > 0)
+                log_notice("Flushed %u transient TPM objects left behind by an earlier process.", n);
+        return 0;
+}
+
+int tpm_count_transient(Tpm *t, unsigned *ret) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TSS2_RC rc;
+
+        if (!t)
+                return -ENODEV;
+        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "GetCapability");
+        *ret = cap->data.handles.count;
+        Esys_Free(cap);
+        return 0;
+}
+
+static int tpm_setup_keys(Tpm *t) {
+        TPM2B_PUBLIC tmpl, *pub = NULL;
+        TPM2B_NAME *name = NULL;
+        TSS2_RC rc;
+        int r;
+
+        srk_template(&tmpl);
+        r = tpm_create_primary(t, ESYS_TR_RH_OWNER, &tmpl, &t->srk, NULL);
+        if (r < 0)
+                return r;
+        rc = Esys_TR_GetName(t->esys, t->srk, &name);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "TR_GetName");
+        r = sha256_buffer(name->name, name->size, t->srk_id);
+        Esys_Free(name);
+        if (r < 0)
+                return r;
+
+        signing_key_template(false, &tmpl);
+        r = tpm_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &t->device, &pub);
+        if (r < 0)
+                return r;
+        r = pkey_from_tpm_public(pub, &t->device_pkey);
+        Esys_Free(pub);
+        return r < 0 ? tpm_set_error(t, r, "The device key's public area is not an ECC P-256 key") : 0;
+}
+
+int tpm_new(const char *tcti, Tpm **ret) {
+        _cleanup_(tpm_freep) Tpm *t = calloc(1, sizeof(Tpm));
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        t->srk = t->device = ESYS_TR_NONE;
+        rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti);
+        if (rc != TSS2_RC_SUCCESS) {
+                log_debug("Cannot open TCTI '%s': %s", strempty(tcti), Tss2_RC_Decode(rc));
+                return -ENODEV;
+        }
+        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss2_to_errno(rc) == -ENOMEM ? -ENOMEM : -ENODEV;
+        /* A TPM that was just powered on needs TPM2_Startup; one already
+         * started answers TPM_RC_INITIALIZE, which is fine. This is also
+         * the first round trip, telling whether anything answers. */
+        rc = Esys_Startup(t->esys, TPM2_SU_CLEAR);
+        if (rc != TSS2_RC_SUCCESS && (rc & 0xFFF) != TPM2_RC_INITIALIZE) {
+                r = tpm_fail(t, rc, "Startup");
+                return r == -EPROTO ? -ENODEV : r;
+        }
+        r = tpm_flush_stale(t);
+        if (r < 0)
+                return r;
+        r = tpm_setup_keys(t);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+Tpm *tpm_free(Tpm *t) {
+        if (!t)
+                return NULL;
+        if (t->esys) {
+                if (!t->lost) {
+                        if (t->srk != ESYS_TR_NONE)
+                                (void) Esys_FlushContext(t->esys, t->srk);
+                        if (t->device != ESYS_TR_NONE)
+                                (void) Esys_FlushContext(t->esys, t->device);
+                }
+                Esys_Finalize(&t->esys);
+        }
+        Tss2_TctiLdr_Finalize(&t->tcti);
+        EVP_PKEY_free(t->device_pkey);
+        EVP_PKEY_free(t->ak_pkey);
+        free(t);
+        return NULL;
+}
+
+EVP_PKEY *tpm_device_key(Tpm *t) {
+        return t ? t->device_pkey : NULL;
+}
+
+/* TPMT_SIGNATURE (ECDSA) to a DER ECDSA-Sig-Value. */
+static int ecdsa_der_from_tpm(const TPMT_SIGNATURE *sig, uint8_t **ret, size_t *ret_len) {
+        ECDSA_SIG *s = NULL;
+        BIGNUM *r_bn, *s_bn;
+        unsigned char *der = NULL;
+        int n;
+
+        if (sig->sigAlg != TPM2_ALG_ECDSA)
+                return -EPROTO;
+        r_bn = BN_bin2bn(sig->signature.ecdsa.signatureR.buffer, sig->signature.ecdsa.signatureR.size, NULL);
+        s_bn = BN_bin2bn(sig->signature.ecdsa.signatureS.buffer, sig->signature.ecdsa.signatureS.size, NULL);
+        s = ECDSA_SIG_new();
+        if (!r_bn || !s_bn || !s || ECDSA_SIG_set0(s, r_bn, s_bn) != 1) {
+                BN_free(r_bn);
+                BN_free(s_bn);
+                ECDSA_SIG_free(s);
+                return -ENOMEM;
+        }
+        n = i2d_ECDSA_SIG(s, &der);
+        ECDSA_SIG_free(s);
+        if (n <= 0)
+                return -ENOMEM;
+        /* OpenSSL memory may come from its own allocator; hand out malloc'ed. */
+        *ret = malloc((size_t) n);
+        if (!*ret) {
+                OPENSSL_free(der);
+                return -ENOMEM;
+        }
+        memcpy(*ret, der, (size_t) n);
+        OPENSSL_free(der);
+        *ret_len = (size_t) n;
+        return 0;
+}
+
+int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret_len) {
+        TPM2B_DIGEST d = { .size = 32 };
+        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
+        TPMT_TK_HASHCHECK validation = { .tag = TPM2_ST_HASHCHECK, .hierarchy = TPM2_RH_NULL };
+        TPMT_SIGNATURE *sig = NULL;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        memcpy(d.buffer, digest, 32);
+        rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme, &validation,
+                       &sig);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "Sign");
+        r = ecdsa_der_from_tpm(sig, ret, ret_len);
+        Esys_Free(sig);
+        return r < 0 ? tpm_set_error(t, r, "Sign returned an unexpected signature") : 0;
+}
+
+/* The policy digest TPM2_PolicyPCR leaves in a fresh session, computed in
+ * software from the PCR values so that sealing needs no trial session:
+ * H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || H(pcr values)). */
+static int policy_pcr_digest(Tpm *t, uint32_t mask, TPM2B_DIGEST *ret) {
+        uint8_t values[TPM_PCR_MAX][32], buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + 32] = {};
+        TPML_PCR_SELECTION sel;
+        size_t off = 32;
+        unsigned n = (unsigned) __builtin_popcount(mask);
+        int r;
+
+        r = tpm_pcr_read_mask(t, mask, values);
+        if (r < 0)
+                return r;
+        pcr_selection_from_mask(mask, &sel);
+        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+                return tpm_set_error(t, -EPROTO, "Cannot marshal a PCR selection");
+        r = sha256_buffer(values, n * 32, buf + off);
+        if (r < 0)
+                return r;
+        off += 32;
+        ret->size = 32;
+        return sha256_buffer(buf, off, ret->buffer);
+}
+
+/* A session salted by the SRK (ECDH), so that its session key, and with it
+ * the parameter encryption, is unknown to anyone on the TCTI path. */
+static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret) {
+        TSS2_RC rc;
+
+        rc = Esys_StartAuthSession(t->esys, t->srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   NULL, type, &session_symmetric, TPM2_ALG_SHA256, &ret->handle);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "StartAuthSession");
+        rc = Esys_TRSess_SetAttributes(t->esys, ret->handle, attributes, 0xff);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "TRSess_SetAttributes");
+        return 0;
+}
+
+/* The session was used without continueSession: the TPM flushed it, so
+ * only ESYS's bookkeeping is left to drop. */
+static void tpm_session_consumed(Tpm *t, TpmTransient *s) {
+        (void) Esys_TR_Close(t->esys, &s->handle);
+        s->handle = ESYS_TR_NONE;
+}
+
+static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint8_t **ret, size_t *ret_len) {
+        uint8_t buf[sizeof(TPM2B_PUBLIC) + sizeof(TPM2B_PRIVATE)];
+        size_t off = 0;
+
+        if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+                return -EPROTO;
+        *ret = malloc(off);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, buf, off);
+        *ret_len = off;
+        return 0;
+}
+
+int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t len, uint8_t **ret,
+             size_t *ret_len) {
+        TpmTransient session = TPM_TRANSIENT(t);
+        TPM2B_SENSITIVE_CREATE sensitive = {};
+        TPM2B_PUBLIC tmpl = {
+                .publicArea = {
+                        .type = TPM2_ALG_KEYEDHASH,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        /* No userWithAuth: only the PCR policy opens it.
+                         * noDA marks objects that must not leave the
+                         * daemon; it is covered by the object's integrity,
+                         * and DA protection is moot for an object without
+                         * an authValue. */
+                        .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                            TPMA_OBJECT_ADMINWITHPOLICY | (no_export ? TPMA_OBJECT_NODA : 0),
+                        .parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+                },
+        };
+        TPM2B_DATA outside = {};
+        TPML_PCR_SELECTION creation_pcrs = {};
+        TPM2B_PRIVATE *priv = NULL;
+        TPM2B_PUBLIC *pub = NULL;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (len == 0 || len > TPM_SEAL_MAX || pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = policy_pcr_digest(t, pcr_mask, &tmpl.publicArea.authPolicy);
+        if (r < 0)
+                return r;
+        sensitive.sensitive.data.size = (UINT16) len;
+        memcpy(sensitive.sensitive.data.buffer, data, len);
+
+        r = tpm_start_salted_session(t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT, &session);
+        if (r >= 0) {
+                rc = Esys_Create(t->esys, t->srk, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl,
+                                 &outside, &creation_pcrs, &priv, &pub, NULL, NULL, NULL);
+                if (rc == TSS2_RC_SUCCESS)
+                        tpm_session_consumed(t, &session);
+                else
+                        r = tpm_fail(t, rc, "Create");
+        }
+        OPENSSL_cleanse(&sensitive, sizeof(sensitive));
+        tpm_transient_flush(&session);
+        if (r < 0)
+                return r;
+        r = blob_marshal(pub, priv, ret, ret_len);
+        Esys_Free(pub);
+        Esys_Free(priv);
+        return r;
+}
+
+static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv) {
+        size_t off = 0;
+
+        *pub = (TPM2B_PUBLIC) {};
+        *priv = (TPM2B_PRIVATE) {};
+        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, len, &off, pub) != TSS2_RC_SUCCESS ||
+            Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, len, &off, priv) != TSS2_RC_SUCCESS || off != len)
+                return -EBADMSG;
+        if (pub->publicArea.type != TPM2_ALG_KEYEDHASH)
+                return -EBADMSG;
+        return 0;
+}
+
+/* Opens the PCR policy session and unseals; the loaded object is the
+ * caller's to flush. */
+static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, uint32_t pcr_mask, TPM2B_SENSITIVE_DATA **ret) {
+        TpmTransient session = TPM_TRANSIENT(t);
+        TPML_PCR_SELECTION sel;
+        TPM2B_DIGEST empty = {};
+        TSS2_RC rc;
+        int r;
+
+        pcr_selection_from_mask(pcr_mask, &sel);
+        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
+        if (r < 0)
+                return r;
+        rc = Esys_PolicyPCR(t->esys, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "PolicyPCR");
+                tpm_transient_flush(&session);
+                return r;
+        }
+        rc = Esys_Unseal(t->esys, object, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "Unseal");
+                tpm_transient_flush(&session);
+                return r;
+        }
+        tpm_session_consumed(t, &session);
+        return 0;
+}
+
+int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, uint8_t **ret,
+               size_t *ret_len, bool *ret_no_export) {
+        _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
+        TPM2B_SENSITIVE_DATA *out = NULL;
+        TPM2B_PUBLIC pub;
+        TPM2B_PRIVATE priv;
+        uint8_t *secret;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        if (r < 0)
+                return tpm_set_error(t, r, "The sealed object does not parse");
+        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object.handle);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "Load");
+                /* A blob of another TPM or a mangled one fails to load in
+                 * many ways besides TPM_RC_INTEGRITY; none is a TPM fault. */
+                return r == -EPROTO ? -EUCLEAN : r;
+        }
+        r = tpm_unseal_loaded(t, object.handle, pcr_mask, &out);
+        if (r < 0)
+                return r;
+        secret = OPENSSL_secure_malloc(MAX(out->size, 1));
+        if (!secret) {
+                OPENSSL_cleanse(out, sizeof(*out));
+                Esys_Free(out);
+                return -ENOMEM;
+        }
+        memcpy(secret, out->buffer, out->size);
+        *ret_len = out->size;
+        OPENSSL_cleanse(out, sizeof(*out));
+        Esys_Free(out);
+        *ret_no_export = pub.publicArea.objectAttributes & TPMA_OBJECT_NODA;
+        *ret = secret;
+        return 0;
+}
+
+static void ak_template_and_scheme(TPM2B_PUBLIC *tmpl, TPMT_SIG_SCHEME *scheme) {
+        signing_key_template(true, tmpl);
+        *scheme = (TPMT_SIG_SCHEME) { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
+}
+
+/* Creates the attestation key (deterministic primary, so its public key
+ * never changes) for one quote; the caller flushes it. */
+static int tpm_load_ak(Tpm *t, TpmTransient *ak) {
+        TPM2B_PUBLIC tmpl, *pub = NULL;
+        TPMT_SIG_SCHEME scheme;
+        int r;
+
+        ak_template_and_scheme(&tmpl, &scheme);
+        r = tpm_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &ak->handle, &pub);
+        if (r < 0)
+                return r;
+        if (!t->ak_pkey)
+                r = pkey_from_tpm_public(pub, &t->ak_pkey);
+        Esys_Free(pub);
+        return r;
+}
+
+int tpm_attestation_key(Tpm *t, EVP_PKEY **ret) {
+        _cleanup_(tpm_transient_flush) TpmTransient ak = TPM_TRANSIENT(t);
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (!t->ak_pkey) {
+                r = tpm_load_ak(t, &ak);
+                if (r < 0)
+                        return r;
+        }
+        *ret = t->ak_pkey;
+        return 0;
+}
+
+static int copy_out(const void *p, size_t len, uint8_t **ret, size_t *ret_len) {
+        *ret = malloc(MAX(len, 1));
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, p, len);
+        *ret_len = len;
+        return 0;
+}
+
+int tpm_quote(Tpm *t, const void *nonce, size_t nonce_len, uint32_t pcr_mask, uint8_t **ret_quote,
+              size_t *ret_quote_len, uint8_t **ret_sig, size_t *ret_sig_len, uint8_t **ret_pcrs,
+              size_t *ret_pcrs_len) {
+        _cleanup_(tpm_transient_flush) TpmTransient ak = TPM_TRANSIENT(t);
+        _cleanup_(freep) uint8_t *quote = NULL, *sig = NULL;
+        uint8_t values[TPM_PCR_MAX][32], sigbuf[sizeof(TPMT_SIGNATURE)];
+        TPM2B_DATA qualifying = {};
+        TPM2B_PUBLIC tmpl;
+        TPMT_SIG_SCHEME scheme;
+        TPML_PCR_SELECTION sel;
+        TPM2B_ATTEST *attest = NULL;
+        TPMT_SIGNATURE *signature = NULL;
+        size_t quote_len = 0, sig_len = 0, off = 0;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (nonce_len == 0 || nonce_len > TPM_NONCE_MAX || nonce_len > sizeof(qualifying.buffer) ||
+            pcr_mask == 0 || pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        qualifying.size = (UINT16) nonce_len;
+        memcpy(qualifying.buffer, nonce, nonce_len);
+        pcr_selection_from_mask(pcr_mask, &sel);
+        ak_template_and_scheme(&tmpl, &scheme);
+
+        r = tpm_load_ak(t, &ak);
+        if (r < 0)
+                return r;
+        rc = Esys_Quote(t->esys, ak.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying, &scheme,
+                        &sel, &attest, &signature);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "Quote");
+        tpm_transient_flush(&ak);
+        r = copy_out(attest->attestationData, attest->size, &quote, &quote_len);
+        Esys_Free(attest);
+        if (r >= 0 && Tss2_MU_TPMT_SIGNATURE_Marshal(signature, sigbuf, sizeof(sigbuf), &off) != TSS2_RC_SUCCESS)
+                r = -EPROTO;
+        Esys_Free(signature);
+        if (r >= 0)
+                r = copy_out(sigbuf, off, &sig, &sig_len);
+        if (r < 0)
+                return r;
+        /* PCRs read after the quote: if one was extended in between, the
+         * verifier's digest check fails, which is the honest outcome. */
+        r = tpm_pcr_read_mask(t, pcr_mask, values);
+        if (r < 0)
+                return r;
+        r = copy_out(values, (size_t) __builtin_popcount(pcr_mask) * 32, ret_pcrs, ret_pcrs_len);
+        if (r < 0)
+                return r;
+        *ret_quote = TAKE_PTR(quote);
+        *ret_quote_len = quote_len;
+        *ret_sig = TAKE_PTR(sig);
+        *ret_sig_len = sig_len;
+        return 0;
+}

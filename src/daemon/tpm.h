@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The one owner of the TPM: one ESYS context on the TCTI named by TCTI=,
+ * the storage root key (SRK) and the device identity key kept loaded, one
+ * small function per TPM operation. Every TSS2 error is converted to an
+ * errno at one seam, tss2_to_errno(), and its Tss2_RC_Decode() text is kept
+ * for the caller's message (tpm_last_error()).
+ *
+ * Errors every function may return besides its own:
+ *   -ENODEV   no TPM, or the connection to it was lost (call tpm_free()
+ *             and tpm_new() again later)
+ *   -EBUSY    the TPM is out of object/session memory or asks for a retry
+ *   -EPROTO   any other TPM or TSS failure (see tpm_last_error())
+ *
+ * Hierarchies: the SRK (TCG standard ECC P-256 template) is a primary of
+ * the owner hierarchy; the device identity key and the attestation key are
+ * primaries of the endorsement hierarchy made from fixed templates, so they
+ * are the same after a restart, a reinstall or a wiped state directory, and
+ * change only when the endorsement seed changes (TPM2_ChangeEPS, i.e. a
+ * factory reset of the TPM). TPM2_Clear changes the owner seed and with it
+ * the SRK: every sealed blob becomes unusable. */
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_common.h>
+
+#include "macro.h"
+
+typedef struct Tpm Tpm;
+
+#define TPM_PCR_MAX 24U
+/* The largest secret a TPM seals in one object (MAX_SYM_DATA). */
+#define TPM_SEAL_MAX 128U
+/* The largest nonce (qualifying data) a quote takes. */
+#define TPM_NONCE_MAX 64U
+
+/* Converts a TSS2 return code to a negative errno (0 for success):
+ * -EBADE policy/PCR mismatch, -EUCLEAN integrity check of a loaded blob
+ * failed, -EBUSY out of TPM memory or retry, -ENODEV TCTI I/O errors or an
+ * uninitialised TPM, -ENOMEM, -EINVAL bad values, -EPROTO otherwise. */
+int tss2_to_errno(TSS2_RC rc) _pure_;
+
+/* Connects to the TPM through tcti (a tctildr string; NULL or "" for the
+ * default), flushes transient objects a dead earlier process left behind
+ * on a TPM without resource manager, creates the SRK and the device key.
+ * Returns -ENODEV when no TPM answers. */
+int tpm_new(const char *tcti, Tpm **ret);
+
+/* Flushes the objects this context keeps loaded (when the TPM is still
+ * reachable) and closes the connection. NULL-safe. */
+Tpm *tpm_free(Tpm *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Tpm *, tpm_free);
+
+/* Whether a command failed because the TPM went away; the context is then
+ * useless and must be replaced. */
+bool tpm_is_lost(const Tpm *t);
+
+/* The Tss2_RC_Decode() text (with the operation) of the last failure. */
+const char *tpm_last_error(const Tpm *t);
+
+/* Extends PCR pcr of the sha256 bank with digest. -EINVAL for pcr > 23,
+ * -ENODEV when t is NULL (no TPM). */
+int tpm_pcr_extend(Tpm *t, unsigned pcr, const uint8_t digest[32]);
+
+/* Reads PCR pcr of the sha256 bank. -EINVAL for pcr > 23, -ENODEV when t
+ * is NULL. */
+int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]);
+
+/* Reads every PCR in mask (sha256 bank) into ret[popcount(mask)][32] in
+ * ascending index order. */
+int tpm_pcr_read_mask(Tpm *t, uint32_t mask, uint8_t (*ret)[32]);
+
+/* Fills buf with len bytes from the TPM's RNG. */
+int tpm_get_random(Tpm *t, void *buf, size_t len);
+
+/* The device identity key's public key; the reference stays owned by t. */
+EVP_PKEY *tpm_device_key(Tpm *t);
+
+/* The attestation key's public key (created on first use); the reference
+ * stays owned by t. */
+int tpm_attestation_key(Tpm *t, EVP_PKEY **ret);
+
+/* Signs a SHA-256 digest with the device key; *ret is a DER ECDSA-Sig-Value
+ * (malloc'ed) that `openssl dgst -sha256 -verify` accepts. */
+int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret_len);
+
+/* Seals len (1..TPM_SEAL_MAX) bytes under the SRK with a PolicyPCR over
+ * pcr_mask (sha256 bank, current values), through a salted session with
+ * parameter encryption. no_export marks the object (bound into its public
+ * area) so that tpm_unseal() refuses to hand it to a client. *ret is the
+ * TPM part of a blob (marshalled TPM2B_PUBLIC + TPM2B_PRIVATE). */
+int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t len, uint8_t **ret,
+             size_t *ret_len);
+
+/* Unseals a blob from tpm_seal() with the same pcr_mask, in five TPM
+ * commands (Load, salted StartAuthSession, PolicyPCR, Unseal with response
+ * encryption, FlushContext). *ret is OPENSSL_secure_malloc'ed (free with
+ * OPENSSL_secure_clear_free(), *ret_len bytes); *ret_no_export tells
+ * whether the object carries the no-export mark. Errors: -EBADE the PCRs
+ * differ from sealing time, -EUCLEAN the blob fails the TPM's integrity
+ * check (tampered, or sealed by another TPM), -EBADMSG it does not parse. */
+int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, uint8_t **ret,
+               size_t *ret_len, bool *ret_no_export);
+
+/* SHA-256 of the SRK's name: identifies the storage hierarchy (this TPM
+ * since its last TPM2_Clear) that blobs are bound to. */
+const uint8_t *tpm_srk_id(const Tpm *t);
+
+/* TPM2_Quote by the restricted attestation key over pcr_mask (sha256
+ * bank) with nonce (1..TPM_NONCE_MAX bytes) as qualifying data. Returns
+ * the TPMS_ATTEST as signed (what tpm2_checkquote -m takes), the
+ * marshalled TPMT_SIGNATURE (-s) and the PCR values, 32 bytes each in
+ * ascending index order (-f with -l sha256:LIST). All malloc'ed. */
+int tpm_quote(Tpm *t, const void *nonce, size_t nonce_len, uint32_t pcr_mask, uint8_t **ret_quote,
+              size_t *ret_quote_len, uint8_t **ret_sig, size_t *ret_sig_len, uint8_t **ret_pcrs,
+              size_t *ret_pcrs_len);
+
+/* Number of transient objects loaded in the TPM (what this connection sees). */
+int tpm_count_transient(Tpm *t, unsigned *ret);
