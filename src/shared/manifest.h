@@ -70,6 +70,11 @@ typedef struct Manifest {
  * (duplicate path), -E2BIG (too large) with error filled (file line). */
 int manifest_parse(const char *data, size_t len, Manifest **ret, ParseError *error);
 
+/* Reads path (a regular file, never blocking on a FIFO or device) and
+ * parses it. Errors as manifest_parse(); I/O errors (-ENOENT, -EBADFD, ...)
+ * with error->line 0. */
+int manifest_load(const char *path, Manifest **ret, ParseError *error);
+
 /* Binary search by path; NULL when not listed. */
 const ManifestEntry *manifest_find(const Manifest *m, const char *path);
 

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "check-main.h"
+#include "fixtures.h"
+#include "manifest.h"
+#include "openssl-util.h"
+
+#define FIXTURES TOP_SRCDIR "/tests/fixtures/manifest/good/"
+#define RELEASE "# endpointd: serial=5 product=pump version=1.2\n"
+
+static int parse_manifest(const char *path, const char *data, size_t len, ParseError *e) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        int r = manifest_parse(data, len, &m, e);
+
+        /* Nothing may be handed out on failure. */
+        if (r < 0)
+                ck_assert_ptr_null(m);
+        (void) path;
+        return r;
+}
+
+static Manifest *parse_string(const char *text) {
+        Manifest *m = NULL;
+        ParseError e = {};
+        int r = manifest_parse(text, strlen(text), &m, &e);
+
+        ck_assert_msg(r == 0, "line %u: %s (%s)", e.line, e.message, strerror(-r));
+        return m;
+}
+
+static int parse_error(const char *text, unsigned *ret_line) {
+        Manifest *m = NULL;
+        ParseError e = {};
+        int r = manifest_parse(text, strlen(text), &m, &e);
+
+        ck_assert_ptr_null(m);
+        ck_assert_int_lt(r, 0);
+        ck_assert(e.message[0] != 0);
+        *ret_line = e.line;
+        return r;
+}
+
+static Manifest *load_fixture(const char *name) {
+        Manifest *m = NULL;
+        ParseError e = {};
+        char path[4096];
+
+        snprintf(path, sizeof(path), FIXTURES "%s", name);
+        ck_assert_msg(manifest_load(path, &m, &e) == 0, "%s:%u: %s", name, e.line, e.message);
+        return m;
+}
+
+START_TEST(test_good_fixtures) {
+        fixtures_check_good("manifest", parse_manifest);
+}
+END_TEST
+
+START_TEST(test_bad_fixtures) {
+        fixtures_check_bad("manifest", parse_manifest);
+}
+END_TEST
+
+static void assert_sorted_unique(const Manifest *m) {
+        for (size_t i = 1; i < m->n_entries; i++)
+                ck_assert_int_lt(strcmp(m->entries[i - 1].path, m->entries[i].path), 0);
+        for (size_t i = 0; i < m->n_entries; i++)
+                ck_assert_ptr_eq(manifest_find(m, m->entries[i].path), m->entries + i);
+}
+
+/* bsdtar (full paths, octal escapes) and mtree -c (nesting, vis escapes)
+ * describe the same tree; both must yield the same entries. */
+START_TEST(test_dialects_agree) {
+        _cleanup_(manifest_freep) Manifest *a = load_fixture("bsdtar-default.mtree");
+        _cleanup_(manifest_freep) Manifest *b = load_fixture("mtree-c-sha256.mtree");
+        const uint32_t keys = MANIFEST_HAS_TYPE | MANIFEST_HAS_MODE | MANIFEST_HAS_UID | MANIFEST_HAS_GID |
+                              MANIFEST_HAS_LINK | MANIFEST_HAS_SHA256;
+        unsigned hashed = 0;
+
+        assert_sorted_unique(a);
+        assert_sorted_unique(b);
+        ck_assert_uint_eq(a->n_entries, b->n_entries);
+        ck_assert_uint_ge(a->n_entries, 15);
+        for (size_t i = 0; i < a->n_entries; i++) {
+                const ManifestEntry *x = a->entries + i, *y = b->entries + i;
+
+                ck_assert_str_eq(x->path, y->path);
+                ck_assert_uint_eq(x->has & keys, y->has & keys);
+                ck_assert_int_eq(x->type, y->type);
+                ck_assert_uint_eq(x->mode, y->mode);
+                ck_assert_uint_eq(x->uid, y->uid);
+                ck_assert_str_eq(strempty(x->link), strempty(y->link));
+                if (x->has & MANIFEST_HAS_SHA256) {
+                        ck_assert(memcmp(x->sha256, y->sha256, 32) == 0);
+                        hashed++;
+                }
+        }
+        ck_assert_uint_ge(hashed, 10);
+}
+END_TEST
+
+/* Awkward names from the tools' real output, decoded to raw bytes. */
+START_TEST(test_awkward_names) {
+        static const char *const names[] = {
+                "sub/a b", "sub/new\nline", "sub/caf\xe9", "sub/back\\slash", "sub/#hash",
+                "sub/tab\tx", "sub/\xc3\xbctf8", "sub/eq=x", "sub/star*?[", "with space/f",
+        };
+        static const char *const files[] = { "bsdtar-default.mtree", "bsdtar-set-indent.mtree",
+                                             "bsdtar-all.mtree", "mtree-c-sha256.mtree", "mtree-c-default.mtree" };
+
+        for (size_t f = 0; f < ELEMENTSOF(files); f++) {
+                _cleanup_(manifest_freep) Manifest *m = load_fixture(files[f]);
+                const ManifestEntry *e;
+
+                for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                        ck_assert_msg(manifest_find(m, names[i]), "%s: %s missing", files[f], names[i]);
+                e = manifest_find(m, "sub/link2");
+                ck_assert_ptr_nonnull(e);
+                ck_assert_int_eq(e->type, ENTRY_LINK);
+                ck_assert_str_eq(e->link, "target with space");
+                e = manifest_find(m, "plain");
+                ck_assert_uint_eq(e->mode, 04755);
+                ck_assert_uint_eq(e->size, 6);
+                ck_assert_int_eq(manifest_find(m, "sub/fifo")->type, ENTRY_FIFO);
+                ck_assert_int_eq(manifest_find(m, ".")->type, ENTRY_DIR);
+                ck_assert_int_eq(manifest_find(m, "sub/deeper")->type, ENTRY_DIR);
+                ck_assert_ptr_nonnull(manifest_find(m, "sub/deeper/z"));
+                ck_assert_uint_eq(m->serial, 1);
+                ck_assert_str_eq(m->product, "demo");
+                ck_assert_str_eq(m->version, "1.0");
+        }
+}
+END_TEST
+
+/* Every byte value except NUL and '/' in a name, as both tools escape it. */
+START_TEST(test_every_byte) {
+        static const char *const files[] = { "bsdtar-bytes.mtree", "mtree-c-bytes.mtree" };
+
+        for (size_t f = 0; f < ELEMENTSOF(files); f++) {
+                _cleanup_(manifest_freep) Manifest *m = load_fixture(files[f]);
+
+                ck_assert_uint_eq(m->n_entries, 255); /* "." and 254 files */
+                for (int c = 1; c < 256; c++) {
+                        char name[3] = { 'x', (char) c, 0 };
+
+                        if (c == '/')
+                                continue;
+                        ck_assert_msg(manifest_find(m, name), "%s: byte 0x%02x missing", files[f], c);
+                }
+        }
+}
+END_TEST
+
+START_TEST(test_release_and_digest) {
+        const char *text = "#mtree\n" RELEASE "./a type=file size=0\n";
+        _cleanup_(manifest_freep) Manifest *m = parse_string(text);
+        unsigned char d[32];
+
+        ck_assert_uint_eq(m->serial, 5);
+        ck_assert_str_eq(m->product, "pump");
+        ck_assert_str_eq(m->version, "1.2");
+        ck_assert_int_eq(sha256_buffer(text, strlen(text), d), 0);
+        ck_assert(memcmp(d, m->digest, 32) == 0);
+        ck_assert_uint_eq(m->n_entries, 1);
+        ck_assert_str_eq(m->entries[0].path, "a");
+}
+END_TEST
+
+START_TEST(test_set_unset) {
+        _cleanup_(manifest_freep) Manifest *m = parse_string(
+                RELEASE "/set type=file uid=10 gid=20 mode=0640 optional\n"
+                "./a\n"
+                "./b mode=600 uid=0\n"
+                "/unset optional uid\n"
+                "./c\n"
+                "/unset all\n"
+                "./d size=3\n"
+                "./e type=dir ignore\n");
+        const ManifestEntry *e;
+
+        e = manifest_find(m, "a");
+        ck_assert_uint_eq(e->has, MANIFEST_HAS_TYPE | MANIFEST_HAS_UID | MANIFEST_HAS_GID | MANIFEST_HAS_MODE);
+        ck_assert(e->optional && !e->ignore);
+        ck_assert_uint_eq(e->uid, 10);
+        ck_assert_uint_eq(e->gid, 20);
+        ck_assert_uint_eq(e->mode, 0640);
+        e = manifest_find(m, "b");
+        ck_assert_uint_eq(e->mode, 0600);
+        ck_assert_uint_eq(e->uid, 0);
+        e = manifest_find(m, "c");
+        ck_assert(!e->optional);
+        ck_assert(!(e->has & MANIFEST_HAS_UID));
+        ck_assert(e->has & MANIFEST_HAS_GID);
+        e = manifest_find(m, "d");
+        ck_assert_uint_eq(e->has, MANIFEST_HAS_SIZE);
+        ck_assert_uint_eq(e->size, 3);
+        e = manifest_find(m, "e");
+        ck_assert(e->ignore);
+        ck_assert_int_eq(e->type, ENTRY_DIR);
+}
+END_TEST
+
+/* The mtree -c dialect: names relative to the current directory, a
+ * directory entry descends, ".." climbs; full paths do not move it. */
+START_TEST(test_nesting) {
+        _cleanup_(manifest_freep) Manifest *m = parse_string(
+                RELEASE "/set type=file\n"
+                ". type=dir\n"
+                "usr type=dir\n"
+                "    bin type=dir\n"
+                "        ls size=1\n"
+                "        ./etc/x size=2\n"
+                "    ..\n"
+                "    lib type=dir\n"
+                "    ..\n"
+                "..\n"
+                "top\n");
+
+        ck_assert_uint_eq(m->n_entries, 7);
+        ck_assert_ptr_nonnull(manifest_find(m, "usr/bin/ls"));
+        ck_assert_ptr_nonnull(manifest_find(m, "etc/x"));
+        ck_assert_ptr_nonnull(manifest_find(m, "usr/lib"));
+        ck_assert_ptr_nonnull(manifest_find(m, "top"));
+        ck_assert_ptr_null(manifest_find(m, "ls"));
+        ck_assert_ptr_null(manifest_find(m, "usr/top"));
+}
+END_TEST
+
+START_TEST(test_escapes_and_continuation) {
+        _cleanup_(manifest_freep) Manifest *m = parse_string(
+                RELEASE "./a\\040b\\sc\\\\d\\#e \\\n   type=file \\\n\tsize=4\n"
+                "./\\M-i\\M^A\\^?\\^A\\E\\n\\t\\r\\v\\f\\b\\a type=file\n"
+                "./l type=link link=..\\057x\\040y\n"
+                "./trail\\\\ type=file\n");
+        const ManifestEntry *e;
+
+        e = manifest_find(m, "a b c\\d#e");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_uint_eq(e->size, 4);
+        ck_assert_ptr_nonnull(manifest_find(m, "\xe9\x81\x7f\x01\033\n\t\r\v\f\b\a"));
+        ck_assert_str_eq(manifest_find(m, "l")->link, "../x y");
+        ck_assert_ptr_nonnull(manifest_find(m, "trail\\"));
+}
+END_TEST
+
+START_TEST(test_error_lines) {
+        unsigned line;
+
+        /* A continued line reports the line where it starts. */
+        ck_assert_int_eq(parse_error(RELEASE "./a type=file \\\n  size=1 \\\n  mode=9\n", &line), -EBADMSG);
+        ck_assert_uint_eq(line, 2);
+        ck_assert_int_eq(parse_error(RELEASE "./a \\\n type=file\n./b\n./a\n", &line), -EEXIST);
+        ck_assert_uint_eq(line, 5);
+}
+END_TEST
+
+START_TEST(test_too_large) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        ParseError e = {};
+        /* calloc of this size maps zero pages lazily; the parser must
+         * refuse on the length before touching a byte. */
+        _cleanup_(freep) char *big = calloc(1, (size_t) MANIFEST_FILE_MAX + 1);
+
+        ck_assert_ptr_nonnull(big);
+        ck_assert_int_eq(manifest_parse(big, (size_t) MANIFEST_FILE_MAX + 1, &m, &e), -E2BIG);
+        ck_assert_uint_eq(e.line, 0);
+        ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(test_load_errors) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        ParseError e = {};
+
+        ck_assert_int_eq(manifest_load("/nonexistent/manifest", &m, &e), -ENOENT);
+        ck_assert_int_eq(manifest_load("/dev/null", &m, &e), -EBADFD);
+        ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(test_find) {
+        _cleanup_(manifest_freep) Manifest *m = parse_string(RELEASE "./b type=file\n./a type=file\n"
+                                                                     "./a/x type=file\n./a-b type=file\n");
+
+        ck_assert_str_eq(m->entries[0].path, "a");
+        ck_assert_str_eq(m->entries[1].path, "a-b");
+        ck_assert_str_eq(m->entries[2].path, "a/x");
+        ck_assert_str_eq(m->entries[3].path, "b");
+        ck_assert_ptr_null(manifest_find(m, "c"));
+        ck_assert_ptr_null(manifest_find(m, ""));
+        ck_assert_ptr_null(manifest_find(m, "a/"));
+        ck_assert_ptr_null(manifest_find(NULL, "a"));
+}
+END_TEST
+
+/* 100k entries in the bsdtar dialect, in reverse order so the sort works. */
+START_TEST(test_large) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(freep) char *text = NULL;
+        size_t size = 0;
+        ParseError e = {};
+        FILE *f = open_memstream(&text, &size);
+
+        ck_assert_ptr_nonnull(f);
+        fputs("#mtree\n" RELEASE, f);
+        for (unsigned i = 100000; i > 0; i--)
+                fprintf(f, "./usr/lib/d%03u/file\\040%06u type=file mode=644 uid=0 gid=0 size=%u "
+                        "sha256digest=%064x\n", i % 1000, i, i, i);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(manifest_parse(text, size, &m, &e), 0);
+        ck_assert_uint_eq(m->n_entries, 100000);
+        ck_assert_uint_eq(manifest_find(m, "usr/lib/d123/file 000123")->size, 123);
+        assert_sorted_unique(m);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("manifest");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_good_fixtures);
+        tcase_add_test(tc, test_bad_fixtures);
+        tcase_add_test(tc, test_dialects_agree);
+        tcase_add_test(tc, test_awkward_names);
+        tcase_add_test(tc, test_every_byte);
+        tcase_add_test(tc, test_release_and_digest);
+        tcase_add_test(tc, test_set_unset);
+        tcase_add_test(tc, test_nesting);
+        tcase_add_test(tc, test_escapes_and_continuation);
+        tcase_add_test(tc, test_error_lines);
+        tcase_add_test(tc, test_too_large);
+        tcase_add_test(tc, test_load_errors);
+        tcase_add_test(tc, test_find);
+        tcase_add_test(tc, test_large);
+        suite_add_tcase(s, tc);
+        return s;
+}
