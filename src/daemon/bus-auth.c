@@ -13,6 +13,17 @@ static const struct {
         const char *permission;
 } permission_table[] = {
         { ENDPOINTD_IFACE_ENDPOINT, NULL, "status.read" },
+        { ENDPOINTD_IFACE_KEYS, "CreateKey", "keys.create" },
+        { ENDPOINTD_IFACE_KEYS, "DeleteKey", "keys.delete" },
+        { ENDPOINTD_IFACE_KEYS, "ListKeys", "keys.list" },
+        { ENDPOINTD_IFACE_KEYS, "Encrypt", "keys.use" },        /* keys.use:NAME */
+        { ENDPOINTD_IFACE_KEYS, "Decrypt", "keys.use" },        /* keys.use:NAME */
+        { ENDPOINTD_IFACE_KEYS, "Seal", "keys.create" },
+        { ENDPOINTD_IFACE_KEYS, "Unseal", "keys.unseal" },      /* keys.unseal:NAME */
+        { ENDPOINTD_IFACE_KEYS, "Sign", "device.sign" },
+        { ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", "status.read" },
+        { ENDPOINTD_IFACE_KEYS, "GetAttestationPublicKey", "status.read" },
+        { ENDPOINTD_IFACE_KEYS, "Attest", "device.attest" },
 };
 
 const char *bus_permission_lookup(const char *interface, const char *member) {

@@ -6,6 +6,7 @@
 
 #include "bus-endpoint.h"
 #include "bus-errors.h"
+#include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
+        &tpm_component,
         NULL,
 };
 
@@ -23,6 +25,7 @@ static const struct {
         const sd_bus_vtable *vtable;
 } interfaces[] = {
         { ENDPOINTD_IFACE_ENDPOINT, endpoint_vtable },
+        { ENDPOINTD_IFACE_KEYS, keys_vtable },
 };
 
 int manager_new(const char *config_path, Config *config, Manager **ret) {

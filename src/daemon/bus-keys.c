@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+
+#include "bus-auth.h"
+#include "bus-keys.h"
+#include "endpointd/bus.h"
+#include "endpointd/errors.h"
+#include "keystore.h"
+#include "log.h"
+#include "openssl-util.h"
+#include "tpm.h"
+
+/* How often to look for a TPM that is absent or went away. */
+#define TPM_RETRY_USEC (2 * USEC_PER_SEC)
+
+/* ---- the TPM's lifecycle ------------------------------------------------- */
+
+static int device_id_from_key(EVP_PKEY *pkey, char **ret) {
+        unsigned char *der = NULL;
+        uint8_t digest[32];
+        int n, r;
+
+        n = i2d_PUBKEY(pkey, &der);
+        if (n <= 0)
+                return -EIO;
+        r = sha256_buffer(der, (size_t) n, digest);
+        OPENSSL_free(der);
+        if (r < 0)
+                return r;
+        *ret = hexmem(digest, sizeof(digest));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int tpm_try_connect(Manager *m) {
+        _cleanup_(tpm_freep) Tpm *t = NULL;
+        char *id = NULL;
+        int r;
+
+        r = tpm_new(m->config->tcti, &t);
+        if (r < 0)
+                return r;
+        r = device_id_from_key(tpm_device_key(t), &id);
+        if (r < 0)
+                return r;
+        m->tpm = TAKE_PTR(t);
+        m->tpm_available = true;
+        free(m->device_id);
+        m->device_id = id;
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_TPM, "TPM available via '%s'; device id %s.", m->config->tcti,
+                   m->device_id);
+        manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId", NULL);
+        return 0;
+}
+
+static int on_tpm_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->tpm && tpm_try_connect(m) < 0) {
+                (void) sd_event_source_set_time_relative(s, TPM_RETRY_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        /* Connected: this timer is done. It is floating, so take the
+         * event loop's reference back and drop it. */
+        (void) sd_event_source_set_floating(s, false);
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+/* Called with m->tpm NULL: arms one retry timer (owned by the event loop). */
+static void tpm_schedule_retry(Manager *m) {
+        int r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, TPM_RETRY_USEC, USEC_PER_SEC / 10,
+                                           on_tpm_retry, m);
+        if (r < 0)
+                log_error_errno(r, "Cannot schedule a TPM reconnect, TPM stays unavailable: %m");
+}
+
+static void tpm_lost(Manager *m) {
+        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "Lost the TPM (%s); retrying every %llus.",
+                   tpm_last_error(m->tpm), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
+        m->tpm = tpm_free(m->tpm);
+        m->tpm_available = false;
+        manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
+        tpm_schedule_retry(m);
+}
+
+/* Wipes cached data keys whose time is up; runs at a tenth of the cache
+ * timeout so that a key outlives it by at most 10%. */
+static int on_cache_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        usec_t t = m->config->key_cache_timeout;
+
+        if (m->keys)
+                (void) keystore_cache_expire(m->keys, now_usec(CLOCK_MONOTONIC));
+        (void) sd_event_source_set_time_relative(s, t == 0 || t == USEC_INFINITY ? USEC_PER_MINUTE
+                                                                                : MAX(t / 10, USEC_PER_SEC));
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int tpm_start(Manager *m) {
+        _cleanup_(freep) char *dir = strjoin_alloc(m->config->state_dir, "/", "keys");
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = keystore_new(dir, m->config->key_cache_timeout, &m->keys);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
+        r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 10,
+                                       on_cache_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the key cache timer: %m");
+
+        r = tpm_try_connect(m);
+        if (r < 0) {
+                /* Not fatal: the device keeps working without its TPM and
+                 * picks it up when it appears. */
+                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "No TPM via '%s' (%s); retrying every %llus.",
+                           m->config->tcti, strerror(-r), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
+                tpm_schedule_retry(m);
+        }
+        return 0;
+}
+
+static void tpm_stop(Manager *m) {
+        m->keys = keystore_free(m->keys);
+        m->tpm = tpm_free(m->tpm);
+        m->tpm_available = false;
+}
+
+static int tpm_reload(Manager *m, const Config *old) {
+        if (m->keys)
+                keystore_set_cache_timeout(m->keys, m->config->key_cache_timeout);
+        if (streq(old->tcti, m->config->tcti) || !m->tpm)
+                return 0;
+        /* A new TCTI: drop the old connection and let the retry timer pick
+         * up the new one (right away if it answers). */
+        m->tpm = tpm_free(m->tpm);
+        if (tpm_try_connect(m) < 0) {
+                m->tpm_available = false;
+                manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
+                tpm_schedule_retry(m);
+        }
+        return 0;
+}
+
+const Component tpm_component = {
+        .name = "TPM",
+        .start = tpm_start,
+        .stop = tpm_stop,
+        .reload = tpm_reload,
+};
+
+/* ---- helpers of the handlers --------------------------------------------- */
+
+/* Turns a module error into the bus error a client can act on. name is the
+ * key concerned (or NULL). */
+static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) {
+        const char *n = strempty(name);
+
+        if (r == -ENODEV || (m->tpm && tpm_is_lost(m->tpm))) {
+                if (m->tpm)
+                        tpm_lost(m);
+                return sd_bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
+        }
+        switch (r) {
+        case -ENOENT:
+                return sd_bus_error_set_errnof(error, ENOENT, "Key '%s' does not exist.", n);
+        case -EEXIST:
+                return sd_bus_error_set_errnof(error, EEXIST, "Key '%s' already exists.", n);
+        case -EINVAL:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid argument for key '%s'.", n);
+        case -EFBIG:
+                return sd_bus_error_set_errnof(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
+        case -EMEDIUMTYPE:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "'%s' is a sealed secret, not a data key.", n);
+        case -EPERM:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
+        case -EBADE:
+                return sd_bus_error_set_errnof(error, EBADE,
+                                               "The PCR values differ from when '%s' was sealed; refusing.", n);
+        case -EXDEV:
+                return sd_bus_error_set_errnof(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
+        case -EUCLEAN:
+                return sd_bus_error_set_errnof(error, EUCLEAN,
+                                               "Integrity check failed for '%s': the data or the key file was "
+                                               "changed, or the AAD differs.", n);
+        case -ENOKEY:
+                return sd_bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
+        case -EBADMSG:
+                return sd_bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
+        case -EPROTONOSUPPORT:
+                return sd_bus_error_set_errnof(error, EBADMSG, "Unsupported envelope or key file version.");
+        case -EBUSY:
+                return sd_bus_error_set_errnof(error, EBUSY, "The TPM is busy (%s); try again.",
+                                               tpm_last_error(m->tpm));
+        case -EPROTO:
+                return sd_bus_error_set_errnof(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
+        default:
+                return sd_bus_error_set_errnof(error, -r, "Key operation failed: %s.", strerror(-r));
+        }
+}
+
+static int require_tpm(Manager *m, sd_bus_error *error) {
+        if (m->tpm)
+                return 0;
+        return sd_bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
+}
+
+static int read_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "s", ret);
+
+        if (r < 0)
+                return r;
+        if (!name_is_valid(*ret))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid key name '%s': use 1-64 characters of A-Z a-z 0-9 _ . - "
+                                         "not starting with '.'.", *ret);
+        return 0;
+}
+
+static int read_pcrs(sd_bus_message *msg, uint32_t *ret, sd_bus_error *error) {
+        const uint32_t *p;
+        size_t size;
+        uint32_t mask = 0;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'u', (const void **) &p, &size);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < size / sizeof(uint32_t); i++) {
+                if (p[i] >= TPM_PCR_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "PCR index %u out of range (0-23).", p[i]);
+                mask |= 1U << p[i];
+        }
+        *ret = mask;
+        return 0;
+}
+
+/* Reads the a{sv} options: "pcrs" (au) and "exportable" (b). */
+static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportable, sd_bus_error *error) {
+        const char *key;
+        int r, b;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "pcrs")) {
+                        r = sd_bus_message_enter_container(msg, 'v', "au");
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'pcrs' must be of type au.");
+                        r = read_pcrs(msg, pcr_mask, error);
+                } else if (streq(key, "exportable")) {
+                        r = sd_bus_message_enter_container(msg, 'v', "b");
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'exportable' must be of type b.");
+                        r = sd_bus_message_read(msg, "b", &b);
+                        *exportable = b;
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.", key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int reply_bytes(sd_bus_message *msg, const void *p, size_t len, bool sensitive) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        if (sensitive)
+                (void) sd_bus_message_sensitive(reply);
+        r = sd_bus_message_append_array(reply, 'y', p, len);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- methods ------------------------------------------------------------- */
+
+static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        uint32_t pcrs = m->config->pcr_mask;
+        bool exportable = false;
+        int r;
+
+        r = read_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = read_options(msg, &pcrs, &exportable, error);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = keystore_create_key(m->keys, m->tpm, name, pcrs, exportable);
+        if (r < 0)
+                return keys_error(m, r, name, error);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Created data key '%s'%s.", name,
+                   exportable ? " (exportable)" : "");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_delete_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        int r;
+
+        r = read_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = keystore_delete(m->keys, name);
+        if (r < 0)
+                return keys_error(m, r, name, error);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Deleted key '%s'.", name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int append_key_info(sd_bus_message *reply, const KeyInfo *k) {
+        uint32_t pcrs[TPM_PCR_MAX];
+        size_t n = 0;
+        int r;
+
+        for (unsigned i = 0; i < TPM_PCR_MAX; i++)
+                if (k->pcr_mask & (1U << i))
+                        pcrs[n++] = i;
+        r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", k->name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "kind", "s", key_kind_to_string(k->kind),
+                                          "exportable", "b", k->exportable, "created", "t", (uint64_t) k->created);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "pcrs");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "au");
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'u', pcrs, n * sizeof(uint32_t));
+        for (int i = 0; i < 4 && r >= 0; i++)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int method_list_keys(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) KeyInfo *keys = NULL;
+        Manager *m = userdata;
+        size_t n;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = keystore_list(m->keys, &keys, &n);
+        if (r < 0)
+                return keys_error(m, r, NULL, error);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = append_key_info(reply, keys + i);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_error *error) {
+        _cleanup_(freep) uint8_t *out = NULL;
+        const void *in, *aad;
+        size_t in_len, aad_len, out_len = 0;
+        const char *name;
+        int r;
+
+        r = read_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(msg, 'y', &in, &in_len);
+        if (r >= 0)
+                r = sd_bus_message_read_array(msg, 'y', &aad, &aad_len);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, name, error);
+        if (r < 0)
+                return r;
+        if (encrypt)
+                r = keystore_encrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
+        else
+                r = keystore_decrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
+        if (r < 0)
+                return keys_error(m, r, name, error);
+        r = reply_bytes(msg, out, out_len, !encrypt);
+        if (!encrypt)
+                OPENSSL_cleanse(out, out_len);
+        return r;
+}
+
+static int method_encrypt(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_crypt(msg, userdata, true, error);
+}
+
+static int method_decrypt(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        (void) sd_bus_message_sensitive(msg);
+        return method_crypt(msg, userdata, false, error);
+}
+
+static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        const void *secret;
+        size_t len;
+        uint32_t pcrs = m->config->pcr_mask;
+        bool exportable = true;
+        int r;
+
+        (void) sd_bus_message_sensitive(msg);
+        r = read_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(msg, 'y', &secret, &len);
+        if (r < 0)
+                return r;
+        r = read_options(msg, &pcrs, &exportable, error);
+        if (r < 0)
+                return r;
+        if (!exportable)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "A sealed secret exists to be unsealed; 'exportable' must be true.");
+        if (len == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The secret is empty.");
+        if (len > TPM_SEAL_MAX)
+                return sd_bus_error_set_errnof(error, EFBIG, "Secrets are limited to %u bytes, got %zu.",
+                                               TPM_SEAL_MAX, len);
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = keystore_seal(m->keys, m->tpm, name, pcrs, secret, len);
+        if (r < 0)
+                return keys_error(m, r, name, error);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Sealed secret '%s'.", name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        uint8_t *secret = NULL;
+        size_t len;
+        int r;
+
+        r = read_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, name, error);
+        if (r < 0)
+                return r;
+        r = keystore_unseal(m->keys, m->tpm, name, &secret, &len);
+        if (r < 0)
+                return keys_error(m, r, name, error);
+        r = reply_bytes(msg, secret, len, true);
+        OPENSSL_secure_clear_free(secret, len);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Unsealed '%s' for a client.", name);
+        return r;
+}
+
+static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) uint8_t *sig = NULL;
+        Manager *m = userdata;
+        const void *data;
+        size_t len, sig_len;
+        uint8_t digest[32];
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'y', &data, &len);
+        if (r < 0)
+                return r;
+        if (len > KEYSTORE_PLAINTEXT_MAX)
+                return sd_bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = sha256_buffer(data, len, digest);
+        if (r >= 0)
+                r = tpm_sign_digest(m->tpm, digest, &sig, &sig_len);
+        if (r < 0)
+                return keys_error(m, r, NULL, error);
+        return reply_bytes(msg, sig, sig_len, false);
+}
+
+static int pem_of(EVP_PKEY *pkey, char **ret) {
+        _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_mem());
+        char *p;
+        long n;
+
+        if (!b || PEM_write_bio_PUBKEY(b, pkey) != 1)
+                return -EIO;
+        n = BIO_get_mem_data(b, &p);
+        *ret = strndup(p, (size_t) n);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int reply_pem(Manager *m, sd_bus_message *msg, EVP_PKEY *pkey, sd_bus_error *error) {
+        _cleanup_(freep) char *pem = NULL;
+        int r = pem_of(pkey, &pem);
+
+        if (r < 0)
+                return keys_error(m, r, NULL, error);
+        return sd_bus_reply_method_return(msg, "s", pem);
+}
+
+static int method_get_device_public_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        return reply_pem(m, msg, tpm_device_key(m->tpm), error);
+}
+
+static int method_get_attestation_public_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        EVP_PKEY *ak;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = tpm_attestation_key(m->tpm, &ak);
+        if (r < 0)
+                return keys_error(m, r, NULL, error);
+        return reply_pem(m, msg, ak, error);
+}
+
+static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) uint8_t *quote = NULL, *sig = NULL, *pcrs = NULL;
+        Manager *m = userdata;
+        const void *nonce;
+        size_t nonce_len, quote_len, sig_len, pcrs_len;
+        uint32_t mask = 0;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'y', &nonce, &nonce_len);
+        if (r < 0)
+                return r;
+        r = read_pcrs(msg, &mask, error);
+        if (r < 0)
+                return r;
+        if (nonce_len == 0 || nonce_len > TPM_NONCE_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The nonce must be 1-%u bytes, got %zu.", TPM_NONCE_MAX, nonce_len);
+        if (mask == 0)
+                mask = m->config->pcr_mask;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
+        if (r < 0)
+                return keys_error(m, r, NULL, error);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', quote, quote_len);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', sig, sig_len);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', pcrs, pcrs_len);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+const sd_bus_vtable keys_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("CreateKey", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_create_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteKey", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_delete_key,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListKeys", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", keys), method_list_keys,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Encrypt", SD_BUS_ARGS("s", name, "ay", plaintext, "ay", aad),
+                                SD_BUS_RESULT("ay", ciphertext), method_encrypt, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Decrypt", SD_BUS_ARGS("s", name, "ay", ciphertext, "ay", aad),
+                                SD_BUS_RESULT("ay", plaintext), method_decrypt, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Seal", SD_BUS_ARGS("s", name, "ay", secret, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", secret), method_unseal,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Sign", SD_BUS_ARGS("ay", data), SD_BUS_RESULT("ay", signature), method_sign,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDevicePublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),
+                                method_get_device_public_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAttestationPublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),
+                                method_get_attestation_public_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Attest", SD_BUS_ARGS("ay", nonce, "au", pcrs),
+                                SD_BUS_RESULT("ay", quote, "ay", signature, "ay", pcr_values), method_attest,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};

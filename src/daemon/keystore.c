@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <sys/mman.h>
+
+#include "fileio.h"
+#include "keystore.h"
+#include "log.h"
+#include "openssl-util.h"
+
+#define KEY_FILE_MAGIC "EPKS"
+#define KEY_FILE_VERSION 1U
+#define KEY_FILE_HEADER_SIZE 72U
+#define KEY_FILE_SUFFIX ".key"
+#define ENVELOPE_MAGIC "EPE"
+#define ENVELOPE_NONCE_SIZE 12U
+/* Room for a few dozen cached keys; beyond it OpenSSL falls back to the
+ * normal heap and we mlock() ourselves. */
+#define SECURE_HEAP_SIZE (16U * 1024U)
+
+typedef struct CachedKey {
+        struct CachedKey *next;
+        char name[65];
+        uint8_t key_id[KEY_ID_SIZE];
+        uint8_t *key; /* DATA_KEY_SIZE bytes of secure, locked memory */
+        usec_t expires;
+} CachedKey;
+
+struct KeyStore {
+        char *dir;
+        usec_t cache_timeout;
+        CachedKey *cache;
+};
+
+/* A parsed key file; tpm points into the file's buffer. */
+typedef struct KeyFile {
+        KeyInfo info;
+        uint8_t key_id[KEY_ID_SIZE];
+        uint8_t srk_id[32];
+        const uint8_t *tpm;
+        size_t tpm_len;
+} KeyFile;
+
+static const char *const key_kind_table[_KEY_KIND_MAX] = {
+        [KEY_KIND_SECRET] = "secret",
+        [KEY_KIND_DATA] = "data",
+};
+
+const char *key_kind_to_string(KeyKind k) {
+        return k > 0 && k < _KEY_KIND_MAX ? key_kind_table[k] : NULL;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+        for (int i = 3; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t) v;
+}
+static void put_be64(uint8_t *p, uint64_t v) {
+        for (int i = 7; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t) v;
+}
+static uint32_t get_be32(const uint8_t *p) {
+        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+static uint64_t get_be64(const uint8_t *p) {
+        return (uint64_t) get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/* ---- envelope ------------------------------------------------------------ */
+
+static int gcm_run(bool enc, const uint8_t key[DATA_KEY_SIZE], const uint8_t *header, const void *aad,
+                   size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag) {
+        _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int n;
+
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), key, header + 20, enc, NULL) != 1 ||
+            EVP_CipherUpdate(ctx, NULL, &n, header, ENVELOPE_HEADER_SIZE) != 1 ||
+            (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int) aad_len) != 1) ||
+            (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int) len) != 1))
+                return -EIO;
+        if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, ENVELOPE_TAG_SIZE, tag) != 1)
+                return -EIO;
+        if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1)
+                return enc ? -EIO : -EUCLEAN;
+        if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, ENVELOPE_TAG_SIZE, tag) != 1)
+                return -EIO;
+        return 0;
+}
+
+int envelope_encrypt(const uint8_t key[DATA_KEY_SIZE], const uint8_t key_id[KEY_ID_SIZE], const void *plain,
+                     size_t len, const void *aad, size_t aad_len, uint8_t **ret, size_t *ret_len) {
+        _cleanup_(freep) uint8_t *env = NULL;
+        int r;
+
+        if (len > KEYSTORE_PLAINTEXT_MAX || aad_len > KEYSTORE_AAD_MAX)
+                return -EFBIG;
+        env = malloc(len + ENVELOPE_OVERHEAD);
+        if (!env)
+                return -ENOMEM;
+        memcpy(env, ENVELOPE_MAGIC, 3);
+        env[3] = ENVELOPE_VERSION;
+        memcpy(env + 4, key_id, KEY_ID_SIZE);
+        if (RAND_bytes(env + 20, ENVELOPE_NONCE_SIZE) != 1)
+                return -EIO;
+        r = gcm_run(true, key, env, aad, aad_len, plain, len, env + ENVELOPE_HEADER_SIZE,
+                    env + ENVELOPE_HEADER_SIZE + len);
+        if (r < 0)
+                return r;
+        *ret_len = len + ENVELOPE_OVERHEAD;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+int envelope_decrypt(const uint8_t key[DATA_KEY_SIZE], const uint8_t key_id[KEY_ID_SIZE], const void *env,
+                     size_t len, const void *aad, size_t aad_len, uint8_t **ret, size_t *ret_len) {
+        const uint8_t *e = env;
+        _cleanup_(freep) uint8_t *plain = NULL;
+        size_t n;
+        int r;
+
+        if (len < ENVELOPE_OVERHEAD || memcmp(e, ENVELOPE_MAGIC, 3) != 0)
+                return -EBADMSG;
+        if (e[3] != ENVELOPE_VERSION)
+                return -EPROTONOSUPPORT;
+        if (CRYPTO_memcmp(e + 4, key_id, KEY_ID_SIZE) != 0)
+                return -ENOKEY;
+        if (aad_len > KEYSTORE_AAD_MAX)
+                return -EFBIG;
+        n = len - ENVELOPE_OVERHEAD;
+        plain = malloc(MAX(n, 1));
+        if (!plain)
+                return -ENOMEM;
+        r = gcm_run(false, key, e, aad, aad_len, e + ENVELOPE_HEADER_SIZE, n, plain,
+                    (uint8_t *) e + ENVELOPE_HEADER_SIZE + n);
+        if (r < 0) {
+                OPENSSL_cleanse(plain, n);
+                return r;
+        }
+        *ret_len = n;
+        *ret = TAKE_PTR(plain);
+        return 0;
+}
+
+/* ---- cache --------------------------------------------------------------- */
+
+static void cached_key_free(CachedKey *c) {
+        if (!c)
+                return;
+        if (!CRYPTO_secure_allocated(c->key))
+                (void) munlock(c->key, DATA_KEY_SIZE);
+        OPENSSL_secure_clear_free(c->key, DATA_KEY_SIZE);
+        free(c);
+}
+
+static void cache_drop(KeyStore *ks, const char *name) {
+        for (CachedKey **p = &ks->cache; *p;) {
+                CachedKey *c = *p;
+                if (!name || streq(c->name, name)) {
+                        *p = c->next;
+                        cached_key_free(c);
+                } else
+                        p = &c->next;
+        }
+}
+
+usec_t keystore_cache_expire(KeyStore *ks, usec_t now) {
+        usec_t next = USEC_INFINITY;
+
+        for (CachedKey **p = &ks->cache; *p;) {
+                CachedKey *c = *p;
+                if (now == USEC_INFINITY || c->expires <= now) {
+                        *p = c->next;
+                        log_debug("Wiped cached key '%s'.", c->name);
+                        cached_key_free(c);
+                } else {
+                        next = MIN(next, c->expires);
+                        p = &c->next;
+                }
+        }
+        return next;
+}
+
+static CachedKey *cache_find(KeyStore *ks, const char *name) {
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+
+        for (CachedKey *c = ks->cache; c; c = c->next)
+                if (streq(c->name, name) && c->expires > now)
+                        return c;
+        return NULL;
+}
+
+static void cache_put(KeyStore *ks, const char *name, const uint8_t id[KEY_ID_SIZE], const uint8_t *key) {
+        CachedKey *c;
+
+        if (ks->cache_timeout == 0)
+                return;
+        cache_drop(ks, name);
+        c = calloc(1, sizeof(CachedKey));
+        if (!c)
+                return;
+        c->key = OPENSSL_secure_malloc(DATA_KEY_SIZE);
+        if (!c->key) {
+                free(c);
+                return;
+        }
+        /* Outside the secure heap, lock the page ourselves: a data key must
+         * not reach swap. Failing that, do not cache. */
+        if (!CRYPTO_secure_allocated(c->key) && mlock(c->key, DATA_KEY_SIZE) < 0) {
+                OPENSSL_secure_clear_free(c->key, DATA_KEY_SIZE);
+                free(c);
+                return;
+        }
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        memcpy(c->key_id, id, KEY_ID_SIZE);
+        memcpy(c->key, key, DATA_KEY_SIZE);
+        c->expires = ks->cache_timeout == USEC_INFINITY
+                             ? USEC_INFINITY - 1
+                             : now_usec(CLOCK_MONOTONIC) + ks->cache_timeout;
+        c->next = ks->cache;
+        ks->cache = c;
+}
+
+/* ---- store --------------------------------------------------------------- */
+
+int keystore_new(const char *dir, usec_t cache_timeout, KeyStore **ret) {
+        _cleanup_(keystore_freep) KeyStore *ks = calloc(1, sizeof(KeyStore));
+        int r;
+
+        if (!ks)
+                return -ENOMEM;
+        ks->dir = strdup(dir);
+        if (!ks->dir)
+                return -ENOMEM;
+        ks->cache_timeout = cache_timeout;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+        /* The secure heap is mlock'ed and guarded; without it (e.g. a low
+         * RLIMIT_MEMLOCK) cache_put() locks each key itself. */
+        if (!CRYPTO_secure_malloc_initialized() && CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, 32) == 0)
+                log_debug("OpenSSL secure heap unavailable, locking cached keys individually.");
+        *ret = TAKE_PTR(ks);
+        return 0;
+}
+
+KeyStore *keystore_free(KeyStore *ks) {
+        if (!ks)
+                return NULL;
+        cache_drop(ks, NULL);
+        free(ks->dir);
+        free(ks);
+        return NULL;
+}
+
+void keystore_set_cache_timeout(KeyStore *ks, usec_t timeout) {
+        ks->cache_timeout = timeout;
+        if (timeout == 0)
+                cache_drop(ks, NULL);
+}
+
+static int key_path(KeyStore *ks, const char *name, char **ret) {
+        if (!name_is_valid(name))
+                return -EINVAL;
+        if (asprintf(ret, "%s/%s" KEY_FILE_SUFFIX, ks->dir, name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFile *ret) {
+        uint32_t tpm_len;
+
+        if (len < KEY_FILE_HEADER_SIZE || memcmp(p, KEY_FILE_MAGIC, 4) != 0)
+                return -EUCLEAN;
+        if (p[4] != KEY_FILE_VERSION)
+                return -EPROTONOSUPPORT;
+        tpm_len = get_be32(p + 68);
+        if ((p[5] != KEY_KIND_SECRET && p[5] != KEY_KIND_DATA) || (p[6] & ~1U) || p[7] ||
+            get_be32(p + 8) >> TPM_PCR_MAX || tpm_len != len - KEY_FILE_HEADER_SIZE)
+                return -EUCLEAN;
+        *ret = (KeyFile) {
+                .info = {
+                        .kind = p[5],
+                        .exportable = p[6] & 1,
+                        .pcr_mask = get_be32(p + 8),
+                        .created = get_be64(p + 12),
+                },
+                .tpm = p + KEY_FILE_HEADER_SIZE,
+                .tpm_len = tpm_len,
+        };
+        snprintf(ret->info.name, sizeof(ret->info.name), "%s", name);
+        memcpy(ret->key_id, p + 20, KEY_ID_SIZE);
+        memcpy(ret->srk_id, p + 36, 32);
+        return 0;
+}
+
+/* Reads and parses name's file; *ret_buf owns what kf points into. */
+static int key_file_load(KeyStore *ks, const char *name, char **ret_buf, KeyFile *kf) {
+        _cleanup_(freep) char *path = NULL, *buf = NULL;
+        size_t len;
+        int r;
+
+        r = key_path(ks, name, &path);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, KEYSTORE_FILE_MAX, &buf, &len);
+        if (r == -EFBIG)
+                return -EUCLEAN;
+        if (r < 0)
+                return r;
+        r = key_file_parse(name, (const uint8_t *) buf, len, kf);
+        if (r < 0)
+                return r;
+        *ret_buf = TAKE_PTR(buf);
+        return 0;
+}
+
+static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, bool exportable,
+                          uint32_t pcr_mask, const uint8_t *data, size_t len) {
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(freep) uint8_t *tpm_blob = NULL, *file = NULL;
+        size_t tpm_len;
+        int r;
+
+        r = key_path(ks, name, &path);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        /* A data key without exportable is marked inside the TPM object. */
+        r = tpm_seal(t, pcr_mask, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob, &tpm_len);
+        if (r < 0)
+                return r;
+        file = calloc(1, KEY_FILE_HEADER_SIZE + tpm_len);
+        if (!file)
+                return -ENOMEM;
+        memcpy(file, KEY_FILE_MAGIC, 4);
+        file[4] = KEY_FILE_VERSION;
+        file[5] = (uint8_t) kind;
+        file[6] = exportable ? 1 : 0;
+        put_be32(file + 8, pcr_mask);
+        put_be64(file + 12, now_usec(CLOCK_REALTIME));
+        if (RAND_bytes(file + 20, KEY_ID_SIZE) != 1)
+                return -EIO;
+        memcpy(file + 36, tpm_srk_id(t), 32);
+        put_be32(file + 68, (uint32_t) tpm_len);
+        memcpy(file + KEY_FILE_HEADER_SIZE, tpm_blob, tpm_len);
+        return write_file_atomic(path, file, KEY_FILE_HEADER_SIZE + tpm_len, 0600);
+}
+
+int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, bool exportable) {
+        uint8_t key[DATA_KEY_SIZE];
+        int r;
+
+        if (!name_is_valid(name))
+                return -EINVAL;
+        if (!t)
+                return -ENODEV;
+        r = tpm_get_random(t, key, sizeof(key));
+        if (r >= 0)
+                r = key_file_write(ks, t, name, KEY_KIND_DATA, exportable, pcr_mask, key, sizeof(key));
+        OPENSSL_cleanse(key, sizeof(key));
+        return r;
+}
+
+int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const void *secret, size_t len) {
+        if (!name_is_valid(name) || len == 0)
+                return -EINVAL;
+        if (len > TPM_SEAL_MAX)
+                return -EFBIG;
+        if (!t)
+                return -ENODEV;
+        return key_file_write(ks, t, name, KEY_KIND_SECRET, true, pcr_mask, secret, len);
+}
+
+/* Unseals the object of a loaded key file, checking that it belongs to
+ * this TPM. */
+static int key_file_unseal(Tpm *t, const KeyFile *kf, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (CRYPTO_memcmp(kf->srk_id, tpm_srk_id(t), 32) != 0)
+                return -EXDEV;
+        r = tpm_unseal(t, kf->info.pcr_mask, kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
+        return r == -EBADMSG ? -EUCLEAN : r;
+}
+
+int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_t *ret_len) {
+        _cleanup_(freep) char *buf = NULL;
+        uint8_t *secret = NULL;
+        size_t len;
+        bool no_export;
+        KeyFile kf;
+        int r;
+
+        r = key_file_load(ks, name, &buf, &kf);
+        if (r < 0)
+                return r;
+        if (kf.info.kind == KEY_KIND_DATA && !kf.info.exportable)
+                return -EPERM;
+        r = key_file_unseal(t, &kf, &secret, &len, &no_export);
+        if (r < 0)
+                return r;
+        /* The header said exportable; the TPM object knows better. */
+        if (no_export) {
+                OPENSSL_secure_clear_free(secret, len);
+                return -EPERM;
+        }
+        *ret = secret;
+        *ret_len = len;
+        return 0;
+}
+
+int keystore_delete(KeyStore *ks, const char *name) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = key_path(ks, name, &path);
+        if (r < 0)
+                return r;
+        cache_drop(ks, name);
+        return unlink_durable(path);
+}
+
+static int keyinfo_compare(const void *a, const void *b) {
+        return strcmp(((const KeyInfo *) a)->name, ((const KeyInfo *) b)->name);
+}
+
+int keystore_list(KeyStore *ks, KeyInfo **ret, size_t *ret_n) {
+        _cleanup_(freep) KeyInfo *list = NULL;
+        DIR *d;
+        struct dirent *de;
+        size_t n = 0, allocated = 0;
+
+        d = opendir(ks->dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_(freep) char *buf = NULL;
+                char name[65];
+                size_t l = strlen(de->d_name);
+                KeyFile kf;
+
+                /* Only NAME.key; temporary files of an interrupted write
+                 * end in .key.tmp-XXXXXX and are not keys. */
+                if (l <= strlen(KEY_FILE_SUFFIX) || l - strlen(KEY_FILE_SUFFIX) >= sizeof(name) ||
+                    !streq(de->d_name + l - strlen(KEY_FILE_SUFFIX), KEY_FILE_SUFFIX))
+                        continue;
+                memcpy(name, de->d_name, l - strlen(KEY_FILE_SUFFIX));
+                name[l - strlen(KEY_FILE_SUFFIX)] = 0;
+                if (!name_is_valid(name) || key_file_load(ks, name, &buf, &kf) < 0)
+                        continue;
+                if (n == allocated) {
+                        KeyInfo *p = reallocarray(list, MAX(allocated * 2, 8U), sizeof(KeyInfo));
+                        if (!p) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        list = p;
+                        allocated = MAX(allocated * 2, 8U);
+                }
+                list[n++] = kf.info;
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(list, n, sizeof(KeyInfo), keyinfo_compare);
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+/* The data key name, from the cache or unsealed (and then cached). */
+static int data_key_get(KeyStore *ks, Tpm *t, const char *name, uint8_t key[DATA_KEY_SIZE],
+                        uint8_t key_id[KEY_ID_SIZE]) {
+        _cleanup_(freep) char *buf = NULL;
+        CachedKey *c;
+        uint8_t *secret = NULL;
+        size_t len;
+        bool no_export;
+        KeyFile kf;
+        int r;
+
+        if (!name_is_valid(name))
+                return -EINVAL;
+        c = cache_find(ks, name);
+        if (c) {
+                memcpy(key, c->key, DATA_KEY_SIZE);
+                memcpy(key_id, c->key_id, KEY_ID_SIZE);
+                return 0;
+        }
+        r = key_file_load(ks, name, &buf, &kf);
+        if (r < 0)
+                return r;
+        if (kf.info.kind != KEY_KIND_DATA)
+                return -EMEDIUMTYPE;
+        r = key_file_unseal(t, &kf, &secret, &len, &no_export);
+        if (r < 0)
+                return r;
+        if (len != DATA_KEY_SIZE) {
+                OPENSSL_secure_clear_free(secret, len);
+                return -EUCLEAN;
+        }
+        memcpy(key, secret, DATA_KEY_SIZE);
+        memcpy(key_id, kf.key_id, KEY_ID_SIZE);
+        cache_put(ks, name, kf.key_id, secret);
+        OPENSSL_secure_clear_free(secret, len);
+        return 0;
+}
+
+int keystore_encrypt(KeyStore *ks, Tpm *t, const char *name, const void *plain, size_t len, const void *aad,
+                     size_t aad_len, uint8_t **ret, size_t *ret_len) {
+        uint8_t key[DATA_KEY_SIZE], id[KEY_ID_SIZE];
+        int r;
+
+        if (len > KEYSTORE_PLAINTEXT_MAX || aad_len > KEYSTORE_AAD_MAX)
+                return -EFBIG;
+        r = data_key_get(ks, t, name, key, id);
+        if (r < 0)
+                return r;
+        r = envelope_encrypt(key, id, plain, len, aad, aad_len, ret, ret_len);
+        OPENSSL_cleanse(key, sizeof(key));
+        return r;
+}
+
+int keystore_decrypt(KeyStore *ks, Tpm *t, const char *name, const void *env, size_t len, const void *aad,
+                     size_t aad_len, uint8_t **ret, size_t *ret_len) {
+        uint8_t key[DATA_KEY_SIZE], id[KEY_ID_SIZE];
+        int r;
+
+        if (len > KEYSTORE_PLAINTEXT_MAX + ENVELOPE_OVERHEAD || aad_len > KEYSTORE_AAD_MAX)
+                return -EFBIG;
+        r = data_key_get(ks, t, name, key, id);
+        if (r < 0)
+                return r;
+        r = envelope_decrypt(key, id, env, len, aad, aad_len, ret, ret_len);
+        OPENSSL_cleanse(key, sizeof(key));
+        return r;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Named sealed secrets and data keys in StateDirectory/keys, the data-key
+ * envelope (AES-256-GCM) and the cache of unsealed data keys.
+ *
+ * A key file NAME.key (NAME as name_is_valid() allows: 1..64 bytes of
+ * [A-Za-z0-9_.-], not starting with '.') is written atomically and holds:
+ *
+ *   off len
+ *     0   4  magic "EPKS"
+ *     4   1  version (1)
+ *     5   1  kind: 1 sealed secret, 2 data key
+ *     6   1  flags: bit 0 exportable
+ *     7   1  reserved, 0
+ *     8   4  PCR mask of the sha256 bank (big endian)
+ *    12   8  creation time, µs since the epoch (big endian)
+ *    20  16  key id (random; data keys' envelopes name it)
+ *    36  32  SHA-256 of the SRK's name: the TPM it is bound to
+ *    68   4  length of the TPM part (big endian)
+ *    72   n  marshalled TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed object
+ *
+ * The header is not secret and not trusted: the TPM enforces the PCR
+ * policy, and whether an object may leave the daemon is bound into its
+ * public area (see tpm_seal()).
+ *
+ * Envelope of Encrypt/Decrypt (version 1, documented in endpointd-dbus(7)):
+ *
+ *     0   3  magic "EPE"
+ *     3   1  version (1)
+ *     4  16  key id of the data key
+ *    20  12  random nonce
+ *    32   n  AES-256-GCM ciphertext
+ *  32+n  16  GCM tag
+ *
+ * The 32 header bytes followed by the caller's AAD are the GCM AAD. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tpm.h"
+#include "util.h"
+
+#define KEY_ID_SIZE 16U
+#define DATA_KEY_SIZE 32U
+#define ENVELOPE_VERSION 1U
+#define ENVELOPE_HEADER_SIZE 32U
+#define ENVELOPE_TAG_SIZE 16U
+#define ENVELOPE_OVERHEAD (ENVELOPE_HEADER_SIZE + ENVELOPE_TAG_SIZE)
+/* Limits of one Encrypt call (documented in endpointd-dbus(7)). */
+#define KEYSTORE_PLAINTEXT_MAX (1024U * 1024U)
+#define KEYSTORE_AAD_MAX (64U * 1024U)
+#define KEYSTORE_FILE_MAX (64U * 1024U)
+
+typedef enum KeyKind {
+        KEY_KIND_SECRET = 1,
+        KEY_KIND_DATA = 2,
+        _KEY_KIND_MAX,
+        _KEY_KIND_INVALID = -EINVAL,
+} KeyKind;
+
+const char *key_kind_to_string(KeyKind k) _pure_;
+
+typedef struct KeyInfo {
+        char name[65];
+        KeyKind kind;
+        bool exportable;
+        uint32_t pcr_mask;
+        usec_t created;
+} KeyInfo;
+
+typedef struct KeyStore KeyStore;
+
+/* Opens (creating, mode 0700) the key directory dir. Unsealed data keys
+ * are kept for cache_timeout (0: not at all). */
+int keystore_new(const char *dir, usec_t cache_timeout, KeyStore **ret);
+KeyStore *keystore_free(KeyStore *ks);
+DEFINE_TRIVIAL_CLEANUP_FUNC(KeyStore *, keystore_free);
+
+void keystore_set_cache_timeout(KeyStore *ks, usec_t timeout);
+
+/* Wipes cached keys whose time is up (all with now = USEC_INFINITY).
+ * Returns when the next one is due, USEC_INFINITY when none is cached. */
+usec_t keystore_cache_expire(KeyStore *ks, usec_t now);
+
+/* Makes a 256-bit key from the TPM's RNG and seals it to pcr_mask.
+ * -EINVAL bad name, -EEXIST name taken, plus the tpm errors. */
+int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, bool exportable);
+
+/* Seals 1..TPM_SEAL_MAX bytes under name. -EINVAL bad name or empty
+ * secret, -EFBIG too long, -EEXIST name taken. */
+int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const void *secret, size_t len);
+
+/* Returns a sealed secret or an exportable data key in
+ * OPENSSL_secure_malloc'ed memory (OPENSSL_secure_clear_free() it).
+ * -ENOENT unknown, -EPERM a data key made without exportable, -EXDEV sealed
+ * by another TPM, -EUCLEAN tampered, -EBADE PCRs changed. */
+int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_t *ret_len);
+
+/* Deletes a key or secret (and its cached copy). -ENOENT, -EINVAL. */
+int keystore_delete(KeyStore *ks, const char *name);
+
+/* All keys, sorted by name; malloc'ed array. Unreadable files are skipped. */
+int keystore_list(KeyStore *ks, KeyInfo **ret, size_t *ret_n);
+
+/* Encrypts/decrypts with data key name. -EFBIG plaintext or AAD over the
+ * limits, -EMEDIUMTYPE name is a sealed secret, -ENOENT, plus
+ * envelope_decrypt()'s and keystore_unseal()'s errors. */
+int keystore_encrypt(KeyStore *ks, Tpm *t, const char *name, const void *plain, size_t len, const void *aad,
+                     size_t aad_len, uint8_t **ret, size_t *ret_len);
+int keystore_decrypt(KeyStore *ks, Tpm *t, const char *name, const void *env, size_t len, const void *aad,
+                     size_t aad_len, uint8_t **ret, size_t *ret_len);
+
+/* The envelope itself. decrypt: -EBADMSG too short or bad magic,
+ * -EPROTONOSUPPORT unknown version, -ENOKEY made with another key,
+ * -EUCLEAN authentication failed (changed byte, wrong AAD). */
+int envelope_encrypt(const uint8_t key[DATA_KEY_SIZE], const uint8_t key_id[KEY_ID_SIZE], const void *plain,
+                     size_t len, const void *aad, size_t aad_len, uint8_t **ret, size_t *ret_len);
+int envelope_decrypt(const uint8_t key[DATA_KEY_SIZE], const uint8_t key_id[KEY_ID_SIZE], const void *env,
+                     size_t len, const void *aad, size_t aad_len, uint8_t **ret, size_t *ret_len);

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The tpm module against a real swtpm that this test starts itself (Unix
+ * socket, temp state dir), and the data-key envelope format. */
+#include <check.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "check-main.h"
+#include "keystore.h"
+#include "openssl-util.h"
+#include "tpm.h"
+
+static char tmpdir[] = "/tmp/test-tpm.XXXXXX";
+static char tcti[512];
+static pid_t swtpm_pid = -1;
+
+static bool socket_ready(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), r;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        r = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+        close(fd);
+        return r == 0;
+}
+
+/* Starts swtpm on a Unix socket; the swtpm TCTI talks to path and
+ * path.ctrl. Returns false when swtpm is not installed. */
+static bool swtpm_start(void) {
+        char state[300], sock[300], ctrl[320], server[340], ctrlarg[340], statearg[320];
+
+        if (access("/usr/bin/swtpm", X_OK) < 0)
+                return false;
+        if (!mkdtemp(tmpdir))
+                return false;
+        snprintf(state, sizeof(state), "%s/state", tmpdir);
+        snprintf(sock, sizeof(sock), "%s/tpm.sock", tmpdir);
+        snprintf(ctrl, sizeof(ctrl), "%s.ctrl", sock);
+        snprintf(server, sizeof(server), "type=unixio,path=%s", sock);
+        snprintf(ctrlarg, sizeof(ctrlarg), "type=unixio,path=%s", ctrl);
+        snprintf(statearg, sizeof(statearg), "dir=%s", state);
+        mkdir(state, 0700);
+        swtpm_pid = fork();
+        if (swtpm_pid == 0) {
+                execl("/usr/bin/swtpm", "swtpm", "socket", "--tpm2", "--server", server, "--ctrl", ctrlarg,
+                      "--flags", "not-need-init,startup-clear", "--tpmstate", statearg, (char *) NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 100 && !socket_ready(sock); i++)
+                usleep(50000);
+        snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
+        return socket_ready(sock);
+}
+
+static void swtpm_stop(void) {
+        char cmd[400];
+
+        if (swtpm_pid > 0) {
+                kill(swtpm_pid, SIGTERM);
+                waitpid(swtpm_pid, NULL, 0);
+                swtpm_pid = -1;
+        }
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "Could not remove %s\n", tmpdir);
+}
+
+static Tpm *tpm_open(void) {
+        Tpm *t = NULL;
+
+        ck_assert_int_eq(tpm_new(tcti, &t), 0);
+        return t;
+}
+
+START_TEST(test_no_tpm) {
+        Tpm *t = NULL;
+        uint8_t d[32] = {};
+
+        ck_assert_int_eq(tpm_new("swtpm:path=/nonexistent/tpm.sock", &t), -ENODEV);
+        ck_assert_ptr_null(t);
+        ck_assert_int_eq(tpm_pcr_extend(NULL, 14, d), -ENODEV);
+        ck_assert_int_eq(tpm_pcr_read(NULL, 14, d), -ENODEV);
+        ck_assert_int_eq(tss2_to_errno(0), 0);
+}
+END_TEST
+
+START_TEST(test_pcr_extend_read) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        uint8_t before[32], after[32], digest[32], expect[32], buf[64];
+
+        memset(digest, 0xab, sizeof(digest));
+        ck_assert_int_eq(tpm_pcr_read(t, 16, before), 0);
+        ck_assert_int_eq(tpm_pcr_extend(t, 16, digest), 0);
+        ck_assert_int_eq(tpm_pcr_read(t, 16, after), 0);
+        memcpy(buf, before, 32);
+        memcpy(buf + 32, digest, 32);
+        ck_assert_int_eq(sha256_buffer(buf, 64, expect), 0);
+        ck_assert_mem_eq(after, expect, 32);
+        ck_assert_int_eq(tpm_pcr_extend(t, 24, digest), -EINVAL);
+        ck_assert_int_eq(tpm_pcr_read(t, 99, after), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_pcr_read_many) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        uint8_t all[24][32], one[32];
+
+        /* More than the eight digests one PCR_Read returns. */
+        ck_assert_int_eq(tpm_pcr_read_mask(t, 0xFFFFFF, all), 0);
+        for (unsigned i = 0; i < 24; i += 5) {
+                ck_assert_int_eq(tpm_pcr_read(t, i, one), 0);
+                ck_assert_mem_eq(all[i], one, 32);
+        }
+}
+END_TEST
+
+START_TEST(test_seal_unseal) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(freep) uint8_t *blob = NULL;
+        uint8_t *out = NULL, big[TPM_SEAL_MAX] = {}, d[32] = { 1 };
+        size_t blob_len, out_len;
+        bool no_export = true;
+
+        ck_assert_int_eq(tpm_seal(t, 1U << 16, false, "hunter2", 7, &blob, &blob_len), 0);
+        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), 0);
+        ck_assert_uint_eq(out_len, 7);
+        ck_assert_mem_eq(out, "hunter2", 7);
+        ck_assert(!no_export);
+        OPENSSL_secure_clear_free(out, out_len);
+
+        /* Tampered blob: one flipped bit in the private part. */
+        blob[blob_len - 5] ^= 1;
+        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), -EUCLEAN);
+        blob[blob_len - 5] ^= 1;
+        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len - 1, &out, &out_len, &no_export), -EBADMSG);
+
+        /* PCR 16 moves on: the policy no longer holds. */
+        ck_assert_int_eq(tpm_pcr_extend(t, 16, d), 0);
+        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), -EBADE);
+
+        ck_assert_int_eq(tpm_seal(t, 1U << 7, true, big, sizeof(big), &out, &out_len), 0);
+        free(out);
+        ck_assert_int_eq(tpm_seal(t, 1U << 7, false, big, sizeof(big) + 1, &out, &out_len), -EINVAL);
+        ck_assert_int_eq(tpm_seal(t, 1U << 7, false, big, 0, &out, &out_len), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_no_export_mark) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(freep) uint8_t *blob = NULL;
+        uint8_t *out = NULL;
+        size_t blob_len, out_len;
+        bool no_export = false;
+
+        ck_assert_int_eq(tpm_seal(t, 1U << 7, true, "k", 1, &blob, &blob_len), 0);
+        ck_assert_int_eq(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &no_export), 0);
+        ck_assert(no_export);
+        OPENSSL_secure_clear_free(out, out_len);
+}
+END_TEST
+
+START_TEST(test_sign_verify) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_(freep) uint8_t *sig = NULL;
+        uint8_t digest[32];
+        size_t sig_len;
+
+        ck_assert_int_eq(sha256_buffer("hello", 5, digest), 0);
+        ck_assert_int_eq(tpm_sign_digest(t, digest, &sig, &sig_len), 0);
+        ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, tpm_device_key(t)), 1);
+        ck_assert_int_eq(EVP_DigestVerify(md, sig, sig_len, (const unsigned char *) "hello", 5), 1);
+}
+END_TEST
+
+START_TEST(test_device_key_stable) {
+        Tpm *t = tpm_open();
+        EVP_PKEY *k1 = tpm_device_key(t);
+
+        EVP_PKEY_up_ref(k1);
+        tpm_free(t);
+        t = tpm_open();
+        ck_assert_int_eq(EVP_PKEY_eq(k1, tpm_device_key(t)), 1);
+        EVP_PKEY_free(k1);
+        tpm_free(t);
+}
+END_TEST
+
+START_TEST(test_quote) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(freep) uint8_t *quote = NULL, *sig = NULL, *pcrs = NULL;
+        size_t quote_len, sig_len, pcrs_len;
+        EVP_PKEY *ak = NULL;
+
+        ck_assert_int_eq(tpm_quote(t, "nonce", 5, (1U << 0) | (1U << 7), &quote, &quote_len, &sig, &sig_len,
+                                   &pcrs, &pcrs_len),
+                         0);
+        ck_assert_uint_eq(pcrs_len, 64);
+        ck_assert_uint_gt(quote_len, 0);
+        ck_assert_uint_gt(sig_len, 0);
+        ck_assert_int_eq(tpm_attestation_key(t, &ak), 0);
+        ck_assert_ptr_nonnull(ak);
+        ck_assert_int_eq(tpm_quote(t, "", 0, 1, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_no_leaks) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        uint8_t digest[32] = {}, *out = NULL;
+        unsigned n;
+
+        /* Two objects stay loaded: the SRK and the device key. Many
+         * operations in a row must neither add to them nor fail for lack
+         * of the third slot. */
+        for (int i = 0; i < 30; i++) {
+                _cleanup_(freep) uint8_t *blob = NULL, *sig = NULL, *q = NULL, *s = NULL, *p = NULL;
+                size_t blob_len, out_len, sig_len, ql, sl, pl;
+                bool ne;
+
+                ck_assert_int_eq(tpm_seal(t, 1U << 7, false, "x", 1, &blob, &blob_len), 0);
+                ck_assert_int_eq(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &ne), 0);
+                OPENSSL_secure_clear_free(out, out_len);
+                blob[blob_len - 3] ^= 1;
+                ck_assert_int_lt(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &ne), 0);
+                ck_assert_int_lt(tpm_unseal(t, 1U << 8, blob, blob_len, &out, &out_len, &ne), 0);
+                ck_assert_int_eq(tpm_sign_digest(t, digest, &sig, &sig_len), 0);
+                ck_assert_int_eq(tpm_quote(t, "n", 1, 1, &q, &ql, &s, &sl, &p, &pl), 0);
+        }
+        ck_assert_int_eq(tpm_count_transient(t, &n), 0);
+        ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
+START_TEST(test_envelope) {
+        uint8_t key[32], other[32], id[16] = { 1 }, id2[16] = { 2 };
+        _cleanup_(freep) uint8_t *env = NULL, *plain = NULL;
+        size_t env_len, plain_len;
+
+        memset(key, 7, sizeof(key));
+        memset(other, 8, sizeof(other));
+        ck_assert_int_eq(envelope_encrypt(key, id, "secret data", 11, "aad", 3, &env, &env_len), 0);
+        ck_assert_uint_eq(env_len, 11 + ENVELOPE_OVERHEAD);
+        ck_assert_int_eq(env[3], ENVELOPE_VERSION);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "aad", 3, &plain, &plain_len), 0);
+        ck_assert_uint_eq(plain_len, 11);
+        ck_assert_mem_eq(plain, "secret data", 11);
+        free(TAKE_PTR(plain));
+
+        /* Empty plaintext and empty AAD are fine. */
+        {
+                _cleanup_(freep) uint8_t *e2 = NULL, *p2 = NULL;
+                size_t l2, pl2;
+                ck_assert_int_eq(envelope_encrypt(key, id, "", 0, NULL, 0, &e2, &l2), 0);
+                ck_assert_int_eq(envelope_decrypt(key, id, e2, l2, NULL, 0, &p2, &pl2), 0);
+                ck_assert_uint_eq(pl2, 0);
+        }
+
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "aaX", 3, &plain, &plain_len), -EUCLEAN);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "", 0, &plain, &plain_len), -EUCLEAN);
+        ck_assert_int_eq(envelope_decrypt(other, id, env, env_len, "aad", 3, &plain, &plain_len), -EUCLEAN);
+        ck_assert_int_eq(envelope_decrypt(key, id2, env, env_len, "aad", 3, &plain, &plain_len), -ENOKEY);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, ENVELOPE_OVERHEAD - 1, "aad", 3, &plain, &plain_len),
+                         -EBADMSG);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len - 1, "aad", 3, &plain, &plain_len), -EUCLEAN);
+        for (size_t i = 0; i < env_len; i++) {
+                if (i >= 4 && i < 20)
+                        continue; /* the key id: -ENOKEY, checked above */
+                env[i] ^= 0x40;
+                ck_assert_int_lt(envelope_decrypt(key, id, env, env_len, "aad", 3, &plain, &plain_len), 0);
+                env[i] ^= 0x40;
+        }
+        env[3] = 99;
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "aad", 3, &plain, &plain_len), -EPROTONOSUPPORT);
+}
+END_TEST
+
+static void setup(void) {
+        if (!swtpm_start())
+                ck_abort_msg("swtpm did not start");
+}
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("tpm");
+        TCase *tc = tcase_create("swtpm"), *te = tcase_create("envelope");
+
+        tcase_add_unchecked_fixture(tc, setup, swtpm_stop);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_no_tpm);
+        tcase_add_test(tc, test_pcr_extend_read);
+        tcase_add_test(tc, test_pcr_read_many);
+        tcase_add_test(tc, test_seal_unseal);
+        tcase_add_test(tc, test_no_export_mark);
+        tcase_add_test(tc, test_sign_verify);
+        tcase_add_test(tc, test_device_key_stable);
+        tcase_add_test(tc, test_quote);
+        tcase_add_test(tc, test_no_leaks);
+        suite_add_tcase(s, tc);
+        tcase_add_test(te, test_envelope);
+        suite_add_tcase(s, te);
+        return s;
+}
