@@ -255,8 +255,12 @@ static int next_line(Parser *ps) {
         return r < 0 ? r : 1;
 }
 
-static bool release_value_is_valid(const char *s) {
-        size_t n = strlen(s);
+bool manifest_release_value_is_valid(const char *s) {
+        size_t n;
+
+        if (!s)
+                return false;
+        n = strlen(s);
 
         if (n == 0 || n > 128)
                 return false;
@@ -297,7 +301,7 @@ static int parse_release(Parser *ps, char *s) {
                         return fail(ps, EBADMSG, "release line: unknown key '%.64s'", tok);
                 if (*dst)
                         return fail(ps, EBADMSG, "release line: %s given twice", tok);
-                if (!release_value_is_valid(eq))
+                if (!manifest_release_value_is_valid(eq))
                         return fail(ps, EBADMSG, "release line: invalid %s '%.64s'", tok, eq);
                 *dst = strdup(eq);
                 if (!*dst)

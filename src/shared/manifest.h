@@ -75,6 +75,10 @@ int manifest_parse(const char *data, size_t len, Manifest **ret, ParseError *err
  * with error->line 0. */
 int manifest_load(const char *path, Manifest **ret, ParseError *error);
 
+/* Whether s may be a product= or version= value of the release line:
+ * 1..128 bytes of printable ASCII without ' ', '=' and '\\'. */
+bool manifest_release_value_is_valid(const char *s) _pure_;
+
 /* Binary search by path; NULL when not listed. */
 const ManifestEntry *manifest_find(const Manifest *m, const char *path);
 

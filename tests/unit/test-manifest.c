@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "check-main.h"
 #include "fixtures.h"
 #include "manifest.h"
+#include "mtree-write.h"
 #include "openssl-util.h"
 
 #define FIXTURES TOP_SRCDIR "/tests/fixtures/manifest/good/"
@@ -315,6 +318,102 @@ START_TEST(test_large) {
 }
 END_TEST
 
+static void write_at(int dfd, const char *name, const void *data, size_t len, mode_t mode) {
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+        ck_assert_msg(fd >= 0, "create %s: %m", name);
+        ck_assert_int_eq(write(fd, data, len), (ssize_t) len);
+        ck_assert_int_eq(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static void assert_file_entry(const Manifest *m, const char *path, const void *data, size_t len) {
+        const ManifestEntry *e = manifest_find(m, path);
+        unsigned char d[32];
+
+        ck_assert_msg(e, "%s missing", path);
+        ck_assert_int_eq(e->type, ENTRY_FILE);
+        ck_assert_uint_eq(e->size, len);
+        ck_assert_int_eq(sha256_buffer(data, len, d), 0);
+        ck_assert(memcmp(d, e->sha256, 32) == 0);
+}
+
+/* Writer -> parser: every byte in names and link targets, nested
+ * directories, a multi-chunk file, a FIFO (listed, never opened), a
+ * symlink to a directory outside (listed, never followed). */
+START_TEST(test_round_trip) {
+        char dir[] = "/tmp/test-manifest-XXXXXX", cmd[64];
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(freep) char *text = NULL, *big = malloc(1000003), *failed = NULL;
+        _cleanup_(closep) int root = -EBADF;
+        size_t size = 0, files = 0;
+        ParseError e = {};
+        FILE *f;
+        int sub;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(root, 0);
+        for (int c = 1; c < 256; c++) {
+                char name[4] = { 'n', (char) c, 'z', 0 };
+
+                if (c == '/')
+                        continue;
+                write_at(root, name, name, 3, 0644);
+                files++;
+        }
+        for (size_t i = 0; i < 1000003; i++)
+                big[i] = (char) (i * 7 + i / 991);
+        ck_assert_int_eq(mkdirat(root, "d", 0755), 0);
+        ck_assert_int_eq(mkdirat(root, "d/e f", 0700), 0);
+        sub = openat(root, "d/e f", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        write_at(sub, "big\n", big, 1000003, 04755);
+        write_at(sub, "empty", "", 0, 0600);
+        ck_assert_int_eq(mkfifoat(sub, "fifo", 0640), 0);
+        ck_assert_int_eq(symlinkat("/etc", sub, "escape"), 0);
+        ck_assert_int_eq(symlinkat("../x \\y\n#=\xff", sub, "odd"), 0);
+        close(sub);
+
+        f = open_memstream(&text, &size);
+        ck_assert_int_eq(manifest_write_tree(root, 42, "pump-x", "3.1~rc1", f, &failed), 0);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(manifest_parse(text, size, &m, &e), 0);
+
+        ck_assert_uint_eq(m->serial, 42);
+        ck_assert_str_eq(m->product, "pump-x");
+        ck_assert_str_eq(m->version, "3.1~rc1");
+        ck_assert_uint_eq(m->n_entries, files + 1 + 2 + 5);
+        assert_sorted_unique(m);
+        for (int c = 1; c < 256; c++) {
+                char name[4] = { 'n', (char) c, 'z', 0 };
+
+                if (c != '/')
+                        assert_file_entry(m, name, name, 3);
+        }
+        assert_file_entry(m, "d/e f/big\n", big, 1000003);
+        assert_file_entry(m, "d/e f/empty", "", 0);
+        ck_assert_uint_eq(manifest_find(m, "d/e f/big\n")->mode, 04755);
+        ck_assert_uint_eq(manifest_find(m, "d/e f")->mode, 0700);
+        ck_assert_int_eq(manifest_find(m, "d/e f")->type, ENTRY_DIR);
+        ck_assert_int_eq(manifest_find(m, ".")->type, ENTRY_DIR);
+        ck_assert_int_eq(manifest_find(m, "d/e f/fifo")->type, ENTRY_FIFO);
+        ck_assert_uint_eq(manifest_find(m, "d/e f/fifo")->has & MANIFEST_HAS_SHA256, 0);
+        ck_assert_str_eq(manifest_find(m, "d/e f/escape")->link, "/etc");
+        ck_assert_str_eq(manifest_find(m, "d/e f/odd")->link, "../x \\y\n#=\xff");
+        ck_assert_uint_eq(manifest_find(m, "d/e f/empty")->uid, getuid());
+        ck_assert_ptr_null(manifest_find(m, "d/e f/escape/passwd"));
+
+        /* The release line must be expressible. */
+        f = fopen("/dev/null", "we");
+        ck_assert_int_eq(manifest_write_tree(root, 1, "a b", "1", f, NULL), -EINVAL);
+        ck_assert_int_eq(manifest_write_tree(root, 0, "a", "1", f, NULL), -EINVAL);
+        fclose(f);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("manifest");
         TCase *tc = tcase_create("core");
@@ -333,6 +432,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_load_errors);
         tcase_add_test(tc, test_find);
         tcase_add_test(tc, test_large);
+        tcase_add_test(tc, test_round_trip);
         suite_add_tcase(s, tc);
         return s;
 }

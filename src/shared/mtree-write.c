@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "manifest.h"
+#include "mtree-write.h"
+#include "openssl-util.h"
+
+#define WALK_DEPTH_MAX 256U
+#define HASH_CHUNK (128U * 1024U)
+
+typedef struct Walker {
+        FILE *out;
+        char *error_path; /* where the walk failed */
+        uint8_t *buf;     /* HASH_CHUNK bytes */
+} Walker;
+
+char *mtree_escape(const char *s) {
+        char *out = malloc(strlen(s) * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '=' || *p == '\\') {
+                        *o++ = '\\';
+                        *o++ = (char) ('0' + (*p >> 6));
+                        *o++ = (char) ('0' + ((*p >> 3) & 7));
+                        *o++ = (char) ('0' + (*p & 7));
+                } else
+                        *o++ = (char) *p;
+        }
+        *o = 0;
+        return out;
+}
+
+static int walker_fail(Walker *w, const char *path, int r) {
+        if (!w->error_path)
+                w->error_path = strdup(path);
+        return r;
+}
+
+/* Hashes the regular file name in dfd. The file is opened without
+ * following symlinks and without blocking, then checked to still be the
+ * regular file that was stat'ed, so a swap between stat and open is
+ * refused instead of hashing something else. */
+static int hash_file(Walker *w, int dfd, const char *name, const struct stat *st, uint8_t ret[32]) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st2;
+        uint64_t total = 0;
+
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st2) < 0)
+                return negative_errno();
+        if (!S_ISREG(st2.st_mode) || st2.st_ino != st->st_ino || st2.st_dev != st->st_dev)
+                return -ESTALE;
+        ctx = EVP_MD_CTX_new();
+        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, w->buf, HASH_CHUNK);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                if (EVP_DigestUpdate(ctx, w->buf, (size_t) n) != 1)
+                        return -EIO;
+                total += (uint64_t) n;
+        }
+        if (EVP_DigestFinal_ex(ctx, ret, NULL) != 1)
+                return -EIO;
+        if (fstat(fd, &st2) < 0)
+                return negative_errno();
+        /* A writer racing with us would leave a digest that matches no
+         * version of the file. */
+        if (total != (uint64_t) st->st_size || st2.st_size != st->st_size ||
+            st2.st_mtim.tv_sec != st->st_mtim.tv_sec || st2.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
+                return -ESTALE;
+        return 0;
+}
+
+static const char *type_name(mode_t m) {
+        switch (m & S_IFMT) {
+        case S_IFREG:
+                return "file";
+        case S_IFDIR:
+                return "dir";
+        case S_IFLNK:
+                return "link";
+        case S_IFIFO:
+                return "fifo";
+        case S_IFCHR:
+                return "char";
+        case S_IFBLK:
+                return "block";
+        case S_IFSOCK:
+                return "socket";
+        default:
+                return NULL;
+        }
+}
+
+/* Writes the line for one entry; path is relative to the root ("." for it). */
+static int write_entry(Walker *w, int dfd, const char *name, const char *path, const struct stat *st) {
+        _cleanup_(freep) char *escaped = mtree_escape(path), *target = NULL;
+        const char *type = type_name(st->st_mode);
+        uint8_t digest[32];
+        int r;
+
+        if (!escaped)
+                return -ENOMEM;
+        if (!type)
+                return -EBADFD;
+        fprintf(w->out, "%s%s type=%s mode=%o uid=%" PRIu32 " gid=%" PRIu32, streq(path, ".") ? "" : "./",
+                escaped, type, (unsigned) (st->st_mode & 07777), (uint32_t) st->st_uid, (uint32_t) st->st_gid);
+        if (S_ISREG(st->st_mode)) {
+                _cleanup_(freep) char *hex = NULL;
+
+                r = hash_file(w, dfd, name, st, digest);
+                if (r < 0)
+                        return r;
+                hex = hexmem(digest, sizeof(digest));
+                if (!hex)
+                        return -ENOMEM;
+                fprintf(w->out, " size=%" PRIu64 " sha256digest=%s", (uint64_t) st->st_size, hex);
+        } else if (S_ISLNK(st->st_mode)) {
+                char link[PATH_MAX];
+                ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+
+                if (n < 0)
+                        return negative_errno();
+                link[n] = 0;
+                target = mtree_escape(link);
+                if (!target)
+                        return -ENOMEM;
+                fprintf(w->out, " link=%s", target);
+        }
+        fputc('\n', w->out);
+        return ferror(w->out) ? -EIO : 0;
+}
+
+static int name_compare(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void names_free(char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
+/* Lists dfd's entries, sorted, so the output does not depend on readdir order. */
+static int list_names(int dfd, char ***ret, size_t *ret_n) {
+        char **names = NULL;
+        size_t n = 0, alloc = 0;
+        struct dirent *de;
+        int fd;
+        DIR *d;
+
+        fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (n >= alloc) {
+                        char **m;
+
+                        alloc = MAX(alloc * 2, (size_t) 32);
+                        m = reallocarray(names, alloc, sizeof(char *));
+                        if (!m)
+                                goto oom;
+                        names = m;
+                }
+                names[n] = strdup(de->d_name);
+                if (!names[n])
+                        goto oom;
+                n++;
+        }
+        if (errno != 0) {
+                int r = negative_errno();
+                closedir(d);
+                names_free(names, n);
+                return r;
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(names, n, sizeof(char *), name_compare);
+        *ret = names;
+        *ret_n = n;
+        return 0;
+oom:
+        closedir(d);
+        names_free(names, n);
+        return -ENOMEM;
+}
+
+static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
+        char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        if (depth >= WALK_DEPTH_MAX)
+                return walker_fail(w, dir_path, -ELOOP);
+        r = list_names(dfd, &names, &n);
+        if (r < 0)
+                return walker_fail(w, dir_path, r);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_(freep) char *path = streq(dir_path, ".") ? strdup(names[i])
+                                                                    : strjoin_alloc(dir_path, "/", names[i]);
+                struct stat st;
+
+                if (!path) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = walker_fail(w, path, negative_errno());
+                        break;
+                }
+                r = write_entry(w, dfd, names[i], path, &st);
+                if (r < 0) {
+                        r = walker_fail(w, path, r);
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_(closep) int sub = openat(dfd, names[i],
+                                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        struct stat st2;
+
+                        if (sub < 0 || fstat(sub, &st2) < 0)
+                                r = walker_fail(w, path, negative_errno());
+                        else if (st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
+                                r = walker_fail(w, path, -ESTALE);
+                        else
+                                r = walk_dir(w, sub, path, depth + 1);
+                }
+        }
+        names_free(names, n);
+        return r;
+}
+
+int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version, FILE *out,
+                        char **error_path) {
+        Walker w = { .out = out };
+        struct stat st;
+        int r;
+
+        if (error_path)
+                *error_path = NULL;
+        if (serial == 0 || !manifest_release_value_is_valid(product) || !manifest_release_value_is_valid(version))
+                return -EINVAL;
+        if (fstat(root_fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        w.buf = malloc(HASH_CHUNK);
+        if (!w.buf)
+                return -ENOMEM;
+        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", serial, product, version);
+        r = write_entry(&w, root_fd, ".", ".", &st);
+        if (r >= 0)
+                r = walk_dir(&w, root_fd, ".", 0);
+        if (r >= 0 && (fflush(out) != 0 || ferror(out)))
+                r = -EIO;
+        free(w.buf);
+        if (r < 0 && error_path)
+                *error_path = TAKE_PTR(w.error_path);
+        free(w.error_path);
+        return r;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Writes an integrity manifest for a directory tree: the full-path mtree
+ * dialect of `bsdtar --format=mtree` with type, mode, uid, gid, size, link
+ * and sha256digest, and the "# endpointd:" release line, escaped so that
+ * manifest_parse() reads every name back byte for byte. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+/* Escapes s for an mtree name or link= value: every byte that is not
+ * printable ASCII, and ' ', '#', '=', '\\', becomes a three-digit octal
+ * escape. Returns a malloc'ed string or NULL on OOM. */
+char *mtree_escape(const char *s);
+
+/* Walks the tree below root_fd (which stays open and unmoved) depth first,
+ * names sorted bytewise, and writes the manifest to out. Never follows a
+ * symlink (the root fd itself excepted), never opens anything but regular
+ * files and directories, and refuses a file that changes while it is
+ * hashed. Returns 0; -EINVAL for a product or version the release line
+ * cannot hold or serial 0; -ESTALE when a file changed during the walk;
+ * -ELOOP when the tree is deeper than 256 levels; -EIO when out fails;
+ * other -errno from the file system. On failure and if error_path is
+ * non-NULL, *error_path is set to the relative path (malloc'ed) where it
+ * failed, or NULL. */
+int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version, FILE *out,
+                        char **error_path);
