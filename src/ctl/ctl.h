@@ -23,3 +23,4 @@ extern bool arg_quiet;
 typedef int (*VerbFunction)(int argc, char *argv[]);
 
 int verb_status(int argc, char *argv[]);
+int verb_manifest(int argc, char *argv[]);

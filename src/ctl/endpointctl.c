@@ -20,6 +20,13 @@ static const struct Verb {
         const char *synopsis;
 } verbs[] = {
         { "status", 0, 0, verb_status, "status                  Show the daemon's status" },
+        { "manifest", 1, 16, verb_manifest,
+          "manifest create DIR [--serial N] [--product P] [--version V] [--output FILE]\n"
+          "                          Write a manifest of a directory tree\n"
+          "  manifest install FILE SIG  Install a signed manifest\n"
+          "  manifest show [FILE]    Show the installed manifest (or a local file)\n"
+          "  manifest check FILE [SIG] [--trust DIR]\n"
+          "                          Parse a manifest and verify its signature" },
 };
 
 static void help(void) {
