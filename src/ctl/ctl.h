@@ -23,4 +23,8 @@ extern bool arg_quiet;
 typedef int (*VerbFunction)(int argc, char *argv[]);
 
 int verb_status(int argc, char *argv[]);
+int verb_scan(int argc, char *argv[]);
+int verb_violations(int argc, char *argv[]);
+int verb_verify(int argc, char *argv[]);
+int verb_measurements(int argc, char *argv[]);
 int verb_manifest(int argc, char *argv[]);

@@ -20,6 +20,10 @@ static const struct Verb {
         const char *synopsis;
 } verbs[] = {
         { "status", 0, 0, verb_status, "status                  Show the daemon's status" },
+        { "scan", 0, 0, verb_scan, "scan                    Verify the tree against the manifest now" },
+        { "violations", 0, 0, verb_violations, "violations              List the integrity violations found" },
+        { "verify", 1, 1, verb_verify, "verify PATH             Check one file against the manifest" },
+        { "measurements", 0, 0, verb_measurements, "measurements            Show the PCR measurement log" },
         { "manifest", 1, 16, verb_manifest,
           "manifest create DIR [--serial N] [--product P] [--version V] [--output FILE]\n"
           "                          Write a manifest of a directory tree\n"

@@ -13,6 +13,12 @@ static const struct {
         const char *permission;
 } permission_table[] = {
         { ENDPOINTD_IFACE_ENDPOINT, NULL, "status.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Scan", "integrity.scan" },
+        { ENDPOINTD_IFACE_INTEGRITY, "GetViolations", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "VerifyFile", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "GetManifest", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "InstallManifest", "integrity.install" },
         { ENDPOINTD_IFACE_KEYS, "CreateKey", "keys.create" },
         { ENDPOINTD_IFACE_KEYS, "DeleteKey", "keys.delete" },
         { ENDPOINTD_IFACE_KEYS, "ListKeys", "keys.list" },

@@ -6,9 +6,11 @@
 
 #include "bus-endpoint.h"
 #include "bus-errors.h"
+#include "bus-integrity.h"
 #include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
+#include "integrity.h"
 #include "log.h"
 #include "manager.h"
 #include "privs.h"
@@ -16,6 +18,7 @@
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
         &tpm_component,
+        &integrity_component, /* after the TPM: measurements extend a PCR through m->tpm */
         NULL,
 };
 
@@ -25,6 +28,7 @@ static const struct {
         const sd_bus_vtable *vtable;
 } interfaces[] = {
         { ENDPOINTD_IFACE_ENDPOINT, endpoint_vtable },
+        { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_KEYS, keys_vtable },
 };
 

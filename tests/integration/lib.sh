@@ -54,11 +54,15 @@ ep_cleanup() {
                 pid=${EP_PIDS[i]}
                 if kill -0 "$pid" 2>/dev/null; then
                         kill -TERM "$pid" 2>/dev/null
-                        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+                        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
                         kill -KILL "$pid" 2>/dev/null
                 fi
+                # Under valgrind (--error-exitcode=99) a memory error fails the test.
+                if wait "$pid" 2>/dev/null; then :; elif [ $? -eq 99 ] && [ -n "$EP_DAEMON_WRAPPER" ]; then
+                        ep_log "FAIL: $EP_DAEMON_WRAPPER reported errors in process $pid (see the log above)"
+                        [ $rc -eq 0 ] && rc=1
+                fi
         done
-        wait 2>/dev/null
         if [ -n "${EP_TMP:-}" ] && [ -d "$EP_TMP" ]; then
                 if [ $rc -eq 0 ] || [ $rc -eq 77 ] || [ -z "${EP_KEEP_TMP:-}" ]; then
                         rm -rf "$EP_TMP"
@@ -217,6 +221,9 @@ ep_stop() {
         EP_DAEMON_RC=0
         wait "$EP_DAEMON_PID" || EP_DAEMON_RC=$?
         EP_DAEMON_PID=
+        if [ "$EP_DAEMON_RC" -eq 99 ] && [ -n "$EP_DAEMON_WRAPPER" ]; then
+                ep_fail "$EP_DAEMON_WRAPPER reported errors in endpointd"
+        fi
 }
 
 ep_restart() { ep_stop; ep_start "$@"; }
