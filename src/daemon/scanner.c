@@ -313,9 +313,7 @@ struct Scanner {
         unsigned n_workers;
 };
 
-/* Resolves path below root_fd without ever following a symbolic link or
- * leaving the tree. flags: O_PATH|O_DIRECTORY or the like. */
-static int open_beneath(int root_fd, const char *path, int flags) {
+int scan_open_beneath(int root_fd, const char *path, int flags) {
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_CLOEXEC | O_NOFOLLOW),
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
@@ -372,7 +370,7 @@ static int worker_parent(Worker *w, const char *path, const char **ret_name) {
         w->parent_path = strndup(path, l);
         if (!w->parent_path)
                 return (w->parent_fd = -ENOMEM);
-        w->parent_fd = open_beneath(w->scanner->root_fd, w->parent_path, O_PATH | O_DIRECTORY);
+        w->parent_fd = scan_open_beneath(w->scanner->root_fd, w->parent_path, O_PATH | O_DIRECTORY);
         return w->parent_fd;
 }
 

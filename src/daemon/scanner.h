@@ -118,6 +118,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Scanner *, scanner_free);
  * or the -errno of the read. */
 int scanner_hash_fd(int fd, uint8_t ret[32]);
 
+/* Opens path (relative, no "..") below root_fd without ever following a
+ * symbolic link or leaving the tree (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS; component by component before Linux 5.6). Returns
+ * the fd or -errno (-ELOOP when a component is a symbolic link). */
+int scan_open_beneath(int root_fd, const char *path, int flags);
+
 /* Escapes a raw path for places that need text (D-Bus strings, logs):
  * backslash, control bytes, DEL and, when the path is not valid UTF-8,
  * every byte >= 0x80 become "\ooo" (mtree style). Returns NULL on OOM. */

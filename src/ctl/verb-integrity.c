@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* endpointctl scan | violations | verify PATH | measurements */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ctl-bus.h"
+#include "ctl.h"
+#include "endpointd/bus.h"
+#include "log.h"
+#include "table.h"
+#include "util.h"
+
+typedef struct ScanWatch {
+        uint64_t id;          /* 0 until Scan() answered */
+        bool finished;
+        bool progress;        /* draw the bar */
+        bool drawn;
+        char state[32];
+        uint32_t violations;
+        usec_t started;
+} ScanWatch;
+
+static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) {
+        double secs = (double) (now_usec(CLOCK_MONOTONIC) - w->started) / 1e6;
+        double mb = (double) bytes / 1e6, mb_total = (double) bytes_total / 1e6;
+        double rate = secs > 0.05 ? mb / secs : 0;
+        double frac = bytes_total > 0 ? (double) bytes / (double) bytes_total
+                      : files_total > 0 ? (double) files / (double) files_total : 0;
+        char bar[21], eta[32] = "--:--";
+        int filled;
+
+        frac = frac > 1 ? 1 : frac;
+        filled = (int) (frac * 20);
+        for (int i = 0; i < 20; i++)
+                bar[i] = i < filled ? '#' : '.';
+        bar[20] = 0;
+        if (rate > 0 && mb_total > mb) {
+                unsigned long s = (unsigned long) ((mb_total - mb) / rate);
+                (void) snprintf(eta, sizeof(eta), "%lu:%02lu", s / 60, s % 60);
+        }
+        fprintf(stderr, "\r[%s] %3d%%  %" PRIu64 "/%" PRIu64 " files  %.1f/%.1f MB  %.1f MB/s  ETA %s \033[K", bar,
+                (int) (frac * 100), files, files_total, mb, mb_total, rate, eta);
+        fflush(stderr);
+        w->drawn = true;
+}
+
+static int on_scan_progress(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ScanWatch *w = userdata;
+        uint64_t id, f, ft, b, bt;
+
+        if (sd_bus_message_read(msg, "ttttt", &id, &f, &ft, &b, &bt) < 0 || id != w->id || !w->progress)
+                return 0;
+        progress_draw(w, f, ft, b, bt);
+        return 0;
+}
+
+static int on_scan_finished(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ScanWatch *w = userdata;
+        const char *state;
+        uint64_t id;
+        uint32_t n;
+
+        if (sd_bus_message_read(msg, "tsu", &id, &state, &n) < 0 || id != w->id)
+                return 0;
+        (void) snprintf(w->state, sizeof(w->state), "%s", state);
+        w->violations = n;
+        w->finished = true;
+        return 0;
+}
+
+static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ScanWatch *w = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) >= 0 && isempty(new)) {
+                (void) snprintf(w->state, sizeof(w->state), "daemon-exited");
+                w->finished = true;
+        }
+        return 0;
+}
+
+static int print_violations(sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        const char *path, *kind, *detail;
+        uint64_t when, n = 0;
+        int r;
+
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetViolations", &reply, "read the violations", NULL);
+        if (r != 0)
+                return r;
+        t = table_new(false, "path", "kind", "detail", "detected", NULL);
+        if (!t)
+                return log_oom();
+        r = sd_bus_message_enter_container(reply, 'a', "(ssst)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ssst)", &path, &kind, &detail, &when)) > 0) {
+                n++;
+                if ((r = table_add(t, CELL_STRING, path)) < 0 || (r = table_add(t, CELL_STRING, kind)) < 0 ||
+                    (r = table_add(t, CELL_STRING, detail)) < 0 || (r = table_add(t, CELL_TIMESTAMP, when)) < 0)
+                        break;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the violations: %m");
+        if (n == 0 && !arg_json) {
+                if (!arg_quiet)
+                        printf("No violations.\n");
+                return EXIT_OK;
+        }
+        r = table_print(t, arg_json, stdout);
+        if (r < 0)
+                return r;
+        return n > 0 ? EXIT_VIOLATED : EXIT_OK;
+}
+
+static int scan_wait(sd_bus *bus, ScanWatch *w) {
+        while (!w->finished) {
+                int r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Lost the bus while waiting for the scan: %m");
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0 && r != -EINTR)
+                        return log_error_errno(r, "Lost the bus while waiting for the scan: %m");
+        }
+        if (w->drawn)
+                fprintf(stderr, "\r\033[K");
+        return 0;
+}
+
+int verb_scan(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ScanWatch w = { .started = now_usec(CLOCK_MONOTONIC) };
+        int r;
+
+        w.progress = !arg_no_progress && !arg_json && !arg_quiet && isatty(STDERR_FILENO);
+        r = ctl_bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        /* Subscribe before asking, so that not even a short scan's end is missed. */
+        r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
+                                "ScanProgress", on_scan_progress, &w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH,
+                                        ENDPOINTD_IFACE_INTEGRITY, "ScanFinished", on_scan_finished, &w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged", on_name_lost, &w);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to scan signals: %m");
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "Scan", &reply, "start a scan", NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "t", &w.id);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the reply: %m");
+        r = scan_wait(bus, &w);
+        if (r < 0)
+                return r;
+        if (streq(w.state, "daemon-exited"))
+                return log_error_errno(ECONNRESET, "endpointd exited during the scan."), EXIT_UNREACHABLE;
+        if (!arg_json && !arg_quiet)
+                printf("Scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s.\n", w.id, w.state, w.violations,
+                       w.violations == 1 ? "" : "s");
+        if (w.violations == 0 && !arg_json)
+                return EXIT_OK;
+        r = print_violations(bus);
+        return r == EXIT_OK && w.violations > 0 ? EXIT_VIOLATED : r;
+}
+
+int verb_violations(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = ctl_bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        return print_violations(bus);
+}
+
+int verb_verify(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        const char *state, *expected, *actual;
+        int r;
+
+        r = ctl_bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "VerifyFile", &reply, "verify the file", "s", argv[1]);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "sss", &state, &expected, &actual);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the reply: %m");
+        t = table_new(true, "field", "value", NULL);
+        if (!t)
+                return log_oom();
+        if (table_add(t, CELL_STRING, arg_json ? "path" : "Path") < 0 || table_add(t, CELL_STRING, argv[1]) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "state" : "State") < 0 || table_add(t, CELL_STRING, state) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "expected" : "Expected") < 0 ||
+            table_add(t, CELL_STRING, *expected || arg_json ? expected : "-") < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "actual" : "Actual") < 0 ||
+            table_add(t, CELL_STRING, *actual || arg_json ? actual : "-") < 0)
+                return log_oom();
+        if (!arg_quiet) {
+                r = table_print(t, arg_json, stdout);
+                if (r < 0)
+                        return r;
+        }
+        return streq(state, "ok") ? EXIT_OK : EXIT_VIOLATED;
+}
+
+int verb_measurements(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        int r;
+
+        r = ctl_bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", &reply, "read the measurement log", NULL);
+        if (r != 0)
+                return r;
+        t = table_new(false, "pcr", "digest", "description", "time", NULL);
+        if (!t)
+                return log_oom();
+        r = sd_bus_message_enter_container(reply, 'a', "(uayst)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "uayst")) > 0) {
+                _cleanup_(freep) char *hex = NULL;
+                const char *desc;
+                const void *d;
+                size_t dl;
+                uint32_t pcr;
+                uint64_t when;
+
+                if ((r = sd_bus_message_read(reply, "u", &pcr)) < 0 ||
+                    (r = sd_bus_message_read_array(reply, 'y', &d, &dl)) < 0 ||
+                    (r = sd_bus_message_read(reply, "st", &desc, &when)) < 0 ||
+                    (r = sd_bus_message_exit_container(reply)) < 0)
+                        break;
+                hex = hexmem(d, dl);
+                if (!hex || table_add(t, CELL_UINT64, (uint64_t) pcr) < 0 || table_add(t, CELL_STRING, hex) < 0 ||
+                    table_add(t, CELL_STRING, desc) < 0 || table_add(t, CELL_TIMESTAMP, when) < 0)
+                        return log_oom();
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the measurement log: %m");
+        r = table_print(t, arg_json, stdout);
+        return r < 0 ? r : EXIT_OK;
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* org.endpointd.Integrity1: thin handlers over src/daemon/integrity.c.
+ *
+ * For `endpointctl manifest show` (NAME = manifest helper): call
+ *   GetManifest() -> (t serial, s product, s version, t entries, s signer, s digest)
+ * on ENDPOINTD_IFACE_INTEGRITY; permission integrity.read; without an
+ * installed manifest it fails with org.endpointd.Error.NoManifest (ENOMEDIUM).
+ * digest is the lower-case hex SHA-256 of the manifest file, signer the
+ * signing certificate's subject. `manifest install FILE SIG` calls
+ *   InstallManifest(h manifest, h signature)
+ * with both files opened read-only (regular files; a pipe only if it was
+ * completely written and closed). Errors: BadSignature, Malformed ("line N:
+ * ..."), Rollback, TooLarge, InvalidArgs.
+ *
+ * Paths cross the bus as text: backslash, control bytes, DEL and (for names
+ * that are not UTF-8) bytes >= 0x80 are written as \ooo (see
+ * scan_path_escape()); VerifyFile() accepts the same form. */
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "bus-auth.h"
+#include "bus-errors.h"
+#include "bus-integrity.h"
+#include "endpointd/bus.h"
+#include "endpointd/errors.h"
+#include "integrity.h"
+#include "log.h"
+#include "signature.h"
+
+/* sd_bus_error_set_errnof() of this libsystemd does not consult the
+ * registered maps for errno -> name, so the name is looked up here. */
+static int _printf_(3, 4) set_error(sd_bus_error *error, int r, const char *format, ...) {
+        char msg[512];
+        va_list ap;
+
+        errno = abs(r);
+        va_start(ap, format);
+        (void) vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+        for (const sd_bus_error_map *e = endpointd_error_map; e->name; e++)
+                if (e->code == abs(r))
+                        return sd_bus_error_set(error, e->name, msg);
+        return sd_bus_error_set_errnof(error, r, "%s", msg);
+}
+
+static int method_scan(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t id;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = integrity_scan(m, &id);
+        if (r == -ENOMEDIUM)
+                return set_error(error, r, "No manifest is installed; there is nothing to scan against.");
+        if (r < 0)
+                return set_error(error, r, "Failed to start a scan: %m");
+        return sd_bus_reply_method_return(msg, "t", id);
+}
+
+static int method_get_violations(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const ScanViolation *v;
+        size_t n;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        v = integrity_get_violations(m, &n);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssst)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_(freep) char *p = scan_path_escape(v[i].path);
+                r = p ? sd_bus_message_append(reply, "(ssst)", p, violation_kind_to_string(v[i].kind),
+                                              v[i].detail, (uint64_t) v[i].detected)
+                      : -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static void verify_done(Manager *m, int error, const char *state, const char *expected, const char *actual,
+                        void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+
+        if (error < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) set_error(&e, error, "Failed to verify the file: %s", strerror(-error));
+                (void) sd_bus_reply_method_error(msg, &e);
+        }
+        else
+                (void) sd_bus_reply_method_return(msg, "sss", state, expected, actual);
+}
+
+/* "/usr/bin/x", "./usr/bin/x" and "usr/bin/x" all name the manifest's
+ * "usr/bin/x"; "/" and "." the root. */
+static int path_from_bus(const char *s, char **ret) {
+        _cleanup_(freep) char *raw = NULL;
+        const char *p;
+        int r;
+
+        r = scan_path_unescape(s, &raw);
+        if (r < 0)
+                return r;
+        p = raw;
+        while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+                p += *p == '/' ? 1 : 2;
+        *ret = strdup(*p ? p : ".");
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *path = NULL;
+        Manager *m = userdata;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        if (path_from_bus(s, &path) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Bad escape in path '%s'.", s);
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = integrity_verify_file(m, path, verify_done, sd_bus_message_ref(msg));
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                if (r == -ENOMEDIUM)
+                        return set_error(error, r, "No manifest is installed.");
+                if (r == -ENOENT)
+                        return set_error(error, r, "'%s' is not listed in the manifest.", s);
+                return set_error(error, r, "Failed to verify '%s': %m", s);
+        }
+        return 1;
+}
+
+/* Reads a passed fd without ever blocking: a regular file from offset 0
+ * (the sender's offset is left alone), or a pipe that was completely
+ * written and closed. -EFBIG above max, -EAGAIN for a pipe still open for
+ * writing with nothing more in it, -EBADFD for anything else. */
+static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_(freep) char *buf = NULL;
+        _cleanup_(closep) int pfd = -EBADF;
+        struct stat st;
+        size_t len = 0;
+        char proc[64];
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                if ((uint64_t) st.st_size > max)
+                        return -EFBIG;
+        } else if (S_ISFIFO(st.st_mode)) {
+                /* A description of our own, so that O_NONBLOCK does not
+                 * change the sender's. */
+                (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                pfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                if (pfd < 0)
+                        return -errno;
+        } else
+                return -EBADFD;
+
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = pfd >= 0 ? read(pfd, buf + len, max + 1 - len) : pread(fd, buf + len, max + 1 - len, (off_t) len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int install_error(int r, const ParseError *e, sd_bus_error *error) {
+        char msg[320];
+
+        if (e->line > 0)
+                (void) snprintf(msg, sizeof(msg), "line %u: %s", e->line, e->message);
+        else
+                (void) snprintf(msg, sizeof(msg), "%s", *e->message ? e->message : strerror(-r));
+        switch (r) {
+        case -EKEYREJECTED:
+                return sd_bus_error_set(error, ENDPOINTD_ERROR_BAD_SIGNATURE, msg);
+        case -EBADMSG:
+        case -EEXIST:
+                return sd_bus_error_set(error, ENDPOINTD_ERROR_MALFORMED, msg);
+        case -ESTALE:
+                return sd_bus_error_set(error, ENDPOINTD_ERROR_ROLLBACK, msg);
+        case -EFBIG:
+        case -E2BIG:
+                return sd_bus_error_set(error, ENDPOINTD_ERROR_TOO_LARGE, msg);
+        default:
+                return set_error(error, r, "%s", msg);
+        }
+}
+
+static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *data = NULL, *sig = NULL;
+        Manager *m = userdata;
+        size_t len, sig_len;
+        ParseError e = {};
+        int fd, sfd, r;
+
+        r = sd_bus_message_read(msg, "hh", &fd, &sfd);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = read_passed_fd(fd, MANIFEST_FILE_MAX, &data, &len);
+        if (r >= 0)
+                r = read_passed_fd(sfd, SIGNATURE_MAX, &sig, &sig_len);
+        if (r == -EFBIG)
+                return sd_bus_error_set(error, ENDPOINTD_ERROR_TOO_LARGE,
+                                        "The manifest or its signature is too large.");
+        if (r == -EBADFD || r == -EAGAIN)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Pass regular files, or pipes that were completely written and closed.");
+        if (r < 0)
+                return set_error(error, r, "Failed to read the passed files: %m");
+        r = integrity_install(m, data, len, sig, sig_len, &e);
+        if (r < 0)
+                return install_error(r, &e, error);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        IntegrityManifestInfo info;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = integrity_get_manifest_info(m, &info);
+        if (r < 0)
+                return set_error(error, r, "No manifest is installed.");
+        return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version, info.n_entries,
+                                          info.signer, info.digest);
+}
+
+static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const Measurement *ms;
+        size_t n;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        ms = integrity_get_measurements(m, &n);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(uayst)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = sd_bus_message_open_container(reply, 'r', "uayst");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "u", (uint32_t) ms[i].pcr);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', ms[i].digest, 32);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "st", ms[i].description, (uint64_t) ms[i].time);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgress *p) {
+        if (!m->bus || !m->ready)
+                return;
+        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanProgress", "ttttt",
+                                  scan_id, p->files_done, p->files_total, p->bytes_done, p->bytes_total);
+}
+
+void bus_integrity_emit_finished(Manager *m, uint64_t scan_id, const char *state, uint32_t violations) {
+        if (!m->bus || !m->ready)
+                return;
+        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanFinished", "tsu",
+                                  scan_id, state, violations);
+}
+
+void bus_integrity_emit_violation(Manager *m, const ScanViolation *v) {
+        _cleanup_(freep) char *p = NULL;
+
+        if (!m->bus || !m->ready)
+                return;
+        p = scan_path_escape(v->path);
+        if (p)
+                (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "Violation", "sss",
+                                          p, violation_kind_to_string(v->kind), v->detail);
+}
+
+const sd_bus_vtable integrity_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", scan_id), method_scan,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetViolations", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssst)", violations),
+                                method_get_violations, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("VerifyFile", SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("s", state, "s", expected, "s", actual), method_verify_file,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InstallManifest", SD_BUS_ARGS("h", manifest, "h", signature), SD_BUS_NO_RESULT,
+                                method_install_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetManifest", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("t", serial, "s", product, "s", version, "t", entries, "s", signer,
+                                              "s", digest),
+                                method_get_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMeasurements", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uayst)", measurements),
+                                method_get_measurements, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ScanProgress",
+                                SD_BUS_ARGS("t", scan_id, "t", files_done, "t", files_total, "t", bytes_done, "t",
+                                            bytes_total),
+                                0),
+        SD_BUS_SIGNAL_WITH_ARGS("ScanFinished", SD_BUS_ARGS("t", scan_id, "s", state, "u", violations), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Violation", SD_BUS_ARGS("s", path, "s", kind, "s", detail), 0),
+        SD_BUS_VTABLE_END
+};

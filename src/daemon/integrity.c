@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <openssl/crypto.h>
+
+#include "endpointd/bus.h"
+#include "fileio.h"
+#include "integrity.h"
+#include "log.h"
+#include "openssl-util.h"
+#include "signature.h"
+#include "tpm.h"
+
+/* The TPM component may be left out of a build; then nothing is extended. */
+#pragma weak tpm_pcr_extend
+
+/* inotify bursts are coalesced for this long before a recheck starts. */
+#define RECHECK_DELAY_USEC (100 * USEC_PER_MSEC)
+/* More touched paths than this at once: a full scan is cheaper. */
+#define RECHECK_PATHS_MAX 4096U
+/* ScanProgress is sent at most this often (at most 10 a second). */
+#define PROGRESS_INTERVAL_USEC (100 * USEC_PER_MSEC)
+#define BUNDLE_MAGIC "endpointd-manifest-bundle 1\n"
+
+/* A verified, parsed manifest. Scans hold a reference, so installing a new
+ * one while a scan runs never pulls the entries from under its workers. */
+typedef struct InstalledManifest {
+        unsigned n_ref;
+        Manifest *manifest;
+        char *signer;
+        char digest[65];
+} InstalledManifest;
+
+typedef struct VerifyJob VerifyJob;
+
+typedef struct Integrity {
+        Manager *manager;
+        int root_fd;
+        InstalledManifest *installed;
+        ScanViolation *violations;
+        size_t n_violations;
+        bool scanned;                  /* a full scan has finished since start or install */
+
+        Scanner *scan;                 /* the running full scan */
+        InstalledManifest *scan_im;
+        sd_event_source *scan_source;
+        sd_event_source *progress_timer;
+        ScanProgress last_progress;
+        uint64_t scan_id;
+        uint64_t last_scan_id;
+        bool rescan;                   /* another full scan is wanted after this one */
+
+        Scanner *recheck;              /* the running recheck of touched paths */
+        InstalledManifest *recheck_im;
+        char **recheck_paths;
+        size_t n_recheck_paths;
+        sd_event_source *recheck_source;
+        char **pending;                /* touched paths waiting for a recheck */
+        size_t n_pending;
+        sd_event_source *pending_timer;
+
+        sd_event_source *interval_timer;
+
+        int inotify_fd;
+        sd_event_source *inotify_source;
+        char **watch_paths;            /* indexed by watch descriptor */
+        size_t n_watch_paths;
+
+        VerifyJob *verifies;
+        MeasureLog *measurements;
+} Integrity;
+
+struct VerifyJob {
+        VerifyJob *next;
+        Integrity *integrity;
+        Scanner *scanner;
+        InstalledManifest *im;
+        char *paths[1];
+        sd_event_source *source;
+        IntegrityVerifyDone done;
+        void *userdata;
+};
+
+static InstalledManifest *installed_ref(InstalledManifest *im) {
+        if (im)
+                im->n_ref++;
+        return im;
+}
+
+static InstalledManifest *installed_unref(InstalledManifest *im) {
+        if (!im || --im->n_ref > 0)
+                return NULL;
+        manifest_free(im->manifest);
+        free(im->signer);
+        free(im);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(InstalledManifest *, installed_unref);
+
+static void strv_free_n(char **v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void integrity_set_state(Integrity *ig, const char *state) {
+        Manager *m = ig->manager;
+
+        if (streq(m->integrity_state, state))
+                return;
+        m->integrity_state = state;
+        manager_emit_endpoint_changed(m, "IntegrityState", NULL);
+        manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, state);
+}
+
+/* The state once nothing is running: what the violation list says. */
+static void integrity_settle_state(Integrity *ig) {
+        if (ig->scan)
+                return;
+        if (!ig->installed || !ig->scanned)
+                integrity_set_state(ig, ig->installed ? ENDPOINTD_STATE_SCANNING : ENDPOINTD_STATE_UNVERIFIED);
+        else
+                integrity_set_state(ig, ig->n_violations > 0 ? ENDPOINTD_STATE_VIOLATED : ENDPOINTD_STATE_TRUSTED);
+}
+
+/* --- measurements --------------------------------------------------------- */
+
+static int integrity_extend(Integrity *ig, unsigned pcr, const uint8_t digest[32]) {
+        Manager *m = ig->manager;
+
+        if (!m->tpm || !tpm_pcr_extend)
+                return -ENODEV;
+        return tpm_pcr_extend(m->tpm, pcr, digest);
+}
+
+/* Extends MeasurementPCR= with digest and logs the event. Without a TPM the
+ * event is still logged, marked as not extended, so that a verifier skips
+ * it when replaying. */
+static void integrity_measure(Integrity *ig, const uint8_t digest[32], const char *description) {
+        Manager *m = ig->manager;
+        unsigned pcr = m->config->measurement_pcr;
+        char text[MEASURE_DESCRIPTION_MAX];
+        int r;
+
+        r = integrity_extend(ig, pcr, digest);
+        if (r < 0)
+                log_warning_errno(r, "Could not extend PCR %u with '%s': %m", pcr, description);
+        (void) snprintf(text, sizeof(text), "%s%s", description, r < 0 ? " [not extended]" : "");
+        if (!ig->measurements)
+                return;
+        r = measure_log_append(ig->measurements, pcr, digest, text);
+        if (r < 0)
+                log_error_errno(r, "Failed to append to the measurement log: %m");
+}
+
+static void integrity_measure_manifest(Integrity *ig) {
+        const Manifest *mf = ig->installed->manifest;
+        char text[MEASURE_DESCRIPTION_MAX];
+
+        (void) snprintf(text, sizeof(text), "manifest serial=%" PRIu64 " product=%s version=%s",
+                        mf->serial, strempty(mf->product), strempty(mf->version));
+        integrity_measure(ig, mf->digest, text);
+}
+
+static void integrity_measure_verdict(Integrity *ig, const char *state, uint64_t violations) {
+        char text[MEASURE_DESCRIPTION_MAX];
+        uint8_t d[32];
+
+        /* The digest of the description itself, so that a verifier who
+         * reads the log can recompute what was extended. */
+        (void) snprintf(text, sizeof(text), "scan manifest=%s serial=%" PRIu64 " verdict=%s violations=%" PRIu64,
+                        ig->installed->digest, ig->installed->manifest->serial, state, violations);
+        if (sha256_buffer(text, strlen(text), d) < 0)
+                return;
+        integrity_measure(ig, d, text);
+}
+
+/* --- the stored bundle ------------------------------------------------------ */
+
+static int bundle_path(Integrity *ig, char **ret) {
+        *ret = strjoin_alloc(ig->manager->config->state_dir, "/", INTEGRITY_BUNDLE_FILE);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* "endpointd-manifest-bundle 1\nmanifest N\nsignature M\n\n" + N + M bytes. */
+static int bundle_store(Integrity *ig, const char *data, size_t len, const void *sig, size_t sig_len) {
+        _cleanup_(freep) char *path = NULL, *buf = NULL;
+        size_t total;
+        int h, r;
+
+        r = bundle_path(ig, &path);
+        if (r < 0)
+                return r;
+        buf = malloc(len + sig_len + 128);
+        if (!buf)
+                return -ENOMEM;
+        h = snprintf(buf, 128, BUNDLE_MAGIC "manifest %zu\nsignature %zu\n\n", len, sig_len);
+        memcpy(buf + h, data, len);
+        memcpy(buf + h + len, sig, sig_len);
+        total = (size_t) h + len + sig_len;
+        return write_file_atomic(path, buf, total, 0600);
+}
+
+static int bundle_split(char *buf, size_t len, char **ret_data, size_t *ret_len, char **ret_sig,
+                        size_t *ret_sig_len) {
+        size_t n, s;
+        int off = 0;
+
+        if (len < strlen(BUNDLE_MAGIC) || memcmp(buf, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0)
+                return -EBADMSG;
+        if (sscanf(buf + strlen(BUNDLE_MAGIC), "manifest %zu\nsignature %zu\n\n%n", &n, &s, &off) != 2 || off == 0)
+                return -EBADMSG;
+        off += (int) strlen(BUNDLE_MAGIC);
+        if (n > MANIFEST_FILE_MAX || s > SIGNATURE_MAX || (size_t) off + n + s != len)
+                return -EBADMSG;
+        *ret_data = buf + off;
+        *ret_len = n;
+        *ret_sig = buf + off + n;
+        *ret_sig_len = s;
+        return 0;
+}
+
+/* Checks the signature first; only then parses. */
+static int integrity_verify_and_parse(Integrity *ig, const char *data, size_t len, const void *sig,
+                                      size_t sig_len, InstalledManifest **ret, ParseError *error) {
+        _cleanup_(trust_store_freep) TrustStore *ts = NULL;
+        _cleanup_(installed_unrefp) InstalledManifest *im = calloc(1, sizeof(InstalledManifest));
+        _cleanup_(freep) char *hex = NULL;
+        char why[256] = "";
+        int r;
+
+        if (!im)
+                return -ENOMEM;
+        im->n_ref = 1;
+        if (len > MANIFEST_FILE_MAX)
+                return parse_error_set(error, 0, EFBIG, "The manifest is larger than %u bytes.", MANIFEST_FILE_MAX);
+        if (sig_len > SIGNATURE_MAX)
+                return parse_error_set(error, 0, EFBIG, "The signature is larger than %u bytes.", SIGNATURE_MAX);
+        r = trust_store_load(ig->manager->config->trust_dir, &ts, why, sizeof(why));
+        if (r < 0)
+                return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
+                                       "Cannot load the trust directory '%s': %s", ig->manager->config->trust_dir,
+                                       *why ? why : strerror(-r));
+        r = signature_verify(ts, data, len, sig, sig_len, &im->signer, why, sizeof(why));
+        if (r < 0)
+                return parse_error_set(error, 0, r == -EBADMSG ? EKEYREJECTED : -r,
+                                       "The manifest's signature does not verify: %s",
+                                       *why ? why : strerror(-r));
+        r = manifest_parse(data, len, &im->manifest, error);
+        if (r < 0)
+                return r;
+        hex = hexmem(im->manifest->digest, 32);
+        if (!hex)
+                return -ENOMEM;
+        memcpy(im->digest, hex, 65);
+        *ret = TAKE_PTR(im);
+        return 0;
+}
+
+static int integrity_load_bundle(Integrity *ig) {
+        _cleanup_(freep) char *path = NULL, *buf = NULL;
+        char *data, *sig;
+        size_t len, data_len, sig_len;
+        ParseError e = {};
+        int r;
+
+        r = bundle_path(ig, &path);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, MANIFEST_FILE_MAX + SIGNATURE_MAX + 128, &buf, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the installed manifest '%s': %m", path);
+        r = bundle_split(buf, len, &data, &data_len, &sig, &sig_len);
+        if (r < 0)
+                return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
+        r = integrity_verify_and_parse(ig, data, data_len, sig, sig_len, &ig->installed, &e);
+        if (r < 0) {
+                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                           "The installed manifest '%s' was refused (line %u: %s); running unverified.", path,
+                           e.line, e.message);
+                return r;
+        }
+        ig->manager->manifest_serial = ig->installed->manifest->serial;
+        log_info("Loaded manifest serial %" PRIu64 " (%zu entries), signed by %s.",
+                 ig->installed->manifest->serial, ig->installed->manifest->n_entries, ig->installed->signer);
+        return 0;
+}
+
+/* --- full scans -------------------------------------------------------------- */
+
+static void integrity_emit_progress(Integrity *ig, bool force) {
+        ScanProgress p;
+
+        if (!ig->scan)
+                return;
+        scanner_get_progress(ig->scan, &p);
+        if (!force && memcmp(&p, &ig->last_progress, sizeof(p)) == 0)
+                return;
+        ig->last_progress = p;
+        bus_integrity_emit_progress(ig->manager, ig->scan_id, &p);
+}
+
+static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Integrity *ig = userdata;
+
+        integrity_emit_progress(ig, false);
+        (void) sd_event_source_set_time_relative(s, PROGRESS_INTERVAL_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void integrity_scan_stop(Integrity *ig) {
+        ig->scan_source = sd_event_source_disable_unref(ig->scan_source);
+        ig->progress_timer = sd_event_source_disable_unref(ig->progress_timer);
+        ig->scan = scanner_free(ig->scan);
+        ig->scan_im = installed_unref(ig->scan_im);
+}
+
+static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static void integrity_watch_setup(Integrity *ig);
+static void integrity_recheck_maybe_start(Integrity *ig);
+static void integrity_interval_arm(Integrity *ig);
+
+static int integrity_scan_start(Integrity *ig) {
+        Manager *m = ig->manager;
+        int r;
+
+        if (ig->scan)
+                return 0;
+        if (!ig->installed)
+                return -ENOMEDIUM;
+        r = scanner_start(ig->installed->manifest, ig->root_fd, m->config->scan_threads, NULL, 0, &ig->scan);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start a scan: %m");
+        ig->scan_im = installed_ref(ig->installed);
+        ig->scan_id = ++ig->last_scan_id;
+        ig->rescan = false;
+        ig->last_progress = (ScanProgress) {};
+        r = sd_event_add_io(m->event, &ig->scan_source, scanner_get_fd(ig->scan), EPOLLIN, on_scan_done, ig);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &ig->progress_timer, CLOCK_MONOTONIC,
+                                               PROGRESS_INTERVAL_USEC, 0, on_progress_timer, ig);
+        if (r < 0) {
+                integrity_scan_stop(ig);
+                return log_error_errno(r, "Failed to watch the scan: %m");
+        }
+        log_info("Scan %" PRIu64 " of %zu entries started.", ig->scan_id, ig->installed->manifest->n_entries);
+        integrity_set_state(ig, ENDPOINTD_STATE_SCANNING);
+        return 0;
+}
+
+int integrity_scan(Manager *m, uint64_t *ret_id) {
+        Integrity *ig = m->integrity;
+        int r;
+
+        if (!ig || !ig->installed)
+                return -ENOMEDIUM;
+        r = integrity_scan_start(ig);
+        if (r < 0)
+                return r;
+        *ret_id = ig->scan_id;
+        return 0;
+}
+
+static void integrity_set_violations(Integrity *ig, ScanViolation *v, size_t n) {
+        scan_violation_array_free(ig->violations, ig->n_violations);
+        ig->violations = v;
+        ig->n_violations = n;
+}
+
+static void integrity_log_violation(const ScanViolation *v) {
+        _cleanup_(freep) char *p = scan_path_escape(v->path);
+
+        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_VIOLATION, "Integrity violation (%s) at %s: %s",
+                   violation_kind_to_string(v->kind), strna(p), v->detail);
+}
+
+static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Integrity *ig = userdata;
+        Manager *m = ig->manager;
+        ScanViolation *v = NULL;
+        uint64_t total = 0, id = ig->scan_id;
+        const char *state;
+        size_t n = 0;
+        int r;
+
+        if (!ig->scan || !scanner_is_done(ig->scan))
+                return 0;
+        integrity_emit_progress(ig, true);
+        r = scanner_take_violations(ig->scan, &v, &n, &total);
+        integrity_scan_stop(ig);
+        if (r < 0)
+                return log_error_errno(r, "Failed to collect the scan's result: %m");
+
+        integrity_set_violations(ig, v, n);
+        ig->scanned = true;
+        m->last_scan = now_usec(CLOCK_REALTIME);
+        state = total > 0 ? ENDPOINTD_STATE_VIOLATED : ENDPOINTD_STATE_TRUSTED;
+        integrity_set_state(ig, state);
+        manager_emit_endpoint_changed(m, "LastScan", NULL);
+        for (size_t i = 0; i < n; i++) {
+                integrity_log_violation(ig->violations + i);
+                bus_integrity_emit_violation(m, ig->violations + i);
+        }
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_SCAN_FINISHED, "Scan %" PRIu64 " finished: %s, %" PRIu64 " violations.",
+                   id, state, total);
+        bus_integrity_emit_finished(m, id, state, (uint32_t) MIN(total, UINT32_MAX));
+        integrity_measure_verdict(ig, state, total);
+
+        integrity_watch_setup(ig);
+        integrity_interval_arm(ig);
+        if (ig->rescan)
+                (void) integrity_scan_start(ig);
+        else
+                integrity_recheck_maybe_start(ig);
+        return 0;
+}
+
+/* --- ScanInterval= ------------------------------------------------------------ */
+
+static int on_interval(sd_event_source *s, uint64_t usec, void *userdata) {
+        Integrity *ig = userdata;
+
+        if (ig->scan)
+                ig->rescan = true;
+        else
+                (void) integrity_scan_start(ig);
+        return 0;
+}
+
+/* The next periodic scan is ScanInterval= after the last one finished. */
+static void integrity_interval_arm(Integrity *ig) {
+        Manager *m = ig->manager;
+        usec_t interval = m->config->scan_interval;
+
+        ig->interval_timer = sd_event_source_disable_unref(ig->interval_timer);
+        if (interval == 0 || interval == USEC_INFINITY || !ig->installed)
+                return;
+        if (sd_event_add_time_relative(m->event, &ig->interval_timer, CLOCK_MONOTONIC, interval, USEC_PER_SEC,
+                                       on_interval, ig) < 0)
+                log_warning("Failed to arm the ScanInterval= timer; periodic scans are off.");
+}
+
+/* --- rechecks of touched paths ------------------------------------------------ */
+
+static void integrity_recheck_stop(Integrity *ig) {
+        ig->recheck_source = sd_event_source_disable_unref(ig->recheck_source);
+        ig->recheck = scanner_free(ig->recheck);
+        ig->recheck_im = installed_unref(ig->recheck_im);
+        strv_free_n(ig->recheck_paths, ig->n_recheck_paths);
+        ig->recheck_paths = NULL;
+        ig->n_recheck_paths = 0;
+}
+
+static int compare_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int compare_violation_path(const void *a, const void *b) {
+        const ScanViolation *x = a, *y = b;
+        return strcmp(x->path, y->path);
+}
+
+/* Replaces what the list says about the rechecked paths with the new result. */
+static int integrity_merge(Integrity *ig, ScanViolation *v, size_t n) {
+        ScanViolation *merged;
+        size_t k = 0;
+        char **paths = ig->recheck_paths;
+
+        qsort(paths, ig->n_recheck_paths, sizeof(char *), compare_str);
+        merged = reallocarray(NULL, ig->n_violations + n + 1, sizeof(ScanViolation));
+        if (!merged) {
+                scan_violation_array_free(v, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < ig->n_violations; i++) {
+                const char *p = ig->violations[i].path;
+                if (bsearch(&p, paths, ig->n_recheck_paths, sizeof(char *), compare_str))
+                        scan_violation_done(ig->violations + i);
+                else
+                        merged[k++] = ig->violations[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+                integrity_log_violation(v + i);
+                bus_integrity_emit_violation(ig->manager, v + i);
+                merged[k++] = v[i];
+        }
+        free(v);
+        free(ig->violations);
+        qsort(merged, k, sizeof(ScanViolation), compare_violation_path);
+        ig->violations = merged;
+        ig->n_violations = k;
+        return 0;
+}
+
+static int on_recheck_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Integrity *ig = userdata;
+        ScanViolation *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!ig->recheck || !scanner_is_done(ig->recheck))
+                return 0;
+        r = scanner_take_violations(ig->recheck, &v, &n, NULL);
+        /* A recheck against a manifest replaced meanwhile says nothing. */
+        if (r >= 0 && ig->recheck_im == ig->installed && ig->scanned)
+                r = integrity_merge(ig, v, n);
+        else if (r >= 0)
+                scan_violation_array_free(v, n);
+        if (r < 0)
+                log_warning_errno(r, "Failed to apply a recheck: %m");
+        integrity_recheck_stop(ig);
+        integrity_settle_state(ig);
+        integrity_recheck_maybe_start(ig);
+        return 0;
+}
+
+static void integrity_recheck_maybe_start(Integrity *ig) {
+        Manager *m = ig->manager;
+        int r;
+
+        if (ig->scan || ig->recheck || ig->n_pending == 0 || !ig->installed)
+                return;
+        ig->recheck_paths = TAKE_PTR(ig->pending);
+        ig->n_recheck_paths = ig->n_pending;
+        ig->n_pending = 0;
+        r = scanner_start(ig->installed->manifest, ig->root_fd, m->config->scan_threads, ig->recheck_paths,
+                          ig->n_recheck_paths, &ig->recheck);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &ig->recheck_source, scanner_get_fd(ig->recheck), EPOLLIN,
+                                    on_recheck_done, ig);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to recheck changed paths, scanning everything instead: %m");
+                integrity_recheck_stop(ig);
+                (void) integrity_scan_start(ig);
+                return;
+        }
+        ig->recheck_im = installed_ref(ig->installed);
+        log_debug("Rechecking %zu changed paths.", ig->n_recheck_paths);
+}
+
+static int on_pending_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        integrity_recheck_maybe_start(userdata);
+        return 0;
+}
+
+static void integrity_queue_path(Integrity *ig, char *path) {
+        _cleanup_(freep) char *p = path;
+        char **n;
+
+        for (size_t i = 0; i < ig->n_pending; i++)
+                if (streq(ig->pending[i], p))
+                        return;
+        if (ig->n_pending >= RECHECK_PATHS_MAX) {
+                /* Too much at once: one full scan covers it all. */
+                if (ig->scan)
+                        ig->rescan = true;
+                else
+                        (void) integrity_scan_start(ig);
+                return;
+        }
+        n = reallocarray(ig->pending, ig->n_pending + 1, sizeof(char *));
+        if (!n)
+                return (void) log_oom();
+        ig->pending = n;
+        ig->pending[ig->n_pending++] = TAKE_PTR(p);
+        if (ig->pending_timer) {
+                int enabled = SD_EVENT_OFF;
+                (void) sd_event_source_get_enabled(ig->pending_timer, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return;
+                (void) sd_event_source_set_time_relative(ig->pending_timer, RECHECK_DELAY_USEC);
+                (void) sd_event_source_set_enabled(ig->pending_timer, SD_EVENT_ONESHOT);
+        } else if (sd_event_add_time_relative(ig->manager->event, &ig->pending_timer, CLOCK_MONOTONIC,
+                                              RECHECK_DELAY_USEC, 0, on_pending_timer, ig) < 0)
+                log_warning("Failed to arm the recheck timer.");
+}
+
+/* --- inotify ------------------------------------------------------------------- */
+
+static void integrity_watch_stop(Integrity *ig) {
+        ig->inotify_source = sd_event_source_disable_unref(ig->inotify_source);
+        closep(&ig->inotify_fd);
+        ig->inotify_fd = -EBADF;
+        strv_free_n(ig->watch_paths, ig->n_watch_paths);
+        ig->watch_paths = NULL;
+        ig->n_watch_paths = 0;
+}
+
+static void integrity_handle_event(Integrity *ig, const struct inotify_event *e) {
+        const char *dir;
+        char *p;
+
+        if (e->mask & IN_Q_OVERFLOW) {
+                log_notice("inotify queue overflowed; scanning everything.");
+                if (ig->scan)
+                        ig->rescan = true;
+                else
+                        (void) integrity_scan_start(ig);
+                return;
+        }
+        if (e->wd < 0 || (size_t) e->wd >= ig->n_watch_paths || !ig->watch_paths[e->wd])
+                return;
+        dir = ig->watch_paths[e->wd];
+        if (e->len > 0 && e->name[0])
+                p = streq(dir, ".") ? strdup(e->name) : strjoin_alloc(dir, "/", e->name);
+        else
+                p = strdup(dir);
+        if (!p)
+                return (void) log_oom();
+        if (e->mask & IN_IGNORED) {
+                /* The directory went away; it is rechecked, and watched
+                 * again after the next full scan if it comes back. */
+                free(ig->watch_paths[e->wd]);
+                ig->watch_paths[e->wd] = NULL;
+        }
+        integrity_queue_path(ig, p);
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Integrity *ig = userdata;
+        union {
+                struct inotify_event e;
+                uint8_t raw[64 * 1024];
+        } buf;
+
+        for (;;) {
+                ssize_t n = read(fd, &buf, sizeof(buf));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                log_warning_errno(errno, "Failed to read inotify events: %m");
+                        return 0;
+                }
+                for (uint8_t *p = buf.raw; p < buf.raw + n;) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+                        integrity_handle_event(ig, e);
+                        p += sizeof(struct inotify_event) + e->len;
+                }
+        }
+}
+
+static int integrity_watch_add(Integrity *ig, const char *path) {
+        _cleanup_(closep) int fd = -EBADF;
+        char proc[64];
+        int wd;
+
+        fd = streq(path, ".") ? fcntl(ig->root_fd, F_DUPFD_CLOEXEC, 3)
+                              : scan_open_beneath(ig->root_fd, path, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return fd == -1 ? -errno : fd;
+        /* Through /proc/self/fd the watch lands on the very directory the
+         * safe lookup found, not on whatever a path would resolve to. */
+        (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        wd = inotify_add_watch(ig->inotify_fd, proc,
+                               IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+                               IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK);
+        if (wd < 0)
+                return -errno;
+        if ((size_t) wd >= ig->n_watch_paths) {
+                size_t na = MAX((size_t) wd + 1, ig->n_watch_paths * 2);
+                char **n = reallocarray(ig->watch_paths, na, sizeof(char *));
+                if (!n)
+                        return -ENOMEM;
+                memset(n + ig->n_watch_paths, 0, (na - ig->n_watch_paths) * sizeof(char *));
+                ig->watch_paths = n;
+                ig->n_watch_paths = na;
+        }
+        free(ig->watch_paths[wd]);
+        ig->watch_paths[wd] = strdup(path);
+        return ig->watch_paths[wd] ? 0 : -ENOMEM;
+}
+
+/* Watches every directory the manifest lists; redone after each full scan
+ * so that directories that came back are watched again. */
+static void integrity_watch_setup(Integrity *ig) {
+        const Manifest *mf;
+        bool warned = false;
+        int r;
+
+        integrity_watch_stop(ig);
+        if (!ig->manager->config->watch || !ig->installed)
+                return;
+        ig->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (ig->inotify_fd < 0) {
+                log_warning_errno(errno, "Failed to set up inotify, changes are seen at the next scan only: %m");
+                return;
+        }
+        r = sd_event_add_io(ig->manager->event, &ig->inotify_source, ig->inotify_fd, EPOLLIN, on_inotify, ig);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch inotify: %m");
+                integrity_watch_stop(ig);
+                return;
+        }
+        mf = ig->installed->manifest;
+        for (size_t i = 0; i < mf->n_entries; i++) {
+                if (mf->entries[i].type != ENTRY_DIR)
+                        continue;
+                r = integrity_watch_add(ig, mf->entries[i].path);
+                if (r < 0 && r != -ENOENT && !warned) {
+                        log_warning_errno(r, "Cannot watch all directories (first failure: %s): %m",
+                                          mf->entries[i].path);
+                        warned = true;
+                }
+        }
+}
+
+/* --- VerifyFile ------------------------------------------------------------------ */
+
+static VerifyJob *verify_job_free(VerifyJob *j) {
+        if (!j)
+                return NULL;
+        sd_event_source_disable_unref(j->source);
+        scanner_free(j->scanner);
+        installed_unref(j->im);
+        free(j->paths[0]);
+        free(j);
+        return NULL;
+}
+
+static void verify_job_unlink(Integrity *ig, VerifyJob *j) {
+        for (VerifyJob **p = &ig->verifies; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        return;
+                }
+}
+
+static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        VerifyJob *j = userdata;
+        Integrity *ig = j->integrity;
+        const ManifestEntry *e = manifest_find(j->im->manifest, j->paths[0]);
+        _cleanup_(freep) char *expected = NULL, *actual = NULL;
+        ScanViolation *v = NULL;
+        uint8_t d[32];
+        size_t n = 0;
+        int r;
+
+        if (!scanner_is_done(j->scanner))
+                return 0;
+        verify_job_unlink(ig, j);
+        r = scanner_take_violations(j->scanner, &v, &n, NULL);
+        if (r >= 0) {
+                expected = e && (e->has & MANIFEST_HAS_SHA256) ? hexmem(e->sha256, 32) : strdup("");
+                actual = scanner_get_digest(j->scanner, d) >= 0 ? hexmem(d, 32) : strdup("");
+                if (!expected || !actual)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                j->done(ig->manager, r, NULL, NULL, NULL, j->userdata);
+        else
+                j->done(ig->manager, 0, n > 0 ? violation_kind_to_string(v[0].kind) : "ok", expected, actual,
+                        j->userdata);
+        scan_violation_array_free(v, n);
+        verify_job_free(j);
+        return 0;
+}
+
+int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done, void *userdata) {
+        Integrity *ig = m->integrity;
+        VerifyJob *j;
+        int r;
+
+        if (!ig || !ig->installed)
+                return -ENOMEDIUM;
+        if (!manifest_find(ig->installed->manifest, path))
+                return -ENOENT;
+        j = calloc(1, sizeof(VerifyJob));
+        if (!j)
+                return -ENOMEM;
+        *j = (VerifyJob) { .integrity = ig, .done = done, .userdata = userdata,
+                           .im = installed_ref(ig->installed), .paths = { strdup(path) } };
+        r = j->paths[0] ? scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner) : -ENOMEM;
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN, on_verify_done, j);
+        if (r < 0) {
+                verify_job_free(j);
+                return r;
+        }
+        j->next = ig->verifies;
+        ig->verifies = j;
+        return 0;
+}
+
+/* --- for the access policy ------------------------------------------------------- */
+
+int integrity_check_executable(Manager *m, int fd, const char *path) {
+        Integrity *ig = m->integrity;
+        const char *root = m->config->root, *rel = path;
+        const ManifestEntry *e;
+        size_t l = strlen(root);
+        uint8_t d[32];
+        int r;
+
+        if (!ig || !ig->installed)
+                return -ENOMEDIUM;
+        while (l > 1 && root[l - 1] == '/')
+                l--;
+        if (l > 1 && strncmp(path, root, l) == 0 && path[l] == '/')
+                rel = path + l;
+        while (*rel == '/')
+                rel++;
+        e = manifest_find(ig->installed->manifest, *rel ? rel : ".");
+        if (!e || !(e->has & MANIFEST_HAS_SHA256))
+                return -ENOENT;
+        r = scanner_hash_fd(fd, d);
+        if (r == -EBUSY)
+                return -EKEYREJECTED;
+        if (r < 0)
+                return r;
+        return CRYPTO_memcmp(d, e->sha256, 32) == 0 ? 0 : -EKEYREJECTED;
+}
+
+/* --- InstallManifest --------------------------------------------------------------- */
+
+int integrity_install(Manager *m, const char *data, size_t len, const void *sig, size_t sig_len,
+                      ParseError *error) {
+        Integrity *ig = m->integrity;
+        _cleanup_(installed_unrefp) InstalledManifest *im = NULL;
+        int r;
+
+        if (!ig)
+                return parse_error_set(error, 0, ENODEV, "The integrity component is not running.");
+        r = integrity_verify_and_parse(ig, data, len, sig, sig_len, &im, error);
+        if (r < 0)
+                return r;
+        if (ig->installed && im->manifest->serial <= ig->installed->manifest->serial)
+                return parse_error_set(error, 0, ESTALE,
+                                       "Manifest serial %" PRIu64 " is not above the installed serial %" PRIu64 ".",
+                                       im->manifest->serial, ig->installed->manifest->serial);
+        r = bundle_store(ig, data, len, sig, sig_len);
+        if (r < 0)
+                return parse_error_set(error, 0, -r, "Failed to store the manifest: %s", strerror(-r));
+
+        installed_unref(ig->installed);
+        ig->installed = TAKE_PTR(im);
+        m->manifest_serial = ig->installed->manifest->serial;
+        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_MANIFEST,
+                   "Installed manifest serial %" PRIu64 " (%s %s, %zu entries), signed by %s.",
+                   ig->installed->manifest->serial, strempty(ig->installed->manifest->product),
+                   strempty(ig->installed->manifest->version), ig->installed->manifest->n_entries,
+                   ig->installed->signer);
+        integrity_measure_manifest(ig);
+
+        /* Results about the old manifest no longer mean anything. */
+        integrity_scan_stop(ig);
+        integrity_recheck_stop(ig);
+        integrity_set_violations(ig, NULL, 0);
+        ig->scanned = false;
+        manager_emit_endpoint_changed(m, "ManifestSerial", NULL);
+        r = integrity_scan_start(ig);
+        if (r < 0)
+                integrity_settle_state(ig);
+        return 0;
+}
+
+int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret) {
+        Integrity *ig = m->integrity;
+
+        if (!ig || !ig->installed)
+                return -ENOMEDIUM;
+        *ret = (IntegrityManifestInfo) {
+                .serial = ig->installed->manifest->serial,
+                .product = strempty(ig->installed->manifest->product),
+                .version = strempty(ig->installed->manifest->version),
+                .n_entries = ig->installed->manifest->n_entries,
+                .signer = strempty(ig->installed->signer),
+                .digest = ig->installed->digest,
+        };
+        return 0;
+}
+
+const ScanViolation *integrity_get_violations(Manager *m, size_t *ret_n) {
+        Integrity *ig = m->integrity;
+
+        *ret_n = ig ? ig->n_violations : 0;
+        return ig ? ig->violations : NULL;
+}
+
+const Measurement *integrity_get_measurements(Manager *m, size_t *ret_n) {
+        Integrity *ig = m->integrity;
+
+        if (!ig || !ig->measurements) {
+                *ret_n = 0;
+                return NULL;
+        }
+        return measure_log_get(ig->measurements, ret_n);
+}
+
+/* --- the component ------------------------------------------------------------------ */
+
+static void integrity_stop(Manager *m) {
+        Integrity *ig = m->integrity;
+
+        if (!ig)
+                return;
+        while (ig->verifies) {
+                VerifyJob *j = ig->verifies;
+                ig->verifies = j->next;
+                verify_job_free(j);
+        }
+        integrity_scan_stop(ig);
+        integrity_recheck_stop(ig);
+        integrity_watch_stop(ig);
+        strv_free_n(ig->pending, ig->n_pending);
+        sd_event_source_disable_unref(ig->pending_timer);
+        sd_event_source_disable_unref(ig->interval_timer);
+        integrity_set_violations(ig, NULL, 0);
+        installed_unref(ig->installed);
+        measure_log_free(ig->measurements);
+        closep(&ig->root_fd);
+        free(ig);
+        m->integrity = NULL;
+}
+
+static int integrity_start(Manager *m) {
+        Integrity *ig;
+        int r;
+
+        ig = calloc(1, sizeof(Integrity));
+        if (!ig)
+                return -ENOMEM;
+        ig->manager = m;
+        ig->inotify_fd = -EBADF;
+        m->integrity = ig;
+        ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ig->root_fd < 0)
+                return log_error_errno(errno, "Cannot open Root= directory '%s': %m", m->config->root);
+        r = measure_log_open(m->config->state_dir, &ig->measurements);
+        if (r < 0)
+                log_warning_errno(r, "Cannot open the measurement log in '%s', measurements are not logged: %m",
+                                  m->config->state_dir);
+
+        /* A stored manifest that no longer verifies is not fatal: the daemon
+         * runs on, unverified, and says so. */
+        (void) integrity_load_bundle(ig);
+        if (!ig->installed) {
+                integrity_set_state(ig, ENDPOINTD_STATE_UNVERIFIED);
+                return 0;
+        }
+        r = integrity_scan_start(ig);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+static int integrity_reload(Manager *m, const Config *old) {
+        Integrity *ig = m->integrity;
+
+        if (!ig)
+                return 0;
+        if (!streq(old->root, m->config->root))
+                log_warning("Root= takes effect only after a restart.");
+        if (old->scan_interval != m->config->scan_interval && !ig->scan)
+                integrity_interval_arm(ig);
+        if (old->watch != m->config->watch && ig->scanned)
+                integrity_watch_setup(ig);
+        return 0;
+}
+
+const Component integrity_component = {
+        .name = "integrity",
+        .start = integrity_start,
+        .stop = integrity_stop,
+        .reload = integrity_reload,
+};

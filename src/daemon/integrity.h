@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The integrity component: the installed, signed manifest; full scans at
+ * start, every ScanInterval= and on request; rechecks of what inotify
+ * reports; the violation list; PCR measurements. Scans run on the
+ * scanner's worker threads and report back to the event loop through an
+ * eventfd, so the loop (and the bus) never waits on one.
+ *
+ * The installed manifest and its signature are kept together in one file,
+ * StateDirectory/manifest.bundle, replaced with write_file_atomic(): after a
+ * crash either the old pair or the new pair is there, never one half of
+ * each. Its signature is verified again at every start before a byte of the
+ * manifest is believed. */
+
+#include <stdint.h>
+
+#include "manager.h"
+#include "measure.h"
+#include "scanner.h"
+
+#define INTEGRITY_BUNDLE_FILE "manifest.bundle"
+
+extern const Component integrity_component;
+
+/* Starts a full scan unless one runs already; either way returns its id.
+ * -ENOMEDIUM without a manifest. */
+int integrity_scan(Manager *m, uint64_t *ret_id);
+
+/* The current violations, sorted by path; owned by the component. */
+const ScanViolation *integrity_get_violations(Manager *m, size_t *ret_n);
+
+/* Verifies a manifest and its detached signature against the trust
+ * directory, checks that its serial is above the installed one, stores
+ * both atomically, makes it current, measures it and starts a full scan.
+ * Returns 0; -EKEYREJECTED (signature does not verify), -EBADMSG/-EEXIST
+ * (does not parse; error has the line), -ESTALE (serial not above the
+ * installed one), -EFBIG/-E2BIG (too large), or -errno storing it. error
+ * receives a sentence for the caller in every failure case. */
+int integrity_install(Manager *m, const char *manifest, size_t manifest_len, const void *sig, size_t sig_len,
+                      ParseError *error);
+
+/* What GetManifest() reports. Pointers are owned by the component. */
+typedef struct IntegrityManifestInfo {
+        uint64_t serial;
+        const char *product;
+        const char *version;
+        uint64_t n_entries;
+        const char *signer;
+        const char *digest;  /* hex SHA-256 of the manifest file */
+} IntegrityManifestInfo;
+
+/* -ENOMEDIUM without a manifest. */
+int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret);
+
+/* Checks one path (raw bytes, relative to Root=) on a worker thread and
+ * calls done on the event loop with state "ok" or a violation kind, the
+ * manifest's digest and the digest found (hex, "" when not applicable) or
+ * with error < 0. Returns 0 when started; -ENOMEDIUM without a manifest,
+ * -ENOENT when the path is not listed. */
+typedef void (*IntegrityVerifyDone)(Manager *m, int error, const char *state, const char *expected,
+                                    const char *actual, void *userdata);
+int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done, void *userdata);
+
+/* The measurement log of this boot; NULL when it could not be opened. */
+const Measurement *integrity_get_measurements(Manager *m, size_t *ret_n);
+
+/* For the access policy: 0 when path (absolute, as seen on the running
+ * system; a Root= prefix is removed when Root= is not "/") is listed in the
+ * installed manifest with a sha256 and the content of fd hashes to it.
+ * -ENOMEDIUM without a manifest, -ENOENT when not listed or listed without
+ * a sha256, -EKEYREJECTED on a mismatch (or a file that changed while being
+ * hashed), other -errno when fd cannot be read. Runs synchronously; meant
+ * for executables, which are small. */
+int integrity_check_executable(Manager *m, int fd, const char *path);
+
+/* Provided by the bus layer (bus-integrity.c), called from the event loop:
+ * the ScanProgress, ScanFinished and Violation signals. */
+void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgress *p);
+void bus_integrity_emit_finished(Manager *m, uint64_t scan_id, const char *state, uint32_t violations);
+void bus_integrity_emit_violation(Manager *m, const ScanViolation *v);

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Helpers shared by the tests/integration/test-integrity*.sh tests (sourced
+# after lib.sh; not a test itself).
+
+command -v jq >/dev/null || ep_skip "jq is not installed"
+command -v bsdtar >/dev/null || ep_skip "bsdtar (libarchive-tools) is not installed"
+
+IT_KEYWORDS='!all,type,mode,uid,gid,size,link,sha256'
+
+# it_manifest SERIAL OUT [DIR]: a bsdtar mtree manifest of DIR (default the
+# test's root) with the release line, signed by the trusted signer into OUT.sig.
+it_manifest() {
+        local serial=$1 out=$2 dir=${3:-$EP_ROOT}
+        {
+                echo "# endpointd: serial=$serial product=test-pump version=1.$serial"
+                bsdtar --format=mtree --options="$IT_KEYWORDS" -cf - -C "$dir" .
+        } >"$out" || ep_fail "bsdtar could not write a manifest of $dir"
+        ep_sign "$out" "$out.sig"
+}
+
+# it_install MANIFEST SIG: InstallManifest(h, h), succeeding.
+it_install() {
+        local out
+        out=$(it_install_result "$1" "$2")
+        [ "$out" = success ] || { ep_log "install of $1: $out"; return 1; }
+}
+
+it_prop() {
+        busctl --system get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1 "$1" |
+                cut -d' ' -f2- | tr -d '"'
+}
+
+# it_kind PATH: the violation kind recorded for the (escaped) path, or "none".
+it_kind() {
+        local k
+        k=$(ep_ctl --json violations | jq -r --arg p "$1" '[.[] | select(.path == $p) | .kind] | first // "none"')
+        echo "$k"
+}
+
+# it_expect_kind PATH KIND
+it_expect_kind() {
+        ep_assert_eq "$(it_kind "$1")" "$2" "violation kind of '$1'"
+}
+
+# it_call ARGS...: calls an Integrity1 method with gdbus, which prints the
+# D-Bus error name on failure (endpointctl prints only the sentence).
+it_call() {
+        gdbus call --system -d org.endpointd.Endpoint1 -o /org/endpointd/Endpoint1 \
+                -m "org.endpointd.Integrity1.$1" "${@:2}"
+}
+
+# it_install_result MANIFEST SIG: prints "success" or "ERROR.NAME: message".
+# python3-dbus passes the fds and reports the error name (busctl cannot pass
+# fds); without it, `endpointctl manifest install` is used and only the
+# sentence can be checked.
+it_install_result() {
+        if /usr/bin/python3 -c 'import dbus' 2>/dev/null; then
+                /usr/bin/python3 - "$1" "$2" <<'PY'
+import dbus, os, sys
+bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
+i = dbus.Interface(bus.get_object("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1"),
+                   "org.endpointd.Integrity1")
+try:
+    with open(sys.argv[1], "rb") as m, open(sys.argv[2], "rb") as s:
+        i.InstallManifest(dbus.types.UnixFd(m), dbus.types.UnixFd(s))
+    print("success")
+except dbus.DBusException as e:
+    print("%s: %s" % (e.get_dbus_name(), e.get_dbus_message()))
+PY
+        else
+                ep_ctl manifest install "$1" "$2" >/dev/null 2>"$EP_TMP/install.err" && echo success ||
+                        cat "$EP_TMP/install.err"
+        fi
+}
+
+# it_expect_reject NAME TEXT MANIFEST SIG: the install fails, naming NAME (when
+# the name can be seen) and TEXT, and the installed serial does not change.
+it_expect_reject() {
+        local name=$1 text=$2 before out
+        before=$(it_prop ManifestSerial)
+        out=$(it_install_result "$3" "$4")
+        case $out in
+        success) ep_fail "installing $3 succeeded, expected $name" ;;
+        "$name"*|endpointctl*) ;;
+        org.*) ep_fail "installing $3: expected $name, got: $out" ;;
+        esac
+        ep_assert_contains "$out" "$text" "rejection of $(basename "$3")"
+        ep_assert_eq "$(it_prop ManifestSerial)" "$before" "serial after rejecting $(basename "$3")"
+}

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A signed bsdtar manifest installs and the tree verifies clean; then each
+# kind of tampering is reported with its violation kind in one full scan.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/test-integrity-lib.sh"
+
+ep_setup
+ep_pki_init
+ep_config Integrity Watch no
+
+R=$EP_ROOT
+mkdir -p "$R/bin" "$R/etc" "$R/weird"
+head -c 8388608 /dev/urandom >"$R/bin/big"
+for f in trunc gone suid owned tolink fifo ok; do echo "content of $f" >"$R/bin/$f"; done
+ln -s ok "$R/bin/ln"
+echo "setting=1" >"$R/etc/pump.conf"
+printf 'latin-1 name\n' >"$R/weird/$(printf 'caf\xe9')"
+printf 'spaces and a newline\n' >"$R/weird/$(printf 'a b\nc')"
+echo "secret" >"$EP_TMP/outside"
+
+ep_start
+ep_assert_eq "$(it_prop IntegrityState)" unverified "state without a manifest"
+ep_expect_error org.endpointd.Error.NoManifest it_call Scan
+ep_expect_exit 1 ep_ctl scan
+
+it_manifest 1 "$EP_TMP/m1"
+it_install "$EP_TMP/m1" "$EP_TMP/m1.sig" || ep_fail "the manifest did not install"
+ep_ok "a signed bsdtar manifest installs"
+ep_assert_eq "$(it_prop ManifestSerial)" 1 "ManifestSerial"
+ep_expect_exit 0 ep_ctl --no-progress scan
+ep_assert_eq "$(it_prop IntegrityState)" trusted "state after a clean scan"
+[ "$(it_prop LastScan)" -gt 0 ] || ep_fail "LastScan not set"
+ep_ok "LastScan is set"
+ep_expect_exit 0 ep_ctl verify /bin/big
+ep_expect_exit 0 ep_ctl verify "weird/caf\\351"
+
+# The tampering, one kind per path.
+python3 - "$R/bin/big" <<'PY' 2>/dev/null || dd if=/dev/zero of="$R/bin/big" bs=1 seek=4194304 count=1 conv=notrunc
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4194304); b = f.read(1); f.seek(4194304); f.write(bytes([b[0] ^ 0xff]))
+PY
+touch -r "$R/bin/ok" "$R/bin/big"
+: >"$R/bin/trunc"
+rm "$R/bin/gone"
+echo planted >"$R/etc/evil.conf"
+chmod u+s "$R/bin/suid"
+chown 1234:1234 "$R/bin/owned"
+rm "$R/bin/tolink" && ln -s "$EP_TMP/outside" "$R/bin/tolink"
+ln -sfn gone "$R/bin/ln"
+rm "$R/bin/fifo" && mkfifo "$R/bin/fifo"
+printf 'LATIN-1 NAME\n' >"$R/weird/$(printf 'caf\xe9')"
+printf 'spaces and a newlinE\n' >"$R/weird/$(printf 'a b\nc')"
+
+ep_expect_exit 5 ep_ctl --no-progress scan
+ep_assert_eq "$(it_prop IntegrityState)" violated "state after tampering"
+it_expect_kind bin/big modified
+it_expect_kind bin/trunc modified
+it_expect_kind bin/gone missing
+it_expect_kind etc/evil.conf unexpected
+it_expect_kind bin/suid metadata
+it_expect_kind bin/owned metadata
+it_expect_kind bin/tolink type
+it_expect_kind bin/ln modified
+it_expect_kind bin/fifo type
+it_expect_kind 'weird/caf\351' modified
+it_expect_kind 'weird/a b\012c' modified
+it_expect_kind bin/ok none
+ep_assert_contains "$(ep_ctl --json violations | jq -r '.[] | select(.path == "bin/tolink") | .detail')" \
+        "$EP_TMP/outside" "the type violation names the link target"
+ep_assert_eq "$(ep_ctl --json violations | jq length)" 11 "number of violations"
+
+ep_expect_exit 5 ep_ctl violations
+ep_expect_exit 5 ep_ctl verify bin/big
+ep_assert_contains "$(ep_ctl verify bin/big)" modified "verify names the kind"
+ep_expect_error org.endpointd.Error.NotFound it_call VerifyFile bin/not-listed
+ep_expect_exit 1 ep_ctl verify bin/not-listed
+ep_expect_exit 0 ep_ctl verify bin/ok
+
+# The measurement log has the install and both verdicts.
+out=$(ep_ctl measurements)
+ep_assert_contains "$out" "manifest serial=1 product=test-pump" "measurement of the install"
+ep_assert_contains "$out" "verdict=trusted violations=0" "measurement of the clean scan"
+ep_assert_contains "$out" "verdict=violated violations=11" "measurement of the tampered scan"
+ep_done
