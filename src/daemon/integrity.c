@@ -146,7 +146,9 @@ static void integrity_measure(Integrity *ig, const uint8_t digest[32], const cha
         int r;
 
         r = integrity_extend(ig, pcr, digest);
-        if (r < 0)
+        if (r == -ENODEV)
+                log_debug("No TPM, not extending PCR %u with '%s'.", pcr, description);
+        else if (r < 0)
                 log_warning_errno(r, "Could not extend PCR %u with '%s': %m", pcr, description);
         (void) snprintf(text, sizeof(text), "%s%s", description, r < 0 ? " [not extended]" : "");
         if (!ig->measurements)

@@ -79,6 +79,7 @@ it_expect_reject() {
         local name=$1 text=$2 before out
         before=$(it_prop ManifestSerial)
         out=$(it_install_result "$3" "$4")
+        ep_log "refused: $out"
         case $out in
         success) ep_fail "installing $3 succeeded, expected $name" ;;
         "$name"*|endpointctl*) ;;
