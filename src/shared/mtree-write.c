@@ -36,6 +36,60 @@ char *mtree_escape(const char *s) {
         return out;
 }
 
+static int write_keywords(const ManifestEntry *e, FILE *out) {
+        if (e->has & MANIFEST_HAS_TYPE)
+                fprintf(out, " type=%s", entry_type_to_string(e->type));
+        if (e->has & MANIFEST_HAS_MODE)
+                fprintf(out, " mode=%o", (unsigned) e->mode);
+        if (e->has & MANIFEST_HAS_UID)
+                fprintf(out, " uid=%" PRIu32, (uint32_t) e->uid);
+        if (e->has & MANIFEST_HAS_GID)
+                fprintf(out, " gid=%" PRIu32, (uint32_t) e->gid);
+        if (e->has & MANIFEST_HAS_SIZE)
+                fprintf(out, " size=%" PRIu64, e->size);
+        if (e->has & MANIFEST_HAS_LINK) {
+                _cleanup_(freep) char *link = mtree_escape(e->link);
+
+                if (!link)
+                        return -ENOMEM;
+                fprintf(out, " link=%s", link);
+        }
+        if (e->has & MANIFEST_HAS_SHA256) {
+                _cleanup_(freep) char *hex = hexmem(e->sha256, sizeof(e->sha256));
+
+                if (!hex)
+                        return -ENOMEM;
+                fprintf(out, " sha256digest=%s", hex);
+        }
+        if (e->optional)
+                fputs(" optional", out);
+        if (e->ignore)
+                fputs(" ignore", out);
+        return 0;
+}
+
+int manifest_write(const Manifest *m, FILE *out) {
+        if (m->serial == 0 || !manifest_release_value_is_valid(m->product) ||
+            !manifest_release_value_is_valid(m->version))
+                return -EINVAL;
+        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", m->serial, m->product,
+                m->version);
+        for (size_t i = 0; i < m->n_entries; i++) {
+                const ManifestEntry *e = m->entries + i;
+                _cleanup_(freep) char *path = mtree_escape(e->path);
+                int r;
+
+                if (!path)
+                        return -ENOMEM;
+                fprintf(out, "%s%s", streq(e->path, ".") ? "" : "./", path);
+                r = write_keywords(e, out);
+                if (r < 0)
+                        return r;
+                fputc('\n', out);
+        }
+        return fflush(out) != 0 || ferror(out) ? -EIO : 0;
+}
+
 static int walker_fail(Walker *w, const char *path, int r) {
         if (!w->error_path)
                 w->error_path = strdup(path);

@@ -9,12 +9,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "macro.h"
+#include "manifest.h"
 
 /* Escapes s for an mtree name or link= value: every byte that is not
  * printable ASCII, and ' ', '#', '=', '\\', becomes a three-digit octal
  * escape. Returns a malloc'ed string or NULL on OOM. */
 char *mtree_escape(const char *s);
+
+/* Writes m back in the same full-path dialect, each entry with exactly
+ * the keywords it has, so that manifest_parse() yields an equal Manifest
+ * (the digest aside). Returns 0, -EINVAL when the release values cannot be
+ * written, -EIO when out fails. */
+int manifest_write(const Manifest *m, FILE *out);
 
 /* Walks the tree below root_fd (which stays open and unmoved) depth first,
  * names sorted bytewise, and writes the manifest to out. Never follows a
