@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A file that changes while it is being hashed is reported, not trusted:
+# a writer keeps rewriting the first byte with the same value during the
+# whole scan, so the content never differs but its digest proves nothing.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/test-integrity-lib.sh"
+
+ep_setup --no-tpm
+ep_pki_init
+ep_config Integrity Watch no
+R=$EP_ROOT
+mkdir -p "$R/data"
+{ printf A; head -c 134217727 /dev/zero; } >"$R/data/image.bin"
+ep_start
+it_manifest 1 "$EP_TMP/m"
+it_install "$EP_TMP/m" "$EP_TMP/m.sig" || ep_fail "install failed"
+ep_expect_exit 0 ep_ctl --no-progress scan
+
+# Rewrites byte 0 with 'A' (what is there) for as long as it runs.
+( while :; do printf A 1<>"$R/data/image.bin"; done ) &
+writer=$!
+EP_PIDS+=("$writer")
+ep_expect_exit 5 ep_ctl --no-progress scan
+kill "$writer"
+wait "$writer" 2>/dev/null
+it_expect_kind data/image.bin modified
+ep_assert_contains "$(ep_ctl --json violations | jq -r '.[0].detail')" "changed while it was being hashed" \
+        "the detail says why"
+
+# The content itself is unchanged: once left alone it verifies.
+ep_expect_exit 0 ep_ctl verify data/image.bin
+ep_expect_exit 0 ep_ctl --no-progress scan
+ep_done
