@@ -189,6 +189,9 @@ ep_setup() {
         ep_config Daemon RuntimeDirectory "$EP_TMP/run"
         ep_config Daemon User root
         ep_config Daemon LogLevel debug
+        # The system call filter is on, as in production, except under
+        # valgrind, which cannot run a seccomp-filtered client.
+        if [ -n "$EP_DAEMON_WRAPPER" ]; then ep_config Daemon Seccomp no; else ep_config Daemon Seccomp yes; fi
         ep_config Integrity Root "$EP_ROOT"
         ep_config Integrity TrustDirectory "$EP_TRUST"
         ep_config Policy File "$EP_POLICY"

@@ -44,6 +44,11 @@ ep_ctl status >/dev/null || ep_fail "status failed after a refused reload"
 ep_ok "a bad configuration on reload is refused and the old one stays"
 ep_write_config
 
+# The system call filter is in force after start-up (mode 2 = filter).
+if [ -z "$EP_DAEMON_WRAPPER" ]; then
+        ep_assert_eq "$(awk '/^Seccomp:/ {print $2}' "/proc/$EP_DAEMON_PID/status")" 2 "seccomp mode"
+fi
+
 # SIGTERM: exit status 0, and the bus name is released.
 ep_stop TERM
 ep_assert_eq "$EP_DAEMON_RC" 0 "exit status after SIGTERM"
@@ -52,8 +57,10 @@ ep_assert_contains "$(cat "$EP_TMP/last.out")" "endpointd is not running" "statu
 [ "$(wc -l <"$EP_TMP/last.out")" -eq 1 ] || ep_fail "more than one line when the daemon is not running"
 ep_ok "one line when the daemon is not running"
 
-# SIGINT too.
+# SIGINT too; and Seccomp=no installs no filter.
+ep_config Daemon Seccomp no
 ep_start
+ep_assert_eq "$(awk '/^Seccomp:/ {print $2}' "/proc/$EP_DAEMON_PID/status")" 0 "seccomp mode with Seccomp=no"
 ep_stop INT
 ep_assert_eq "$EP_DAEMON_RC" 0 "exit status after SIGINT"
 
