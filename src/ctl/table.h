@@ -28,7 +28,7 @@ typedef struct Table Table;
 
 /* columns: NULL-terminated column names. For a vertical table pass the two
  * names of the field and value columns; fields are then added as strings. */
-Table *table_new(bool vertical, const char *first_column, ...);
+Table *table_new(bool vertical, const char *first_column, ...) __attribute__((sentinel));
 Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 
