@@ -23,6 +23,15 @@ extern bool arg_quiet;
 typedef int (*VerbFunction)(int argc, char *argv[]);
 
 int verb_status(int argc, char *argv[]);
+int verb_device_id(int argc, char *argv[]);
+int verb_device_key(int argc, char *argv[]);
+int verb_key(int argc, char *argv[]);
+int verb_encrypt(int argc, char *argv[]);
+int verb_decrypt(int argc, char *argv[]);
+int verb_seal(int argc, char *argv[]);
+int verb_unseal(int argc, char *argv[]);
+int verb_sign(int argc, char *argv[]);
+int verb_attest(int argc, char *argv[]);
 int verb_scan(int argc, char *argv[]);
 int verb_violations(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);

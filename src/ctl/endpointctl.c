@@ -20,6 +20,15 @@ static const struct Verb {
         const char *synopsis;
 } verbs[] = {
         { "status", 0, 0, verb_status, "status                  Show the daemon's status" },
+        { "device-id", 0, 0, verb_device_id, "device-id               Print the TPM-rooted device id" },
+        { "device-key", 0, 0, verb_device_key, "device-key              Print the device public key (PEM)" },
+        { "key", 1, 6, verb_key, "key create NAME [--pcrs=LIST] [--exportable] | list | delete NAME" },
+        { "encrypt", 1, 3, verb_encrypt, "encrypt NAME [--aad=STR] Encrypt stdin with a data key" },
+        { "decrypt", 1, 3, verb_decrypt, "decrypt NAME [--aad=STR] Decrypt stdin with a data key" },
+        { "seal", 1, 3, verb_seal, "seal NAME [--pcrs=LIST]  Seal the secret on stdin to the TPM" },
+        { "unseal", 1, 1, verb_unseal, "unseal NAME             Print a sealed secret" },
+        { "sign", 0, 0, verb_sign, "sign                    Sign stdin with the device key (DER)" },
+        { "attest", 2, 6, verb_attest, "attest --nonce=HEX [--pcrs=LIST] --output=DIR  TPM quote" },
         { "scan", 0, 0, verb_scan, "scan                    Verify the tree against the manifest now" },
         { "violations", 0, 0, verb_violations, "violations              List the integrity violations found" },
         { "verify", 1, 1, verb_verify, "verify PATH             Check one file against the manifest" },

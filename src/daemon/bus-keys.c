@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "bus-auth.h"
+#include "bus-errors.h"
 #include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
@@ -54,48 +56,30 @@ static int tpm_try_connect(Manager *m) {
         return 0;
 }
 
-static int on_tpm_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        if (!m->tpm && tpm_try_connect(m) < 0) {
-                (void) sd_event_source_set_time_relative(s, TPM_RETRY_USEC);
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-                return 0;
-        }
-        /* Connected: this timer is done. It is floating, so take the
-         * event loop's reference back and drop it. */
-        (void) sd_event_source_set_floating(s, false);
-        sd_event_source_disable_unref(s);
-        return 0;
-}
-
-/* Called with m->tpm NULL: arms one retry timer (owned by the event loop). */
-static void tpm_schedule_retry(Manager *m) {
-        int r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, TPM_RETRY_USEC, USEC_PER_SEC / 10,
-                                           on_tpm_retry, m);
-        if (r < 0)
-                log_error_errno(r, "Cannot schedule a TPM reconnect, TPM stays unavailable: %m");
-}
-
 static void tpm_lost(Manager *m) {
-        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "Lost the TPM (%s); retrying every %llus.",
+        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "Lost the TPM (%s); looking for it every %llus.",
                    tpm_last_error(m->tpm), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
         m->tpm = tpm_free(m->tpm);
         m->tpm_available = false;
         manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
-        tpm_schedule_retry(m);
 }
 
-/* Wipes cached data keys whose time is up; runs at a tenth of the cache
- * timeout so that a key outlives it by at most 10%. */
-static int on_cache_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+/* One housekeeping timer (floating, owned by the event loop): looks for
+ * the TPM every TPM_RETRY_USEC while there is none, and wipes cached data
+ * keys whose time is up, running at a tenth of the cache timeout so that
+ * a key outlives it by at most 10%. */
+static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
-        usec_t t = m->config->key_cache_timeout;
+        usec_t t = m->config->key_cache_timeout, next;
 
+        if (!m->tpm)
+                (void) tpm_try_connect(m);
         if (m->keys)
                 (void) keystore_cache_expire(m->keys, now_usec(CLOCK_MONOTONIC));
-        (void) sd_event_source_set_time_relative(s, t == 0 || t == USEC_INFINITY ? USEC_PER_MINUTE
-                                                                                : MAX(t / 10, USEC_PER_SEC));
+        next = t == 0 || t == USEC_INFINITY ? USEC_PER_MINUTE : MIN(MAX(t / 10, USEC_PER_SEC), USEC_PER_MINUTE);
+        if (!m->tpm)
+                next = MIN(next, TPM_RETRY_USEC);
+        (void) sd_event_source_set_time_relative(s, next);
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
@@ -105,13 +89,17 @@ static int tpm_start(Manager *m) {
 
         if (!dir)
                 return -ENOMEM;
+        /* Every TSS2 error reaches the journal once, decoded, through
+         * tss2_to_errno(); the library's own stderr chatter would repeat
+         * it. An explicit TSS2_LOG (e.g. tcti+trace) still wins. */
+        (void) setenv("TSS2_LOG", "all+none", false);
         r = keystore_new(dir, m->config->key_cache_timeout, &m->keys);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
-        r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 10,
-                                       on_cache_timer, m);
+        r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, TPM_RETRY_USEC, USEC_PER_SEC / 10,
+                                       on_housekeeping, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot start the key cache timer: %m");
+                return log_error_errno(r, "Cannot start the housekeeping timer: %m");
 
         r = tpm_try_connect(m);
         if (r < 0) {
@@ -119,7 +107,6 @@ static int tpm_start(Manager *m) {
                  * picks it up when it appears. */
                 log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "No TPM via '%s' (%s); retrying every %llus.",
                            m->config->tcti, strerror(-r), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
-                tpm_schedule_retry(m);
         }
         return 0;
 }
@@ -141,7 +128,6 @@ static int tpm_reload(Manager *m, const Config *old) {
         if (tpm_try_connect(m) < 0) {
                 m->tpm_available = false;
                 manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
-                tpm_schedule_retry(m);
         }
         return 0;
 }
@@ -155,6 +141,21 @@ const Component tpm_component = {
 
 /* ---- helpers of the handlers --------------------------------------------- */
 
+/* The errno -> name direction of sd_bus_error_set_errnof() knows only
+ * libsystemd's own table, so endpointd's names are looked up here. */
+static int _printf_(3, 4) set_error(sd_bus_error *error, int e, const char *format, ...) {
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+        for (const sd_bus_error_map *m = endpointd_error_map; m->name; m++)
+                if (m->code == e)
+                        return sd_bus_error_set(error, m->name, msg);
+        return sd_bus_error_set_errnof(error, e, "%s", msg);
+}
+
 /* Turns a module error into the bus error a client can act on. name is the
  * key concerned (or NULL). */
 static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) {
@@ -163,17 +164,17 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         if (r == -ENODEV || (m->tpm && tpm_is_lost(m->tpm))) {
                 if (m->tpm)
                         tpm_lost(m);
-                return sd_bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
+                return set_error(error, ENODEV, "The TPM is not available.");
         }
         switch (r) {
         case -ENOENT:
-                return sd_bus_error_set_errnof(error, ENOENT, "Key '%s' does not exist.", n);
+                return set_error(error, ENOENT, "Key '%s' does not exist.", n);
         case -EEXIST:
-                return sd_bus_error_set_errnof(error, EEXIST, "Key '%s' already exists.", n);
+                return set_error(error, EEXIST, "Key '%s' already exists.", n);
         case -EINVAL:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid argument for key '%s'.", n);
         case -EFBIG:
-                return sd_bus_error_set_errnof(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
+                return set_error(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
         case -EMEDIUMTYPE:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "'%s' is a sealed secret, not a data key.", n);
@@ -181,34 +182,35 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
         case -EBADE:
-                return sd_bus_error_set_errnof(error, EBADE,
+                return set_error(error, EBADE,
                                                "The PCR values differ from when '%s' was sealed; refusing.", n);
         case -EXDEV:
-                return sd_bus_error_set_errnof(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
+                return set_error(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
         case -EUCLEAN:
-                return sd_bus_error_set_errnof(error, EUCLEAN,
+                return set_error(error, EUCLEAN,
                                                "Integrity check failed for '%s': the data or the key file was "
                                                "changed, or the AAD differs.", n);
         case -ENOKEY:
-                return sd_bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
+                return set_error(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
         case -EBADMSG:
-                return sd_bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
+                return set_error(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
         case -EPROTONOSUPPORT:
-                return sd_bus_error_set_errnof(error, EBADMSG, "Unsupported envelope or key file version.");
+                return set_error(error, EBADMSG, "Unsupported envelope or key file version.");
         case -EBUSY:
-                return sd_bus_error_set_errnof(error, EBUSY, "The TPM is busy (%s); try again.",
+                return set_error(error, EBUSY, "The TPM is busy (%s); try again.",
                                                tpm_last_error(m->tpm));
         case -EPROTO:
-                return sd_bus_error_set_errnof(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
+                return set_error(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
         default:
-                return sd_bus_error_set_errnof(error, -r, "Key operation failed: %s.", strerror(-r));
+                return set_error(error, -r, "Key operation failed: %s.", strerror(-r));
         }
 }
 
 static int require_tpm(Manager *m, sd_bus_error *error) {
-        if (m->tpm)
+        /* A TPM that came back is used at once, not at the next tick. */
+        if (m->tpm || tpm_try_connect(m) >= 0)
                 return 0;
-        return sd_bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
+        return set_error(error, ENODEV, "The TPM is not available.");
 }
 
 static int read_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
@@ -462,7 +464,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (len == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The secret is empty.");
         if (len > TPM_SEAL_MAX)
-                return sd_bus_error_set_errnof(error, EFBIG, "Secrets are limited to %u bytes, got %zu.",
+                return set_error(error, EFBIG, "Secrets are limited to %u bytes, got %zu.",
                                                TPM_SEAL_MAX, len);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
@@ -511,7 +513,7 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
-                return sd_bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+                return set_error(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
