@@ -740,6 +740,11 @@ int manifest_parse(const char *data, size_t len, Manifest **ret, ParseError *err
         if (r == 0)
                 r = finish(&ps, &m);
         parser_done(&ps);
+        if (r < 0 && error)
+                /* Messages quote decoded names; keep terminals safe from them. */
+                for (char *c = error->message; *c; c++)
+                        if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                                *c = '?';
         if (r == -ENOMEM)
                 return parse_error_set(error, 0, ENOMEM, "out of memory");
         if (r < 0)
