@@ -67,7 +67,11 @@ typedef struct Manifest {
 
 /* Parses len bytes. Returns 0, or -EBADMSG (syntax, bad escape, unknown
  * keyword or type, path with "..", missing release line), -EEXIST
- * (duplicate path), -E2BIG (too large) with error filled (file line). */
+ * (duplicate path), -E2BIG (too large) with error filled (file line).
+ * Also -EBADMSG: NUL bytes, a last line without newline or a directory of
+ * the mtree -c dialect never closed with ".." (truncation). -ENOMEM and
+ * -EIO (digest) with line 0. On failure *ret is untouched: nothing is
+ * handed out partially. The message never contains control characters. */
 int manifest_parse(const char *data, size_t len, Manifest **ret, ParseError *error);
 
 /* Reads path (a regular file, never blocking on a FIFO or device) and
