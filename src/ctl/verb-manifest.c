@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,14 +33,12 @@ typedef struct ManifestArgs {
 
 static int parse_manifest_argv(int argc, char *argv[], ManifestArgs *a) {
         enum { ARG_SERIAL = 0x100, ARG_PRODUCT, ARG_VERSION, ARG_OUTPUT, ARG_TRUST };
-        static const struct option options[] = {
-                { "serial", required_argument, NULL, ARG_SERIAL },
-                { "product", required_argument, NULL, ARG_PRODUCT },
-                { "version", required_argument, NULL, ARG_VERSION },
-                { "output", required_argument, NULL, ARG_OUTPUT },
-                { "trust", required_argument, NULL, ARG_TRUST },
-                {}
-        };
+        static const struct option options[] = { { "serial", required_argument, NULL, ARG_SERIAL },
+                                                 { "product", required_argument, NULL, ARG_PRODUCT },
+                                                 { "version", required_argument, NULL, ARG_VERSION },
+                                                 { "output", required_argument, NULL, ARG_OUTPUT },
+                                                 { "trust", required_argument, NULL, ARG_TRUST },
+                                                 {} };
         int c;
 
         /* argv[0] is the sub-verb; 0 makes getopt start afresh. */
@@ -94,7 +92,8 @@ static int manifest_create(ManifestArgs *a) {
         FILE *f;
         int r;
 
-        r = expect_args(a, "create", 1, 1, "create DIR [--serial N] [--product P] [--version V] [--output FILE]");
+        r = expect_args(a, "create", 1, 1,
+                        "create DIR [--serial N] [--product P] [--version V] [--output FILE]");
         if (r < 0)
                 return -r;
         dir = a->args[0];
@@ -103,8 +102,9 @@ static int manifest_create(ManifestArgs *a) {
         if (a->serial == 0)
                 a->serial = (uint64_t) time(NULL);
         if (!manifest_release_value_is_valid(a->product) || !manifest_release_value_is_valid(a->version)) {
-                log_error("--product and --version must be 1..128 printable ASCII characters without spaces, "
-                          "'=' or '\\'.");
+                log_error(
+                        "--product and --version must be 1..128 printable ASCII characters without spaces, "
+                        "'=' or '\\'.");
                 return EXIT_USAGE;
         }
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -208,7 +208,8 @@ static int print_manifest(uint64_t serial, const char *product, const char *vers
         if (r >= 0)
                 r = add_field(t, "Entries", "Entries", CELL_UINT64, entries);
         if (r >= 0)
-                r = add_field(t, "Signer", "Signer", CELL_STRING, isempty(signer) && !arg_json ? "-" : strempty(signer));
+                r = add_field(t, "Signer", "Signer", CELL_STRING,
+                              isempty(signer) && !arg_json ? "-" : strempty(signer));
         if (r >= 0)
                 r = add_field(t, "Digest", "Digest (SHA-256)", CELL_STRING, digest);
         if (r >= 0)
@@ -273,7 +274,8 @@ static int manifest_show(ManifestArgs *a) {
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;
-        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetManifest", &reply, "read the installed manifest", NULL);
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetManifest", &reply, "read the installed manifest",
+                     NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "tsstss", &serial, &product, &version, &entries, &signer, &digest);
@@ -315,7 +317,8 @@ static int manifest_check(ManifestArgs *a) {
         if (r < 0)
                 return -r;
         if (a->trust && a->n_args < 2) {
-                log_error("--trust needs a signature to check; usage: endpointctl manifest check FILE SIG --trust DIR");
+                log_error("--trust needs a signature to check; usage: endpointctl manifest check FILE SIG "
+                          "--trust DIR");
                 return EXIT_USAGE;
         }
         if (a->n_args == 2) {

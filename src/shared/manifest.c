@@ -55,9 +55,11 @@ typedef enum Keyword {
 } Keyword;
 
 static const char *const ignored_keywords[] = {
-        "cksum",  "device",    "flags",        "gname",        "gid_name", "inode",           "md5",
-        "md5digest", "nlink",  "resdevice",    "rmd160",       "rmd160digest", "ripemd160digest", "sha1",
-        "sha1digest", "sha384", "sha384digest", "sha512",      "sha512digest", "tags", "time", "uname",
+        "cksum",  "device",       "flags",           "gname",        "gid_name",
+        "inode",  "md5",          "md5digest",       "nlink",        "resdevice",
+        "rmd160", "rmd160digest", "ripemd160digest", "sha1",         "sha1digest",
+        "sha384", "sha384digest", "sha512",          "sha512digest", "tags",
+        "time",   "uname",
 };
 
 static Keyword keyword_from_string(const char *s) {
@@ -65,9 +67,10 @@ static Keyword keyword_from_string(const char *s) {
                 const char *name;
                 Keyword kw;
         } table[] = {
-                { "type", KW_TYPE }, { "mode", KW_MODE },     { "uid", KW_UID },           { "gid", KW_GID },
-                { "size", KW_SIZE }, { "link", KW_LINK },     { "sha256", KW_SHA256 },     { "sha256digest", KW_SHA256 },
-                { "optional", KW_OPTIONAL }, { "ignore", KW_IGNORE },
+                { "type", KW_TYPE },     { "mode", KW_MODE },           { "uid", KW_UID },
+                { "gid", KW_GID },       { "size", KW_SIZE },           { "link", KW_LINK },
+                { "sha256", KW_SHA256 }, { "sha256digest", KW_SHA256 }, { "optional", KW_OPTIONAL },
+                { "ignore", KW_IGNORE },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -86,12 +89,12 @@ typedef struct Item {
 
 typedef struct Parser {
         const char *p, *end;
-        unsigned line;       /* physical line the cursor is on */
+        unsigned line; /* physical line the cursor is on */
         unsigned start_line; /* where the current logical line began */
-        char *buf;           /* the current logical line, continuations joined */
+        char *buf; /* the current logical line, continuations joined */
         size_t buf_size;
         ManifestEntry defaults; /* from /set; path unused */
-        char **dirs;            /* directory stack of the mtree -c dialect */
+        char **dirs; /* directory stack of the mtree -c dialect */
         size_t n_dirs, n_dirs_alloc;
         Item *items;
         size_t n_items, n_items_alloc;
@@ -238,7 +241,8 @@ static int next_line(Parser *ps) {
                                 ps->p++;
                                 ps->line++;
                                 if (ps->p >= ps->end)
-                                        return fail(ps, EBADMSG, "line continued past the end, file truncated?");
+                                        return fail(ps, EBADMSG,
+                                                    "line continued past the end, file truncated?");
                                 continue;
                         }
                         r = buf_put(ps, n++, c);
@@ -289,8 +293,8 @@ static int parse_release(Parser *ps, char *s) {
                                 return fail(ps, EBADMSG, "release line: serial given twice");
                         r = parse_uint64(eq, UINT64_MAX, &ps->serial);
                         if (r < 0 || ps->serial == 0)
-                                return fail(ps, EBADMSG, "release line: serial '%.32s' is not a number from 1",
-                                            eq);
+                                return fail(ps, EBADMSG,
+                                            "release line: serial '%.32s' is not a number from 1", eq);
                         continue;
                 }
                 if (streq(tok, "product"))
@@ -448,8 +452,9 @@ static int apply_keywords(Parser *ps, ManifestEntry *e, char *save) {
 
 static int parse_unset(Parser *ps, char *save) {
         static const uint32_t has_bits[_KW_MAX] = {
-                [KW_TYPE] = MANIFEST_HAS_TYPE, [KW_MODE] = MANIFEST_HAS_MODE, [KW_UID] = MANIFEST_HAS_UID,
-                [KW_GID] = MANIFEST_HAS_GID,   [KW_SIZE] = MANIFEST_HAS_SIZE, [KW_LINK] = MANIFEST_HAS_LINK,
+                [KW_TYPE] = MANIFEST_HAS_TYPE,     [KW_MODE] = MANIFEST_HAS_MODE,
+                [KW_UID] = MANIFEST_HAS_UID,       [KW_GID] = MANIFEST_HAS_GID,
+                [KW_SIZE] = MANIFEST_HAS_SIZE,     [KW_LINK] = MANIFEST_HAS_LINK,
                 [KW_SHA256] = MANIFEST_HAS_SHA256,
         };
         ManifestEntry *d = &ps->defaults;
@@ -460,7 +465,7 @@ static int parse_unset(Parser *ps, char *save) {
 
                 if (streq(tok, "all")) {
                         entry_done(d);
-                        *d = (ManifestEntry) {};
+                        *d = (ManifestEntry){};
                         continue;
                 }
                 kw = keyword_from_string(tok);
@@ -544,8 +549,8 @@ static int push_item(Parser *ps, ManifestEntry *e) {
                 ps->items = n;
                 ps->n_items_alloc = m;
         }
-        ps->items[ps->n_items++] = (Item) { .entry = *e, .line = ps->start_line };
-        *e = (ManifestEntry) {};
+        ps->items[ps->n_items++] = (Item){ .entry = *e, .line = ps->start_line };
+        *e = (ManifestEntry){};
         return 0;
 }
 
@@ -569,9 +574,11 @@ static int entry_validate(Parser *ps, const ManifestEntry *e) {
         if (!(e->has & MANIFEST_HAS_TYPE))
                 return 0;
         if ((e->has & MANIFEST_HAS_SHA256) && e->type != ENTRY_FILE)
-                return fail(ps, EBADMSG, "sha256 given for an entry of type %s", entry_type_to_string(e->type));
+                return fail(ps, EBADMSG, "sha256 given for an entry of type %s",
+                            entry_type_to_string(e->type));
         if ((e->has & MANIFEST_HAS_LINK) && e->type != ENTRY_LINK)
-                return fail(ps, EBADMSG, "link given for an entry of type %s", entry_type_to_string(e->type));
+                return fail(ps, EBADMSG, "link given for an entry of type %s",
+                            entry_type_to_string(e->type));
         return 0;
 }
 
@@ -601,7 +608,8 @@ static int parse_entry(Parser *ps, const char *raw_name, char *save) {
         }
         /* In the mtree -c dialect a directory named without a '/' becomes
          * the current directory until the matching "..". */
-        descend = !strchr(name, '/') && !streq(name, ".") && (e.has & MANIFEST_HAS_TYPE) && e.type == ENTRY_DIR;
+        descend = !strchr(name, '/') && !streq(name, ".") && (e.has & MANIFEST_HAS_TYPE) &&
+                  e.type == ENTRY_DIR;
         if (descend) {
                 r = push_dir(ps, e.path);
                 if (r < 0) {
@@ -711,7 +719,7 @@ static int finish(Parser *ps, Manifest **ret) {
                 return -ENOMEM;
         for (size_t i = 0; i < ps->n_items; i++) {
                 m->entries[i] = ps->items[i].entry;
-                ps->items[i].entry = (ManifestEntry) {};
+                ps->items[i].entry = (ManifestEntry){};
         }
         m->n_entries = ps->n_items;
         m->serial = ps->serial;

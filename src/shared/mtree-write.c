@@ -15,7 +15,7 @@
 typedef struct Walker {
         FILE *out;
         char *error_path; /* where the walk failed */
-        uint8_t *buf;     /* HASH_CHUNK bytes */
+        uint8_t *buf; /* HASH_CHUNK bytes */
 } Walker;
 
 char *mtree_escape(const char *s) {
@@ -72,8 +72,8 @@ int manifest_write(const Manifest *m, FILE *out) {
         if (m->serial == 0 || !manifest_release_value_is_valid(m->product) ||
             !manifest_release_value_is_valid(m->version))
                 return -EINVAL;
-        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", m->serial, m->product,
-                m->version);
+        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", m->serial,
+                m->product, m->version);
         for (size_t i = 0; i < m->n_entries; i++) {
                 const ManifestEntry *e = m->entries + i;
                 _cleanup_(freep) char *path = mtree_escape(e->path);
@@ -175,7 +175,8 @@ static int write_entry(Walker *w, int dfd, const char *name, const char *path, c
         if (!type)
                 return -EBADFD;
         fprintf(w->out, "%s%s type=%s mode=%o uid=%" PRIu32 " gid=%" PRIu32, streq(path, ".") ? "" : "./",
-                escaped, type, (unsigned) (st->st_mode & 07777), (uint32_t) st->st_uid, (uint32_t) st->st_gid);
+                escaped, type, (unsigned) (st->st_mode & 07777), (uint32_t) st->st_uid,
+                (uint32_t) st->st_gid);
         if (S_ISREG(st->st_mode)) {
                 _cleanup_(freep) char *hex = NULL;
 
@@ -275,8 +276,8 @@ static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
         if (r < 0)
                 return walker_fail(w, dir_path, r);
         for (size_t i = 0; i < n && r >= 0; i++) {
-                _cleanup_(freep) char *path = streq(dir_path, ".") ? strdup(names[i])
-                                                                    : strjoin_alloc(dir_path, "/", names[i]);
+                _cleanup_(freep) char *path =
+                        streq(dir_path, ".") ? strdup(names[i]) : strjoin_alloc(dir_path, "/", names[i]);
                 struct stat st;
 
                 if (!path) {
@@ -293,8 +294,8 @@ static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
                         break;
                 }
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_(closep) int sub = openat(dfd, names[i],
-                                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_(closep) int sub =
+                                openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         struct stat st2;
 
                         if (sub < 0 || fstat(sub, &st2) < 0)
@@ -317,7 +318,8 @@ int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const
 
         if (error_path)
                 *error_path = NULL;
-        if (serial == 0 || !manifest_release_value_is_valid(product) || !manifest_release_value_is_valid(version))
+        if (serial == 0 || !manifest_release_value_is_valid(product) ||
+            !manifest_release_value_is_valid(version))
                 return -EINVAL;
         if (fstat(root_fd, &st) < 0)
                 return negative_errno();
@@ -326,7 +328,8 @@ int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const
         w.buf = malloc(HASH_CHUNK);
         if (!w.buf)
                 return -ENOMEM;
-        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", serial, product, version);
+        fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", serial, product,
+                version);
         r = write_entry(&w, root_fd, ".", ".", &st);
         if (r >= 0)
                 r = walk_dir(&w, root_fd, ".", 0);

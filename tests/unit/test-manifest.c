@@ -106,11 +106,12 @@ END_TEST
 /* Awkward names from the tools' real output, decoded to raw bytes. */
 START_TEST(test_awkward_names) {
         static const char *const names[] = {
-                "sub/a b", "sub/new\nline", "sub/caf\xe9", "sub/back\\slash", "sub/#hash",
-                "sub/tab\tx", "sub/\xc3\xbctf8", "sub/eq=x", "sub/star*?[", "with space/f",
+                "sub/a b",    "sub/new\nline",   "sub/caf\xe9", "sub/back\\slash", "sub/#hash",
+                "sub/tab\tx", "sub/\xc3\xbctf8", "sub/eq=x",    "sub/star*?[",     "with space/f",
         };
         static const char *const files[] = { "bsdtar-default.mtree", "bsdtar-set-indent.mtree",
-                                             "bsdtar-all.mtree", "mtree-c-sha256.mtree", "mtree-c-default.mtree" };
+                                             "bsdtar-all.mtree", "mtree-c-sha256.mtree",
+                                             "mtree-c-default.mtree" };
 
         for (size_t f = 0; f < ELEMENTSOF(files); f++) {
                 _cleanup_(manifest_freep) Manifest *m = load_fixture(files[f]);
@@ -171,19 +172,20 @@ START_TEST(test_release_and_digest) {
 END_TEST
 
 START_TEST(test_set_unset) {
-        _cleanup_(manifest_freep) Manifest *m = parse_string(
-                RELEASE "/set type=file uid=10 gid=20 mode=0640 optional\n"
-                "./a\n"
-                "./b mode=600 uid=0\n"
-                "/unset optional uid\n"
-                "./c\n"
-                "/unset all\n"
-                "./d size=3\n"
-                "./e type=dir ignore\n");
+        _cleanup_(manifest_freep) Manifest *m =
+                parse_string(RELEASE "/set type=file uid=10 gid=20 mode=0640 optional\n"
+                                     "./a\n"
+                                     "./b mode=600 uid=0\n"
+                                     "/unset optional uid\n"
+                                     "./c\n"
+                                     "/unset all\n"
+                                     "./d size=3\n"
+                                     "./e type=dir ignore\n");
         const ManifestEntry *e;
 
         e = manifest_find(m, "a");
-        ck_assert_uint_eq(e->has, MANIFEST_HAS_TYPE | MANIFEST_HAS_UID | MANIFEST_HAS_GID | MANIFEST_HAS_MODE);
+        ck_assert_uint_eq(e->has,
+                          MANIFEST_HAS_TYPE | MANIFEST_HAS_UID | MANIFEST_HAS_GID | MANIFEST_HAS_MODE);
         ck_assert(e->optional && !e->ignore);
         ck_assert_uint_eq(e->uid, 10);
         ck_assert_uint_eq(e->gid, 20);
@@ -207,18 +209,17 @@ END_TEST
 /* The mtree -c dialect: names relative to the current directory, a
  * directory entry descends, ".." climbs; full paths do not move it. */
 START_TEST(test_nesting) {
-        _cleanup_(manifest_freep) Manifest *m = parse_string(
-                RELEASE "/set type=file\n"
-                ". type=dir\n"
-                "usr type=dir\n"
-                "    bin type=dir\n"
-                "        ls size=1\n"
-                "        ./etc/x size=2\n"
-                "    ..\n"
-                "    lib type=dir\n"
-                "    ..\n"
-                "..\n"
-                "top\n");
+        _cleanup_(manifest_freep) Manifest *m = parse_string(RELEASE "/set type=file\n"
+                                                                     ". type=dir\n"
+                                                                     "usr type=dir\n"
+                                                                     "    bin type=dir\n"
+                                                                     "        ls size=1\n"
+                                                                     "        ./etc/x size=2\n"
+                                                                     "    ..\n"
+                                                                     "    lib type=dir\n"
+                                                                     "    ..\n"
+                                                                     "..\n"
+                                                                     "top\n");
 
         ck_assert_uint_eq(m->n_entries, 7);
         ck_assert_ptr_nonnull(manifest_find(m, "usr/bin/ls"));
@@ -231,11 +232,11 @@ START_TEST(test_nesting) {
 END_TEST
 
 START_TEST(test_escapes_and_continuation) {
-        _cleanup_(manifest_freep) Manifest *m = parse_string(
-                RELEASE "./a\\040b\\sc\\\\d\\#e \\\n   type=file \\\n\tsize=4\n"
-                "./\\M-i\\M^A\\^?\\^A\\E\\n\\t\\r\\v\\f\\b\\a type=file\n"
-                "./l type=link link=..\\057x\\040y\n"
-                "./trail\\\\ type=file\n");
+        _cleanup_(manifest_freep) Manifest *m =
+                parse_string(RELEASE "./a\\040b\\sc\\\\d\\#e \\\n   type=file \\\n\tsize=4\n"
+                                     "./\\M-i\\M^A\\^?\\^A\\E\\n\\t\\r\\v\\f\\b\\a type=file\n"
+                                     "./l type=link link=..\\057x\\040y\n"
+                                     "./trail\\\\ type=file\n");
         const ManifestEntry *e;
 
         e = manifest_find(m, "a b c\\d#e");
@@ -308,8 +309,10 @@ START_TEST(test_large) {
         ck_assert_ptr_nonnull(f);
         fputs("#mtree\n" RELEASE, f);
         for (unsigned i = 100000; i > 0; i--)
-                fprintf(f, "./usr/lib/d%03u/file\\040%06u type=file mode=644 uid=0 gid=0 size=%u "
-                        "sha256digest=%064x\n", i % 1000, i, i, i);
+                fprintf(f,
+                        "./usr/lib/d%03u/file\\040%06u type=file mode=644 uid=0 gid=0 size=%u "
+                        "sha256digest=%064x\n",
+                        i % 1000, i, i, i);
         ck_assert_int_eq(fclose(f), 0);
         ck_assert_int_eq(manifest_parse(text, size, &m, &e), 0);
         ck_assert_uint_eq(m->n_entries, 100000);
