@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Latency of Keys1 operations through endpointd against the tpm2-tools
+# command chain that does the same work, and against a bare D-Bus round
+# trip (org.freedesktop.DBus.Peer.Ping to the daemon). One run, on swtpm.
+#
+#   bench/tpm/run.sh [BUILDDIR]        (default: ./build)
+#
+# endpointd is timed from one client process (bench/tpm/keys-client.c) so
+# that process start-up is not counted; the tpm2-tools chain is what a
+# shell script would run, one process per command, and is timed as such.
+# TPM commands are counted from the TCTI debug log (TSS2_LOG=tcti+debug,
+# one "Sending command" line per command), averaged over the runs. The
+# chain runs on a second swtpm: endpointd keeps two of swtpm's three
+# transient slots, and a chain needs two of its own.
+set -u
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
+export top_srcdir top_builddir
+N=${N:-200}      # endpointd calls per operation
+NC=${NC:-20}     # tpm2-tools chain runs per operation
+. "$top_srcdir/tests/integration/lib.sh"
+for tool in tpm2_createprimary tpm2_createpolicy tpm2_create tpm2_load tpm2_startauthsession tpm2_policypcr \
+            tpm2_unseal tpm2_flushcontext tpm2_sign tpm2_quote cc pkg-config; do
+        command -v $tool >/dev/null || ep_skip "$tool is not installed"
+done
+
+ep_setup
+ep_start_swtpm tools
+cc -O2 -o "$EP_TMP/keys-client" "$top_srcdir/bench/tpm/keys-client.c" $(pkg-config --cflags --libs libsystemd) ||
+        ep_fail "cannot build keys-client"
+# The benchmark is one busy client: lift the per-caller rate limit, and log
+# at info so that per-call debug lines are not what is measured.
+ep_config Policy RateLimitBurst 1000000
+ep_config Policy RateLimitPerSecond 1000000
+ep_config Daemon LogLevel info
+# First a daemon with the TCTI debug log, to count TPM commands; timing
+# runs on a second one without it.
+export TSS2_LOG=tcti+debug
+ep_start
+unset TSS2_LOG
+C="$EP_TMP/keys-client"
+B="ep_busctl call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Keys1"
+$B Seal 'saya{sv}' bench 16 $(seq 1 16) 0 >/dev/null || ep_fail "seal"
+$B CreateKey 'sa{sv}' data 0 >/dev/null || ep_fail "create key"
+
+commands() { grep -c "Sending command" "$EP_TMP/daemon.log"; }
+
+# count OP ARGS: TPM commands per call (mean of 20).
+count() {
+        local before after
+        before=$(commands)
+        "$C" "$@" 19 >/dev/null || { echo "keys-client $* failed" >&2; echo X; return; }
+        after=$(commands)
+        awk -v c=$((after - before)) 'BEGIN { printf "%.1f\n", c / 20 }'
+}
+
+# daemon OP ARGS: median latency in ms.
+daemon() {
+        local res
+        res=$("$C" "$@" "$N") || { echo "keys-client $* failed" >&2; echo X; return; }
+        awk -v m="${res%% *}" 'BEGIN { printf "%.3f\n", m / 1000 }'
+}
+
+# chain NAME: runs chain_NAME NC times; "mean_ms cmds_per_run" (commands
+# counted on three more runs with the TCTI debug log).
+T=$EP_TMP/tools
+export TPM2TOOLS_TCTI=$EP_TCTI_tools
+chain() {
+        local start end cmds
+        start=$(date +%s%N)
+        for _ in $(seq "$NC"); do
+                "chain_$1" >/dev/null 2>>"$T.err" || { echo "chain $1 failed: $(tail -3 "$T.err")" >&2; echo X X; return; }
+        done
+        end=$(date +%s%N)
+        rm -f "$T.log"
+        for _ in 1 2 3; do TSS2_LOG=tcti+debug "chain_$1" 2>>"$T.log" >/dev/null; done
+        cmds=$(grep -c "Sending command" "$T.log")
+        awk -v t=$((end - start)) -v c="$cmds" -v n="$NC" 'BEGIN { printf "%.3f %.1f\n", t / n / 1e6, c / 3 }'
+}
+
+# Setup of the chains (not timed): a sealed object under the SRK with a PCR
+# policy, and a signing key under it; data to encrypt.
+mkdir -p "$T"
+head -c 16 /dev/urandom >"$T/secret"
+head -c 4096 /dev/urandom >"$T/plain"
+# Without a resource manager, what a tool loads stays loaded after it
+# exits: a script on such a TPM flushes (tpm2_flushcontext -t) itself.
+tpm2_createprimary -Q -C o -g sha256 -G ecc256:aes128cfb -c "$T/srk.ctx" &&
+tpm2_createpolicy -Q --policy-pcr -l sha256:7 -L "$T/pcr.policy" &&
+tpm2_create -Q -C "$T/srk.ctx" -L "$T/pcr.policy" -i "$T/secret" -u "$T/seal.pub" -r "$T/seal.priv" &&
+tpm2_flushcontext -t &&
+tpm2_create -Q -C "$T/srk.ctx" -G ecc256:ecdsa-sha256 -u "$T/sign.pub" -r "$T/sign.priv" &&
+tpm2_flushcontext -t &&
+head -c 32 /dev/urandom >"$T/dk" &&
+tpm2_create -Q -C "$T/srk.ctx" -L "$T/pcr.policy" -i "$T/dk" -u "$T/dk.pub" -r "$T/dk.priv" &&
+tpm2_flushcontext -t || ep_fail "chain setup failed"
+rm -f "$T/srk.ctx"
+
+# What a script does for each operation, from a cold start, one process
+# per tool. Without a resource manager whatever a tool loads stays loaded
+# (and the next tool's ContextLoad adds a copy), so the chain flushes
+# transient objects (-t) and saved sessions (-s) as it goes.
+unseal_chain() {        # $1 = object
+        tpm2_createprimary -Q -C o -g sha256 -G ecc256:aes128cfb -c "$T/srk.ctx" &&
+        tpm2_flushcontext -t &&
+        tpm2_load -Q -C "$T/srk.ctx" -u "$T/$1.pub" -r "$T/$1.priv" -c "$T/$1.ctx" &&
+        tpm2_flushcontext -t &&
+        tpm2_startauthsession -Q --policy-session -S "$T/session.ctx" &&
+        tpm2_policypcr -Q -S "$T/session.ctx" -l sha256:7 &&
+        tpm2_unseal -c "$T/$1.ctx" -p session:"$T/session.ctx" -o "$T/$1.out" &&
+        tpm2_flushcontext -t &&
+        tpm2_flushcontext -s
+}
+chain_unseal() { unseal_chain seal; }
+chain_encrypt() {
+        unseal_chain dk &&
+        openssl enc -aes-256-ctr -K "$(od -An -v -tx1 "$T/dk.out" | tr -d ' \n')" -iv 000000000000000000000000 \
+                -in "$T/plain" -out "$T/ct"
+}
+chain_sign() {
+        tpm2_createprimary -Q -C o -g sha256 -G ecc256:aes128cfb -c "$T/srk.ctx" &&
+        tpm2_flushcontext -t &&
+        tpm2_load -Q -C "$T/srk.ctx" -u "$T/sign.pub" -r "$T/sign.priv" -c "$T/sign.ctx" &&
+        tpm2_flushcontext -t &&
+        tpm2_sign -c "$T/sign.ctx" -g sha256 -f plain -o "$T/sig" "$T/secret" &&
+        tpm2_flushcontext -t
+}
+chain_attest() {
+        tpm2_createprimary -Q -C e -g sha256 -G ecc256:ecdsa-sha256:null \
+                -a 'restricted|sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth' -c "$T/ak.ctx" &&
+        tpm2_quote -Q -c "$T/ak.ctx" -l sha256:7 -q 6e6f6e6365 -m "$T/q.msg" -s "$T/q.sig" -o "$T/q.pcrs" &&
+        tpm2_flushcontext -t
+}
+
+unseal_c=$(count unseal bench)
+enc_c=$(count encrypt data 4096)
+sign_c=$(count sign)
+att_c=$(count attest 7)
+ep_stop
+ep_start
+ping_ms=$(daemon ping)
+unseal_ms=$(daemon unseal bench)
+enc_ms=$(daemon encrypt data 4096)
+sign_ms=$(daemon sign)
+att_ms=$(daemon attest 7)
+read -r cu_ms cu_c <<<"$(chain unseal)"
+read -r ce_ms ce_c <<<"$(chain encrypt)"
+read -r cs_ms cs_c <<<"$(chain sign)"
+read -r ca_ms ca_c <<<"$(chain attest)"
+
+row() { # name ms cmds chain_ms chain_cmds
+        awk -v n="$1" -v m="$2" -v c="$3" -v cm="$4" -v cc="$5" -v p="$ping_ms" 'BEGIN {
+                printf "| %s | %.2f | %s | %.1f | %s | %.1f× | %.1f× |\n", n, m, c, cm, cc, cm / m, m / p }'
+}
+echo
+echo "swtpm $(swtpm --version 2>&1 | head -1 | awk '{print $NF}'), $(nproc) CPUs; endpointd: median of $N calls from one client;"
+echo "tpm2-tools $(tpm2_createprimary --version | sed -n 's/.*version="\([^"]*\)".*/\1/p'): mean of $NC chain runs."
+echo
+echo "| operation | endpointd ms | TPM cmds | tpm2-tools chain ms | TPM cmds | chain / endpointd | endpointd / D-Bus ping |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+awk -v p="$ping_ms" 'BEGIN { printf "| D-Bus ping (Peer.Ping) | %.3f | 0 | – | – | – | 1.0× |\n", p }'
+row "Unseal (PolicyPCR, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c"
+row "Encrypt 4 KiB (cached key)" "$enc_ms" "$enc_c" "$ce_ms" "$ce_c"
+row "Sign (ECDSA P-256)" "$sign_ms" "$sign_c" "$cs_ms" "$cs_c"
+row "Attest (quote, PCR 7)" "$att_ms" "$att_c" "$ca_ms" "$ca_c"
+echo
+echo "Chains, one process per tool (swtpm has no resource manager, so flushcontext -t/-s run in between):"
+echo "Unseal = createprimary, load, startauthsession, policypcr, unseal (+4 flushcontext) = 9 processes;"
+echo "Encrypt = the Unseal chain for the data key + openssl enc -aes-256-ctr (GCM is not in openssl enc);"
+echo "Sign = createprimary, load, sign (+3 flushcontext); Attest = createprimary (restricted AK in the"
+echo "endorsement hierarchy), quote (+1 flushcontext)."
+ep_stop
+trap - EXIT
+ep_cleanup >/dev/null 2>&1
