@@ -24,3 +24,4 @@
 #define ENDPOINTD_ERROR_MALFORMED        "org.endpointd.Error.Malformed"       /* EBADMSG */
 #define ENDPOINTD_ERROR_NO_MANIFEST      "org.endpointd.Error.NoManifest"      /* ENOMEDIUM */
 #define ENDPOINTD_ERROR_TOO_LARGE        "org.endpointd.Error.TooLarge"        /* EFBIG */
+#define ENDPOINTD_ERROR_REVOKED          "org.endpointd.Error.Revoked"         /* EKEYREVOKED */

@@ -37,3 +37,6 @@ int verb_violations(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
 int verb_measurements(int argc, char *argv[]);
 int verb_manifest(int argc, char *argv[]);
+int verb_policy(int argc, char *argv[]);
+int verb_grant(int argc, char *argv[]);
+int verb_licence(int argc, char *argv[]);

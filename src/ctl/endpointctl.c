@@ -40,6 +40,15 @@ static const struct Verb {
           "  manifest show [FILE]    Show the installed manifest (or a local file)\n"
           "  manifest check FILE [SIG] [--trust DIR]\n"
           "                          Parse a manifest and verify its signature" },
+        { "policy", 1, 2, verb_policy,
+          "policy show|check PERMISSION|reload|verify FILE\n"
+          "                          Show, query, reload or check the access policy" },
+        { "grant", 1, 3, verb_grant,
+          "grant install FILE SIG|list|revoke ID|check FILE\n"
+          "                          Manage signed maintenance grants" },
+        { "licence", 1, 3, verb_licence,
+          "licence install FILE SIG|list|check FEATURE|verify FILE\n"
+          "                          Manage signed device licences" },
 };
 
 static void help(void) {

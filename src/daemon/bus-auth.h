@@ -22,3 +22,15 @@ int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bu
 
 /* The permission the table assigns to interface.member, or NULL. */
 const char *bus_permission_lookup(const char *interface, const char *member);
+
+/* Whether the sender of msg holds permission (complete, e.g.
+ * "keys.use:k1"), without rate limiting or logging: for CheckAccess.
+ * Returns 1 or 0 with reason filled, or a negative errno when the caller
+ * cannot be identified. */
+int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason, size_t reason_len);
+
+/* Like sd_bus_error_set_errnof(), but with endpointd's error names
+ * (org.endpointd.Error.*) for the errnos of include/endpointd/errors.h:
+ * libsystemd's errno -> name direction knows only its own table. The
+ * message is formatted before %m could be expanded, so do not use %m. */
+int bus_error_set_errnof(sd_bus_error *error, int e, const char *format, ...) _printf_(3, 4);

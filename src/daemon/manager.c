@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "authority.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
 #include "bus-integrity.h"
+#include "bus-policy.h"
 #include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
@@ -17,6 +19,7 @@
 
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
+        &authority_component, /* first: every other component's calls are authorized */
         &tpm_component,
         &integrity_component, /* after the TPM: measurements extend a PCR through m->tpm */
         NULL,
@@ -30,6 +33,7 @@ static const struct {
         { ENDPOINTD_IFACE_ENDPOINT, endpoint_vtable },
         { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_KEYS, keys_vtable },
+        { ENDPOINTD_IFACE_POLICY, policy_vtable },
 };
 
 int manager_new(const char *config_path, Config *config, Manager **ret) {

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "authority.h"
+#include "endpointd/bus.h"
+#include "fileio.h"
+#include "log.h"
+
+#define SIGNATURE_SUFFIX ".sig"
+
+static const char *const token_dir[_TOKEN_TYPE_MAX] = {
+        [TOKEN_GRANT] = "grants",
+        [TOKEN_LICENCE] = "licences",
+};
+static const char *const token_suffix[_TOKEN_TYPE_MAX] = {
+        [TOKEN_GRANT] = ".grant",
+        [TOKEN_LICENCE] = ".licence",
+};
+
+static char *token_path(Manager *m, TokenType type, const char *id, bool sig) {
+        char *p = NULL;
+
+        if (asprintf(&p, "%s/%s/%s%s%s", m->config->state_dir, token_dir[type], id, token_suffix[type],
+                     sig ? SIGNATURE_SUFFIX : "") < 0)
+                return NULL;
+        return p;
+}
+
+/* ---- time high-water mark ------------------------------------------------ */
+
+static void clock_persist(Manager *m) {
+        Authority *a = m->authority;
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock");
+        char buf[32];
+        int r, n;
+
+        if (!path)
+                return (void) log_oom();
+        n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", a->clock_mark);
+        r = write_file_atomic(path, buf, (size_t) n, 0600);
+        if (r < 0)
+                return (void) log_warning_errno(r, "Failed to save the time high-water mark to %s: %m", path);
+        a->clock_persisted = a->clock_mark;
+}
+
+static void clock_load(Manager *m) {
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock"), *data = NULL;
+        uint64_t v;
+        size_t len;
+
+        if (!path || read_full_file(path, 64, &data, &len) < 0)
+                return;
+        data[strcspn(data, "\n")] = 0;
+        if (parse_uint64(data, UINT64_MAX, &v) < 0)
+                return (void) log_warning("Ignoring a malformed time high-water mark in %s.", path);
+        m->authority->clock_mark = m->authority->clock_persisted = v;
+}
+
+usec_t authority_now(Manager *m) {
+        Authority *a = m->authority;
+        usec_t now = now_usec(CLOCK_REALTIME);
+
+        if (now > a->clock_mark) {
+                a->clock_mark = now;
+                if (a->clock_mark - a->clock_persisted >= AUTHORITY_CLOCK_PERSIST_USEC)
+                        clock_persist(m);
+        } else if (now + AUTHORITY_CLOCK_PERSIST_USEC < a->clock_mark)
+                log_debug("The clock is behind the high-water mark by %" PRIu64 " s; using the mark.",
+                          (a->clock_mark - now) / USEC_PER_SEC);
+        return a->clock_mark;
+}
+
+/* ---- grants -------------------------------------------------------------- */
+
+static void grant_done(Grant *g) {
+        token_free(g->token);
+        policy_subject_done(&g->subject);
+}
+
+static void token_remove_files(Manager *m, TokenType type, const char *id) {
+        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+        int r;
+
+        if (p && (r = unlink_durable(p)) < 0 && r != -ENOENT)
+                log_warning_errno(r, "Failed to remove %s: %m", p);
+        if (s)
+                (void) unlink_durable(s);
+}
+
+static void grant_remove(Manager *m, size_t i) {
+        Authority *a = m->authority;
+
+        token_remove_files(m, TOKEN_GRANT, a->grants[i].token->id);
+        grant_done(&a->grants[i]);
+        memmove(a->grants + i, a->grants + i + 1, (a->n_grants - i - 1) * sizeof(Grant));
+        a->n_grants--;
+}
+
+static void grants_lapse(Manager *m) {
+        Authority *a = m->authority;
+        usec_t now = authority_now(m);
+        char when[32];
+
+        for (size_t i = a->n_grants; i > 0; i--) {
+                Token *t = a->grants[i - 1].token;
+
+                if (token_check_time(t, now) != -EKEYEXPIRED)
+                        continue;
+                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s lapsed at %s.", t->id,
+                           t->subject, format_iso8601(when, sizeof(when), t->not_after));
+                grant_remove(m, i - 1);
+        }
+}
+
+static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Arms the timer for the earliest NotAfter, so that a grant lapses (and the
+ * journal says so) when it ends, not when somebody next asks. */
+static void lapse_timer_arm(Manager *m) {
+        Authority *a = m->authority;
+        usec_t next = USEC_INFINITY;
+        int r;
+
+        for (size_t i = 0; i < a->n_grants; i++)
+                next = MIN(next, a->grants[i].token->not_after);
+        if (!a->lapse_timer) {
+                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_REALTIME, USEC_INFINITY, USEC_PER_SEC,
+                                      on_lapse_timer, m);
+                if (r < 0)
+                        return (void) log_warning_errno(r, "Failed to add the grant expiry timer: %m");
+        }
+        (void) sd_event_source_set_time(a->lapse_timer, next);
+        (void) sd_event_source_set_enabled(a->lapse_timer, next == USEC_INFINITY ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
+}
+
+static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        grants_lapse(m);
+        lapse_timer_arm(m);
+        return 0;
+}
+
+static int on_clock_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) authority_now(m);
+        if (m->authority->clock_mark != m->authority->clock_persisted)
+                clock_persist(m);
+        /* Also catches grants whose timer a clock jump skipped over. */
+        grants_lapse(m);
+        lapse_timer_arm(m);
+        (void) sd_event_source_set_time_relative(s, AUTHORITY_CLOCK_TIMER_USEC);
+        return 0;
+}
+
+static bool revoked(Authority *a, const char *id) {
+        return words_contains(a->revoked, id);
+}
+
+static int revoked_load(Manager *m) {
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"), *data = NULL;
+        size_t len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 1024 * 1024, &data, &len);
+        if (r == -ENOENT)
+                return words_split("", &m->authority->revoked);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", path);
+        for (char *c = data; *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+        return words_split(data, &m->authority->revoked);
+}
+
+static int revoked_add(Manager *m, const char *id) {
+        Authority *a = m->authority;
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"), *data = NULL;
+        size_t n = words_length(a->revoked);
+        char **l;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        l = reallocarray(a->revoked, n + 2, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        a->revoked = l;
+        l[n] = strdup(id);
+        l[n + 1] = NULL;
+        if (!l[n])
+                return -ENOMEM;
+        data = words_join(a->revoked);
+        if (!data)
+                return -ENOMEM;
+        for (char *c = data; *c; c++)
+                if (*c == ' ')
+                        *c = '\n';
+        r = write_file_atomic(path, data, strlen(data), 0600);
+        return r < 0 ? r : 0;
+}
+
+static int grant_add(Manager *m, Token *t) {
+        Authority *a = m->authority;
+        Grant *n = reallocarray(a->grants, a->n_grants + 1, sizeof(Grant));
+        int r;
+
+        if (!n)
+                return -ENOMEM;
+        a->grants = n;
+        r = policy_subject_parse(t->subject, &n[a->n_grants].subject);
+        if (r < 0)
+                return r;
+        n[a->n_grants++].token = t;
+        return 0;
+}
+
+static int licence_add(Manager *m, Token *t) {
+        Authority *a = m->authority;
+        Token **n = reallocarray(a->licences, a->n_licences + 1, sizeof(Token *));
+
+        if (!n)
+                return -ENOMEM;
+        a->licences = n;
+        n[a->n_licences++] = t;
+        return 0;
+}
+
+static bool token_installed(Authority *a, TokenType type, const char *id) {
+        if (type == TOKEN_GRANT) {
+                for (size_t i = 0; i < a->n_grants; i++)
+                        if (streq(a->grants[i].token->id, id))
+                                return true;
+        } else
+                for (size_t i = 0; i < a->n_licences; i++)
+                        if (streq(a->licences[i]->id, id))
+                                return true;
+        return false;
+}
+
+static int trust_load(Manager *m, TrustStore **ret, char *error, size_t error_len) {
+        char buf[256] = "";
+        int r = trust_store_load(m->config->trust_dir, ret, buf, sizeof(buf));
+
+        if (r < 0)
+                (void) snprintf(error, error_len, "Cannot load the trust store %s: %s", m->config->trust_dir,
+                                buf);
+        /* No trust anchor means nothing can verify. */
+        return r == -ENOENT ? -EKEYREJECTED : r;
+}
+
+/* Loads one stored token: the signature is checked again (the trust store
+ * may have changed since), device and time at use. */
+static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, const char *id) {
+        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+        _cleanup_(freep) char *data = NULL, *sig = NULL;
+        _cleanup_(token_freep) Token *t = NULL;
+        char error[512] = "";
+        size_t len, sig_len;
+        int r;
+
+        if (!p || !s)
+                return -ENOMEM;
+        r = read_full_file(p, TOKEN_FILE_MAX, &data, &len);
+        if (r >= 0)
+                r = read_full_file(s, SIGNATURE_MAX, &sig, &sig_len);
+        if (r < 0)
+                return log_warning_errno(r, "Ignoring stored %s '%s': %m", token_dir[type], id);
+        r = token_verify(trust, data, len, sig, sig_len, type, NULL, 0, &t, error, sizeof(error));
+        if (r < 0)
+                return log_warning_errno(r, "Ignoring stored %s: %s", p, error);
+        if (!streq(t->id, id))
+                return log_warning_errno(EBADMSG, "Ignoring stored %s: its Id= is '%s'.", p, t->id);
+        r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
+        if (r < 0)
+                return r;
+        TAKE_PTR(t);
+        return 0;
+}
+
+static int tokens_load(Manager *m, TokenType type) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_(freep) char *dir = strjoin_alloc(m->config->state_dir, "/", token_dir[type]);
+        DIR *d;
+        struct dirent *de;
+        char error[512];
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", dir);
+        d = opendir(dir);
+        if (!d)
+                return log_error_errno(errno, "Failed to open %s: %m", dir);
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name), k = strlen(token_suffix[type]);
+                char id[256];
+
+                if (n <= k || n - k >= sizeof(id) || !streq(de->d_name + n - k, token_suffix[type]))
+                        continue;
+                memcpy(id, de->d_name, n - k);
+                id[n - k] = 0;
+                if (!trust && trust_load(m, &trust, error, sizeof(error)) < 0) {
+                        log_warning("Ignoring stored %s: %s", token_dir[type], error);
+                        break;
+                }
+                if (name_is_valid(id))
+                        (void) token_load_one(m, trust, type, id);
+        }
+        closedir(d);
+        return 0;
+}
+
+/* ---- decisions ----------------------------------------------------------- */
+
+bool authority_check(Manager *m, const PolicyCaller *c, const char *perm, PolicyExecutableCheck check_exe,
+                     void *userdata, char *reason, size_t reason_len) {
+        Authority *a = m->authority;
+        usec_t now;
+
+        if (policy_check(a->policy, c, perm, check_exe, userdata, reason, reason_len))
+                return true;
+        if (a->n_grants == 0)
+                return false;
+
+        now = authority_now(m);
+        grants_lapse(m);
+        for (size_t i = 0; i < a->n_grants; i++) {
+                const Grant *g = &a->grants[i];
+
+                if (!token_device_matches(g->token, m->device_id) || token_check_time(g->token, now) < 0 ||
+                    !policy_subject_match(&g->subject, c))
+                        continue;
+                for (char **r = g->token->roles; *r; r++)
+                        if (policy_role_allows(a->policy, *r, perm)) {
+                                if (reason)
+                                        (void) snprintf(reason, reason_len, "allowed by grant '%s' (role '%s')",
+                                                        g->token->id, *r);
+                                return true;
+                        }
+        }
+        return false;
+}
+
+bool authority_feature_enabled(Manager *m, const char *feature, usec_t *ret_expires) {
+        Authority *a = m->authority;
+        usec_t now = authority_now(m), expires = 0;
+
+        for (size_t i = 0; i < a->n_licences; i++) {
+                const Token *t = a->licences[i];
+
+                if (token_device_matches(t, m->device_id) && token_check_time(t, now) == 0 &&
+                    words_contains(t->features, feature))
+                        expires = MAX(expires, t->not_after);
+        }
+        if (ret_expires)
+                *ret_expires = expires;
+        return expires > 0;
+}
+
+/* ---- installing and revoking --------------------------------------------- */
+
+static int token_store(Manager *m, TokenType type, const char *id, const void *data, size_t len, const void *sig,
+                       size_t sig_len) {
+        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+        int r;
+
+        if (!p || !s)
+                return -ENOMEM;
+        /* Signature first: a token file without its signature is ignored
+         * on load, so a crash in between leaves nothing half-installed. */
+        r = write_file_atomic(s, sig, sig_len, 0600);
+        if (r >= 0)
+                r = write_file_atomic(p, data, len, 0600);
+        return r;
+}
+
+int authority_install(Manager *m, TokenType type, const void *data, size_t len, const void *sig,
+                      size_t sig_len, const char **ret_id, char *error, size_t error_len) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_(token_freep) Token *t = NULL;
+        Authority *a = m->authority;
+        const char *what = type == TOKEN_GRANT ? "Grant" : "Licence";
+        int r;
+
+        r = trust_load(m, &trust, error, error_len);
+        if (r < 0)
+                return r;
+        r = token_verify(trust, data, len, sig, sig_len, type, m->device_id, authority_now(m), &t, error,
+                         error_len);
+        if (r < 0)
+                return r;
+        if (type == TOKEN_GRANT && revoked(a, t->id)) {
+                (void) snprintf(error, error_len, "Grant '%s' was revoked and cannot be installed again.", t->id);
+                return -EKEYREVOKED;
+        }
+        if (token_installed(a, type, t->id)) {
+                (void) snprintf(error, error_len, "%s '%s' is already installed.", what, t->id);
+                return -EEXIST;
+        }
+        r = token_store(m, type, t->id, data, len, sig, sig_len);
+        if (r < 0) {
+                (void) snprintf(error, error_len, "Cannot store %s '%s': %s", what, t->id, strerror(-r));
+                token_remove_files(m, type, t->id);
+                return r;
+        }
+        r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
+        if (r < 0)
+                return r;
+        *ret_id = TAKE_PTR(t)->id;
+        if (type == TOKEN_GRANT) {
+                const Grant *g = &a->grants[a->n_grants - 1];
+                char when[32];
+
+                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' installed for %s until %s.",
+                           g->token->id, g->token->subject, format_iso8601(when, sizeof(when), g->token->not_after));
+                lapse_timer_arm(m);
+        } else
+                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_LICENCE, "Licence '%s' installed.", *ret_id);
+        /* Worth a durable mark: an install is a security decision in time. */
+        clock_persist(m);
+        return 0;
+}
+
+int authority_grant_revoke(Manager *m, const char *id) {
+        Authority *a = m->authority;
+        int r;
+
+        for (size_t i = 0; i < a->n_grants; i++) {
+                if (!streq(a->grants[i].token->id, id))
+                        continue;
+                /* Remember the id before removing the files: a crash in
+                 * between must not leave a revivable grant. */
+                r = revoked_add(m, id);
+                if (r < 0)
+                        return r;
+                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s revoked.", id,
+                           a->grants[i].token->subject);
+                grant_remove(m, i);
+                lapse_timer_arm(m);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* ---- policy -------------------------------------------------------------- */
+
+static void policy_warn(const char *file, unsigned line, const char *message, void *userdata) {
+        log_warning("%s:%u: %s", file, line, message);
+}
+
+int authority_reload(Manager *m, char *error, size_t error_len) {
+        Authority *a = m->authority;
+        Policy *p = NULL;
+        ParseError e = {};
+        int r;
+
+        r = policy_load(m->config->policy_file, policy_warn, NULL, &p, &e);
+        if (r < 0) {
+                if (e.line > 0)
+                        (void) snprintf(error, error_len, "%s:%u: %s", m->config->policy_file, e.line, e.message);
+                else
+                        (void) snprintf(error, error_len, "%s: %s", m->config->policy_file, e.message);
+                /* Whatever the parser's reason, to a caller the file is malformed. */
+                return e.line > 0 && r != -ENOMEM ? -EBADMSG : r;
+        }
+        policy_free(a->policy);
+        a->policy = p;
+        /* Names in grants may have been created since they were installed. */
+        for (size_t i = 0; i < a->n_grants; i++) {
+                PolicySubject s;
+
+                if (policy_subject_parse(a->grants[i].token->subject, &s) >= 0) {
+                        policy_subject_done(&a->grants[i].subject);
+                        a->grants[i].subject = s;
+                }
+        }
+        ratelimit_configure(a->ratelimit, m->config->rate_limit_burst, m->config->rate_limit_per_sec);
+        free(a->allowed_sender);
+        a->allowed_sender = NULL;
+        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.", m->config->policy_file);
+        return 0;
+}
+
+/* ---- caller cache -------------------------------------------------------- */
+
+CallerInfo *caller_info_free(CallerInfo *c) {
+        if (!c)
+                return NULL;
+        free(c->sender);
+        free(c->gids);
+        free(c);
+        return NULL;
+}
+
+static size_t caller_slot(const char *sender) {
+        uint32_t h = 2166136261U;
+
+        /* FNV-1a: unique names are short and not attacker-chosen. */
+        for (const char *p = sender; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619U;
+        return h % CALLER_CACHE_SLOTS;
+}
+
+CallerInfo *authority_caller_get(Authority *a, const char *sender) {
+        for (CallerInfo *c = a->callers[caller_slot(sender)]; c; c = c->next)
+                if (streq(c->sender, sender))
+                        return c;
+        return NULL;
+}
+
+static void callers_clear(Authority *a) {
+        for (size_t i = 0; i < CALLER_CACHE_SLOTS; i++)
+                while (a->callers[i]) {
+                        CallerInfo *c = a->callers[i];
+
+                        a->callers[i] = c->next;
+                        caller_info_free(c);
+                }
+        a->n_callers = 0;
+}
+
+void authority_caller_put(Authority *a, CallerInfo *info) {
+        size_t slot = caller_slot(info->sender);
+
+        /* Entries normally leave with NameOwnerChanged; the bound only
+         * matters if those signals were lost. */
+        if (a->n_callers >= CALLER_CACHE_MAX)
+                callers_clear(a);
+        info->next = a->callers[slot];
+        a->callers[slot] = info;
+        a->n_callers++;
+}
+
+void authority_caller_drop(Authority *a, const char *sender) {
+        for (CallerInfo **c = &a->callers[caller_slot(sender)]; *c; c = &(*c)->next)
+                if (streq((*c)->sender, sender)) {
+                        CallerInfo *gone = *c;
+
+                        *c = gone->next;
+                        caller_info_free(gone);
+                        a->n_callers--;
+                        return;
+                }
+}
+
+/* ---- component ----------------------------------------------------------- */
+
+static void authority_stop(Manager *m) {
+        Authority *a = m->authority;
+
+        if (!a)
+                return;
+        if (a->clock_mark > a->clock_persisted)
+                clock_persist(m);
+        sd_event_source_disable_unref(a->clock_timer);
+        sd_event_source_disable_unref(a->lapse_timer);
+        for (size_t i = 0; i < a->n_grants; i++)
+                grant_done(&a->grants[i]);
+        free(a->grants);
+        for (size_t i = 0; i < a->n_licences; i++)
+                token_free(a->licences[i]);
+        free(a->licences);
+        words_free(a->revoked);
+        callers_clear(a);
+        free(a->allowed_sender);
+        ratelimit_free(a->ratelimit);
+        policy_free(a->policy);
+        free(a);
+        m->authority = NULL;
+}
+
+static int authority_start(Manager *m) {
+        char error[512];
+        int r;
+
+        m->authority = calloc(1, sizeof(Authority));
+        if (!m->authority)
+                return log_oom();
+        r = ratelimit_new(m->config->rate_limit_burst, m->config->rate_limit_per_sec, &m->authority->ratelimit);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the rate limiter: %m");
+        r = authority_reload(m, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "Refusing the access policy: %s", error);
+        clock_load(m);
+        (void) authority_now(m);
+        clock_persist(m);
+        r = revoked_load(m);
+        if (r < 0)
+                return r;
+        r = tokens_load(m, TOKEN_GRANT);
+        if (r >= 0)
+                r = tokens_load(m, TOKEN_LICENCE);
+        if (r < 0)
+                return r;
+        grants_lapse(m);
+        lapse_timer_arm(m);
+        r = sd_event_add_time_relative(m->event, &m->authority->clock_timer, CLOCK_MONOTONIC,
+                                       AUTHORITY_CLOCK_TIMER_USEC, USEC_PER_SEC, on_clock_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->authority->clock_timer, SD_EVENT_ON);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the clock timer: %m");
+        log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
+                 m->authority->n_licences);
+        return 0;
+}
+
+static int authority_reload_component(Manager *m, const Config *old) {
+        char error[512];
+        int r = authority_reload(m, error, sizeof(error));
+
+        if (r < 0)
+                return log_error_errno(r, "Keeping the old access policy: %s", error);
+        return 0;
+}
+
+const Component authority_component = {
+        .name = "access policy",
+        .start = authority_start,
+        .stop = authority_stop,
+        .reload = authority_reload_component,
+};

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The token parser (fixtures) and the one verifier, against signatures made
+ * by the real openssl tool. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "check-main.h"
+#include "fileio.h"
+#include "fixtures.h"
+#include "policy.h"
+#include "token.h"
+
+static char dir[] = "/tmp/test-token-XXXXXX";
+
+static void sh(const char *fmt, ...) _printf_(1, 2);
+static void sh(const char *fmt, ...) {
+        char cmd[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
+}
+
+static int parse_token(const char *path, const char *data, size_t len, ParseError *e) {
+        _cleanup_(token_freep) Token *t = NULL;
+        return token_parse(data, len, _TOKEN_TYPE_INVALID, &t, e);
+}
+
+START_TEST(test_good_fixtures) {
+        fixtures_check_good("token", parse_token);
+}
+END_TEST
+
+START_TEST(test_bad_fixtures) {
+        fixtures_check_bad("token", parse_token);
+}
+END_TEST
+
+START_TEST(test_iso8601) {
+        char buf[32];
+        usec_t t;
+
+        ck_assert_int_eq(parse_iso8601("1970-01-01T00:00:00Z", &t), 0);
+        ck_assert_uint_eq(t, 0);
+        ck_assert_int_eq(parse_iso8601("2026-11-23T10:00:00Z", &t), 0);
+        ck_assert_uint_eq(t, 1795428000ULL * USEC_PER_SEC);
+        ck_assert_str_eq(format_iso8601(buf, sizeof(buf), t), "2026-11-23T10:00:00Z");
+        ck_assert_int_eq(parse_iso8601("2024-02-29T00:00:00Z", &t), 0);
+        ck_assert_int_eq(parse_iso8601("2025-02-29T00:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("2026-11-23T24:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("2026-11-23T10:00:00", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("2026-11-23t10:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("2026-1-23T10:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("+026-11-23T10:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(parse_iso8601("1969-12-31T23:59:59Z", &t), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_type_and_times) {
+        _cleanup_(freep) char *data = NULL;
+        _cleanup_(token_freep) Token *t = NULL;
+        ParseError e = {};
+        size_t len;
+
+        ck_assert_int_eq(read_full_file(TOP_SRCDIR "/tests/fixtures/token/good/licence.licence", TOKEN_FILE_MAX,
+                                        &data, &len), 0);
+        ck_assert_int_eq(token_parse(data, len, TOKEN_GRANT, &t, &e), -EINVAL);
+        ck_assert_uint_eq(e.line, 1);
+        ck_assert_int_eq(token_parse(data, len, TOKEN_LICENCE, &t, &e), 0);
+        ck_assert_int_eq(t->type, TOKEN_LICENCE);
+        ck_assert_uint_eq(words_length(t->features), 2);
+        ck_assert(token_device_matches(t, "3f6c0a9e5b7d4c21"));
+        ck_assert(!token_device_matches(t, "other"));
+        ck_assert_int_eq(token_check_time(t, t->not_before - 1), -ETIME);
+        ck_assert_int_eq(token_check_time(t, t->not_before), 0);
+        ck_assert_int_eq(token_check_time(t, t->not_after - 1), 0);
+        ck_assert_int_eq(token_check_time(t, t->not_after), -EKEYEXPIRED);
+}
+END_TEST
+
+static void setup(void) {
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        sh("cd %s && mkdir trust && "
+           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=ca "
+           "-keyout ca.key -out ca.pem -addext basicConstraints=critical,CA:TRUE 2>/dev/null && "
+           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=rogue "
+           "-keyout rogue.key -out rogue.pem 2>/dev/null && cp ca.pem trust/",
+           dir);
+        sh("cd %s && printf '[Grant]\\nId=g1\\nDevice=dev1\\nSubject=uid:5\\nRoles=service\\n"
+           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\n' > grant && "
+           "printf '[Licence]\\nId=l1\\nDevice=*\\nFeatures=a b\\n"
+           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\n' > licence && "
+           "printf '[Grant]\\nId=g1\\nDevice=dev1\\nSubject=uid:5\\nRoles=service\\n"
+           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\nBad\\n' > malformed",
+           dir);
+        for (const char *const *f = (const char *const[]) { "grant", "licence", "malformed", NULL }; *f; f++)
+                sh("cd %s && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap -in %s -signer ca.pem "
+                   "-inkey ca.key -out %s.sig && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap "
+                   "-in %s -signer rogue.pem -inkey rogue.key -out %s.rogue",
+                   dir, *f, *f, *f, *f);
+}
+
+static void teardown(void) {
+        sh("rm -rf %s", dir);
+}
+
+static char *slurp(const char *name, size_t *len) {
+        char path[256];
+        char *data = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        ck_assert_int_eq(read_full_file(path, 1024 * 1024, &data, len), 0);
+        return data;
+}
+
+static int verify(const char *name, const char *sig_name, TokenType type, const char *device, const char *when,
+                  bool flip) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_(freep) char *data = NULL, *sig = NULL;
+        _cleanup_(token_freep) Token *t = NULL;
+        char path[256], error[512] = "";
+        size_t len, sig_len;
+        usec_t now;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/trust", dir);
+        ck_assert_int_eq(trust_store_load(path, &trust, error, sizeof(error)), 0);
+        data = slurp(name, &len);
+        sig = slurp(sig_name, &sig_len);
+        if (flip)
+                data[len / 2] ^= 1;
+        ck_assert_int_eq(parse_iso8601(when, &now), 0);
+        r = token_verify(trust, data, len, sig, sig_len, type, device, now, &t, error, sizeof(error));
+        ck_assert_msg(r == 0 || error[0], "no message for %d", r);
+        ck_assert(r < 0 || t);
+        return r;
+}
+
+START_TEST(test_verify) {
+        const char *in = "2026-01-15T00:00:00Z";
+
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", in, false), 0);
+        ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_LICENCE, "any", in, false), 0);
+        ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_LICENCE, "", in, false), 0);
+        /* Signature first: an untrusted signer, a changed byte, garbage. */
+        ck_assert_int_eq(verify("grant", "grant.rogue", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", in, true), -EKEYREJECTED);
+        ck_assert_int_eq(verify("grant", "grant", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
+        ck_assert_int_eq(verify("grant", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
+        /* Then content, device, time. */
+        ck_assert_int_eq(verify("malformed", "malformed.sig", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
+        ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev2", in, false), -EXDEV);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "", in, false), -EXDEV);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2025-12-31T23:59:59Z", false), -ETIME);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2026-02-01T00:00:00Z", false),
+                         -EKEYEXPIRED);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("token");
+        TCase *tc = tcase_create("core"), *sig = tcase_create("signed");
+
+        tcase_add_test(tc, test_good_fixtures);
+        tcase_add_test(tc, test_bad_fixtures);
+        tcase_add_test(tc, test_iso8601);
+        tcase_add_test(tc, test_type_and_times);
+        suite_add_tcase(s, tc);
+        tcase_add_unchecked_fixture(sig, setup, teardown);
+        tcase_add_test(sig, test_verify);
+        suite_add_tcase(s, sig);
+        return s;
+}
