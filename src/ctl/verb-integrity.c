@@ -125,8 +125,9 @@ static int scan_wait(sd_bus *bus, ScanWatch *w) {
                 if (r < 0 && r != -EINTR)
                         return log_error_errno(r, "Lost the bus while waiting for the scan: %m");
         }
+        /* The last bar (the daemon sends a final ScanProgress) stays. */
         if (w->drawn)
-                fprintf(stderr, "\r\033[K");
+                fputc('\n', stderr);
         return 0;
 }
 

@@ -408,11 +408,20 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         struct stat after;
         unsigned n = 0;
 
-        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        /* Only large files gain from a bigger readahead; for small ones it
+         * is one syscall more per file. */
+        if (before->st_size >= (off_t) SCANNER_LARGE_FILE)
+                (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
                 return -EIO;
         for (;;) {
-                ssize_t k = read(fd, buf, size);
+                ssize_t k;
+
+                /* Stop at the size fstat() reported instead of reading once
+                 * more for EOF: growth is caught by the fstat() below. */
+                if (total == (uint64_t) before->st_size && total > 0)
+                        break;
+                k = read(fd, buf, size);
 
                 if (k < 0) {
                         if (errno == EINTR)
