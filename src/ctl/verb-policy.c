@@ -199,7 +199,7 @@ static int grant_list(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_POLICY, "ListGrants", &reply, "list grants", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "ID", "SUBJECT", "ROLES", "NOT BEFORE", "NOT AFTER", NULL);
+        t = table_new(false, "Id", "Subject", "Roles", "NotBefore", "NotAfter", NULL);
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(ssstt)");
@@ -248,7 +248,7 @@ static int licence_list(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_POLICY, "ListLicences", &reply, "list licences", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "ID", "FEATURES", "DEVICE", "NOT BEFORE", "NOT AFTER", NULL);
+        t = table_new(false, "Id", "Features", "Device", "NotBefore", "NotAfter", NULL);
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sastt)");
