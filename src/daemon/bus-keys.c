@@ -76,7 +76,10 @@ static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) tpm_try_connect(m);
         if (m->keys)
                 (void) keystore_cache_expire(m->keys, now_usec(CLOCK_MONOTONIC));
-        next = t == 0 || t == USEC_INFINITY ? USEC_PER_MINUTE : MIN(MAX(t / 10, USEC_PER_SEC), USEC_PER_MINUTE);
+        /* At most every 10 s also while the TPM is there: a lost TPM is
+         * only noticed by a failing call, and this timer cannot be re-armed
+         * from there (it is floating), so it must come round soon anyway. */
+        next = t == 0 || t == USEC_INFINITY ? 10 * USEC_PER_SEC : MIN(MAX(t / 10, USEC_PER_SEC), 10 * USEC_PER_SEC);
         if (!m->tpm)
                 next = MIN(next, TPM_RETRY_USEC);
         (void) sd_event_source_set_time_relative(s, next);
@@ -206,9 +209,15 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         }
 }
 
+/* A TPM that came back is used at once, not at the next tick. */
+static void tpm_ensure(Manager *m) {
+        if (!m->tpm)
+                (void) tpm_try_connect(m);
+}
+
 static int require_tpm(Manager *m, sd_bus_error *error) {
-        /* A TPM that came back is used at once, not at the next tick. */
-        if (m->tpm || tpm_try_connect(m) >= 0)
+        tpm_ensure(m);
+        if (m->tpm)
                 return 0;
         return set_error(error, ENODEV, "The TPM is not available.");
 }
@@ -418,6 +427,7 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
         r = bus_authorize(m, msg, name, error);
         if (r < 0)
                 return r;
+        tpm_ensure(m);
         if (encrypt)
                 r = keystore_encrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
         else
@@ -492,6 +502,7 @@ static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = bus_authorize(m, msg, name, error);
         if (r < 0)
                 return r;
+        tpm_ensure(m);
         r = keystore_unseal(m->keys, m->tpm, name, &secret, &len);
         if (r < 0)
                 return keys_error(m, r, name, error);

@@ -183,12 +183,21 @@ usec_t keystore_cache_expire(KeyStore *ks, usec_t now) {
         return next;
 }
 
+static usec_t cache_deadline(KeyStore *ks) {
+        if (ks->cache_timeout == USEC_INFINITY)
+                return USEC_INFINITY - 1;
+        return now_usec(CLOCK_MONOTONIC) + ks->cache_timeout;
+}
+
+/* A hit counts as a use: the key stays for KeyCacheTimeout= after it. */
 static CachedKey *cache_find(KeyStore *ks, const char *name) {
         usec_t now = now_usec(CLOCK_MONOTONIC);
 
         for (CachedKey *c = ks->cache; c; c = c->next)
-                if (streq(c->name, name) && c->expires > now)
+                if (streq(c->name, name) && c->expires > now) {
+                        c->expires = cache_deadline(ks);
                         return c;
+                }
         return NULL;
 }
 
@@ -216,9 +225,7 @@ static void cache_put(KeyStore *ks, const char *name, const uint8_t id[KEY_ID_SI
         snprintf(c->name, sizeof(c->name), "%s", name);
         memcpy(c->key_id, id, KEY_ID_SIZE);
         memcpy(c->key, key, DATA_KEY_SIZE);
-        c->expires = ks->cache_timeout == USEC_INFINITY
-                             ? USEC_INFINITY - 1
-                             : now_usec(CLOCK_MONOTONIC) + ks->cache_timeout;
+        c->expires = cache_deadline(ks);
         c->next = ks->cache;
         ks->cache = c;
 }

@@ -284,6 +284,48 @@ START_TEST(test_envelope) {
 }
 END_TEST
 
+START_TEST(test_keystore_cache) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(keystore_freep) KeyStore *ks = NULL;
+        _cleanup_(freep) uint8_t *env = NULL, *plain = NULL;
+        _cleanup_(freep) KeyInfo *list = NULL;
+        char dir[400];
+        uint8_t *secret = NULL;
+        size_t env_len, plain_len, n, len;
+
+        snprintf(dir, sizeof(dir), "%s/keys-%d", tmpdir, (int) getpid());
+        ck_assert_int_eq(keystore_new(dir, 60 * USEC_PER_SEC, &ks), 0);
+        ck_assert_int_eq(keystore_create_key(ks, t, "k", 1U << 7, false), 0);
+        ck_assert_int_eq(keystore_create_key(ks, t, "k", 1U << 7, false), -EEXIST);
+        ck_assert_int_eq(keystore_create_key(ks, t, "../k", 1U << 7, false), -EINVAL);
+        ck_assert_int_eq(keystore_seal(ks, t, "s", 1U << 7, "pw", 2), 0);
+        ck_assert_int_eq(keystore_encrypt(ks, t, "s", "x", 1, NULL, 0, &env, &env_len), -EMEDIUMTYPE);
+        ck_assert_int_eq(keystore_unseal(ks, t, "k", &secret, &len), -EPERM);
+        ck_assert_int_eq(keystore_unseal(ks, t, "s", &secret, &len), 0);
+        ck_assert_mem_eq(secret, "pw", 2);
+        OPENSSL_secure_clear_free(secret, len);
+
+        /* Unsealed once, the key serves without the TPM from the cache... */
+        ck_assert_int_eq(keystore_encrypt(ks, t, "k", "hello", 5, "a", 1, &env, &env_len), 0);
+        ck_assert_int_eq(keystore_decrypt(ks, NULL, "k", env, env_len, "a", 1, &plain, &plain_len), 0);
+        ck_assert_mem_eq(plain, "hello", 5);
+        /* ... until its time is up: then it needs the TPM again. */
+        ck_assert_uint_eq(keystore_cache_expire(ks, USEC_INFINITY), USEC_INFINITY);
+        free(TAKE_PTR(plain));
+        ck_assert_int_eq(keystore_decrypt(ks, NULL, "k", env, env_len, "a", 1, &plain, &plain_len), -ENODEV);
+        ck_assert_int_eq(keystore_decrypt(ks, t, "k", env, env_len, "a", 1, &plain, &plain_len), 0);
+        /* Deleting drops the cached copy too. */
+        ck_assert_int_eq(keystore_delete(ks, "k"), 0);
+        free(TAKE_PTR(plain));
+        ck_assert_int_eq(keystore_decrypt(ks, t, "k", env, env_len, "a", 1, &plain, &plain_len), -ENOENT);
+        ck_assert_int_eq(keystore_delete(ks, "k"), -ENOENT);
+        ck_assert_int_eq(keystore_list(ks, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].name, "s");
+        ck_assert_int_eq(list[0].kind, KEY_KIND_SECRET);
+}
+END_TEST
+
 static void setup(void) {
         /* Expected failures (tampered blobs, PCR mismatches) are asserted
          * here; the library need not print them too. */
@@ -307,6 +349,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_device_key_stable);
         tcase_add_test(tc, test_quote);
         tcase_add_test(tc, test_no_leaks);
+        tcase_add_test(tc, test_keystore_cache);
         suite_add_tcase(s, tc);
         tcase_add_test(te, test_envelope);
         suite_add_tcase(s, te);
