@@ -332,6 +332,10 @@ static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmp
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "CreatePrimary");
 }
 
+/* TPM2_TRANSIENT_FIRST from the tss2 headers shifts a signed int into its
+ * sign bit (undefined behaviour that UBSan reports); the value is fixed. */
+#define TPM_TRANSIENT_FIRST UINT32_C(0x80000000)
+
 /* A TPM without resource manager (swtpm, /dev/tpm0) keeps transient
  * objects of a process that died; they would fill its few slots. Under a
  * resource manager a new connection sees none, so this is a no-op there. */
@@ -341,7 +345,7 @@ static int tpm_flush_stale(Tpm *t) {
         unsigned n = 0;
 
         rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
+                                TPM_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "GetCapability");
         for (uint32_t i = 0; i < cap->data.handles.count; i++) {
@@ -366,7 +370,7 @@ int tpm_count_transient(Tpm *t, unsigned *ret) {
         if (!t)
                 return -ENODEV;
         rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
+                                TPM_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "GetCapability");
         *ret = cap->data.handles.count;
