@@ -248,28 +248,28 @@ static int licence_list(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_POLICY, "ListLicences", &reply, "list licences", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Id", "Features", "Device", "NotBefore", "NotAfter", NULL);
+        t = table_new(false, "Id", "Features", "NotBefore", "NotAfter", NULL);
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sastt)");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "sastt")) > 0) {
                 _cleanup_(words_freep) char **features = NULL;
                 _cleanup_(freep) char *joined = NULL;
-                const char *id, *device;
+                const char *id;
                 uint64_t nb, na;
 
                 r = sd_bus_message_read(reply, "s", &id);
                 if (r >= 0)
                         r = sd_bus_message_read_strv(reply, &features);
                 if (r >= 0)
-                        r = sd_bus_message_read(reply, "stt", &device, &nb, &na);
+                        r = sd_bus_message_read(reply, "tt", &nb, &na);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
                 if (r < 0)
                         break;
                 joined = words_join(features);
                 if (!joined || table_add(t, CELL_STRING, id) < 0 || table_add(t, CELL_STRING, joined) < 0 ||
-                    table_add(t, CELL_STRING, device) < 0 || table_add(t, CELL_TIMESTAMP, nb) < 0 ||
+                    table_add(t, CELL_TIMESTAMP, nb) < 0 ||
                     table_add(t, CELL_TIMESTAMP, na) < 0)
                         return log_oom();
         }

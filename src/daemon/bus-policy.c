@@ -159,10 +159,13 @@ static int method_list_licences(sd_bus_message *msg, void *userdata, sd_bus_erro
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "s", t->id);
                 if (r >= 0)
-                        r = sd_bus_message_append_strv(reply, t->features);
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (char **f = t->features; r >= 0 && *f; f++)
+                        r = sd_bus_message_append(reply, "s", *f);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "stt", t->device, (uint64_t) t->not_before,
-                                                  (uint64_t) t->not_after);
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "tt", (uint64_t) t->not_before, (uint64_t) t->not_after);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
