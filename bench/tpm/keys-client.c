@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Times N calls of one Keys1 operation (or a bare Peer.Ping) from one
  * process on one bus connection, so that process start-up is not counted.
- * Prints "median_us mean_us". Built and run by bench/tpm/run.sh.
+ * Each timed call is followed by a timed Peer.Ping on the same connection,
+ * so that the ratio to a bare round trip is taken under the same load.
+ * Prints "median_us mean_us ping_median_us". Built and run by
+ * bench/tpm/run.sh.
  *
  *   keys-client ping N | unseal NAME N | encrypt NAME BYTES N | sign N |
  *               attest PCR N */
@@ -72,7 +75,8 @@ int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         unsigned char buf[65536] = { 0 };
         size_t len = 0;
-        double *t, sum = 0;
+        double *t, *p, sum = 0;
+        char *ping_argv[] = { argv[0], (char *) "ping", NULL };
         int n;
 
         if (argc < 3)
@@ -81,7 +85,8 @@ int main(int argc, char *argv[]) {
         if (strcmp(argv[1], "encrypt") == 0)
                 len = (size_t) atoi(argv[3]) < sizeof(buf) ? (size_t) atoi(argv[3]) : sizeof(buf);
         t = calloc((size_t) n, sizeof(double));
-        if (!t || n <= 0 || sd_bus_open_system(&bus) < 0)
+        p = calloc((size_t) n, sizeof(double));
+        if (!t || !p || n <= 0 || sd_bus_open_system(&bus) < 0)
                 return 1;
         /* One untimed call: connection set-up, caches warm. */
         if (one_call(bus, argv[1], argv, buf, len) < 0)
@@ -92,10 +97,16 @@ int main(int argc, char *argv[]) {
                         return 1;
                 t[i] = now_us() - a;
                 sum += t[i];
+                a = now_us();
+                if (one_call(bus, "ping", ping_argv, buf, 0) < 0)
+                        return 1;
+                p[i] = now_us() - a;
         }
         qsort(t, (size_t) n, sizeof(double), cmp_double);
-        printf("%.1f %.1f\n", t[n / 2], sum / n);
+        qsort(p, (size_t) n, sizeof(double), cmp_double);
+        printf("%.1f %.1f %.1f\n", t[n / 2], sum / n, p[n / 2]);
         sd_bus_flush_close_unref(bus);
         free(t);
+        free(p);
         return 0;
 }

@@ -55,11 +55,12 @@ count() {
         awk -v c=$((after - before)) 'BEGIN { printf "%.1f\n", c / 20 }'
 }
 
-# daemon OP ARGS: median latency in ms.
+# daemon OP ARGS: "median_ms ping_median_ms" (pings interleaved with the calls).
 daemon() {
         local res
-        res=$("$C" "$@" "$N") || { echo "keys-client $* failed" >&2; echo X; return; }
-        awk -v m="${res%% *}" 'BEGIN { printf "%.3f\n", m / 1000 }'
+        res=$("$C" "$@" "$N") || { echo "keys-client $* failed" >&2; echo X X; return; }
+        awk -v m="$(echo "$res" | cut -d' ' -f1)" -v p="$(echo "$res" | cut -d' ' -f3)" \
+                'BEGIN { printf "%.3f %.3f\n", m / 1000, p / 1000 }'
 }
 
 # chain NAME: runs chain_NAME NC times; "mean_ms cmds_per_run" (commands
@@ -139,32 +140,34 @@ sign_c=$(count sign)
 att_c=$(count attest 7)
 ep_stop
 ep_start
-ping_ms=$(daemon ping)
-unseal_ms=$(daemon unseal bench)
-enc_ms=$(daemon encrypt data 4096)
-sign_ms=$(daemon sign)
-att_ms=$(daemon attest 7)
+read -r ping_ms _ <<<"$(daemon ping)"
+read -r unseal_ms unseal_p <<<"$(daemon unseal bench)"
+read -r enc_ms enc_p <<<"$(daemon encrypt data 4096)"
+read -r sign_ms sign_p <<<"$(daemon sign)"
+read -r att_ms att_p <<<"$(daemon attest 7)"
 read -r cu_ms cu_c <<<"$(chain unseal)"
 read -r ce_ms ce_c <<<"$(chain encrypt)"
 read -r cs_ms cs_c <<<"$(chain sign)"
 read -r ca_ms ca_c <<<"$(chain attest)"
 
-row() { # name ms cmds chain_ms chain_cmds
-        awk -v n="$1" -v m="$2" -v c="$3" -v cm="$4" -v cc="$5" -v p="$ping_ms" 'BEGIN {
+row() { # name ms cmds chain_ms chain_cmds ping_ms (interleaved)
+        awk -v n="$1" -v m="$2" -v c="$3" -v cm="$4" -v cc="$5" -v p="$6" 'BEGIN {
                 printf "| %s | %.2f | %s | %.1f | %s | %.1f× | %.1f× |\n", n, m, c, cm, cc, cm / m, m / p }'
 }
 echo
 echo "swtpm $(swtpm --version 2>&1 | head -1 | awk '{print $NF}'), $(nproc) CPUs; endpointd: median of $N calls from one client;"
 echo "tpm2-tools $(tpm2_createprimary --version | sed -n 's/.*version="\([^"]*\)".*/\1/p'): mean of $NC chain runs."
 echo
-echo "| operation | endpointd ms | TPM cmds | tpm2-tools chain ms | TPM cmds | chain / endpointd | endpointd / D-Bus ping |"
+echo "| operation | endpointd ms | TPM cmds | tpm2-tools chain ms | TPM cmds | chain / endpointd | endpointd / D-Bus ping¹ |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 awk -v p="$ping_ms" 'BEGIN { printf "| D-Bus ping (Peer.Ping) | %.3f | 0 | – | – | – | 1.0× |\n", p }'
-row "Unseal (PolicyPCR, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c"
-row "Encrypt 4 KiB (cached key)" "$enc_ms" "$enc_c" "$ce_ms" "$ce_c"
-row "Sign (ECDSA P-256)" "$sign_ms" "$sign_c" "$cs_ms" "$cs_c"
-row "Attest (quote, PCR 7)" "$att_ms" "$att_c" "$ca_ms" "$ca_c"
+row "Unseal (PolicyPCR, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c" "$unseal_p"
+row "Encrypt 4 KiB (cached key)" "$enc_ms" "$enc_c" "$ce_ms" "$ce_c" "$enc_p"
+row "Sign (ECDSA P-256)" "$sign_ms" "$sign_c" "$cs_ms" "$cs_c" "$sign_p"
+row "Attest (quote, PCR 7)" "$att_ms" "$att_c" "$ca_ms" "$ca_c" "$att_p"
 echo
+echo "¹ against a Peer.Ping timed right after each call on the same connection. Encrypt's TPM"
+echo "commands: 5 for the first call (unseal of the data key), 0 once the key is cached."
 echo "Chains, one process per tool (swtpm has no resource manager, so flushcontext -t/-s run in between):"
 echo "Unseal = createprimary, load, startauthsession, policypcr, unseal (+4 flushcontext) = 9 processes;"
 echo "Encrypt = the Unseal chain for the data key + openssl enc -aes-256-ctr (GCM is not in openssl enc);"
