@@ -159,14 +159,22 @@ static int _printf_(3, 4) set_error(sd_bus_error *error, int e, const char *form
         return sd_bus_error_set_errnof(error, e, "%s", msg);
 }
 
+static void tpm_ensure(Manager *m);
+
 /* Turns a module error into the bus error a client can act on. name is the
  * key concerned (or NULL). */
 static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) {
         const char *n = strempty(name);
 
         if (r == -ENODEV || (m->tpm && tpm_is_lost(m->tpm))) {
-                if (m->tpm)
+                if (m->tpm) {
                         tpm_lost(m);
+                        /* A TPM that was merely reset is back at once; this
+                         * call still fails, the next one finds it. */
+                        tpm_ensure(m);
+                        return set_error(error, ENODEV,
+                                         "The TPM was reset or disconnected during the call; try again.");
+                }
                 return set_error(error, ENODEV, "The TPM is not available.");
         }
         switch (r) {

@@ -77,7 +77,14 @@ int tss2_to_errno(TSS2_RC rc) {
                 case TPM2_RC_LOCKOUT:
                 case TPM2_RC_NV_RATE:
                         return -EBUSY;
+                /* The TPM was reset under us (power cycle, a restarted
+                 * simulator): it needs TPM2_Startup, or the objects we keep
+                 * loaded are gone. Either way this context is useless. */
                 case TPM2_RC_INITIALIZE:
+                case TPM2_RC_HANDLE:
+                case TPM2_RC_REFERENCE_H0:
+                case TPM2_RC_REFERENCE_H1:
+                case TPM2_RC_REFERENCE_H2:
                         return -ENODEV;
                 default:
                         return -EPROTO;
@@ -218,17 +225,27 @@ int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]) {
         return tpm_pcr_read_mask(t, 1U << pcr, (uint8_t (*)[32]) ret_digest);
 }
 
+static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret);
+
 int tpm_get_random(Tpm *t, void *buf, size_t len) {
+        _cleanup_(tpm_transient_flush) TpmTransient session = TPM_TRANSIENT(t);
         uint8_t *p = buf;
+        int r;
 
         if (!t)
                 return -ENODEV;
+        /* The bytes become key material: the response is encrypted in a
+         * salted session, so they never cross the TCTI in clear. */
+        r = tpm_start_salted_session(t, TPM2_SE_HMAC, TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION,
+                                     &session);
+        if (r < 0)
+                return r;
         while (len > 0) {
                 TPM2B_DIGEST *rnd = NULL;
                 TSS2_RC rc;
                 size_t n;
 
-                rc = Esys_GetRandom(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                rc = Esys_GetRandom(t->esys, session.handle, ESYS_TR_NONE, ESYS_TR_NONE,
                                     (UINT16) MIN(len, sizeof(rnd->buffer)), &rnd);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_fail(t, rc, "GetRandom");

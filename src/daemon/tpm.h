@@ -39,8 +39,9 @@ typedef struct Tpm Tpm;
 
 /* Converts a TSS2 return code to a negative errno (0 for success):
  * -EBADE policy/PCR mismatch, -EUCLEAN integrity check of a loaded blob
- * failed, -EBUSY out of TPM memory or retry, -ENODEV TCTI I/O errors or an
- * uninitialised TPM, -ENOMEM, -EINVAL bad values, -EPROTO otherwise. */
+ * failed, -EBUSY out of TPM memory or retry, -ENODEV TCTI I/O errors, an
+ * uninitialised TPM or a handle that is no longer loaded (the TPM was
+ * reset), -ENOMEM, -EINVAL bad values, -EPROTO otherwise. */
 int tss2_to_errno(TSS2_RC rc) _pure_;
 
 /* Connects to the TPM through tcti (a tctildr string; NULL or "" for the
@@ -73,7 +74,8 @@ int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]);
  * ascending index order. */
 int tpm_pcr_read_mask(Tpm *t, uint32_t mask, uint8_t (*ret)[32]);
 
-/* Fills buf with len bytes from the TPM's RNG. */
+/* Fills buf with len bytes from the TPM's RNG, read through a salted
+ * session with response encryption (the bytes are meant as key material). */
 int tpm_get_random(Tpm *t, void *buf, size_t len);
 
 /* The device identity key's public key; the reference stays owned by t. */

@@ -39,6 +39,18 @@ k_wait_prop TpmAvailable "b true"
 ep_assert_eq "$(ep_ctl unseal s1)" "survivor" "secret unseals after the TPM restarted"
 ep_assert_eq "$(ep_ctl device-id)" "$id" "device id after the TPM restarted"
 
+# A TPM reset between two calls (swtpm restarted at once, so the next
+# command reaches a fresh TPM that lacks the SRK and the device key): that
+# call may fail with TpmUnavailable, the next ones work again.
+lost=$(grep -c "Lost the TPM" "$EP_TMP/daemon.log")
+k_swtpm_stop tpm
+k_swtpm_restart tpm
+ep_expect_error org.endpointd.Error.TpmUnavailable k_call Sign "$(k_ay data)"
+[ "$(grep -c "Lost the TPM" "$EP_TMP/daemon.log")" -gt "$lost" ] || ep_fail "the reset was not noticed"
+ep_assert_eq "$(ep_ctl unseal s1)" "survivor" "secret unseals after a TPM reset between calls"
+printf 'data' | ep_ctl sign >/dev/null || ep_fail "sign after a TPM reset between calls"
+ep_assert_eq "$(k_prop TpmAvailable)" "b true" "TpmAvailable after a TPM reset between calls"
+
 # A daemon restart with a wiped state dir: same identity.
 ep_stop
 rm -rf "$EP_STATE"
