@@ -32,14 +32,12 @@ typedef struct KeyOptions {
  * of the first positional argument, or -EXIT_USAGE. */
 static int parse_key_options(int argc, char *argv[], const char *allowed, KeyOptions *o) {
         enum { ARG_PCRS = 0x100, ARG_EXPORTABLE, ARG_AAD, ARG_NONCE, ARG_OUTPUT };
-        static const struct option options[] = {
-                { "pcrs", required_argument, NULL, ARG_PCRS },
-                { "exportable", no_argument, NULL, ARG_EXPORTABLE },
-                { "aad", required_argument, NULL, ARG_AAD },
-                { "nonce", required_argument, NULL, ARG_NONCE },
-                { "output", required_argument, NULL, ARG_OUTPUT },
-                {}
-        };
+        static const struct option options[] = { { "pcrs", required_argument, NULL, ARG_PCRS },
+                                                 { "exportable", no_argument, NULL, ARG_EXPORTABLE },
+                                                 { "aad", required_argument, NULL, ARG_AAD },
+                                                 { "nonce", required_argument, NULL, ARG_NONCE },
+                                                 { "output", required_argument, NULL, ARG_OUTPUT },
+                                                 {} };
         int c, idx, r;
 
         optind = 0;
@@ -54,7 +52,8 @@ static int parse_key_options(int argc, char *argv[], const char *allowed, KeyOpt
                 case ARG_PCRS:
                         r = parse_pcr_list(optarg, &o->pcr_mask);
                         if (r < 0) {
-                                log_error("Invalid PCR list '%s': use indices 0-23 like 0,7 or 0-7.", optarg);
+                                log_error("Invalid PCR list '%s': use indices 0-23 like 0,7 or 0-7.",
+                                          optarg);
                                 return -EXIT_USAGE;
                         }
                         o->pcrs_set = true;
@@ -175,7 +174,8 @@ int verb_device_id(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot parse the reply: %m");
         if (isempty(id)) {
-                log_error("The device id is not known yet: no TPM has been available since endpointd started.");
+                log_error("The device id is not known yet: no TPM has been available since endpointd "
+                          "started.");
                 return EXIT_FAILED;
         }
         if (!arg_json) {
@@ -329,7 +329,8 @@ int verb_key(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
-        if (argc < 2 || (!streq(argv[1], "create") && !streq(argv[1], "list") && !streq(argv[1], "delete"))) {
+        if (argc < 2 ||
+            (!streq(argv[1], "create") && !streq(argv[1], "list") && !streq(argv[1], "delete"))) {
                 log_error("Usage: key create|list|delete ...");
                 return EXIT_USAGE;
         }
@@ -466,7 +467,8 @@ int verb_sign(int argc, char *argv[]) {
 }
 
 static int write_output_file(int dirfd, const char *name, const void *p, size_t len) {
-        _cleanup_(closep) int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        _cleanup_(closep) int fd =
+                openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 
         if (fd < 0)
                 return log_error_errno(errno, "Cannot create %s: %m", name);
@@ -490,7 +492,8 @@ static int quote_pcr_mask(const uint8_t *q, size_t len, uint32_t *ret) {
         off += 17 + 8; /* TPMS_CLOCK_INFO, firmwareVersion */
         if (off + 4 > len)
                 return -EBADMSG;
-        count = (uint32_t) q[off] << 24 | (uint32_t) q[off + 1] << 16 | (uint32_t) q[off + 2] << 8 | q[off + 3];
+        count = (uint32_t) q[off] << 24 | (uint32_t) q[off + 1] << 16 | (uint32_t) q[off + 2] << 8 |
+                q[off + 3];
         off += 4;
         for (uint32_t i = 0; i < count; i++) {
                 uint16_t hash;
@@ -529,7 +532,8 @@ static int attest_write(sd_bus *bus, sd_bus_message *reply, const KeyOptions *o)
                 if (r < 0)
                         return log_error_errno(r, "Cannot parse the reply: %m");
         }
-        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "GetAttestationPublicKey", &akr, "read the attestation key", NULL);
+        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "GetAttestationPublicKey", &akr, "read the attestation key",
+                     NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(akr, "s", &ak);

@@ -79,7 +79,8 @@ static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
         /* At most every 10 s also while the TPM is there: a lost TPM is
          * only noticed by a failing call, and this timer cannot be re-armed
          * from there (it is floating), so it must come round soon anyway. */
-        next = t == 0 || t == USEC_INFINITY ? 10 * USEC_PER_SEC : MIN(MAX(t / 10, USEC_PER_SEC), 10 * USEC_PER_SEC);
+        next = t == 0 || t == USEC_INFINITY ? 10 * USEC_PER_SEC
+                                            : MIN(MAX(t / 10, USEC_PER_SEC), 10 * USEC_PER_SEC);
         if (!m->tpm)
                 next = MIN(next, TPM_RETRY_USEC);
         (void) sd_event_source_set_time_relative(s, next);
@@ -109,7 +110,8 @@ static int tpm_start(Manager *m) {
                 /* Not fatal: the device keeps working without its TPM and
                  * picks it up when it appears. */
                 log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "No TPM via '%s' (%s); retrying every %llus.",
-                           m->config->tcti, strerror(-r), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
+                           m->config->tcti, strerror(-r),
+                           (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
         }
         return 0;
 }
@@ -183,24 +185,27 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         case -EEXIST:
                 return set_error(error, EEXIST, "Key '%s' already exists.", n);
         case -EINVAL:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid argument for key '%s'.", n);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid argument for key '%s'.",
+                                         n);
         case -EFBIG:
                 return set_error(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
         case -EMEDIUMTYPE:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "'%s' is a sealed secret, not a data key.", n);
         case -EPERM:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_ACCESS_DENIED,
+                        "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
         case -EBADE:
-                return set_error(error, EBADE,
-                                               "The PCR values differ from when '%s' was sealed; refusing.", n);
+                return set_error(error, EBADE, "The PCR values differ from when '%s' was sealed; refusing.",
+                                 n);
         case -EXDEV:
                 return set_error(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
         case -EUCLEAN:
                 return set_error(error, EUCLEAN,
-                                               "Integrity check failed for '%s': the data or the key file was "
-                                               "changed, or the AAD differs.", n);
+                                 "Integrity check failed for '%s': the data or the key file was "
+                                 "changed, or the AAD differs.",
+                                 n);
         case -ENOKEY:
                 return set_error(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
         case -EBADMSG:
@@ -208,8 +213,7 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         case -EPROTONOSUPPORT:
                 return set_error(error, EBADMSG, "Unsupported envelope or key file version.");
         case -EBUSY:
-                return set_error(error, EBUSY, "The TPM is busy (%s); try again.",
-                                               tpm_last_error(m->tpm));
+                return set_error(error, EBUSY, "The TPM is busy (%s); try again.", tpm_last_error(m->tpm));
         case -EPROTO:
                 return set_error(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
         default:
@@ -238,7 +242,8 @@ static int read_name(sd_bus_message *msg, const char **ret, sd_bus_error *error)
         if (!name_is_valid(*ret))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid key name '%s': use 1-64 characters of A-Z a-z 0-9 _ . - "
-                                         "not starting with '.'.", *ret);
+                                         "not starting with '.'.",
+                                         *ret);
         return 0;
 }
 
@@ -287,7 +292,8 @@ static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportabl
                         r = sd_bus_message_read(msg, "b", &b);
                         *exportable = b;
                 } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.", key);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.",
+                                                 key);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(msg);
@@ -378,7 +384,8 @@ static int append_key_info(sd_bus_message *reply, const KeyInfo *k) {
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "kind", "s", key_kind_to_string(k->kind),
-                                          "exportable", "b", k->exportable, "created", "t", (uint64_t) k->created);
+                                          "exportable", "b", k->exportable, "created", "t",
+                                          (uint64_t) k->created);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -477,13 +484,14 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         if (!exportable)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "A sealed secret exists to be unsealed; 'exportable' must be true.");
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS,
+                        "A sealed secret exists to be unsealed; 'exportable' must be true.");
         if (len == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The secret is empty.");
         if (len > TPM_SEAL_MAX)
-                return set_error(error, EFBIG, "Secrets are limited to %u bytes, got %zu.",
-                                               TPM_SEAL_MAX, len);
+                return set_error(error, EFBIG, "Secrets are limited to %u bytes, got %zu.", TPM_SEAL_MAX,
+                                 len);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -645,14 +653,14 @@ const sd_bus_vtable keys_vtable[] = {
                                 method_create_key, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DeleteKey", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_delete_key,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListKeys", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", keys), method_list_keys,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListKeys", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", keys),
+                                method_list_keys, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Encrypt", SD_BUS_ARGS("s", name, "ay", plaintext, "ay", aad),
                                 SD_BUS_RESULT("ay", ciphertext), method_encrypt, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Decrypt", SD_BUS_ARGS("s", name, "ay", ciphertext, "ay", aad),
                                 SD_BUS_RESULT("ay", plaintext), method_decrypt, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Seal", SD_BUS_ARGS("s", name, "ay", secret, "a{sv}", options), SD_BUS_NO_RESULT,
-                                method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Seal", SD_BUS_ARGS("s", name, "ay", secret, "a{sv}", options),
+                                SD_BUS_NO_RESULT, method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", secret), method_unseal,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Sign", SD_BUS_ARGS("ay", data), SD_BUS_RESULT("ay", signature), method_sign,

@@ -372,7 +372,8 @@ int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mas
         return r;
 }
 
-int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const void *secret, size_t len) {
+int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const void *secret,
+                  size_t len) {
         if (!name_is_valid(name) || len == 0)
                 return -EINVAL;
         if (len > TPM_SEAL_MAX)

@@ -33,7 +33,8 @@ typedef struct TpmTransient {
         ESYS_TR handle;
 } TpmTransient;
 
-#define TPM_TRANSIENT(t) { .tpm = (t), .handle = ESYS_TR_NONE }
+#define TPM_TRANSIENT(t)                                                                                    \
+        { .tpm = (t), .handle = ESYS_TR_NONE }
 
 static void tpm_transient_flush(TpmTransient *h) {
         if (h->handle != ESYS_TR_NONE && h->tpm->esys && !h->tpm->lost)
@@ -138,7 +139,7 @@ const uint8_t *tpm_srk_id(const Tpm *t) {
 }
 
 static void pcr_selection_from_mask(uint32_t mask, TPML_PCR_SELECTION *ret) {
-        *ret = (TPML_PCR_SELECTION) {
+        *ret = (TPML_PCR_SELECTION){
                 .count = 1,
                 .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
         };
@@ -169,7 +170,8 @@ int tpm_pcr_extend(Tpm *t, unsigned pcr, const uint8_t digest[32]) {
         if (pcr >= TPM_PCR_MAX)
                 return -EINVAL;
         memcpy(values.digests[0].digest.sha256, digest, 32);
-        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &values);
+        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                             &values);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PCR_Extend");
 }
 
@@ -222,7 +224,7 @@ int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]) {
                 return -ENODEV;
         if (pcr >= TPM_PCR_MAX)
                 return -EINVAL;
-        return tpm_pcr_read_mask(t, 1U << pcr, (uint8_t (*)[32]) ret_digest);
+        return tpm_pcr_read_mask(t, 1U << pcr, (uint8_t(*)[32]) ret_digest);
 }
 
 static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret);
@@ -524,8 +526,8 @@ int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret
         if (!t)
                 return -ENODEV;
         memcpy(d.buffer, digest, 32);
-        rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme, &validation,
-                       &sig);
+        rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme,
+                       &validation, &sig);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "Sign");
         r = ecdsa_der_from_tpm(sig, ret, ret_len);
@@ -632,8 +634,8 @@ int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t
 
         r = tpm_start_salted_session(t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT, &session);
         if (r >= 0) {
-                rc = Esys_Create(t->esys, t->srk, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl,
-                                 &outside, &creation_pcrs, &priv, &pub, NULL, NULL, NULL);
+                rc = Esys_Create(t->esys, t->srk, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+                                 &tmpl, &outside, &creation_pcrs, &priv, &pub, NULL, NULL, NULL);
                 if (rc == TSS2_RC_SUCCESS)
                         tpm_session_consumed(t, &session);
                 else
@@ -652,8 +654,8 @@ int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t
 static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv) {
         size_t off = 0;
 
-        *pub = (TPM2B_PUBLIC) {};
-        *priv = (TPM2B_PRIVATE) {};
+        *pub = (TPM2B_PUBLIC){};
+        *priv = (TPM2B_PRIVATE){};
         if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, len, &off, pub) != TSS2_RC_SUCCESS ||
             Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, len, &off, priv) != TSS2_RC_SUCCESS || off != len)
                 return -EBADMSG;
@@ -708,7 +710,8 @@ int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, 
         r = blob_unmarshal(blob, blob_len, &pub, &priv);
         if (r < 0)
                 return tpm_set_error(t, r, "The sealed object does not parse");
-        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object.handle);
+        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+                       &object.handle);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "Load");
                 /* A blob of another TPM or a mangled one fails to load in
@@ -735,7 +738,7 @@ int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, 
 
 static void ak_template_and_scheme(TPM2B_PUBLIC *tmpl, TPMT_SIG_SCHEME *scheme) {
         signing_key_template(true, tmpl);
-        *scheme = (TPMT_SIG_SCHEME) { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
+        *scheme = (TPMT_SIG_SCHEME){ .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
 }
 
 /* Creates the attestation key (deterministic primary, so its public key
@@ -808,14 +811,15 @@ int tpm_quote(Tpm *t, const void *nonce, size_t nonce_len, uint32_t pcr_mask, ui
         r = tpm_load_ak(t, &ak);
         if (r < 0)
                 return r;
-        rc = Esys_Quote(t->esys, ak.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying, &scheme,
-                        &sel, &attest, &signature);
+        rc = Esys_Quote(t->esys, ak.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying,
+                        &scheme, &sel, &attest, &signature);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "Quote");
         tpm_transient_flush(&ak);
         r = copy_out(attest->attestationData, attest->size, &quote, &quote_len);
         Esys_Free(attest);
-        if (r >= 0 && Tss2_MU_TPMT_SIGNATURE_Marshal(signature, sigbuf, sizeof(sigbuf), &off) != TSS2_RC_SUCCESS)
+        if (r >= 0 &&
+            Tss2_MU_TPMT_SIGNATURE_Marshal(signature, sigbuf, sizeof(sigbuf), &off) != TSS2_RC_SUCCESS)
                 r = -EPROTO;
         Esys_Free(signature);
         if (r >= 0)

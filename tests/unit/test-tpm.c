@@ -210,7 +210,8 @@ START_TEST(test_quote) {
         ck_assert_uint_gt(sig_len, 0);
         ck_assert_int_eq(tpm_attestation_key(t, &ak), 0);
         ck_assert_ptr_nonnull(ak);
-        ck_assert_int_eq(tpm_quote(t, "", 0, 1, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len), -EINVAL);
+        ck_assert_int_eq(tpm_quote(t, "", 0, 1, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len),
+                         -EINVAL);
 }
 END_TEST
 
@@ -271,7 +272,8 @@ START_TEST(test_envelope) {
         ck_assert_int_eq(envelope_decrypt(key, id2, env, env_len, "aad", 3, &plain, &plain_len), -ENOKEY);
         ck_assert_int_eq(envelope_decrypt(key, id, env, ENVELOPE_OVERHEAD - 1, "aad", 3, &plain, &plain_len),
                          -EBADMSG);
-        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len - 1, "aad", 3, &plain, &plain_len), -EUCLEAN);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len - 1, "aad", 3, &plain, &plain_len),
+                         -EUCLEAN);
         for (size_t i = 0; i < env_len; i++) {
                 if (i >= 4 && i < 20)
                         continue; /* the key id: -ENOKEY, checked above */
@@ -280,7 +282,8 @@ START_TEST(test_envelope) {
                 env[i] ^= 0x40;
         }
         env[3] = 99;
-        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "aad", 3, &plain, &plain_len), -EPROTONOSUPPORT);
+        ck_assert_int_eq(envelope_decrypt(key, id, env, env_len, "aad", 3, &plain, &plain_len),
+                         -EPROTONOSUPPORT);
 }
 END_TEST
 
