@@ -705,7 +705,8 @@ static int finish(Parser *ps, Manifest **ret) {
         if (!ps->have_release)
                 return parse_error_set(ps->error, 0, EBADMSG,
                                        "no '# endpointd: serial=N product=NAME version=V' release line");
-        qsort(ps->items, ps->n_items, sizeof(Item), item_compare);
+        if (ps->n_items > 0) /* qsort() wants a non-NULL base even for nothing */
+                qsort(ps->items, ps->n_items, sizeof(Item), item_compare);
         for (size_t i = 1; i < ps->n_items; i++)
                 if (streq(ps->items[i - 1].entry.path, ps->items[i].entry.path))
                         return parse_error_set(ps->error, ps->items[i].line, EEXIST,
