@@ -26,9 +26,9 @@ demo_integrity() {
         say "Integrity: verify the whole tree"
         run "$ctl" scan || return 1
 
-        say "Integrity: an attacker raises the pump's rate limit, keeping the file's mtime"
+        say "Integrity: an attacker changes the pump's rate limit (same size, mtime restored)"
         cp -p "$EP_ROOT/etc/pump/limits.conf" "$EP_TMP/limits.orig"
-        run sed -i 's/max_rate_ml_h=999/max_rate_ml_h=9999/' "$EP_ROOT/etc/pump/limits.conf"
+        run sed -i 's/max_rate_ml_h=999/max_rate_ml_h=990/' "$EP_ROOT/etc/pump/limits.conf"
         run touch -r "$EP_TMP/limits.orig" "$EP_ROOT/etc/pump/limits.conf"
         local rc=0
         run "$ctl" scan || rc=$?

@@ -306,6 +306,7 @@ struct Scanner {
         size_t n_violations;
         size_t n_allocated;
         uint64_t total_violations;
+        bool keep_digest;     /* one path: its digest is wanted even if the size differs */
         bool have_digest;
         uint8_t digest[32];
 
@@ -513,7 +514,9 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                         o->link = *link;
                 }
         } else if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256) &&
-                   !((e->has & MANIFEST_HAS_SIZE) && o->size != e->size))
+                   (!((e->has & MANIFEST_HAS_SIZE) && o->size != e->size) || w->scanner->keep_digest))
+                /* A size mismatch settles it without reading, except when
+                 * one path is verified and its digest is asked for. */
                 observe_content(w, dfd, name, &st, o);
 }
 
@@ -585,7 +588,7 @@ static void check_entry(Worker *w, const ManifestEntry *e) {
                 scanner_record(s, e->path, kind, detail);
         else if (o.type == ENTRY_DIR && !e->ignore)
                 list_directory(w, dfd, name, e->path);
-        if (o.hashed && s->paths && s->n_items == 1) {
+        if (o.hashed && s->keep_digest) {
                 pthread_mutex_lock(&s->lock);
                 memcpy(s->digest, o.sha256, 32);
                 s->have_digest = true;
@@ -743,8 +746,10 @@ int scanner_start(const Manifest *m, int root_fd, unsigned n_threads, char *cons
         s->md = EVP_MD_fetch(NULL, "SHA256", NULL);
         if (!s->md)
                 return -EIO;
-        if (paths)
+        if (paths) {
                 s->n_items = n_paths;
+                s->keep_digest = n_paths == 1;
+        }
         else if ((r = scanner_plan(s)) < 0)
                 return r;
         scanner_totals(s);
