@@ -94,6 +94,23 @@ START_TEST(test_no_tpm) {
 }
 END_TEST
 
+START_TEST(test_tss2_to_errno) {
+        /* Format-one codes carry the parameter/session/handle number. */
+        ck_assert_int_eq(tss2_to_errno(0x99d), -EBADE); /* POLICY_FAIL, session 1 */
+        ck_assert_int_eq(tss2_to_errno(0x1df), -EUCLEAN); /* INTEGRITY, parameter 1 */
+        ck_assert_int_eq(tss2_to_errno(0x902), -EBUSY); /* OBJECT_MEMORY */
+        ck_assert_int_eq(tss2_to_errno(0x922), -EBUSY); /* RETRY */
+        ck_assert_int_eq(tss2_to_errno(0x100), -ENODEV); /* INITIALIZE */
+        ck_assert_int_eq(tss2_to_errno(0x18b), -ENODEV); /* HANDLE 1: our object is gone */
+        ck_assert_int_eq(tss2_to_errno(0x910), -ENODEV); /* REFERENCE_H0 */
+        ck_assert_int_eq(tss2_to_errno(TSS2_TCTI_RC_IO_ERROR), -ENODEV);
+        ck_assert_int_eq(tss2_to_errno(TSS2_ESYS_RC_MEMORY), -ENOMEM);
+        ck_assert_int_eq(tss2_to_errno(TSS2_ESYS_RC_BAD_VALUE), -EINVAL);
+        ck_assert_int_eq(tss2_to_errno(0x1c4), -EPROTO); /* VALUE, parameter 1 */
+        ck_assert_int_eq(tss2_to_errno(TSS2_ESYS_RC_RSP_AUTH_FAILED), -EPROTO);
+}
+END_TEST
+
 START_TEST(test_pcr_extend_read) {
         _cleanup_(tpm_freep) Tpm *t = tpm_open();
         uint8_t before[32], after[32], digest[32], expect[32], buf[64];
@@ -355,6 +372,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_keystore_cache);
         suite_add_tcase(s, tc);
         tcase_add_test(te, test_envelope);
+        tcase_add_test(te, test_tss2_to_errno);
         suite_add_tcase(s, te);
         return s;
 }
