@@ -103,6 +103,12 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* The usage part of a synopsis: up to the gap before its description. */
+static int synopsis_usage_len(const char *synopsis) {
+        const char *gap = strstr(synopsis, "  ");
+        return (int) (gap ? (size_t) (gap - synopsis) : strlen(synopsis));
+}
+
 static int dispatch(int argc, char *argv[]) {
         const struct Verb *v = NULL;
         unsigned n;
@@ -120,11 +126,13 @@ static int dispatch(int argc, char *argv[]) {
         }
         n = (unsigned) argc - 1;
         if (n < v->min_args) {
-                log_error("Too few arguments for '%s'; usage: %s", v->name, v->synopsis);
+                log_error("Too few arguments for '%s'; usage: endpointctl %.*s", v->name,
+                          synopsis_usage_len(v->synopsis), v->synopsis);
                 return EXIT_USAGE;
         }
         if (n > v->max_args) {
-                log_error("Too many arguments for '%s'; usage: %s", v->name, v->synopsis);
+                log_error("Too many arguments for '%s'; usage: endpointctl %.*s", v->name,
+                          synopsis_usage_len(v->synopsis), v->synopsis);
                 return EXIT_USAGE;
         }
         return v->run(argc, argv);
