@@ -19,4 +19,4 @@ rss=$(awk '/^VmRSS/ {print $2}' "/proc/$EP_DAEMON_PID/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$EP_DAEMON_PID/status")
 pss=$(awk '/^Pss:/ {print $2}' "/proc/$EP_DAEMON_PID/smaps_rollup")
 printf '| idle VmRSS | %s KiB (%.1f MiB) |\n| peak VmHWM | %s KiB |\n| Pss | %s KiB |\n' \
-        "$rss" "$(echo "$rss / 1024" | bc -l)" "$hwm" "$pss"
+        "$rss" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$hwm" "$pss"
