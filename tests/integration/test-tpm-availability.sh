@@ -20,9 +20,18 @@ ep_expect_exit 1 ep_ctl device-id
 ep_ctl status >/dev/null || ep_fail "status fails without a TPM"
 ep_ok "the daemon serves without a TPM"
 
-# The TPM appears: picked up by the retry timer.
+# The TPM appears: picked up by the retry timer, announced by
+# PropertiesChanged (TpmAvailable, DeviceId).
+gdbus monitor --system -d org.endpointd.Endpoint1 -o /org/endpointd/Endpoint1 >"$EP_TMP/monitor.log" 2>&1 &
+monitor=$!
+EP_PIDS+=("$monitor")
+for _ in $(seq 100); do grep -q "^Monitoring" "$EP_TMP/monitor.log" && break; sleep 0.1; done
 k_swtpm_restart tpm
 k_wait_prop TpmAvailable "b true"
+for _ in $(seq 100); do grep -q "DeviceId" "$EP_TMP/monitor.log" && break; sleep 0.1; done
+kill "$monitor" 2>/dev/null
+ep_assert_contains "$(grep PropertiesChanged "$EP_TMP/monitor.log")" "'TpmAvailable': <true>" "PropertiesChanged"
+ep_assert_contains "$(grep PropertiesChanged "$EP_TMP/monitor.log")" "'DeviceId': <'" "PropertiesChanged"
 id=$(ep_ctl device-id) || ep_fail "device-id after the TPM appeared"
 printf 'survivor' | ep_ctl seal s1 || ep_fail "seal after the TPM appeared"
 
