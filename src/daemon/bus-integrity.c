@@ -216,11 +216,23 @@ static int install_error(int r, const ParseError *e, sd_bus_error *error) {
         }
 }
 
+static void install_done(Manager *m, int r, const ParseError *e, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (r >= 0) {
+                (void) sd_bus_reply_method_return(msg, NULL);
+                return;
+        }
+        (void) install_error(r, e, &error);
+        (void) sd_bus_reply_method_error(msg, &error);
+}
+
+/* The reply comes once a thread has verified and parsed the manifest. */
 static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         Manager *m = userdata;
         size_t len, sig_len;
-        ParseError e = {};
         int fd, sfd, r;
 
         r = sd_bus_message_read(msg, "hh", &fd, &sfd);
@@ -240,10 +252,14 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
                                          "Pass regular files, or pipes that were completely written and closed.");
         if (r < 0)
                 return set_error(error, r, "Failed to read the passed files: %m");
-        r = integrity_install(m, data, len, sig, sig_len, &e);
-        if (r < 0)
-                return install_error(r, &e, error);
-        return sd_bus_reply_method_return(msg, NULL);
+        r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done, sd_bus_message_ref(msg));
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                if (r == -EBUSY)
+                        return set_error(error, r, "Another manifest is being installed; try again.");
+                return set_error(error, r, "Failed to install the manifest: %m");
+        }
+        return 1;
 }
 
 static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

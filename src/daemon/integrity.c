@@ -2,12 +2,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/inotify.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
 
 #include "endpointd/bus.h"
 #include "fileio.h"
+#include "integrity-watch.h"
 #include "integrity.h"
 #include "log.h"
 #include "openssl-util.h"
@@ -35,6 +37,7 @@ typedef struct InstalledManifest {
 } InstalledManifest;
 
 typedef struct VerifyJob VerifyJob;
+typedef struct InstallJob InstallJob;
 
 typedef struct Integrity {
         Manager *manager;
@@ -64,12 +67,10 @@ typedef struct Integrity {
 
         sd_event_source *interval_timer;
 
-        int inotify_fd;
-        sd_event_source *inotify_source;
-        char **watch_paths;            /* indexed by watch descriptor */
-        size_t n_watch_paths;
+        TreeWatch *watch;
 
         VerifyJob *verifies;
+        InstallJob *install;           /* the InstallManifest() being verified */
         MeasureLog *measurements;
 } Integrity;
 
@@ -225,8 +226,9 @@ static int bundle_split(char *buf, size_t len, char **ret_data, size_t *ret_len,
         return 0;
 }
 
-/* Checks the signature first; only then parses. */
-static int integrity_verify_and_parse(Integrity *ig, const char *data, size_t len, const void *sig,
+/* Checks the signature first; only then parses. Touches nothing but its
+ * arguments, so it runs on the install thread. */
+static int integrity_verify_and_parse(const char *trust_dir, const char *data, size_t len, const void *sig,
                                       size_t sig_len, InstalledManifest **ret, ParseError *error) {
         _cleanup_(trust_store_freep) TrustStore *ts = NULL;
         _cleanup_(installed_unrefp) InstalledManifest *im = calloc(1, sizeof(InstalledManifest));
@@ -241,10 +243,10 @@ static int integrity_verify_and_parse(Integrity *ig, const char *data, size_t le
                 return parse_error_set(error, 0, EFBIG, "The manifest is larger than %u bytes.", MANIFEST_FILE_MAX);
         if (sig_len > SIGNATURE_MAX)
                 return parse_error_set(error, 0, EFBIG, "The signature is larger than %u bytes.", SIGNATURE_MAX);
-        r = trust_store_load(ig->manager->config->trust_dir, &ts, why, sizeof(why));
+        r = trust_store_load(trust_dir, &ts, why, sizeof(why));
         if (r < 0)
                 return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
-                                       "Cannot load the trust directory '%s': %s", ig->manager->config->trust_dir,
+                                       "Cannot load the trust directory '%s': %s", trust_dir,
                                        *why ? why : strerror(-r));
         r = signature_verify(ts, data, len, sig, sig_len, &im->signer, why, sizeof(why));
         if (r < 0)
@@ -280,7 +282,8 @@ static int integrity_load_bundle(Integrity *ig) {
         r = bundle_split(buf, len, &data, &data_len, &sig, &sig_len);
         if (r < 0)
                 return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
-        r = integrity_verify_and_parse(ig, data, data_len, sig, sig_len, &ig->installed, &e);
+        r = integrity_verify_and_parse(ig->manager->config->trust_dir, data, data_len, sig, sig_len, &ig->installed,
+                                       &e);
         if (r < 0) {
                 log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
                            "The installed manifest '%s' was refused (line %u: %s); running unverified.", path,
@@ -582,135 +585,30 @@ static void integrity_queue_path(Integrity *ig, char *path) {
                 log_warning("Failed to arm the recheck timer.");
 }
 
-/* --- inotify ------------------------------------------------------------------- */
+/* --- watching ------------------------------------------------------------------- */
 
-static void integrity_watch_stop(Integrity *ig) {
-        ig->inotify_source = sd_event_source_disable_unref(ig->inotify_source);
-        closep(&ig->inotify_fd);
-        ig->inotify_fd = -EBADF;
-        strv_free_n(ig->watch_paths, ig->n_watch_paths);
-        ig->watch_paths = NULL;
-        ig->n_watch_paths = 0;
-}
-
-static void integrity_handle_event(Integrity *ig, const struct inotify_event *e) {
-        const char *dir;
-        char *p;
-
-        if (e->mask & IN_Q_OVERFLOW) {
-                log_notice("inotify queue overflowed; scanning everything.");
-                if (ig->scan)
-                        ig->rescan = true;
-                else
-                        (void) integrity_scan_start(ig);
-                return;
-        }
-        if (e->wd < 0 || (size_t) e->wd >= ig->n_watch_paths || !ig->watch_paths[e->wd])
-                return;
-        dir = ig->watch_paths[e->wd];
-        if (e->len > 0 && e->name[0])
-                p = streq(dir, ".") ? strdup(e->name) : strjoin_alloc(dir, "/", e->name);
-        else
-                p = strdup(dir);
-        if (!p)
-                return (void) log_oom();
-        if (e->mask & IN_IGNORED) {
-                /* The directory went away; it is rechecked, and watched
-                 * again after the next full scan if it comes back. */
-                free(ig->watch_paths[e->wd]);
-                ig->watch_paths[e->wd] = NULL;
-        }
-        integrity_queue_path(ig, p);
-}
-
-static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void on_tree_changed(char *path, void *userdata) {
         Integrity *ig = userdata;
-        union {
-                struct inotify_event e;
-                uint8_t raw[64 * 1024];
-        } buf;
 
-        for (;;) {
-                ssize_t n = read(fd, &buf, sizeof(buf));
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != EAGAIN)
-                                log_warning_errno(errno, "Failed to read inotify events: %m");
-                        return 0;
-                }
-                for (uint8_t *p = buf.raw; p < buf.raw + n;) {
-                        const struct inotify_event *e = (const struct inotify_event *) p;
-                        integrity_handle_event(ig, e);
-                        p += sizeof(struct inotify_event) + e->len;
-                }
-        }
+        if (path)
+                integrity_queue_path(ig, path);
+        else if (ig->scan)
+                ig->rescan = true;
+        else
+                (void) integrity_scan_start(ig);
 }
 
-static int integrity_watch_add(Integrity *ig, const char *path) {
-        _cleanup_(closep) int fd = -EBADF;
-        char proc[64];
-        int wd;
-
-        fd = streq(path, ".") ? fcntl(ig->root_fd, F_DUPFD_CLOEXEC, 3)
-                              : scan_open_beneath(ig->root_fd, path, O_PATH | O_DIRECTORY);
-        if (fd < 0)
-                return fd == -1 ? -errno : fd;
-        /* Through /proc/self/fd the watch lands on the very directory the
-         * safe lookup found, not on whatever a path would resolve to. */
-        (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        wd = inotify_add_watch(ig->inotify_fd, proc,
-                               IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-                               IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK);
-        if (wd < 0)
-                return -errno;
-        if ((size_t) wd >= ig->n_watch_paths) {
-                size_t na = MAX((size_t) wd + 1, ig->n_watch_paths * 2);
-                char **n = reallocarray(ig->watch_paths, na, sizeof(char *));
-                if (!n)
-                        return -ENOMEM;
-                memset(n + ig->n_watch_paths, 0, (na - ig->n_watch_paths) * sizeof(char *));
-                ig->watch_paths = n;
-                ig->n_watch_paths = na;
-        }
-        free(ig->watch_paths[wd]);
-        ig->watch_paths[wd] = strdup(path);
-        return ig->watch_paths[wd] ? 0 : -ENOMEM;
-}
-
-/* Watches every directory the manifest lists; redone after each full scan
- * so that directories that came back are watched again. */
+/* Redone after each full scan, so that directories that came back are
+ * watched again. */
 static void integrity_watch_setup(Integrity *ig) {
-        const Manifest *mf;
-        bool warned = false;
         int r;
 
-        integrity_watch_stop(ig);
+        ig->watch = tree_watch_free(ig->watch);
         if (!ig->manager->config->watch || !ig->installed)
                 return;
-        ig->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (ig->inotify_fd < 0) {
-                log_warning_errno(errno, "Failed to set up inotify, changes are seen at the next scan only: %m");
-                return;
-        }
-        r = sd_event_add_io(ig->manager->event, &ig->inotify_source, ig->inotify_fd, EPOLLIN, on_inotify, ig);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to watch inotify: %m");
-                integrity_watch_stop(ig);
-                return;
-        }
-        mf = ig->installed->manifest;
-        for (size_t i = 0; i < mf->n_entries; i++) {
-                if (mf->entries[i].type != ENTRY_DIR)
-                        continue;
-                r = integrity_watch_add(ig, mf->entries[i].path);
-                if (r < 0 && r != -ENOENT && !warned) {
-                        log_warning_errno(r, "Cannot watch all directories (first failure: %s): %m",
-                                          mf->entries[i].path);
-                        warned = true;
-                }
-        }
+        r = tree_watch_new(ig->manager->event, ig->root_fd, ig->installed->manifest, on_tree_changed, ig, &ig->watch);
+        if (r < 0)
+                log_warning_errno(r, "Failed to set up inotify, changes are seen at the next scan only: %m");
 }
 
 /* --- VerifyFile ------------------------------------------------------------------ */
@@ -821,27 +719,63 @@ int integrity_check_executable(Manager *m, int fd, const char *path) {
 
 /* --- InstallManifest --------------------------------------------------------------- */
 
-int integrity_install(Manager *m, const char *data, size_t len, const void *sig, size_t sig_len,
-                      ParseError *error) {
-        Integrity *ig = m->integrity;
-        _cleanup_(installed_unrefp) InstalledManifest *im = NULL;
+struct InstallJob {
+        Integrity *integrity;
+        char *data;
+        size_t len;
+        char *sig;
+        size_t sig_len;
+        char *trust_dir;              /* a copy: a reload may free the config meanwhile */
+        InstalledManifest *im;        /* the thread's result */
+        ParseError error;
+        int r;
+        int event_fd;
+        pthread_t thread;
+        bool joinable;
+        sd_event_source *source;
+        IntegrityInstallDone done;
+        void *userdata;
+};
+
+static InstallJob *install_job_free(InstallJob *j) {
+        if (!j)
+                return NULL;
+        if (j->joinable)
+                (void) pthread_join(j->thread, NULL);
+        sd_event_source_disable_unref(j->source);
+        closep(&j->event_fd);
+        installed_unref(j->im);
+        free(j->data);
+        free(j->sig);
+        free(j->trust_dir);
+        free(j);
+        return NULL;
+}
+
+static void *install_thread(void *userdata) {
+        InstallJob *j = userdata;
+
+        j->r = integrity_verify_and_parse(j->trust_dir, j->data, j->len, j->sig, j->sig_len, &j->im, &j->error);
+        (void) eventfd_write(j->event_fd, 1);
+        return NULL;
+}
+
+/* On the loop, with a verified and parsed manifest: the serial check, the
+ * atomic store, and only then the switch. */
+static int integrity_install_commit(Integrity *ig, InstallJob *j) {
+        Manager *m = ig->manager;
         int r;
 
-        if (!ig)
-                return parse_error_set(error, 0, ENODEV, "The integrity component is not running.");
-        r = integrity_verify_and_parse(ig, data, len, sig, sig_len, &im, error);
-        if (r < 0)
-                return r;
-        if (ig->installed && im->manifest->serial <= ig->installed->manifest->serial)
-                return parse_error_set(error, 0, ESTALE,
+        if (ig->installed && j->im->manifest->serial <= ig->installed->manifest->serial)
+                return parse_error_set(&j->error, 0, ESTALE,
                                        "Manifest serial %" PRIu64 " is not above the installed serial %" PRIu64 ".",
-                                       im->manifest->serial, ig->installed->manifest->serial);
-        r = bundle_store(ig, data, len, sig, sig_len);
+                                       j->im->manifest->serial, ig->installed->manifest->serial);
+        r = bundle_store(ig, j->data, j->len, j->sig, j->sig_len);
         if (r < 0)
-                return parse_error_set(error, 0, -r, "Failed to store the manifest: %s", strerror(-r));
+                return parse_error_set(&j->error, 0, -r, "Failed to store the manifest: %s", strerror(-r));
 
         installed_unref(ig->installed);
-        ig->installed = TAKE_PTR(im);
+        ig->installed = TAKE_PTR(j->im);
         m->manifest_serial = ig->installed->manifest->serial;
         log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_MANIFEST,
                    "Installed manifest serial %" PRIu64 " (%s %s, %zu entries), signed by %s.",
@@ -856,9 +790,51 @@ int integrity_install(Manager *m, const char *data, size_t len, const void *sig,
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
         manager_emit_endpoint_changed(m, "ManifestSerial", NULL);
-        r = integrity_scan_start(ig);
-        if (r < 0)
+        if (integrity_scan_start(ig) < 0)
                 integrity_settle_state(ig);
+        return 0;
+}
+
+static int on_install_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        InstallJob *j = userdata;
+        Integrity *ig = j->integrity;
+        int r;
+
+        ig->install = NULL;
+        r = j->r < 0 ? j->r : integrity_install_commit(ig, j);
+        j->done(ig->manager, r, &j->error, j->userdata);
+        install_job_free(j);
+        return 0;
+}
+
+int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len, IntegrityInstallDone done,
+                      void *userdata) {
+        Integrity *ig = m->integrity;
+        InstallJob *j;
+        int r;
+
+        if (!ig || ig->install || !(j = calloc(1, sizeof(InstallJob)))) {
+                free(data);
+                free(sig);
+                return !ig ? -ENODEV : ig->install ? -EBUSY : -ENOMEM;
+        }
+        *j = (InstallJob) { .integrity = ig, .len = len, .sig_len = sig_len, .done = done, .userdata = userdata,
+                            .trust_dir = strdup(m->config->trust_dir), .event_fd = -EBADF };
+        j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &j->source, j->event_fd, EPOLLIN, on_install_done, j);
+        /* The buffers are the job's from here on, also on failure. */
+        j->data = data;
+        j->sig = sig;
+        if (r >= 0)
+                r = -pthread_create(&j->thread, NULL, install_thread, j);
+        if (r < 0) {
+                install_job_free(j);
+                return r;
+        }
+        j->joinable = true;
+        ig->install = j;
         return 0;
 }
 
@@ -907,9 +883,16 @@ static void integrity_stop(Manager *m) {
                 ig->verifies = j->next;
                 verify_job_free(j);
         }
+        if (ig->install) {
+                InstallJob *j = TAKE_PTR(ig->install);
+                (void) pthread_join(j->thread, NULL);
+                j->joinable = false;
+                j->done(m, -ECANCELED, &j->error, j->userdata);
+                install_job_free(j);
+        }
         integrity_scan_stop(ig);
         integrity_recheck_stop(ig);
-        integrity_watch_stop(ig);
+        tree_watch_free(ig->watch);
         strv_free_n(ig->pending, ig->n_pending);
         sd_event_source_disable_unref(ig->pending_timer);
         sd_event_source_disable_unref(ig->interval_timer);
@@ -929,7 +912,6 @@ static int integrity_start(Manager *m) {
         if (!ig)
                 return -ENOMEM;
         ig->manager = m;
-        ig->inotify_fd = -EBADF;
         m->integrity = ig;
         ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ig->root_fd < 0)

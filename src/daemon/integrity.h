@@ -30,15 +30,19 @@ int integrity_scan(Manager *m, uint64_t *ret_id);
 /* The current violations, sorted by path; owned by the component. */
 const ScanViolation *integrity_get_violations(Manager *m, size_t *ret_n);
 
-/* Verifies a manifest and its detached signature against the trust
- * directory, checks that its serial is above the installed one, stores
- * both atomically, makes it current, measures it and starts a full scan.
- * Returns 0; -EKEYREJECTED (signature does not verify), -EBADMSG/-EEXIST
- * (does not parse; error has the line), -ESTALE (serial not above the
- * installed one), -EFBIG/-E2BIG (too large), or -errno storing it. error
- * receives a sentence for the caller in every failure case. */
-int integrity_install(Manager *m, const char *manifest, size_t manifest_len, const void *sig, size_t sig_len,
-                      ParseError *error);
+/* Installs a manifest and its detached signature: a thread verifies the
+ * signature against the trust directory and then parses; back on the loop
+ * the serial must be above the installed one, both are stored atomically,
+ * the manifest becomes current, is measured, and a full scan starts. Takes
+ * ownership of data and sig (malloc'ed) in every case. Returns 0 when
+ * started, then calls done on the loop with 0 or: -EKEYREJECTED (signature
+ * does not verify), -EBADMSG/-EEXIST (does not parse; error has the line),
+ * -ESTALE (serial not above the installed one), -EFBIG/-E2BIG (too large),
+ * -ECANCELED (daemon stopping) or -errno storing it, error holding a
+ * sentence. Returns -EBUSY while another install is being verified. */
+typedef void (*IntegrityInstallDone)(Manager *m, int r, const ParseError *error, void *userdata);
+int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len, IntegrityInstallDone done,
+                      void *userdata);
 
 /* What GetManifest() reports. Pointers are owned by the component. */
 typedef struct IntegrityManifestInfo {
