@@ -34,8 +34,9 @@ typedef struct Tpm Tpm;
 #define TPM_PCR_MAX 24U
 /* The largest secret a TPM seals in one object (MAX_SYM_DATA). */
 #define TPM_SEAL_MAX 128U
-/* The largest nonce (qualifying data) a quote takes. */
-#define TPM_NONCE_MAX 64U
+/* The largest nonce (qualifying data) a quote takes: a SHA-256 digest,
+ * which every TPM accepts (some allow no more than their largest hash). */
+#define TPM_NONCE_MAX 32U
 
 /* Converts a TSS2 return code to a negative errno (0 for success):
  * -EBADE policy/PCR mismatch, -EUCLEAN integrity check of a loaded blob

@@ -57,6 +57,7 @@ ep_ctl attest --nonce 00 --output "$T/quote-default" >/dev/null || ep_fail "atte
 ep_assert_eq "$(stat -c %s "$T/quote-default/quote.pcrs")" 32 "default PCR selection (PCRs=16)"
 k_refused org.freedesktop.DBus.Error.InvalidArgs k_call Attest "@ay []" "[uint32 0]"
 k_refused org.freedesktop.DBus.Error.InvalidArgs k_call Attest "[byte 0x01]" "[uint32 24]"
+k_refused org.freedesktop.DBus.Error.InvalidArgs k_call Attest "$(k_ay 0123456789abcdef0123456789abcdefX)" "@au []"
 ep_expect_exit 2 ep_ctl attest --nonce xyz --output "$T/q2"
 
 # --- Seal / Unseal ---------------------------------------------------------
