@@ -107,6 +107,26 @@ for _ in $(seq 25); do ep_as 9 "$EP_BUILD/endpointctl" status >/dev/null 2>&1; d
 ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Denied status.read to uid 9" "denial logged"
 ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Possible abuse: uid 9" "burst of denials logged"
 
+# Every member of every interface (conf/*.xml, the contract) has exactly one
+# permission in bus-auth.c, and endpointd-dbus(7) lists it.
+for f in "$EP_SRC"/conf/org.endpointd.*.xml; do
+        iface=$(basename "$f" .xml)
+        short=${iface#org.endpointd.}
+        macro=$(echo "${short%1}" | tr a-z A-Z)
+        for m in $(sed -n 's/.*<method name="\([A-Za-z]*\)".*/\1/p' "$f"); do
+                n=$(grep -c "{ ENDPOINTD_IFACE_$macro, \"$m\"," "$EP_SRC/src/daemon/bus-auth.c")
+                [ "$n" = 1 ] || ep_fail "$iface.$m has $n rows in permission_table[]"
+                grep -q "^$short	$m	" "$EP_SRC/man/endpointd-dbus.7" || ep_fail "$iface.$m missing in endpointd-dbus(7)"
+        done
+        if grep -q "<property" "$f"; then
+                grep -q "{ ENDPOINTD_IFACE_$macro, NULL," "$EP_SRC/src/daemon/bus-auth.c" ||
+                        ep_fail "$iface has properties but no permission for reading them"
+                grep -q "^$short	(properties)	" "$EP_SRC/man/endpointd-dbus.7" ||
+                        ep_fail "$iface properties missing in endpointd-dbus(7)"
+        fi
+        ep_ok "$iface: every member has a permission, documented"
+done
+
 # A policy that does not parse at start-up is refused with file:line.
 ep_stop
 printf '[Role]\nName=a\n' >"$EP_POLICY"
