@@ -456,6 +456,8 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
 }
 
 static int method_encrypt(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        /* The plaintext is what the key protects: wipe it with the message. */
+        (void) sd_bus_message_sensitive(msg);
         return method_crypt(msg, userdata, true, error);
 }
 
