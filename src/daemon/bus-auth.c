@@ -11,7 +11,6 @@
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "endpointd/bus.h"
-#include "fileio.h"
 #include "integrity.h"
 #include "log.h"
 
@@ -130,41 +129,6 @@ static int exe_resolve(ExeCheck *ec) {
         return 0;
 }
 
-/* The bus reports supplementary groups only (SO_PEERGROUPS); the primary
- * gid comes from /proc, pinned by a pidfd like the executable, and only if
- * the process still belongs to uid. */
-static int proc_read_gid(pid_t pid, uid_t uid, gid_t *ret) {
-        _cleanup_(closep) int pidfd = -EBADF, fd = -EBADF;
-        _cleanup_(freep) char *data = NULL;
-        unsigned long ruid, euid, rgid, egid;
-        char path[64];
-        const char *u, *g;
-        size_t len;
-        int r;
-
-        if (pid <= 0)
-                return -ESRCH;
-        pidfd = pidfd_open_compat(pid);
-        if (pidfd < 0)
-                return -errno;
-        (void) snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = read_full_fd(fd, 64 * 1024, &data, &len);
-        if (r < 0)
-                return r;
-        u = strstr(data, "\nUid:");
-        g = strstr(data, "\nGid:");
-        if (!u || !g || sscanf(u, "\nUid: %lu %lu", &ruid, &euid) != 2 ||
-            sscanf(g, "\nGid: %lu %lu", &rgid, &egid) != 2)
-                return -EBADMSG;
-        if ((uid_t) euid != uid || !pidfd_alive(pidfd))
-                return -ESRCH;
-        *ret = (gid_t) egid;
-        return 0;
-}
-
 static int exe_check(const char *path, void *userdata) {
         ExeCheck *ec = userdata;
         int r;
@@ -203,8 +167,9 @@ static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_err
 
 /* sd-bus (v252) does not turn dbus-daemon's UnixGroupIDs into
  * SD_BUS_CREDS_SUPPLEMENTARY_GIDS; ask the bus daemon for them directly.
- * dbus-daemon >= 1.12 lists the primary group and the supplementary ones
- * (SO_PEERGROUPS), as of connection time. -ENODATA when it does not say. */
+ * dbus-daemon 1.14 lists the primary group (SO_PEERCRED) and the
+ * supplementary ones (SO_PEERGROUPS), as of connection time. -ENODATA when
+ * it does not say. */
 static int bus_query_group_ids(sd_bus *bus, const char *sender, gid_t **ret, size_t *ret_n) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) gid_t *gids = NULL;
@@ -275,7 +240,9 @@ static int caller_query(Manager *m, sd_bus_message *msg, const char *sender, Cal
                 return r;
         if (sd_bus_creds_get_pid(creds, &c->pid) < 0)
                 c->pid = 0;
-        if (sd_bus_creds_get_gid(creds, &c->gid) < 0 && proc_read_gid(c->pid, c->uid, &c->gid) < 0)
+        /* dbus-daemon reports no primary gid of its own; UnixGroupIDs below
+         * include it. */
+        if (sd_bus_creds_get_gid(creds, &c->gid) < 0)
                 c->gid = (gid_t) -1;
         n = sd_bus_creds_get_supplementary_gids(creds, (const gid_t **) &gids);
         if (n == -ENODATA) {
