@@ -100,6 +100,22 @@ if command -v mtree >/dev/null; then
         ep_assert_eq "$(it_prop IntegrityState)" trusted "mtree -c manifest verifies the tree"
 fi
 
+# ScanInterval=: full scans happen by themselves.
+ep_config Integrity ScanInterval 1s
+ep_restart
+last=$(it_prop LastScan)
+for _ in $(seq 300); do
+        [ "$(it_prop LastScan)" != "$last" ] && [ "$last" != 0 ] && break
+        last=$(it_prop LastScan)
+        sleep 0.1
+done
+first=$(it_prop LastScan)
+for _ in $(seq 300); do [ "$(it_prop LastScan)" != "$first" ] && break; sleep 0.1; done
+[ "$(it_prop LastScan)" != "$first" ] || ep_fail "no periodic scan within 30 s (LastScan stays $first)"
+ep_ok "ScanInterval=1s rescans without a Scan() call"
+ep_config Integrity ScanInterval 1h
+ep_restart
+
 # 100k entries install (optional ones: the files need not exist).
 {
         echo "# endpointd: serial=100 product=test-pump version=big"

@@ -78,6 +78,20 @@ ep_expect_error org.endpointd.Error.NotFound it_call VerifyFile bin/not-listed
 ep_expect_exit 1 ep_ctl verify bin/not-listed
 ep_expect_exit 0 ep_ctl verify bin/ok
 
+# On a terminal, scan draws a progress bar (files, MB, MB/s, ETA); the
+# daemon's final ScanProgress makes it appear even for a short scan.
+if command -v script >/dev/null; then
+        out=$(script -qec "$EP_BUILD/endpointctl scan" /dev/null 2>&1)
+        ep_assert_contains "$out" " files " "progress bar"
+        ep_assert_contains "$out" "MB/s" "progress bar rate"
+        ep_assert_contains "$out" "ETA" "progress bar ETA"
+        out=$(script -qec "$EP_BUILD/endpointctl --no-progress scan" /dev/null 2>&1)
+        case $out in *MB/s*) ep_fail "--no-progress still drew a bar: $out" ;; esac
+        ep_ok "--no-progress draws no bar"
+fi
+ep_expect_exit 5 ep_ctl --json scan
+ep_assert_eq "$(jq length "$EP_TMP/last.out")" 11 "scan --json lists the violations"
+
 # The measurement log has the install and both verdicts.
 out=$(ep_ctl measurements)
 ep_assert_contains "$out" "manifest serial=1 product=test-pump" "measurement of the install"

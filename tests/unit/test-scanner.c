@@ -213,19 +213,27 @@ static void add_file(Tree *t, size_t i, const char *path, const char *content) {
         ck_assert_int_eq(sha256_buffer(content, strlen(content), t->e[i].sha256), 0);
 }
 
+static void tree_path(const Tree *t, const char *name, char *buf, size_t len) {
+        (void) snprintf(buf, len, "%s/%s", t->dir, name);
+}
+
 /* root ".", "a" file, "d" dir, "d/x" file, "d/y" file, "l" -> "a". Sorted. */
 static void tree_make(Tree *t) {
+        char p[256];
+
         *t = (Tree) {};
         strcpy(t->dir, "/tmp/test-scanner.XXXXXX");
         ck_assert_ptr_nonnull(mkdtemp(t->dir));
         ck_assert_int_eq(chmod(t->dir, 0755), 0);
         t->e[0] = (ManifestEntry) { .path = (char *) ".", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
         add_file(t, 1, "a", "hello, pump\n");
-        ck_assert_int_eq(mkdirat(AT_FDCWD, strjoin_alloc(t->dir, "/", "d"), 0755), 0);
+        tree_path(t, "d", p, sizeof(p));
+        ck_assert_int_eq(mkdir(p, 0755), 0);
         t->e[2] = (ManifestEntry) { .path = (char *) "d", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
         add_file(t, 3, "d/x", "x content");
         add_file(t, 4, "d/y", "");
-        ck_assert_int_eq(symlinkat("a", AT_FDCWD, strjoin_alloc(t->dir, "/", "l")), 0);
+        tree_path(t, "l", p, sizeof(p));
+        ck_assert_int_eq(symlink("a", p), 0);
         t->e[5] = (ManifestEntry) { .path = (char *) "l", .type = ENTRY_LINK,
                                     .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK, .link = (char *) "a" };
         t->m = (Manifest) { .entries = t->e, .n_entries = 6, .serial = 1 };
@@ -256,10 +264,6 @@ static size_t scan(Tree *t, char *const *paths, size_t n_paths, unsigned threads
         ck_assert_int_eq(scanner_take_violations(s, ret, &n, &total), 0);
         ck_assert_uint_eq(n, total);
         return n;
-}
-
-static void tree_path(const Tree *t, const char *name, char *buf, size_t len) {
-        (void) snprintf(buf, len, "%s/%s", t->dir, name);
 }
 
 START_TEST(test_scan_clean_then_tampered) {
