@@ -34,7 +34,8 @@ static const struct Verb {
         { "verify", 1, 1, verb_verify, "verify PATH             Check one file against the manifest" },
         { "measurements", 0, 0, verb_measurements, "measurements            Show the PCR measurement log" },
         { "manifest", 1, 16, verb_manifest,
-          "manifest create DIR [--serial N] [--product P] [--version V] [--output FILE]\n"
+          "manifest create DIR [--serial N] [--product P] [--version V] [--ignore SUBDIR]...\n"
+          "                  [--output FILE]\n"
           "                          Write a manifest of a directory tree\n"
           "  manifest install FILE SIG  Install a signed manifest\n"
           "  manifest show [FILE]    Show the installed manifest (or a local file)\n"

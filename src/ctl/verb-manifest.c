@@ -18,6 +18,7 @@
 #include "table.h"
 
 #define TRUST_DIRECTORY_DEFAULT SYSCONFDIR "/endpointd/trust"
+#define IGNORE_MAX 64
 
 /* Options of the manifest sub-verbs. */
 typedef struct ManifestArgs {
@@ -28,18 +29,62 @@ typedef struct ManifestArgs {
         const char *trust;
         char **args; /* positional arguments after the sub-verb */
         int n_args;
-        bool create_options; /* any of --serial, --product, --version, --output */
+        bool create_options; /* any of --serial, --product, --version, --output, --ignore */
+        char *ignore[IGNORE_MAX + 1]; /* --ignore paths, normalised, NULL-terminated */
+        size_t n_ignore;
 } ManifestArgs;
 
+/* Normalises "./var/log/" to "var/log", the form the writer compares. */
+static int add_ignore(ManifestArgs *a, const char *arg) {
+        const char *p = arg;
+        size_t n;
+
+        while (strncmp(p, "./", 2) == 0)
+                p += 2;
+        n = strlen(p);
+        while (n > 0 && p[n - 1] == '/')
+                n--;
+        if (n == 0 || streq(p, ".") || p[0] == '/' || strstr(p, "//")) {
+                log_error("Invalid --ignore '%s', expected a directory below DIR.", arg);
+                return -EXIT_USAGE;
+        }
+        for (const char *c = p; c < p + n;) {
+                size_t k = strcspn(c, "/");
+
+                if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.')) {
+                        log_error("Invalid --ignore '%s': '.' and '..' are not allowed.", arg);
+                        return -EXIT_USAGE;
+                }
+                c += k + 1;
+        }
+        if (a->n_ignore >= IGNORE_MAX) {
+                log_error("At most %d --ignore options.", IGNORE_MAX);
+                return -EXIT_USAGE;
+        }
+        a->ignore[a->n_ignore] = strndup(p, n);
+        if (!a->ignore[a->n_ignore]) {
+                log_oom();
+                return -EXIT_FAILED;
+        }
+        a->n_ignore++;
+        return 0;
+}
+
+static void manifest_args_done(ManifestArgs *a) {
+        for (size_t i = 0; i < a->n_ignore; i++)
+                free(a->ignore[i]);
+}
+
 static int parse_manifest_argv(int argc, char *argv[], ManifestArgs *a) {
-        enum { ARG_SERIAL = 0x100, ARG_PRODUCT, ARG_VERSION, ARG_OUTPUT, ARG_TRUST };
+        enum { ARG_SERIAL = 0x100, ARG_PRODUCT, ARG_VERSION, ARG_OUTPUT, ARG_TRUST, ARG_IGNORE };
         static const struct option options[] = { { "serial", required_argument, NULL, ARG_SERIAL },
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "version", required_argument, NULL, ARG_VERSION },
                                                  { "output", required_argument, NULL, ARG_OUTPUT },
+                                                 { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
                                                  {} };
-        int c;
+        int c, r;
 
         /* argv[0] is the sub-verb; 0 makes getopt start afresh. */
         optind = 0;
@@ -59,6 +104,12 @@ static int parse_manifest_argv(int argc, char *argv[], ManifestArgs *a) {
                 case ARG_VERSION:
                         a->create_options = true;
                         a->version = optarg;
+                        break;
+                case ARG_IGNORE:
+                        a->create_options = true;
+                        r = add_ignore(a, optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_OUTPUT:
                         a->create_options = true;
@@ -92,8 +143,9 @@ static int manifest_create(ManifestArgs *a) {
         FILE *f;
         int r;
 
-        r = expect_args(a, "create", 1, 1,
-                        "create DIR [--serial N] [--product P] [--version V] [--output FILE]");
+        r = expect_args(
+                a, "create", 1, 1,
+                "create DIR [--serial N] [--product P] [--version V] [--ignore SUBDIR]... [--output FILE]");
         if (r < 0)
                 return -r;
         dir = a->args[0];
@@ -113,7 +165,7 @@ static int manifest_create(ManifestArgs *a) {
         f = open_memstream(&text, &size);
         if (!f)
                 return log_oom();
-        r = manifest_write_tree(fd, a->serial, a->product, a->version, f, &failed);
+        r = manifest_write_tree(fd, a->serial, a->product, a->version, a->ignore, f, &failed);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0)
@@ -337,7 +389,7 @@ static int manifest_check(ManifestArgs *a) {
 }
 
 int verb_manifest(int argc, char *argv[]) {
-        ManifestArgs a = { .product = "device", .version = "0" };
+        _cleanup_(manifest_args_done) ManifestArgs a = { .product = "device", .version = "0" };
         const char *sub = argv[1];
         int r;
 
@@ -345,7 +397,8 @@ int verb_manifest(int argc, char *argv[]) {
         if (r < 0)
                 return -r;
         if (a.create_options && !streq(sub, "create")) {
-                log_error("--serial, --product, --version and --output only go with 'manifest create'.");
+                log_error("--serial, --product, --version, --ignore and --output only go with 'manifest "
+                          "create'.");
                 return EXIT_USAGE;
         }
         if (a.trust && !streq(sub, "check")) {

@@ -16,6 +16,9 @@ typedef struct Walker {
         FILE *out;
         char *error_path; /* where the walk failed */
         uint8_t *buf; /* HASH_CHUNK bytes */
+        char *const *ignore; /* directories listed with "ignore" and not walked */
+        size_t n_ignore;
+        bool *ignore_used;
 } Walker;
 
 char *mtree_escape(const char *s) {
@@ -164,7 +167,8 @@ static const char *type_name(mode_t m) {
 }
 
 /* Writes the line for one entry; path is relative to the root ("." for it). */
-static int write_entry(Walker *w, int dfd, const char *name, const char *path, const struct stat *st) {
+static int write_entry(Walker *w, int dfd, const char *name, const char *path, const struct stat *st,
+                       bool ignore) {
         _cleanup_(freep) char *escaped = mtree_escape(path), *target = NULL;
         const char *type = type_name(st->st_mode);
         uint8_t digest[32];
@@ -199,6 +203,8 @@ static int write_entry(Walker *w, int dfd, const char *name, const char *path, c
                         return -ENOMEM;
                 fprintf(w->out, " link=%s", target);
         }
+        if (ignore)
+                fputs(" ignore", w->out);
         fputc('\n', w->out);
         return ferror(w->out) ? -EIO : 0;
 }
@@ -265,6 +271,15 @@ oom:
         return -ENOMEM;
 }
 
+static bool ignore_lookup(Walker *w, const char *path) {
+        for (size_t i = 0; i < w->n_ignore; i++)
+                if (streq(w->ignore[i], path)) {
+                        w->ignore_used[i] = true;
+                        return true;
+                }
+        return false;
+}
+
 static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
         char **names = NULL;
         size_t n = 0;
@@ -279,6 +294,7 @@ static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
                 _cleanup_(freep) char *path =
                         streq(dir_path, ".") ? strdup(names[i]) : strjoin_alloc(dir_path, "/", names[i]);
                 struct stat st;
+                bool ignore;
 
                 if (!path) {
                         r = -ENOMEM;
@@ -288,12 +304,17 @@ static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
                         r = walker_fail(w, path, negative_errno());
                         break;
                 }
-                r = write_entry(w, dfd, names[i], path, &st);
+                ignore = ignore_lookup(w, path);
+                if (ignore && !S_ISDIR(st.st_mode)) {
+                        r = walker_fail(w, path, -ENOTDIR);
+                        break;
+                }
+                r = write_entry(w, dfd, names[i], path, &st, ignore);
                 if (r < 0) {
                         r = walker_fail(w, path, r);
                         break;
                 }
-                if (S_ISDIR(st.st_mode)) {
+                if (S_ISDIR(st.st_mode) && !ignore) {
                         _cleanup_(closep) int sub =
                                 openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         struct stat st2;
@@ -310,9 +331,9 @@ static int walk_dir(Walker *w, int dfd, const char *dir_path, unsigned depth) {
         return r;
 }
 
-int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version, FILE *out,
-                        char **error_path) {
-        Walker w = { .out = out };
+int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version,
+                        char *const *ignore, FILE *out, char **error_path) {
+        Walker w = { .out = out, .ignore = ignore };
         struct stat st;
         int r;
 
@@ -325,17 +346,28 @@ int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const
                 return negative_errno();
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
+        while (ignore && ignore[w.n_ignore])
+                w.n_ignore++;
         w.buf = malloc(HASH_CHUNK);
-        if (!w.buf)
+        w.ignore_used = calloc(w.n_ignore + 1, sizeof(bool));
+        if (!w.buf || !w.ignore_used) {
+                free(w.buf);
+                free(w.ignore_used);
                 return -ENOMEM;
+        }
         fprintf(out, "#mtree\n# endpointd: serial=%" PRIu64 " product=%s version=%s\n", serial, product,
                 version);
-        r = write_entry(&w, root_fd, ".", ".", &st);
+        r = write_entry(&w, root_fd, ".", ".", &st, false);
         if (r >= 0)
                 r = walk_dir(&w, root_fd, ".", 0);
+        /* An --ignore that matched nothing is most likely a typo. */
+        for (size_t i = 0; r >= 0 && i < w.n_ignore; i++)
+                if (!w.ignore_used[i])
+                        r = walker_fail(&w, w.ignore[i], -ENOENT);
         if (r >= 0 && (fflush(out) != 0 || ferror(out)))
                 r = -EIO;
         free(w.buf);
+        free(w.ignore_used);
         if (r < 0 && error_path)
                 *error_path = TAKE_PTR(w.error_path);
         free(w.error_path);

@@ -26,11 +26,14 @@ int manifest_write(const Manifest *m, FILE *out);
  * names sorted bytewise, and writes the manifest to out. Never follows a
  * symlink (the root fd itself excepted), never opens anything but regular
  * files and directories, and refuses a file that changes while it is
- * hashed. Returns 0; -EINVAL for a product or version the release line
- * cannot hold or serial 0; -ESTALE when a file changed during the walk;
- * -ELOOP when the tree is deeper than 256 levels; -EIO when out fails;
- * other -errno from the file system. On failure and if error_path is
- * non-NULL, *error_path is set to the relative path (malloc'ed) where it
- * failed, or NULL. */
-int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version, FILE *out,
-                        char **error_path);
+ * hashed. ignore (NULL-terminated, may be NULL) names directories, as
+ * paths relative to the root without "./" or trailing '/', that are
+ * listed with the "ignore" keyword and not walked. Returns 0; -EINVAL for
+ * a product or version the release line cannot hold or serial 0; -ESTALE
+ * when a file changed during the walk; -ELOOP when the tree is deeper than
+ * 256 levels; -ENOTDIR when an ignore path is not a directory, -ENOENT
+ * when it is not in the tree; -EIO when out fails; other -errno from the
+ * file system. On failure and if error_path is non-NULL, *error_path is
+ * set to the relative path (malloc'ed) where it failed, or NULL. */
+int manifest_write_tree(int root_fd, uint64_t serial, const char *product, const char *version,
+                        char *const *ignore, FILE *out, char **error_path);

@@ -114,7 +114,28 @@ ep_assert_contains "$out" 'Demo Manufacturer Release Signing' "installed signer"
 ep_expect_exit 1 ep_ctl manifest install "$M.mtree" "$M.mtree.sig"
 ep_assert_contains "$(cat "$EP_TMP/last.out")" "serial" "rollback to serial 2 refused"
 
-# A changed byte is seen with every dialect's manifest installed last.
+# --ignore: the directory is listed with "ignore", new entries in it are
+# fine, new entries elsewhere are not.
+ep_expect_exit 2 ep_ctl manifest create "$R" --ignore /var
+ep_expect_exit 2 ep_ctl manifest create "$R" --ignore var/../etc
+ep_expect_exit 1 ep_ctl manifest create "$R" --ignore nope
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "'nope'" "an --ignore that matches nothing is named"
+ep_ctl manifest create "$R" --serial 4 --ignore ./var/ --output "$M.ign" || ep_fail "create --ignore failed"
+grep -q '^\./var type=dir .* ignore$' "$M.ign" || ep_fail "var is not listed with ignore: $(grep '^./var' "$M.ign")"
+grep -q '^\./var/' "$M.ign" && ep_fail "entries below an ignored directory were listed"
+ep_ok "create --ignore lists the directory with ignore and nothing below it"
+ep_sign "$M.ign" "$M.ign.sig"
+ep_ctl -q manifest install "$M.ign" "$M.ign.sig" || ep_fail "the --ignore manifest did not install"
+echo new >"$R/var/new.log"
+ep_expect_exit 0 ep_ctl --no-progress scan
+ep_assert_eq "$(state)" trusted "IntegrityState with a new file in an ignored directory"
+echo new >"$R/etc/intruder"
+ep_expect_exit 5 ep_ctl --no-progress scan
+ep_assert_eq "$(state)" violated "IntegrityState with a new file in a listed directory"
+rm "$R/etc/intruder"
+ep_expect_exit 0 ep_ctl --no-progress scan
+
+# A changed byte is seen.
 printf 'X' | dd of="$R/usr/lib/pump/table.bin" bs=1 seek=150000 conv=notrunc 2>/dev/null
 ep_expect_exit 5 ep_ctl --no-progress scan
 ep_assert_eq "$(state)" violated "IntegrityState after a changed byte"

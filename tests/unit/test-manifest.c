@@ -378,7 +378,7 @@ START_TEST(test_round_trip) {
         close(sub);
 
         f = open_memstream(&text, &size);
-        ck_assert_int_eq(manifest_write_tree(root, 42, "pump-x", "3.1~rc1", f, &failed), 0);
+        ck_assert_int_eq(manifest_write_tree(root, 42, "pump-x", "3.1~rc1", NULL, f, &failed), 0);
         ck_assert_int_eq(fclose(f), 0);
         ck_assert_int_eq(manifest_parse(text, size, &m, &e), 0);
 
@@ -408,8 +408,34 @@ START_TEST(test_round_trip) {
 
         /* The release line must be expressible. */
         f = fopen("/dev/null", "we");
-        ck_assert_int_eq(manifest_write_tree(root, 1, "a b", "1", f, NULL), -EINVAL);
-        ck_assert_int_eq(manifest_write_tree(root, 0, "a", "1", f, NULL), -EINVAL);
+        ck_assert_int_eq(manifest_write_tree(root, 1, "a b", "1", NULL, f, NULL), -EINVAL);
+        ck_assert_int_eq(manifest_write_tree(root, 0, "a", "1", NULL, f, NULL), -EINVAL);
+
+        /* An ignored directory is listed with "ignore" and not walked; a
+         * file or a missing path cannot be ignored. */
+        {
+                _cleanup_(manifest_freep) Manifest *mi = NULL;
+                _cleanup_(freep) char *ti = NULL, *bad = NULL;
+                char *const ignore[] = { (char *) "d/e f", NULL };
+                char *const ignore_file[] = { (char *) "d/e f/empty", NULL };
+                char *const ignore_missing[] = { (char *) "nope", NULL };
+                size_t ni = 0;
+                FILE *fi = open_memstream(&ti, &ni);
+
+                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore, fi, NULL), 0);
+                ck_assert_int_eq(fclose(fi), 0);
+                ck_assert_int_eq(manifest_parse(ti, ni, &mi, &e), 0);
+                ck_assert(manifest_find(mi, "d/e f")->ignore);
+                ck_assert(!manifest_find(mi, "d")->ignore);
+                ck_assert_ptr_null(manifest_find(mi, "d/e f/empty"));
+                ck_assert_uint_eq(mi->n_entries, files + 1 + 2);
+                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_file, f, &bad), -ENOTDIR);
+                ck_assert_str_eq(bad, "d/e f/empty");
+                free(bad);
+                bad = NULL;
+                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_missing, f, &bad), -ENOENT);
+                ck_assert_str_eq(bad, "nope");
+        }
         fclose(f);
 
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
