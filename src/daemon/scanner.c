@@ -93,6 +93,12 @@ static void digest_hex(const uint8_t d[32], char out[65]) {
         out[64] = 0;
 }
 
+/* strerror() may use a static buffer; the verdict runs on worker threads. */
+static const char *errno_text(int e) {
+        const char *s = strerrordesc_np(e);
+        return s ? s : "unknown error";
+}
+
 static EntryType expected_type(const ManifestEntry *e) {
         if (e->has & MANIFEST_HAS_TYPE)
                 return e->type;
@@ -114,7 +120,7 @@ static int verdict_absent(const ManifestEntry *e, const ScanObservation *o, Viol
                 detail_add(detail, len, "not reachable: a parent is a symbolic link or not a directory");
                 *ret_kind = VIOLATION_MISSING;
         } else {
-                detail_add(detail, len, "cannot examine: %s", strerror(-o->error));
+                detail_add(detail, len, "cannot examine: %s", errno_text(-o->error));
                 *ret_kind = VIOLATION_UNREADABLE;
         }
         return 1;
@@ -140,7 +146,7 @@ static void verdict_content(const ManifestEntry *e, const ScanObservation *o, Vi
                         *kind = VIOLATION_MODIFIED;
                 }
                 if (o->read_error < 0 && *kind != VIOLATION_MODIFIED) {
-                        detail_add(detail, len, "cannot read: %s", strerror(-o->read_error));
+                        detail_add(detail, len, "cannot read: %s", errno_text(-o->read_error));
                         *kind = VIOLATION_UNREADABLE;
                 }
         }
@@ -148,7 +154,7 @@ static void verdict_content(const ManifestEntry *e, const ScanObservation *o, Vi
                 if (o->link)
                         detail_add(detail, len, "link target '%s', expected '%s'", o->link, e->link);
                 else
-                        detail_add(detail, len, "link target unreadable: %s", strerror(-o->read_error));
+                        detail_add(detail, len, "link target unreadable: %s", errno_text(-o->read_error));
                 *kind = o->link ? VIOLATION_MODIFIED : VIOLATION_UNREADABLE;
         }
 }
@@ -551,7 +557,7 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 || !(d = fdopendir(fd))) {
                 char detail[128];
-                (void) snprintf(detail, sizeof(detail), "cannot list the directory: %s", strerror(errno));
+                (void) snprintf(detail, sizeof(detail), "cannot list the directory: %s", errno_text(errno));
                 scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
                 return;
         }
