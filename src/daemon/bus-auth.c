@@ -99,21 +99,49 @@ static bool pidfd_alive(int pidfd) {
  * be about it if it is still alive afterwards; the process must also still
  * belong to the caller's uid. What remains is the window between the
  * caller connecting and pidfd_open(): see endpointd-policy(5). */
+/* The start time (clock ticks after boot) of the process whose /proc
+ * directory is open at dirfd: field 22 of "stat", counted after the ")"
+ * that ends the command name (which may itself hold spaces and ")"). */
+static int proc_start_time(int dirfd, unsigned long long *ret) {
+        _cleanup_(closep) int fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+        char buf[1024], *p;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = 0;
+        p = strrchr(buf, ')');
+        for (int field = 2; p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+        if (!p || sscanf(p + 1, "%llu", ret) != 1)
+                return -EBADMSG;
+        return 0;
+}
+
 static int exe_resolve(ExeCheck *ec) {
         _cleanup_(closep) int pidfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
+        unsigned long long start = 0, again = 0;
         char proc[64];
         struct stat st;
         ssize_t n;
+        int r;
 
         if (ec->pid <= 0)
                 return -ESRCH;
         pidfd = pidfd_open_compat(ec->pid);
-        if (pidfd < 0)
+        /* Without pidfd_open() (before Linux 5.3, or under valgrind) the
+         * process's start time, read before and after, pins it instead. */
+        if (pidfd < 0 && errno != ENOSYS)
                 return -errno;
         (void) snprintf(proc, sizeof(proc), "/proc/%d", (int) ec->pid);
         dirfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0 || fstat(dirfd, &st) < 0)
                 return -errno;
+        if (pidfd < 0 && (r = proc_start_time(dirfd, &start)) < 0)
+                return r;
         if (st.st_uid != ec->uid)
                 return -ESRCH;
         n = readlinkat(dirfd, "exe", ec->path, sizeof(ec->path) - 1);
@@ -123,7 +151,7 @@ static int exe_resolve(ExeCheck *ec) {
         fd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        if (!pidfd_alive(pidfd))
+        if (pidfd >= 0 ? !pidfd_alive(pidfd) : (proc_start_time(dirfd, &again) < 0 || again != start))
                 return -ESRCH;
         ec->fd = TAKE_FD(fd);
         return 0;

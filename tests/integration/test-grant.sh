@@ -129,4 +129,8 @@ ep_expect_exit 4 ep_as 2 "$EP_BUILD/endpointctl" policy reload
 [ -z "$(ep_ctl grant list | grep short-visit)" ] || ep_fail "lapsed grant still listed"
 ep_ok "lapsed grant no longer listed"
 
+# A clean exit (also: no memcheck errors when run under valgrind).
+ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+
 ep_done

@@ -69,4 +69,8 @@ ep_expect_exit 0 ep_as 1 "$EP_BUILD/endpointctl" licence check remote-monitoring
 [ -f "$EP_STATE/licences/lic-device.licence" ] || ep_fail "licence not stored"
 ep_ok "licence stored in the state directory"
 
+# A clean exit (also: no memcheck errors when run under valgrind).
+ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+
 ep_done

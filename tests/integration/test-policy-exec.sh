@@ -50,4 +50,8 @@ ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "does not match the manifest" "
 # Its unbound rights are unaffected.
 ep_expect_exit 0 ep_as 3 "$EP_ROOT/bin/pump-ui" policy check policy.read
 
+# A clean exit (also: no memcheck errors when run under valgrind).
+ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+
 ep_done

@@ -48,4 +48,8 @@ ep_ok "rate limiting logged $n time(s) for $limited+ refusals"
 ! grep -q "Rate limit reached for uid 2 " "$EP_TMP/daemon.log" || ep_fail "uid 2 was rate-limited"
 ep_ok "uid 2 was never rate-limited"
 
+# A clean exit (also: no memcheck errors when run under valgrind).
+ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+
 ep_done

@@ -129,6 +129,7 @@ done
 
 # A policy that does not parse at start-up is refused with file:line.
 ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
 printf '[Role]\nName=a\n' >"$EP_POLICY"
 : >"$EP_TMP/daemon.log"
 ep_write_config
