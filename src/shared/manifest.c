@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "fileio.h"
@@ -86,6 +87,8 @@ typedef struct Item {
         ManifestEntry entry;
         unsigned line;
 } Item;
+/* items_to_entries() relies on the entry being the first member. */
+_Static_assert(offsetof(Item, entry) == 0, "entry must come first");
 
 typedef struct Parser {
         const char *p, *end;
@@ -695,6 +698,31 @@ static int check_raw(const char *data, size_t len, ParseError *error) {
         return 0;
 }
 
+/* Turns the sorted items into the entry array in place: entry i never
+ * lies beyond item i, so copying front to back overwrites only items that
+ * were already moved. Saves a second array of 100k entries at the peak.
+ * Returns NULL on OOM with the items untouched. */
+static ManifestEntry *items_to_entries(Parser *ps) {
+        ManifestEntry *entries;
+
+        if (ps->n_items == 0) {
+                entries = calloc(1, sizeof(ManifestEntry));
+                if (entries)
+                        free(TAKE_PTR(ps->items));
+                return entries;
+        }
+        entries = (ManifestEntry *) ps->items;
+        for (size_t i = 0; i < ps->n_items; i++) {
+                ManifestEntry e = ps->items[i].entry; /* may overlap entries[i] */
+
+                entries[i] = e;
+        }
+        ps->items = NULL;
+        ps->n_items_alloc = 0;
+        /* Shrinking cannot fail in a way that loses the data. */
+        return realloc(entries, ps->n_items * sizeof(ManifestEntry)) ?: entries;
+}
+
 static int finish(Parser *ps, Manifest **ret) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
 
@@ -715,14 +743,11 @@ static int finish(Parser *ps, Manifest **ret) {
         m = calloc(1, sizeof(Manifest));
         if (!m)
                 return -ENOMEM;
-        m->entries = calloc(MAX(ps->n_items, (size_t) 1), sizeof(ManifestEntry));
+        m->entries = items_to_entries(ps);
         if (!m->entries)
                 return -ENOMEM;
-        for (size_t i = 0; i < ps->n_items; i++) {
-                m->entries[i] = ps->items[i].entry;
-                ps->items[i].entry = (ManifestEntry){};
-        }
         m->n_entries = ps->n_items;
+        ps->n_items = 0;
         m->serial = ps->serial;
         m->product = TAKE_PTR(ps->product);
         m->version = TAKE_PTR(ps->version);
