@@ -21,6 +21,10 @@ echo "secret" >"$EP_TMP/outside"
 
 ep_start
 ep_assert_eq "$(it_prop IntegrityState)" unverified "state without a manifest"
+# Every signal and PropertiesChanged of the daemon, for the checks at the end.
+gdbus monitor --system -d org.endpointd.Endpoint1 -o /org/endpointd/Endpoint1 >"$EP_TMP/monitor.log" 2>&1 &
+EP_PIDS+=("$!")
+sleep 0.5
 ep_expect_error org.endpointd.Error.NoManifest it_call Scan
 ep_expect_exit 1 ep_ctl scan
 
@@ -91,6 +95,17 @@ if command -v script >/dev/null; then
 fi
 ep_expect_exit 5 ep_ctl --json scan
 ep_assert_eq "$(jq length "$EP_TMP/last.out")" 11 "scan --json lists the violations"
+
+# What a client listening on the bus saw.
+mon=$(cat "$EP_TMP/monitor.log")
+ep_assert_contains "$mon" "'ManifestSerial': <uint64 1>" "PropertiesChanged ManifestSerial"
+ep_assert_contains "$mon" "'IntegrityState': <'scanning'>" "PropertiesChanged IntegrityState scanning"
+ep_assert_contains "$mon" "'IntegrityState': <'trusted'>" "PropertiesChanged IntegrityState trusted"
+ep_assert_contains "$mon" "'IntegrityState': <'violated'>" "PropertiesChanged IntegrityState violated"
+ep_assert_contains "$mon" "'LastScan'" "PropertiesChanged LastScan"
+ep_assert_contains "$mon" "org.endpointd.Integrity1.ScanProgress" "ScanProgress signal"
+ep_assert_contains "$mon" "org.endpointd.Integrity1.ScanFinished (uint64 " "ScanFinished signal"
+ep_assert_contains "$mon" "org.endpointd.Integrity1.Violation ('bin/gone', 'missing'" "Violation signal"
 
 # The measurement log has the install and both verdicts.
 out=$(ep_ctl measurements)
