@@ -96,6 +96,13 @@ fi
 ep_expect_exit 5 ep_ctl --json scan
 ep_assert_eq "$(jq length "$EP_TMP/last.out")" 11 "scan --json lists the violations"
 
+# Default deny: a user the policy does not mention may do none of it.
+ep_expect_exit 4 ep_as 65534 "$EP_BUILD/endpointctl" --no-progress scan
+ep_expect_exit 4 ep_as 65534 "$EP_BUILD/endpointctl" violations
+ep_expect_exit 4 ep_as 65534 "$EP_BUILD/endpointctl" verify bin/ok
+ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 gdbus call --system -d org.endpointd.Endpoint1 \
+        -o /org/endpointd/Endpoint1 -m org.endpointd.Integrity1.GetMeasurements
+
 # What a client listening on the bus saw.
 mon=$(cat "$EP_TMP/monitor.log")
 ep_assert_contains "$mon" "'ManifestSerial': <uint64 1>" "PropertiesChanged ManifestSerial"
