@@ -168,9 +168,13 @@ static int manifest_create(ManifestArgs *a) {
         r = manifest_write_tree(fd, a->serial, a->product, a->version, a->ignore, f, &failed);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
-        if (r < 0)
+        if (r < 0) {
+                /* The path may hold any byte; print it as the manifest would. */
+                _cleanup_(freep) char *where = failed ? mtree_escape(failed) : NULL;
+
                 return log_error_errno(r, "Failed to write a manifest of '%s'%s%s%s: %m", dir,
-                                       failed ? " at '" : "", strempty(failed), failed ? "'" : "");
+                                       where ? " at './" : "", strempty(where), where ? "'" : "");
+        }
         if (!a->output) {
                 if (fwrite(text, 1, size, stdout) != size || fflush(stdout) != 0)
                         return log_error_errno(EIO, "Failed to write the manifest to stdout: %m");

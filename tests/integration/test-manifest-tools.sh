@@ -119,7 +119,7 @@ ep_assert_contains "$(cat "$EP_TMP/last.out")" "serial" "rollback to serial 2 re
 ep_expect_exit 2 ep_ctl manifest create "$R" --ignore /var
 ep_expect_exit 2 ep_ctl manifest create "$R" --ignore var/../etc
 ep_expect_exit 1 ep_ctl manifest create "$R" --ignore nope
-ep_assert_contains "$(cat "$EP_TMP/last.out")" "'nope'" "an --ignore that matches nothing is named"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "at './nope'" "an --ignore that matches nothing is named"
 ep_ctl manifest create "$R" --serial 4 --ignore ./var/ --output "$M.ign" || ep_fail "create --ignore failed"
 grep -q '^\./var type=dir .* ignore$' "$M.ign" || ep_fail "var is not listed with ignore: $(grep '^./var' "$M.ign")"
 grep -q '^\./var/' "$M.ign" && ep_fail "entries below an ignored directory were listed"
