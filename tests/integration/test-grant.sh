@@ -35,9 +35,10 @@ Roles=viewer
 User=bin
 Roles=viewer
 EOF
-# The daemon's clock: real time plus the offset in this file.
+# The daemon's wall clock: real time plus the offset in this file (CLOCK_MONOTONIC
+# stays real, as when somebody sets the date).
 echo "+0" >"$EP_TMP/faketime"
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1"
+EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 $EP_DAEMON_WRAPPER"
 ep_start
 
 device=$(ep_ctl device-id)
@@ -98,6 +99,8 @@ ep_expect_exit 1 ep_ctl grant check "$EP_TMP/bad.grant"
 # never goes below the high-water mark it has seen (and persisted).
 echo "-9000" >"$EP_TMP/faketime"   # 2.5 h back: inside old's validity
 ep_expect_error org.endpointd.Error.Expired install_raw "$EP_TMP/old.grant" "$EP_TMP/old.sig"
+# The control: the daemon did see its clock 2.5 h back, and used the mark.
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "The clock is behind the high-water mark by 89" "clock set back"
 ep_restart
 ep_expect_error org.endpointd.Error.Expired install_raw "$EP_TMP/old.grant" "$EP_TMP/old.sig"
 echo "+0" >"$EP_TMP/faketime"
