@@ -29,6 +29,8 @@ EP_DAEMON_PID=
 EP_BUILD=$top_builddir
 EP_SRC=$top_srcdir
 EP_DAEMON_WRAPPER=${EP_DAEMON_WRAPPER:-}
+EP_SANITIZED=
+grep -qa __asan_init "$EP_BUILD/endpointd" 2>/dev/null && EP_SANITIZED=1
 
 ep_log() { printf '%s: %s\n' "$EP_TEST_NAME" "$*" >&2; }
 
@@ -190,8 +192,13 @@ ep_setup() {
         ep_config Daemon User root
         ep_config Daemon LogLevel debug
         # The system call filter is on, as in production, except under
-        # valgrind, which cannot run a seccomp-filtered client.
-        if [ -n "$EP_DAEMON_WRAPPER" ]; then ep_config Daemon Seccomp no; else ep_config Daemon Seccomp yes; fi
+        # valgrind, which cannot run a seccomp-filtered client, and in a
+        # sanitizer build, whose LeakSanitizer stops the process with ptrace.
+        if [ -n "$EP_DAEMON_WRAPPER" ] || [ -n "$EP_SANITIZED" ]; then
+                ep_config Daemon Seccomp no
+        else
+                ep_config Daemon Seccomp yes
+        fi
         ep_config Integrity Root "$EP_ROOT"
         ep_config Integrity TrustDirectory "$EP_TRUST"
         ep_config Policy File "$EP_POLICY"
