@@ -7,20 +7,21 @@
 #include "authority.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
+#include "bus-keys.h"
 #include "bus-integrity.h"
 #include "bus-policy.h"
-#include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "integrity.h"
 #include "log.h"
 #include "manager.h"
 #include "privs.h"
+#include "sandbox.h"
 
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
         &authority_component, /* first: every other component's calls are authorized */
-        &tpm_component,
+        &tpm_component,       /* before integrity: it extends PCRs through m->tpm */
         &integrity_component, /* after the TPM: measurements extend a PCR through m->tpm */
         NULL,
 };
@@ -31,8 +32,8 @@ static const struct {
         const sd_bus_vtable *vtable;
 } interfaces[] = {
         { ENDPOINTD_IFACE_ENDPOINT, endpoint_vtable },
-        { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_KEYS, keys_vtable },
+        { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_POLICY, policy_vtable },
 };
 
@@ -240,6 +241,11 @@ int manager_startup(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to start %s: %m", components[i]->name);
         }
+
+        /* Everything that loads code or needs privileges is done by now. */
+        r = sandbox_install(m->config->seccomp);
+        if (r < 0)
+                return r;
 
         r = sd_bus_request_name_async(m->bus, NULL, ENDPOINTD_BUS_NAME, 0, on_name_acquired, m);
         if (r < 0)
