@@ -48,7 +48,8 @@ static int call_once(sd_bus *bus, const char *method) {
                                        "org.freedesktop.DBus.Peer", "Ping", &error, &reply, NULL);
         else if (strcmp(method, "check") == 0)
                 r = sd_bus_call_method(bus, "org.endpointd.Endpoint1", "/org/endpointd/Endpoint1",
-                                       "org.endpointd.Policy1", "CheckAccess", &error, &reply, "s", "status.read");
+                                       "org.endpointd.Policy1", "CheckAccess", &error, &reply, "s",
+                                       "status.read");
         else
                 r = sd_bus_call_method(bus, "org.endpointd.Endpoint1", "/org/endpointd/Endpoint1",
                                        "org.freedesktop.DBus.Properties", "Get", &error, &reply, "ss",
@@ -113,7 +114,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         start = now_sec();
         for (unsigned i = 0; i < clients; i++) {
-                c[i] = (Client) { .method = argv[1], .seconds = seconds };
+                c[i] = (Client){ .method = argv[1], .seconds = seconds };
                 c[i].samples = malloc(MAX_SAMPLES * sizeof(uint32_t));
                 if (!c[i].samples || pthread_create(&c[i].thread, NULL, client_run, &c[i]) != 0)
                         return 1;

@@ -85,8 +85,10 @@ static int ctl_policy_check(sd_bus *bus, const char *perm) {
         if (!t)
                 return log_oom();
         if (table_add(t, CELL_STRING, arg_json ? "permission" : "Permission") < 0 ||
-            table_add(t, CELL_STRING, perm) < 0 || table_add(t, CELL_STRING, arg_json ? "allowed" : "Allowed") < 0 ||
-            table_add(t, CELL_BOOLEAN, allowed) < 0 || table_add(t, CELL_STRING, arg_json ? "reason" : "Reason") < 0 ||
+            table_add(t, CELL_STRING, perm) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "allowed" : "Allowed") < 0 ||
+            table_add(t, CELL_BOOLEAN, allowed) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "reason" : "Reason") < 0 ||
             table_add(t, CELL_STRING, reason) < 0)
                 return log_oom();
         if (!arg_quiet) {
@@ -141,8 +143,8 @@ static int token_install(TokenType type, const char *file, const char *sigfile) 
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;
-        r = ctl_new_method_call(bus, ENDPOINTD_IFACE_POLICY, type == TOKEN_GRANT ? "InstallGrant" : "InstallLicence",
-                                &m);
+        r = ctl_new_method_call(bus, ENDPOINTD_IFACE_POLICY,
+                                type == TOKEN_GRANT ? "InstallGrant" : "InstallLicence", &m);
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', data, len);
         if (r >= 0)
@@ -182,9 +184,10 @@ static int token_check_file(TokenType type, const char *file) {
         if (!list)
                 return log_oom();
         if (!arg_quiet)
-                printf("%s: OK: %s '%s' for device %s%s%s, %s: %s, valid %s to %s\n", file, token_type_to_string(t->type),
-                       t->id, t->device, t->subject ? ", subject " : "", strempty(t->subject),
-                       type == TOKEN_GRANT ? "roles" : "features", list, format_iso8601(nb, sizeof(nb), t->not_before),
+                printf("%s: OK: %s '%s' for device %s%s%s, %s: %s, valid %s to %s\n", file,
+                       token_type_to_string(t->type), t->id, t->device, t->subject ? ", subject " : "",
+                       strempty(t->subject), type == TOKEN_GRANT ? "roles" : "features", list,
+                       format_iso8601(nb, sizeof(nb), t->not_before),
                        format_iso8601(na, sizeof(na), t->not_after));
         return EXIT_OK;
 }
@@ -220,7 +223,8 @@ int verb_grant(int argc, char *argv[]) {
         int r;
 
         if (streq(sub, "install"))
-                return argc == 4 ? token_install(TOKEN_GRANT, argv[2], argv[3]) : usage("grant", "install FILE SIG");
+                return argc == 4 ? token_install(TOKEN_GRANT, argv[2], argv[3])
+                                 : usage("grant", "install FILE SIG");
         if (streq(sub, "check"))
                 return argc == 3 ? token_check_file(TOKEN_GRANT, argv[2]) : usage("grant", "check FILE");
         if (streq(sub, "list") && argc != 2)
@@ -269,8 +273,7 @@ static int licence_list(sd_bus *bus) {
                         break;
                 joined = words_join(features);
                 if (!joined || table_add(t, CELL_STRING, id) < 0 || table_add(t, CELL_STRING, joined) < 0 ||
-                    table_add(t, CELL_TIMESTAMP, nb) < 0 ||
-                    table_add(t, CELL_TIMESTAMP, na) < 0)
+                    table_add(t, CELL_TIMESTAMP, nb) < 0 || table_add(t, CELL_TIMESTAMP, na) < 0)
                         return log_oom();
         }
         if (r < 0)
@@ -293,8 +296,10 @@ static int licence_check(sd_bus *bus, const char *feature) {
                 return parse_failed("CheckFeature", r);
         t = table_new(true, "Field", "Value", NULL);
         if (!t || table_add(t, CELL_STRING, arg_json ? "feature" : "Feature") < 0 ||
-            table_add(t, CELL_STRING, feature) < 0 || table_add(t, CELL_STRING, arg_json ? "enabled" : "Enabled") < 0 ||
-            table_add(t, CELL_BOOLEAN, enabled) < 0 || table_add(t, CELL_STRING, arg_json ? "expires" : "Expires") < 0 ||
+            table_add(t, CELL_STRING, feature) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "enabled" : "Enabled") < 0 ||
+            table_add(t, CELL_BOOLEAN, enabled) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "expires" : "Expires") < 0 ||
             table_add(t, CELL_TIMESTAMP, expires) < 0)
                 return log_oom();
         if (!arg_quiet) {
@@ -314,7 +319,8 @@ int verb_licence(int argc, char *argv[]) {
                 return argc == 4 ? token_install(TOKEN_LICENCE, argv[2], argv[3])
                                  : usage("licence", "install FILE SIG");
         if (streq(sub, "verify"))
-                return argc == 3 ? token_check_file(TOKEN_LICENCE, argv[2]) : usage("licence", "verify FILE");
+                return argc == 3 ? token_check_file(TOKEN_LICENCE, argv[2])
+                                 : usage("licence", "verify FILE");
         if (streq(sub, "list") && argc != 2)
                 return usage("licence", "list");
         if (streq(sub, "check") && argc != 3)

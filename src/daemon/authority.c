@@ -41,7 +41,8 @@ static void clock_persist(Manager *m) {
         n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", a->clock_mark);
         r = write_file_atomic(path, buf, (size_t) n, 0600);
         if (r < 0)
-                return (void) log_warning_errno(r, "Failed to save the time high-water mark to %s: %m", path);
+                return (void) log_warning_errno(r, "Failed to save the time high-water mark to %s: %m",
+                                                path);
         a->clock_persisted = a->clock_mark;
 }
 
@@ -132,7 +133,8 @@ static void lapse_timer_arm(Manager *m) {
                         return (void) log_warning_errno(r, "Failed to add the grant expiry timer: %m");
         }
         (void) sd_event_source_set_time(a->lapse_timer, next);
-        (void) sd_event_source_set_enabled(a->lapse_timer, next == USEC_INFINITY ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(a->lapse_timer,
+                                           next == USEC_INFINITY ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
 }
 
 static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -161,7 +163,8 @@ static bool revoked(Authority *a, const char *id) {
 }
 
 static int revoked_load(Manager *m) {
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"), *data = NULL;
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"),
+                              *data = NULL;
         size_t len;
         int r;
 
@@ -180,7 +183,8 @@ static int revoked_load(Manager *m) {
 
 static int revoked_add(Manager *m, const char *id) {
         Authority *a = m->authority;
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"), *data = NULL;
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"),
+                              *data = NULL;
         size_t n = words_length(a->revoked);
         char **l;
         int r;
@@ -341,8 +345,9 @@ bool authority_check(Manager *m, const PolicyCaller *c, const char *perm, Policy
                 for (char **r = g->token->roles; *r; r++)
                         if (policy_role_allows(a->policy, *r, perm)) {
                                 if (reason)
-                                        (void) snprintf(reason, reason_len, "allowed by grant '%s' (role '%s')",
-                                                        g->token->id, *r);
+                                        (void) snprintf(reason, reason_len,
+                                                        "allowed by grant '%s' (role '%s')", g->token->id,
+                                                        *r);
                                 return true;
                         }
         }
@@ -367,8 +372,8 @@ bool authority_feature_enabled(Manager *m, const char *feature, usec_t *ret_expi
 
 /* ---- installing and revoking --------------------------------------------- */
 
-static int token_store(Manager *m, TokenType type, const char *id, const void *data, size_t len, const void *sig,
-                       size_t sig_len) {
+static int token_store(Manager *m, TokenType type, const char *id, const void *data, size_t len,
+                       const void *sig, size_t sig_len) {
         _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
         int r;
 
@@ -398,7 +403,8 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
         if (r < 0)
                 return r;
         if (type == TOKEN_GRANT && revoked(a, t->id)) {
-                (void) snprintf(error, error_len, "Grant '%s' was revoked and cannot be installed again.", t->id);
+                (void) snprintf(error, error_len, "Grant '%s' was revoked and cannot be installed again.",
+                                t->id);
                 return -EKEYREVOKED;
         }
         if (token_installed(a, type, t->id)) {
@@ -420,7 +426,8 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
                 char when[32];
 
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' installed for %s until %s.",
-                           g->token->id, g->token->subject, format_iso8601(when, sizeof(when), g->token->not_after));
+                           g->token->id, g->token->subject,
+                           format_iso8601(when, sizeof(when), g->token->not_after));
                 lapse_timer_arm(m);
         } else
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_LICENCE, "Licence '%s' installed.", *ret_id);
@@ -465,7 +472,8 @@ int authority_reload(Manager *m, char *error, size_t error_len) {
         r = policy_load(m->config->policy_file, policy_warn, NULL, &p, &e);
         if (r < 0) {
                 if (e.line > 0)
-                        (void) snprintf(error, error_len, "%s:%u: %s", m->config->policy_file, e.line, e.message);
+                        (void) snprintf(error, error_len, "%s:%u: %s", m->config->policy_file, e.line,
+                                        e.message);
                 else
                         (void) snprintf(error, error_len, "%s: %s", m->config->policy_file, e.message);
                 /* Whatever the parser's reason, to a caller the file is malformed. */
@@ -485,7 +493,8 @@ int authority_reload(Manager *m, char *error, size_t error_len) {
         ratelimit_configure(a->ratelimit, m->config->rate_limit_burst, m->config->rate_limit_per_sec);
         free(a->allowed_sender);
         a->allowed_sender = NULL;
-        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.", m->config->policy_file);
+        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.",
+                   m->config->policy_file);
         return 0;
 }
 
@@ -584,7 +593,8 @@ static int authority_start(Manager *m) {
         m->authority = calloc(1, sizeof(Authority));
         if (!m->authority)
                 return log_oom();
-        r = ratelimit_new(m->config->rate_limit_burst, m->config->rate_limit_per_sec, &m->authority->ratelimit);
+        r = ratelimit_new(m->config->rate_limit_burst, m->config->rate_limit_per_sec,
+                          &m->authority->ratelimit);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the rate limiter: %m");
         r = authority_reload(m, error, sizeof(error));

@@ -165,7 +165,8 @@ static int exe_check(const char *path, void *userdata) {
                 ec->resolved = true;
                 ec->error = exe_resolve(ec);
                 if (ec->error < 0)
-                        log_debug_errno(ec->error, "Cannot resolve the executable of pid %d: %m", (int) ec->pid);
+                        log_debug_errno(ec->error, "Cannot resolve the executable of pid %d: %m",
+                                        (int) ec->pid);
         }
         if (ec->error < 0)
                 return ec->error;
@@ -176,9 +177,10 @@ static int exe_check(const char *path, void *userdata) {
                 return -errno;
         r = integrity_check_executable(ec->m, ec->fd, path);
         if (r < 0)
-                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_ACCESS_DENIED,
-                           "Executable %s of pid %d does not match the manifest (%s); its rights do not apply.",
-                           path, (int) ec->pid, strerror(-r));
+                log_struct(
+                        LOG_WARNING, ENDPOINTD_MESSAGE_ACCESS_DENIED,
+                        "Executable %s of pid %d does not match the manifest (%s); its rights do not apply.",
+                        path, (int) ec->pid, strerror(-r));
         return r;
 }
 
@@ -294,8 +296,8 @@ static int caller_query(Manager *m, sd_bus_message *msg, const char *sender, Cal
                 return -ENOMEM;
         if (!m->authority->name_watch) {
                 r = sd_bus_match_signal_async(sd_bus_message_get_bus(msg), NULL, "org.freedesktop.DBus",
-                                              "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-                                              on_name_owner_changed, NULL, m);
+                                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                              "NameOwnerChanged", on_name_owner_changed, NULL, m);
                 if (r < 0)
                         return r;
                 m->authority->name_watch = true;
@@ -329,7 +331,8 @@ static bool permission_is_read(const char *perm) {
         return n >= 5 && strncmp(perm + n - 5, ".read", 5) == 0;
 }
 
-int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason, size_t reason_len) {
+int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason,
+                     size_t reason_len) {
         const CallerInfo *c;
         PolicyCaller pc;
         ExeCheck ec = { .m = m, .fd = -EBADF };
@@ -339,7 +342,7 @@ int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, ch
         r = caller_get(m, msg, &c);
         if (r < 0)
                 return r;
-        pc = (PolicyCaller) { .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
+        pc = (PolicyCaller){ .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
         ec.pid = c->pid;
         ec.uid = c->uid;
         allowed = authority_check(m, &pc, permission, exe_check, &ec, reason, reason_len);
@@ -353,7 +356,8 @@ static int deny(Manager *m, const CallerInfo *c, const char *full, const char *r
         if (ratelimit_note_denial(m->authority->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC)))
                 log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_ACCESS_DENIED,
                            "Possible abuse: uid %u was denied %u times within %llu s.", (unsigned) c->uid,
-                           RATELIMIT_DENIAL_BURST, (unsigned long long) (RATELIMIT_DENIAL_WINDOW / USEC_PER_SEC));
+                           RATELIMIT_DENIAL_BURST,
+                           (unsigned long long) (RATELIMIT_DENIAL_WINDOW / USEC_PER_SEC));
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Permission '%s' denied.", full);
 }
 
@@ -370,15 +374,16 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "No permission is defined for this call; denied by default.");
         if (object && !name_is_valid(object))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid name.", object);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid name.",
+                                         object);
         (void) snprintf(full, sizeof(full), "%s%s%s", permission, object ? ":" : "", strempty(object));
         if (!a)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Permission '%s' denied: no policy.",
-                                         full);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission '%s' denied: no policy.", full);
 
         (void) sd_bus_message_get_cookie(msg, &cookie);
-        if (a->allowed_sender && cookie == a->allowed_cookie && a->allowed_permission == permission && !object &&
-            streq_ptr(a->allowed_sender, sd_bus_message_get_sender(msg)))
+        if (a->allowed_sender && cookie == a->allowed_cookie && a->allowed_permission == permission &&
+            !object && streq_ptr(a->allowed_sender, sd_bus_message_get_sender(msg)))
                 return 0;
 
         r = caller_get(m, msg, &c);
@@ -390,7 +395,7 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
                                    "Rate limit reached for uid %u (pid %d); refusing its calls for now.",
                                    (unsigned) c->uid, (int) c->pid);
                 return bus_error_set_errnof(error, EDQUOT, "Too many calls from uid %u; try again later.",
-                                               (unsigned) c->uid);
+                                            (unsigned) c->uid);
         }
         r = bus_caller_check(m, msg, full, reason, sizeof(reason));
         if (r < 0)
@@ -401,8 +406,8 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
         if (permission_is_read(full))
                 log_debug("Allowed %s to uid %u: %s.", full, (unsigned) c->uid, reason);
         else
-                log_struct(LOG_INFO, ENDPOINTD_MESSAGE_ACCESS_ALLOWED, "Allowed %s to uid %u (pid %d): %s.", full,
-                           (unsigned) c->uid, (int) c->pid, reason);
+                log_struct(LOG_INFO, ENDPOINTD_MESSAGE_ACCESS_ALLOWED, "Allowed %s to uid %u (pid %d): %s.",
+                           full, (unsigned) c->uid, (int) c->pid, reason);
         if (!object && (!a->allowed_sender || !streq(a->allowed_sender, c->sender))) {
                 free(a->allowed_sender);
                 a->allowed_sender = strdup(c->sender);
@@ -413,9 +418,10 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
 }
 
 int bus_authorize(Manager *m, sd_bus_message *msg, const char *object, sd_bus_error *error) {
-        return authorize(m, msg,
-                         bus_permission_lookup(sd_bus_message_get_interface(msg), sd_bus_message_get_member(msg)),
-                         object, error);
+        return authorize(
+                m, msg,
+                bus_permission_lookup(sd_bus_message_get_interface(msg), sd_bus_message_get_member(msg)),
+                object, error);
 }
 
 int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bus_error *error) {

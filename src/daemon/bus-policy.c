@@ -17,8 +17,9 @@ static int method_check_access(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         if (!policy_permission_is_valid(perm, false))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "'%.64s' is not a permission like 'status.read' or 'keys.use:NAME'.", perm);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS,
+                        "'%.64s' is not a permission like 'status.read' or 'keys.use:NAME'.", perm);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -72,13 +73,14 @@ static int install(sd_bus_message *msg, Manager *m, TokenType type, sd_bus_error
                 return r;
         if (len > TOKEN_FILE_MAX || sig_len > SIGNATURE_MAX)
                 return bus_error_set_errnof(error, EFBIG, "The %s or its signature is too large.",
-                                               type == TOKEN_GRANT ? "grant" : "licence");
+                                            type == TOKEN_GRANT ? "grant" : "licence");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
         r = authority_install(m, type, data, len, sig, sig_len, &id, e, sizeof(e));
         if (r < 0) {
-                log_struct(LOG_WARNING, type == TOKEN_GRANT ? ENDPOINTD_MESSAGE_GRANT : ENDPOINTD_MESSAGE_LICENCE,
+                log_struct(LOG_WARNING,
+                           type == TOKEN_GRANT ? ENDPOINTD_MESSAGE_GRANT : ENDPOINTD_MESSAGE_LICENCE,
                            "Refused to install a %s: %s", type == TOKEN_GRANT ? "grant" : "licence", e);
                 return bus_error_set_errnof(error, r, "%s", isempty(e) ? strerror(-r) : e);
         }
@@ -110,8 +112,8 @@ static int method_list_grants(sd_bus_message *msg, void *userdata, sd_bus_error 
 
                 if (!roles)
                         return -ENOMEM;
-                r = sd_bus_message_append(reply, "(ssstt)", t->id, t->subject, roles, (uint64_t) t->not_before,
-                                          (uint64_t) t->not_after);
+                r = sd_bus_message_append(reply, "(ssstt)", t->id, t->subject, roles,
+                                          (uint64_t) t->not_before, (uint64_t) t->not_after);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -129,7 +131,8 @@ static int method_revoke_grant(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         if (!name_is_valid(id))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid grant id.", id);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "'%.64s' is not a valid grant id.", id);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -165,7 +168,8 @@ static int method_list_licences(sd_bus_message *msg, void *userdata, sd_bus_erro
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "tt", (uint64_t) t->not_before, (uint64_t) t->not_after);
+                        r = sd_bus_message_append(reply, "tt", (uint64_t) t->not_before,
+                                                  (uint64_t) t->not_after);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
@@ -187,8 +191,8 @@ static int method_check_feature(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         if (!name_is_valid(feature))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid feature name.",
-                                         feature);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "'%.64s' is not a valid feature name.", feature);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -198,23 +202,25 @@ static int method_check_feature(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 const sd_bus_vtable policy_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("CheckAccess", SD_BUS_ARGS("s", permission), SD_BUS_RESULT("b", allowed, "s", reason),
-                                method_check_access, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckAccess", SD_BUS_ARGS("s", permission),
+                                SD_BUS_RESULT("b", allowed, "s", reason), method_check_access,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetPolicy", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", path, "s", text), method_get_policy,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("InstallGrant", SD_BUS_ARGS("ay", grant, "ay", signature), SD_BUS_RESULT("s", id),
-                                method_install_grant, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListGrants", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstt)", grants), method_list_grants,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetPolicy", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", path, "s", text),
+                                method_get_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InstallGrant", SD_BUS_ARGS("ay", grant, "ay", signature),
+                                SD_BUS_RESULT("s", id), method_install_grant, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListGrants", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstt)", grants),
+                                method_list_grants, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RevokeGrant", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT, method_revoke_grant,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("InstallLicence", SD_BUS_ARGS("ay", licence, "ay", signature),
                                 SD_BUS_RESULT("s", id), method_install_licence, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListLicences", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sastt)", licences),
                                 method_list_licences, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CheckFeature", SD_BUS_ARGS("s", feature), SD_BUS_RESULT("b", enabled, "t", expires),
-                                method_check_feature, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckFeature", SD_BUS_ARGS("s", feature),
+                                SD_BUS_RESULT("b", enabled, "t", expires), method_check_feature,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -4,9 +4,9 @@
 typedef struct Bucket {
         uid_t uid;
         bool used;
-        bool refusing;       /* refused since the last call that got through */
-        bool reported;       /* abuse already reported in this window */
-        uint64_t level;      /* tokens in millionths, so refill needs no floats */
+        bool refusing; /* refused since the last call that got through */
+        bool reported; /* abuse already reported in this window */
+        uint64_t level; /* tokens in millionths, so refill needs no floats */
         usec_t refilled;
         usec_t last_seen;
         usec_t window_start;
@@ -14,8 +14,8 @@ typedef struct Bucket {
 } Bucket;
 
 struct RateLimit {
-        uint64_t burst;      /* in millionths */
-        uint64_t per_sec;    /* tokens per second */
+        uint64_t burst; /* in millionths */
+        uint64_t per_sec; /* tokens per second */
         size_t n_buckets;
         Bucket buckets[RATELIMIT_BUCKETS_MAX];
 };
@@ -60,7 +60,9 @@ static Bucket *bucket_get(RateLimit *rl, uid_t uid, usec_t now) {
         }
         if (rl->n_buckets < RATELIMIT_BUCKETS_MAX)
                 lru = &rl->buckets[rl->n_buckets++];
-        *lru = (Bucket) { .uid = uid, .used = true, .level = rl->burst, .refilled = now, .window_start = now };
+        *lru = (Bucket){
+                .uid = uid, .used = true, .level = rl->burst, .refilled = now, .window_start = now
+        };
         return lru;
 }
 

@@ -208,7 +208,7 @@ static void subject_resolve(PolicySubject *s, const char *value) {
 }
 
 static int subject_set(PolicySubject *s, SubjectKind kind, const char *value) {
-        *s = (PolicySubject) { .kind = kind };
+        *s = (PolicySubject){ .kind = kind };
         if (kind == SUBJECT_UID || kind == SUBJECT_GID) {
                 uint32_t id;
 
@@ -303,8 +303,8 @@ static int section_finish(ParseState *st, ParseError *e) {
                 if (!r->name)
                         return parse_error_set(e, st->section_line, EINVAL, "[Role] section without Name=");
                 if (!r->permissions)
-                        return parse_error_set(e, st->section_line, EINVAL, "[Role] '%s' without Permissions=",
-                                               r->name);
+                        return parse_error_set(e, st->section_line, EINVAL,
+                                               "[Role] '%s' without Permissions=", r->name);
         } else if (st->section == SECTION_SUBJECT) {
                 PolicyBinding *b = &p->bindings[p->n_bindings - 1];
 
@@ -312,8 +312,8 @@ static int section_finish(ParseState *st, ParseError *e) {
                         return parse_error_set(e, st->section_line, EINVAL,
                                                "[Subject] section without User=, Group=, UID= or GID=");
                 if (!b->roles)
-                        return parse_error_set(e, st->section_line, EINVAL, "[Subject] %s without Roles=",
-                                               b->subject.name);
+                        return parse_error_set(e, st->section_line, EINVAL,
+                                               "[Subject] %s without Roles=", b->subject.name);
                 if (!b->subject.resolved && st->warn)
                         st->warn(st->path, st->section_line,
                                  "subject does not exist on this system and matches nobody", st->userdata);
@@ -337,7 +337,7 @@ static int section_start(ParseState *st, const char *section, unsigned line, Par
                 if (!n)
                         return -ENOMEM;
                 p->roles = n;
-                p->roles[p->n_roles++] = (PolicyRole) { .line = line };
+                p->roles[p->n_roles++] = (PolicyRole){ .line = line };
                 st->section = SECTION_ROLE;
         } else if (streq(section, "Subject")) {
                 PolicyBinding *n = reallocarray(p->bindings, p->n_bindings + 1, sizeof(PolicyBinding));
@@ -345,11 +345,11 @@ static int section_start(ParseState *st, const char *section, unsigned line, Par
                 if (!n)
                         return -ENOMEM;
                 p->bindings = n;
-                p->bindings[p->n_bindings++] = (PolicyBinding) { .line = line };
+                p->bindings[p->n_bindings++] = (PolicyBinding){ .line = line };
                 st->section = SECTION_SUBJECT;
         } else
-                return parse_error_set(e, line, EBADMSG, "unknown section [%.64s]; expected [Role] or [Subject]",
-                                       section);
+                return parse_error_set(e, line, EBADMSG,
+                                       "unknown section [%.64s]; expected [Role] or [Subject]", section);
         return 0;
 }
 
@@ -362,8 +362,9 @@ static int role_assign(ParseState *st, PolicyRole *role, int k, const char *valu
                         return parse_error_set(e, line, EINVAL, "'%.64s' is not a valid role name", value);
                 for (size_t i = 0; i + 1 < p->n_roles; i++)
                         if (streq_ptr(p->roles[i].name, value))
-                                return parse_error_set(e, line, EEXIST, "role '%s' already defined on line %u",
-                                                       value, p->roles[i].line);
+                                return parse_error_set(e, line, EEXIST,
+                                                       "role '%s' already defined on line %u", value,
+                                                       p->roles[i].line);
                 role->name = strdup(value);
                 return role->name ? 0 : -ENOMEM;
         }
@@ -381,7 +382,8 @@ static int executable_is_valid(const char *v) {
         size_t n = strlen(v);
 
         return v[0] == '/' && n < 4096 && v[n - 1] != '/' && !strstr(v, "/../") && !strstr(v, "/./") &&
-               !strstr(v, "//") && !(n >= 3 && streq(v + n - 3, "/..")) && !(n >= 2 && streq(v + n - 2, "/."));
+               !strstr(v, "//") && !(n >= 3 && streq(v + n - 3, "/..")) &&
+               !(n >= 2 && streq(v + n - 2, "/."));
 }
 
 static int subject_assign(PolicyBinding *b, int k, const char *value, unsigned line, ParseError *e) {
@@ -390,7 +392,8 @@ static int subject_assign(PolicyBinding *b, int k, const char *value, unsigned l
 
         if (k < 4) {
                 if (b->has_subject)
-                        return parse_error_set(e, line, EEXIST, "[Subject] already names %s", b->subject.name);
+                        return parse_error_set(e, line, EEXIST, "[Subject] already names %s",
+                                               b->subject.name);
                 r = subject_set(&b->subject, kinds[k], value);
                 if (r == -ENOMEM)
                         return r;
@@ -414,8 +417,8 @@ static int subject_assign(PolicyBinding *b, int k, const char *value, unsigned l
         return b->executable ? 0 : -ENOMEM;
 }
 
-static int parse_handler(const char *section, const char *key, const char *value, unsigned line, void *userdata,
-                         ParseError *e) {
+static int parse_handler(const char *section, const char *key, const char *value, unsigned line,
+                         void *userdata, ParseError *e) {
         ParseState *st = userdata;
         const char *const *keys;
         int k;
@@ -553,7 +556,8 @@ bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, Poli
                         return true;
                 }
         if (reason)
-                (void) snprintf(reason, reason_len, "no role of uid %u allows '%s'", (unsigned) c->uid, perm);
+                (void) snprintf(reason, reason_len, "no role of uid %u allows '%s'", (unsigned) c->uid,
+                                perm);
         return false;
 }
 

@@ -35,8 +35,8 @@ SubjectKind subject_kind_from_string(const char *s) _pure_;
 /* Who is asking, as the bus daemon vouches for it. */
 typedef struct PolicyCaller {
         uid_t uid;
-        gid_t gid;          /* primary gid, or (gid_t) -1 when the bus did not say */
-        const gid_t *gids;  /* supplementary gids */
+        gid_t gid; /* primary gid, or (gid_t) -1 when the bus did not say */
+        const gid_t *gids; /* supplementary gids */
         size_t n_gids;
 } PolicyCaller;
 
@@ -44,7 +44,7 @@ typedef struct PolicyCaller {
  * resolved to ids when parsed; an unknown name never matches anybody. */
 typedef struct PolicySubject {
         SubjectKind kind;
-        char *name;        /* as written, "user:alice" */
+        char *name; /* as written, "user:alice" */
         uint32_t id;
         bool resolved;
 } PolicySubject;

@@ -81,8 +81,8 @@ static const char *const token_keys[_K_MAX] = {
 static const unsigned token_required[_TOKEN_TYPE_MAX] = {
         [TOKEN_GRANT] = 1U << K_ID | 1U << K_DEVICE | 1U << K_SUBJECT | 1U << K_ROLES | 1U << K_NOT_BEFORE |
                         1U << K_NOT_AFTER,
-        [TOKEN_LICENCE] = 1U << K_ID | 1U << K_DEVICE | 1U << K_FEATURES | 1U << K_NOT_BEFORE |
-                          1U << K_NOT_AFTER,
+        [TOKEN_LICENCE] =
+                1U << K_ID | 1U << K_DEVICE | 1U << K_FEATURES | 1U << K_NOT_BEFORE | 1U << K_NOT_AFTER,
 };
 
 typedef struct TokenParse {
@@ -109,7 +109,8 @@ static int list_assign(char ***field, const char *value, const char *what, unsig
                 return parse_error_set(e, line, EINVAL, "%s= is empty", what);
         for (char **w = *field; *w; w++)
                 if (!name_is_valid(*w))
-                        return parse_error_set(e, line, EINVAL, "'%.64s' is not a valid name in %s=", *w, what);
+                        return parse_error_set(e, line, EINVAL, "'%.64s' is not a valid name in %s=", *w,
+                                               what);
         return 0;
 }
 
@@ -132,9 +133,10 @@ static int token_assign(Token *t, int k, const char *value, unsigned line, Parse
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return parse_error_set(e, line, EINVAL,
-                                               "'%.64s' is not a subject like user:NAME, group:NAME, uid:N or gid:N",
-                                               value);
+                        return parse_error_set(
+                                e, line, EINVAL,
+                                "'%.64s' is not a subject like user:NAME, group:NAME, uid:N or gid:N",
+                                value);
                 t->subject = TAKE_PTR(s.name);
                 return 0;
         case K_ROLES:
@@ -160,7 +162,8 @@ static int token_handler(const char *section, const char *key, const char *value
                 TokenType type = token_type_from_string(section);
 
                 if (type < 0)
-                        return parse_error_set(e, line, EINVAL, "unknown section [%.64s]; expected [Grant] or [Licence]",
+                        return parse_error_set(e, line, EINVAL,
+                                               "unknown section [%.64s]; expected [Grant] or [Licence]",
                                                section);
                 if (tp->section_line > 0)
                         return parse_error_set(e, line, EEXIST, "a token holds exactly one section");
@@ -203,10 +206,12 @@ int token_parse(const char *data, size_t len, TokenType expected, Token **ret, P
         missing = token_required[t->type] & ~tp.seen;
         for (int k = 0; k < _K_MAX; k++)
                 if (missing & (1U << k))
-                        return parse_error_set(error, tp.section_line, EINVAL, "[%s] without %s=",
-                                               token_type_to_string(t->type), token_keys[k]);
+                        return parse_error_set(error, tp.section_line, EINVAL,
+                                               "[%s] without %s=", token_type_to_string(t->type),
+                                               token_keys[k]);
         if (t->not_after <= t->not_before)
-                return parse_error_set(error, tp.not_after_line, EINVAL, "NotAfter= is not after NotBefore=");
+                return parse_error_set(error, tp.not_after_line, EINVAL,
+                                       "NotAfter= is not after NotBefore=");
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -268,13 +273,14 @@ int token_verify(const TrustStore *trust, const void *data, size_t len, const vo
         }
         r = now > 0 ? token_check_time(t, now) : 0;
         if (r == -ETIME) {
-                (void) snprintf(error, error_len, "%s '%s' is not valid before %s.", token_type_to_string(t->type),
-                                t->id, format_iso8601(when, sizeof(when), t->not_before));
+                (void) snprintf(error, error_len, "%s '%s' is not valid before %s.",
+                                token_type_to_string(t->type), t->id,
+                                format_iso8601(when, sizeof(when), t->not_before));
                 return r;
         }
         if (r < 0) {
-                (void) snprintf(error, error_len, "%s '%s' expired at %s.", token_type_to_string(t->type), t->id,
-                                format_iso8601(when, sizeof(when), t->not_after));
+                (void) snprintf(error, error_len, "%s '%s' expired at %s.", token_type_to_string(t->type),
+                                t->id, format_iso8601(when, sizeof(when), t->not_after));
                 return r;
         }
         *ret = TAKE_PTR(t);

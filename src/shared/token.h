@@ -28,13 +28,13 @@ TokenType token_type_from_string(const char *s) _pure_;
 
 typedef struct Token {
         TokenType type;
-        char *id;          /* name_is_valid() */
-        char *device;      /* a device id, or "*" (licences only) */
-        char *subject;     /* grants: "user:NAME", "uid:N", "group:NAME", "gid:N" */
-        char **roles;      /* grants: role names of the policy */
-        char **features;   /* licences: feature names */
+        char *id; /* name_is_valid() */
+        char *device; /* a device id, or "*" (licences only) */
+        char *subject; /* grants: "user:NAME", "uid:N", "group:NAME", "gid:N" */
+        char **roles; /* grants: role names of the policy */
+        char **features; /* licences: feature names */
         usec_t not_before; /* CLOCK_REALTIME µs */
-        usec_t not_after;  /* exclusive */
+        usec_t not_after; /* exclusive */
 } Token;
 
 /* Parses a token. expected is TOKEN_GRANT, TOKEN_LICENCE or

@@ -64,8 +64,9 @@ START_TEST(test_type_and_times) {
         ParseError e = {};
         size_t len;
 
-        ck_assert_int_eq(read_full_file(TOP_SRCDIR "/tests/fixtures/token/good/licence.licence", TOKEN_FILE_MAX,
-                                        &data, &len), 0);
+        ck_assert_int_eq(read_full_file(TOP_SRCDIR "/tests/fixtures/token/good/licence.licence",
+                                        TOKEN_FILE_MAX, &data, &len),
+                         0);
         ck_assert_int_eq(token_parse(data, len, TOKEN_GRANT, &t, &e), -EINVAL);
         ck_assert_uint_eq(e.line, 1);
         ck_assert_int_eq(token_parse(data, len, TOKEN_LICENCE, &t, &e), 0);
@@ -95,9 +96,11 @@ static void setup(void) {
            "printf '[Grant]\\nId=g1\\nDevice=dev1\\nSubject=uid:5\\nRoles=service\\n"
            "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\nBad\\n' > malformed",
            dir);
-        for (const char *const *f = (const char *const[]) { "grant", "licence", "malformed", NULL }; *f; f++)
-                sh("cd %s && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap -in %s -signer ca.pem "
-                   "-inkey ca.key -out %s.sig && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap "
+        for (const char *const *f = (const char *const[]){ "grant", "licence", "malformed", NULL }; *f; f++)
+                sh("cd %s && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap -in %s -signer "
+                   "ca.pem "
+                   "-inkey ca.key -out %s.sig && openssl cms -sign -binary -outform DER -md sha256 "
+                   "-nosmimecap "
                    "-in %s -signer rogue.pem -inkey rogue.key -out %s.rogue",
                    dir, *f, *f, *f, *f);
 }
@@ -115,8 +118,8 @@ static char *slurp(const char *name, size_t *len) {
         return data;
 }
 
-static int verify(const char *name, const char *sig_name, TokenType type, const char *device, const char *when,
-                  bool flip) {
+static int verify(const char *name, const char *sig_name, TokenType type, const char *device,
+                  const char *when, bool flip) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         _cleanup_(token_freep) Token *t = NULL;
@@ -154,7 +157,8 @@ START_TEST(test_verify) {
         ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev2", in, false), -EXDEV);
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "", in, false), -EXDEV);
-        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2025-12-31T23:59:59Z", false), -ETIME);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2025-12-31T23:59:59Z", false),
+                         -ETIME);
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2026-02-01T00:00:00Z", false),
                          -EKEYEXPIRED);
 }
