@@ -411,32 +411,52 @@ START_TEST(test_round_trip) {
         ck_assert_int_eq(manifest_write_tree(root, 1, "a b", "1", NULL, f, NULL), -EINVAL);
         ck_assert_int_eq(manifest_write_tree(root, 0, "a", "1", NULL, f, NULL), -EINVAL);
 
-        /* An ignored directory is listed with "ignore" and not walked; a
-         * file or a missing path cannot be ignored. */
-        {
-                _cleanup_(manifest_freep) Manifest *mi = NULL;
-                _cleanup_(freep) char *ti = NULL, *bad = NULL;
-                char *const ignore[] = { (char *) "d/e f", NULL };
-                char *const ignore_file[] = { (char *) "d/e f/empty", NULL };
-                char *const ignore_missing[] = { (char *) "nope", NULL };
-                size_t ni = 0;
-                FILE *fi = open_memstream(&ti, &ni);
-
-                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore, fi, NULL), 0);
-                ck_assert_int_eq(fclose(fi), 0);
-                ck_assert_int_eq(manifest_parse(ti, ni, &mi, &e), 0);
-                ck_assert(manifest_find(mi, "d/e f")->ignore);
-                ck_assert(!manifest_find(mi, "d")->ignore);
-                ck_assert_ptr_null(manifest_find(mi, "d/e f/empty"));
-                ck_assert_uint_eq(mi->n_entries, files + 1 + 2);
-                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_file, f, &bad), -ENOTDIR);
-                ck_assert_str_eq(bad, "d/e f/empty");
-                free(bad);
-                bad = NULL;
-                ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_missing, f, &bad), -ENOENT);
-                ck_assert_str_eq(bad, "nope");
-        }
         fclose(f);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* An ignored directory is listed with "ignore" and not walked; a file or a
+ * missing path cannot be ignored. */
+START_TEST(test_write_ignore) {
+        char dir[] = "/tmp/test-manifest-XXXXXX", cmd[64];
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(freep) char *text = NULL, *bad = NULL;
+        _cleanup_(closep) int root = -EBADF;
+        char *const ignore[] = { (char *) "d/e f", NULL };
+        char *const ignore_file[] = { (char *) "d/x", NULL };
+        char *const ignore_missing[] = { (char *) "nope", NULL };
+        ParseError e = {};
+        size_t size = 0;
+        FILE *f, *null;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(root, 0);
+        ck_assert_int_eq(mkdirat(root, "d", 0755), 0);
+        ck_assert_int_eq(mkdirat(root, "d/e f", 0755), 0);
+        write_at(root, "d/x", "x", 1, 0644);
+        write_at(root, "d/e f/log", "l", 1, 0644);
+
+        f = open_memstream(&text, &size);
+        ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore, f, NULL), 0);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(manifest_parse(text, size, &m, &e), 0);
+        ck_assert_uint_eq(m->n_entries, 4);
+        ck_assert(manifest_find(m, "d/e f")->ignore);
+        ck_assert(!manifest_find(m, "d")->ignore);
+        ck_assert_ptr_null(manifest_find(m, "d/e f/log"));
+
+        null = fopen("/dev/null", "we");
+        ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_file, null, &bad), -ENOTDIR);
+        ck_assert_str_eq(bad, "d/x");
+        free(bad);
+        bad = NULL;
+        ck_assert_int_eq(manifest_write_tree(root, 2, "p", "v", ignore_missing, null, &bad), -ENOENT);
+        ck_assert_str_eq(bad, "nope");
+        fclose(null);
 
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         ck_assert_int_eq(system(cmd), 0);
@@ -462,6 +482,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_find);
         tcase_add_test(tc, test_large);
         tcase_add_test(tc, test_round_trip);
+        tcase_add_test(tc, test_write_ignore);
         suite_add_tcase(s, tc);
         return s;
 }
