@@ -38,7 +38,10 @@ EOF
 # The daemon's wall clock: real time plus the offset in this file (CLOCK_MONOTONIC
 # stays real, as when somebody sets the date).
 echo "+0" >"$EP_TMP/faketime"
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 $EP_DAEMON_WRAPPER"
+# An ASan build wants its runtime first; libfaketime only wraps libc calls.
+EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1
+        FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+        $EP_DAEMON_WRAPPER"
 ep_start
 
 device=$(ep_ctl device-id)
