@@ -135,6 +135,17 @@ ep_expect_exit 4 ep_as 2 "$EP_BUILD/endpointctl" policy reload
 [ -z "$(ep_ctl grant list | grep short-visit)" ] || ep_fail "lapsed grant still listed"
 ep_ok "lapsed grant no longer listed"
 
+# Stored grants are verified again at start-up: one changed on disk is
+# ignored (and the daemon says so), it does not start granting.
+mkgrant stored stored-visit uid:2 "$(iso '-1 hour')" "$(iso '+1 day')"
+ep_expect_exit 0 ep_ctl grant install "$EP_TMP/stored.grant" "$EP_TMP/stored.sig"
+sed -i 's/^Subject=uid:2$/Subject=uid:3/' "$EP_STATE/grants/stored-visit.grant"
+ep_restart
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Ignoring stored $EP_STATE/grants/stored-visit.grant: The signature does not verify" \
+        "tampered grant refused at start-up"
+ep_expect_exit 4 ep_as 2 "$EP_BUILD/endpointctl" policy check policy.reload
+ep_expect_exit 4 ep_as 3 "$EP_BUILD/endpointctl" policy check policy.reload
+
 # A clean exit (also: no memcheck errors when run under valgrind).
 ep_stop
 ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
