@@ -50,6 +50,18 @@ grep -q 'new\\012line' "$M.bsdtar" || ep_fail "bsdtar did not escape the newline
 grep -q 'new\\nline' "$M.mtree" || ep_fail "mtree -c did not escape the newline as expected"
 ep_ok "the tools used their two escape styles"
 
+# The other way round: NetBSD mtree verifies the tree against the manifest
+# endpointctl wrote (escapes, links, the FIFO, sha256digest), and notices a
+# change.
+mtree -f "$M.ctl" -p "$R" >"$EP_TMP/mtree.out" 2>&1 ||
+        ep_fail "mtree -f rejected endpointctl's manifest: $(cat "$EP_TMP/mtree.out")"
+ep_ok "mtree -f verifies the tree against endpointctl's manifest"
+cp -a "$R" "$EP_TMP/copy"
+ep_expect_exit 0 mtree -f "$M.ctl" -p "$EP_TMP/copy"
+printf 'x' >>"$EP_TMP/copy/etc/back\\slash"
+ep_expect_exit 2 mtree -f "$M.ctl" -p "$EP_TMP/copy"
+rm -rf "$EP_TMP/copy"
+
 for t in bsdtar mtree ctl; do
         ep_sign "$M.$t" "$M.$t.sig"
         out=$(ep_ctl --json manifest check "$M.$t" "$M.$t.sig" --trust "$EP_TRUST") ||
