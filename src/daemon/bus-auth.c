@@ -389,7 +389,9 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
         r = caller_get(m, msg, &c);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's identity: %m");
-        if (!ratelimit_take(a->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC), &first)) {
+        /* root is not limited: it can stop or ptrace the daemon anyway, so
+         * a limit would protect nothing and only break administration. */
+        if (c->uid != 0 && !ratelimit_take(a->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC), &first)) {
                 if (first)
                         log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_RATE_LIMITED,
                                    "Rate limit reached for uid %u (pid %d); refusing its calls for now.",

@@ -48,6 +48,13 @@ ep_ok "rate limiting logged $n time(s) for $limited+ refusals"
 ! grep -q "Rate limit reached for uid 2 " "$EP_TMP/daemon.log" || ep_fail "uid 2 was rate-limited"
 ep_ok "uid 2 was never rate-limited"
 
+# root is not limited (it could stop the daemon anyway): 60 calls in a row pass.
+for _ in $(seq 60); do
+        ep_busctl call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Policy1 CheckAccess s \
+                status.read >/dev/null || ep_fail "root was refused"
+done
+ep_ok "root is not rate-limited"
+
 # A clean exit (also: no memcheck errors when run under valgrind).
 ep_stop
 ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
