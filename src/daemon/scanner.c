@@ -797,7 +797,8 @@ int scanner_take_violations(Scanner *s, ScanViolation **ret, size_t *ret_n, uint
         if (!scanner_is_done(s))
                 return -EBUSY;
         pthread_mutex_lock(&s->lock);
-        qsort(s->violations, s->n_violations, sizeof(ScanViolation), compare_violation);
+        if (s->n_violations > 0) /* qsort(NULL, 0, ...) is undefined */
+                qsort(s->violations, s->n_violations, sizeof(ScanViolation), compare_violation);
         *ret = TAKE_PTR(s->violations);
         *ret_n = s->n_violations;
         if (ret_total)
