@@ -74,7 +74,9 @@ static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *error
         ScanWatch *w = userdata;
         const char *name, *old, *new;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) >= 0 && isempty(new)) {
+        /* Only endpointd's name going away matters, not other clients'. */
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) >= 0 && streq(name, ENDPOINTD_BUS_NAME) &&
+            isempty(new)) {
                 (void) snprintf(w->state, sizeof(w->state), "daemon-exited");
                 w->finished = true;
         }
