@@ -31,4 +31,22 @@ ep_assert_contains "$(ep_ctl --json violations | jq -r '.[0].detail')" "changed 
 # The content itself is unchanged: once left alone it verifies.
 ep_expect_exit 0 ep_ctl verify data/image.bin
 ep_expect_exit 0 ep_ctl --no-progress scan
+
+# Other clients coming and going during a scan do not end `endpointctl
+# scan`'s wait (it once took any NameOwnerChanged for the daemon's exit).
+# A sparse 4 GiB file keeps the scan busy for a while; its digest is fixed.
+truncate -s 4G "$R/data/sparse.img"
+it_manifest 2 "$EP_TMP/m2"
+grep -v '^./data/sparse.img ' "$EP_TMP/m2" >"$EP_TMP/m3"
+echo "./data/sparse.img type=file mode=644 size=4294967296 sha256digest=8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca" \
+        >>"$EP_TMP/m3"
+ep_sign "$EP_TMP/m3" "$EP_TMP/m3.sig"
+it_install "$EP_TMP/m3" "$EP_TMP/m3.sig" || ep_fail "install of the sparse manifest failed"
+ep_ctl --no-progress scan >"$EP_TMP/scan.out" 2>&1 &
+scanner=$!
+EP_PIDS+=("$scanner")
+for _ in 1 2 3 4 5; do ep_ctl status >/dev/null; done
+rc=0
+wait "$scanner" || rc=$?
+ep_assert_eq "$rc" 0 "scan exit status with other clients around ($(cat "$EP_TMP/scan.out"))"
 ep_done
