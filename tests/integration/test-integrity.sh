@@ -12,7 +12,7 @@ ep_config Integrity Watch no
 R=$EP_ROOT
 mkdir -p "$R/bin" "$R/etc" "$R/weird"
 head -c 8388608 /dev/urandom >"$R/bin/big"
-for f in trunc gone suid owned tolink fifo ok; do echo "content of $f" >"$R/bin/$f"; done
+for f in trunc gone suid owned tolink fifo devnode ok; do echo "content of $f" >"$R/bin/$f"; done
 ln -s ok "$R/bin/ln"
 echo "setting=1" >"$R/etc/pump.conf"
 printf 'latin-1 name\n' >"$R/weird/$(printf 'caf\xe9')"
@@ -54,6 +54,11 @@ chown 1234:1234 "$R/bin/owned"
 rm "$R/bin/tolink" && ln -s "$EP_TMP/outside" "$R/bin/tolink"
 ln -sfn gone "$R/bin/ln"
 rm "$R/bin/fifo" && mkfifo "$R/bin/fifo"
+# A device node (/dev/null's numbers) where a file was; a container may
+# forbid mknod, then the file is simply deleted (missing).
+rm "$R/bin/devnode"
+devkind=missing
+mknod "$R/bin/devnode" c 1 3 2>/dev/null && devkind=type
 printf 'LATIN-1 NAME\n' >"$R/weird/$(printf 'caf\xe9')"
 printf 'spaces and a newlinE\n' >"$R/weird/$(printf 'a b\nc')"
 
@@ -68,12 +73,13 @@ it_expect_kind bin/owned metadata
 it_expect_kind bin/tolink type
 it_expect_kind bin/ln modified
 it_expect_kind bin/fifo type
+it_expect_kind bin/devnode "$devkind"
 it_expect_kind 'weird/caf\351' modified
 it_expect_kind 'weird/a b\012c' modified
 it_expect_kind bin/ok none
 ep_assert_contains "$(ep_ctl --json violations | jq -r '.[] | select(.path == "bin/tolink") | .detail')" \
         "$EP_TMP/outside" "the type violation names the link target"
-ep_assert_eq "$(ep_ctl --json violations | jq length)" 11 "number of violations"
+ep_assert_eq "$(ep_ctl --json violations | jq length)" 12 "number of violations"
 
 ep_expect_exit 5 ep_ctl violations
 ep_expect_exit 5 ep_ctl verify bin/big
@@ -94,7 +100,7 @@ if command -v script >/dev/null; then
         ep_ok "--no-progress draws no bar"
 fi
 ep_expect_exit 5 ep_ctl --json scan
-ep_assert_eq "$(jq length "$EP_TMP/last.out")" 11 "scan --json lists the violations"
+ep_assert_eq "$(jq length "$EP_TMP/last.out")" 12 "scan --json lists the violations"
 
 # Default deny: a user the policy does not mention may do none of it.
 ep_expect_exit 4 ep_as 65534 "$EP_BUILD/endpointctl" --no-progress scan
@@ -118,5 +124,5 @@ ep_assert_contains "$mon" "org.endpointd.Integrity1.Violation ('bin/gone', 'miss
 out=$(ep_ctl measurements)
 ep_assert_contains "$out" "manifest serial=1 product=test-pump" "measurement of the install"
 ep_assert_contains "$out" "verdict=trusted violations=0" "measurement of the clean scan"
-ep_assert_contains "$out" "verdict=violated violations=11" "measurement of the tampered scan"
+ep_assert_contains "$out" "verdict=violated violations=12" "measurement of the tampered scan"
 ep_done
