@@ -592,7 +592,9 @@ static void check_entry(Worker *w, const ManifestEntry *e) {
                 return;
         if (scan_verdict(e, &o, &kind, detail, sizeof(detail)) > 0)
                 scanner_record(s, e->path, kind, detail);
-        else if (o.type == ENTRY_DIR && !e->ignore)
+        /* A directory with a changed mode is still searched for intruders. */
+        if (o.error == 0 && o.type == ENTRY_DIR && expected_type(e) != ENTRY_FILE &&
+            (expected_type(e) == ENTRY_DIR || expected_type(e) < 0) && !e->ignore)
                 list_directory(w, dfd, name, e->path);
         if (o.hashed && s->keep_digest) {
                 pthread_mutex_lock(&s->lock);

@@ -301,6 +301,31 @@ START_TEST(test_scan_clean_then_tampered) {
         ck_assert_int_eq(v[4].kind, VIOLATION_MODIFIED);
         scan_violation_array_free(v, n);
 
+        /* A directory whose mode changed is still listed for intruders. */
+        tree_remove(&t);
+        tree_make(&t);
+        t.e[2].has |= MANIFEST_HAS_MODE;
+        t.e[2].mode = 0755;
+        tree_path(&t, "d", p, sizeof(p));
+        ck_assert_int_eq(chmod(p, 0777), 0);
+        write_at(t.dir, "d/intruder", "x");
+        n = scan(&t, NULL, 0, 2, &v);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(v[0].path, "d");
+        ck_assert_int_eq(v[0].kind, VIOLATION_METADATA);
+        ck_assert_str_eq(v[1].path, "d/intruder");
+        ck_assert_int_eq(v[1].kind, VIOLATION_UNEXPECTED);
+        scan_violation_array_free(v, n);
+        tree_remove(&t);
+        tree_make(&t);
+        write_at(t.dir, "a", "hellO, pump\n");
+        tree_path(&t, "d/x", p, sizeof(p));
+        ck_assert_int_eq(unlink(p), 0);
+        write_at(t.dir, "d/new", "planted");
+        tree_path(&t, "l", p, sizeof(p));
+        ck_assert_int_eq(unlink(p), 0);
+        ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+
         /* A directory swapped for a symlink to a copy outside the tree: the
          * scanner must not follow it. */
         tree_path(&t, "d", p, sizeof(p));
