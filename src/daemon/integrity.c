@@ -502,6 +502,21 @@ static int integrity_merge(Integrity *ig, ScanViolation *v, size_t n) {
         return 0;
 }
 
+static void integrity_queue_path(Integrity *ig, char *path);
+
+static void integrity_requeue_below(Integrity *ig, const char *dir) {
+        size_t l = strlen(dir);
+
+        for (size_t i = 0; i < ig->n_violations; i++) {
+                const char *p = ig->violations[i].path;
+                if (streq(dir, ".") || (strncmp(p, dir, l) == 0 && p[l] == '/')) {
+                        char *c = strdup(p);
+                        if (c)
+                                integrity_queue_path(ig, c);
+                }
+        }
+}
+
 static int on_recheck_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Integrity *ig = userdata;
         ScanViolation *v = NULL;
@@ -518,6 +533,16 @@ static int on_recheck_done(sd_event_source *s, int fd, uint32_t revents, void *u
                 scan_violation_array_free(v, n);
         if (r < 0)
                 log_warning_errno(r, "Failed to apply a recheck: %m");
+        /* A listed directory that was touched may have been replaced: its
+         * old watch is gone, so the watches are set up again, and what was
+         * found wrong below it is looked at again. */
+        for (size_t i = 0; i < ig->n_recheck_paths && ig->installed; i++) {
+                const ManifestEntry *e = manifest_find(ig->installed->manifest, ig->recheck_paths[i]);
+                if (!e || e->type != ENTRY_DIR)
+                        continue;
+                integrity_watch_setup(ig);
+                integrity_requeue_below(ig, e->path);
+        }
         integrity_recheck_stop(ig);
         integrity_settle_state(ig);
         integrity_recheck_maybe_start(ig);

@@ -50,6 +50,17 @@ it_wait_kind lib/libpump.so metadata
 chmod 644 "$R/lib/libpump.so"
 it_wait_kind lib/libpump.so none
 
+# A listed directory replaced by a copy: the new one is watched too.
+cp -a "$R/lib" "$EP_TMP/lib.copy"
+rm -r "$R/lib"
+it_wait_kind lib missing
+cp -a "$EP_TMP/lib.copy" "$R/lib"
+it_wait_kind lib none
+it_wait_kind lib/libpump.so none
+ep_assert_eq "$(it_prop IntegrityState)" trusted "state once the directory is back"
+echo "dropper" >"$R/lib/evil2.so"
+it_wait_kind lib/evil2.so unexpected
+
 rm "$R/bin/pumpd"
 it_wait_kind bin/pumpd missing
 
