@@ -13,21 +13,23 @@
 #include "util.h"
 
 typedef struct ScanWatch {
-        uint64_t id;          /* 0 until Scan() answered */
+        uint64_t id; /* 0 until Scan() answered */
         bool finished;
-        bool progress;        /* draw the bar */
+        bool progress; /* draw the bar */
         bool drawn;
         char state[32];
         uint32_t violations;
         usec_t started;
 } ScanWatch;
 
-static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) {
+static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, uint64_t bytes,
+                          uint64_t bytes_total) {
         double secs = (double) (now_usec(CLOCK_MONOTONIC) - w->started) / 1e6;
         double mb = (double) bytes / 1e6, mb_total = (double) bytes_total / 1e6;
         double rate = secs > 0.05 ? mb / secs : 0;
-        double frac = bytes_total > 0 ? (double) bytes / (double) bytes_total
-                      : files_total > 0 ? (double) files / (double) files_total : 0;
+        double frac = bytes_total > 0   ? (double) bytes / (double) bytes_total
+                      : files_total > 0 ? (double) files / (double) files_total
+                                        : 0;
         char bar[21], eta[32] = "--:--";
         int filled;
 
@@ -40,7 +42,8 @@ static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, ui
                 unsigned long s = (unsigned long) ((mb_total - mb) / rate);
                 (void) snprintf(eta, sizeof(eta), "%lu:%02lu", s / 60, s % 60);
         }
-        fprintf(stderr, "\r[%s] %3d%%  %" PRIu64 "/%" PRIu64 " files  %.1f/%.1f MB  %.1f MB/s  ETA %s \033[K", bar,
+        fprintf(stderr,
+                "\r[%s] %3d%%  %" PRIu64 "/%" PRIu64 " files  %.1f/%.1f MB  %.1f MB/s  ETA %s \033[K", bar,
                 (int) (frac * 100), files, files_total, mb, mb_total, rate, eta);
         fflush(stderr);
         w->drawn = true;
@@ -100,7 +103,8 @@ static int print_violations(sd_bus *bus) {
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ssst)", &path, &kind, &detail, &when)) > 0) {
                 n++;
                 if ((r = table_add(t, CELL_STRING, path)) < 0 || (r = table_add(t, CELL_STRING, kind)) < 0 ||
-                    (r = table_add(t, CELL_STRING, detail)) < 0 || (r = table_add(t, CELL_TIMESTAMP, when)) < 0)
+                    (r = table_add(t, CELL_STRING, detail)) < 0 ||
+                    (r = table_add(t, CELL_TIMESTAMP, when)) < 0)
                         break;
         }
         if (r < 0)
@@ -144,8 +148,8 @@ int verb_scan(int argc, char *argv[]) {
         if (r < 0)
                 return -r;
         /* Subscribe before asking, so that not even a short scan's end is missed. */
-        r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
-                                "ScanProgress", on_scan_progress, &w);
+        r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH,
+                                ENDPOINTD_IFACE_INTEGRITY, "ScanProgress", on_scan_progress, &w);
         if (r >= 0)
                 r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH,
                                         ENDPOINTD_IFACE_INTEGRITY, "ScanFinished", on_scan_finished, &w);
@@ -166,8 +170,8 @@ int verb_scan(int argc, char *argv[]) {
         if (streq(w.state, "daemon-exited"))
                 return log_error_errno(ECONNRESET, "endpointd exited during the scan."), EXIT_UNREACHABLE;
         if (!arg_json && !arg_quiet)
-                printf("Scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s.\n", w.id, w.state, w.violations,
-                       w.violations == 1 ? "" : "s");
+                printf("Scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s.\n", w.id, w.state,
+                       w.violations, w.violations == 1 ? "" : "s");
         if (w.violations == 0 && !arg_json)
                 return EXIT_OK;
         r = print_violations(bus);
@@ -203,8 +207,10 @@ int verb_verify(int argc, char *argv[]) {
         t = table_new(true, "field", "value", NULL);
         if (!t)
                 return log_oom();
-        if (table_add(t, CELL_STRING, arg_json ? "path" : "Path") < 0 || table_add(t, CELL_STRING, argv[1]) < 0 ||
-            table_add(t, CELL_STRING, arg_json ? "state" : "State") < 0 || table_add(t, CELL_STRING, state) < 0 ||
+        if (table_add(t, CELL_STRING, arg_json ? "path" : "Path") < 0 ||
+            table_add(t, CELL_STRING, argv[1]) < 0 ||
+            table_add(t, CELL_STRING, arg_json ? "state" : "State") < 0 ||
+            table_add(t, CELL_STRING, state) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "expected" : "Expected") < 0 ||
             table_add(t, CELL_STRING, *expected || arg_json ? expected : "-") < 0 ||
             table_add(t, CELL_STRING, arg_json ? "actual" : "Actual") < 0 ||
@@ -227,7 +233,8 @@ int verb_measurements(int argc, char *argv[]) {
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;
-        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", &reply, "read the measurement log", NULL);
+        r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", &reply, "read the measurement log",
+                     NULL);
         if (r != 0)
                 return r;
         t = table_new(false, "pcr", "digest", "description", "time", NULL);
@@ -248,8 +255,9 @@ int verb_measurements(int argc, char *argv[]) {
                     (r = sd_bus_message_exit_container(reply)) < 0)
                         break;
                 hex = hexmem(d, dl);
-                if (!hex || table_add(t, CELL_UINT64, (uint64_t) pcr) < 0 || table_add(t, CELL_STRING, hex) < 0 ||
-                    table_add(t, CELL_STRING, desc) < 0 || table_add(t, CELL_TIMESTAMP, when) < 0)
+                if (!hex || table_add(t, CELL_UINT64, (uint64_t) pcr) < 0 ||
+                    table_add(t, CELL_STRING, hex) < 0 || table_add(t, CELL_STRING, desc) < 0 ||
+                    table_add(t, CELL_TIMESTAMP, when) < 0)
                         return log_oom();
         }
         if (r < 0)

@@ -98,8 +98,7 @@ static void verify_done(Manager *m, int error, const char *state, const char *ex
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 (void) set_error(&e, error, "Failed to verify the file: %s", strerror(-error));
                 (void) sd_bus_reply_method_error(msg, &e);
-        }
-        else
+        } else
                 (void) sd_bus_reply_method_return(msg, "sss", state, expected, actual);
 }
 
@@ -176,7 +175,8 @@ static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = pfd >= 0 ? read(pfd, buf + len, max + 1 - len) : pread(fd, buf + len, max + 1 - len, (off_t) len);
+                ssize_t n = pfd >= 0 ? read(pfd, buf + len, max + 1 - len)
+                                     : pread(fd, buf + len, max + 1 - len, (off_t) len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -248,11 +248,13 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
                 return sd_bus_error_set(error, ENDPOINTD_ERROR_TOO_LARGE,
                                         "The manifest or its signature is too large.");
         if (r == -EBADFD || r == -EAGAIN)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Pass regular files, or pipes that were completely written and closed.");
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS,
+                        "Pass regular files, or pipes that were completely written and closed.");
         if (r < 0)
                 return set_error(error, r, "Failed to read the passed files: %m");
-        r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done, sd_bus_message_ref(msg));
+        r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done,
+                              sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -EBUSY)
@@ -273,8 +275,8 @@ static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error
         r = integrity_get_manifest_info(m, &info);
         if (r < 0)
                 return set_error(error, r, "No manifest is installed.");
-        return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version, info.n_entries,
-                                          info.signer, info.digest);
+        return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version,
+                                          info.n_entries, info.signer, info.digest);
 }
 
 static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -312,15 +314,16 @@ static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_e
 void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgress *p) {
         if (!m->bus || !m->ready)
                 return;
-        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanProgress", "ttttt",
-                                  scan_id, p->files_done, p->files_total, p->bytes_done, p->bytes_total);
+        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanProgress",
+                                  "ttttt", scan_id, p->files_done, p->files_total, p->bytes_done,
+                                  p->bytes_total);
 }
 
 void bus_integrity_emit_finished(Manager *m, uint64_t scan_id, const char *state, uint32_t violations) {
         if (!m->bus || !m->ready)
                 return;
-        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanFinished", "tsu",
-                                  scan_id, state, violations);
+        (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "ScanFinished",
+                                  "tsu", scan_id, state, violations);
 }
 
 void bus_integrity_emit_violation(Manager *m, const ScanViolation *v) {
@@ -330,8 +333,9 @@ void bus_integrity_emit_violation(Manager *m, const ScanViolation *v) {
                 return;
         p = scan_path_escape(v->path);
         if (p)
-                (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY, "Violation", "sss",
-                                          p, violation_kind_to_string(v->kind), v->detail);
+                (void) sd_bus_emit_signal(m->bus, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
+                                          "Violation", "sss", p, violation_kind_to_string(v->kind),
+                                          v->detail);
 }
 
 const sd_bus_vtable integrity_vtable[] = {
@@ -343,17 +347,17 @@ const sd_bus_vtable integrity_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("VerifyFile", SD_BUS_ARGS("s", path),
                                 SD_BUS_RESULT("s", state, "s", expected, "s", actual), method_verify_file,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("InstallManifest", SD_BUS_ARGS("h", manifest, "h", signature), SD_BUS_NO_RESULT,
-                                method_install_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InstallManifest", SD_BUS_ARGS("h", manifest, "h", signature),
+                                SD_BUS_NO_RESULT, method_install_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetManifest", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("t", serial, "s", product, "s", version, "t", entries, "s", signer,
-                                              "s", digest),
+                                SD_BUS_RESULT("t", serial, "s", product, "s", version, "t", entries, "s",
+                                              signer, "s", digest),
                                 method_get_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMeasurements", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uayst)", measurements),
                                 method_get_measurements, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ScanProgress",
-                                SD_BUS_ARGS("t", scan_id, "t", files_done, "t", files_total, "t", bytes_done, "t",
-                                            bytes_total),
+                                SD_BUS_ARGS("t", scan_id, "t", files_done, "t", files_total, "t", bytes_done,
+                                            "t", bytes_total),
                                 0),
         SD_BUS_SIGNAL_WITH_ARGS("ScanFinished", SD_BUS_ARGS("t", scan_id, "s", state, "u", violations), 0),
         SD_BUS_SIGNAL_WITH_ARGS("Violation", SD_BUS_ARGS("s", path, "s", kind, "s", detail), 0),

@@ -11,7 +11,7 @@ struct TreeWatch {
         int root_fd;
         int inotify_fd;
         sd_event_source *source;
-        char **paths;          /* indexed by watch descriptor */
+        char **paths; /* indexed by watch descriptor */
         size_t n_paths;
         TreeWatchChanged changed;
         void *userdata;
@@ -94,8 +94,9 @@ static int tree_watch_add(TreeWatch *w, const char *path) {
          * safe lookup found, not on whatever a path would resolve to. */
         (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
         wd = inotify_add_watch(w->inotify_fd, proc,
-                               IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-                               IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK);
+                               IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
+                                       IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+                                       IN_ONLYDIR | IN_EXCL_UNLINK);
         if (wd < 0)
                 return -errno;
         if ((size_t) wd >= w->n_paths) {
@@ -120,7 +121,7 @@ int tree_watch_new(sd_event *e, int root_fd, const Manifest *m, TreeWatchChanged
 
         if (!w)
                 return -ENOMEM;
-        *w = (TreeWatch) { .root_fd = root_fd, .changed = changed, .userdata = userdata };
+        *w = (TreeWatch){ .root_fd = root_fd, .changed = changed, .userdata = userdata };
         w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (w->inotify_fd < 0)
                 return -errno;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <openssl/crypto.h>
 
 #include "endpointd/bus.h"
 #include "fileio.h"
@@ -45,23 +45,23 @@ typedef struct Integrity {
         InstalledManifest *installed;
         ScanViolation *violations;
         size_t n_violations;
-        bool scanned;                  /* a full scan has finished since start or install */
+        bool scanned; /* a full scan has finished since start or install */
 
-        Scanner *scan;                 /* the running full scan */
+        Scanner *scan; /* the running full scan */
         InstalledManifest *scan_im;
         sd_event_source *scan_source;
         sd_event_source *progress_timer;
         ScanProgress last_progress;
         uint64_t scan_id;
         uint64_t last_scan_id;
-        bool rescan;                   /* another full scan is wanted after this one */
+        bool rescan; /* another full scan is wanted after this one */
 
-        Scanner *recheck;              /* the running recheck of touched paths */
+        Scanner *recheck; /* the running recheck of touched paths */
         InstalledManifest *recheck_im;
         char **recheck_paths;
         size_t n_recheck_paths;
         sd_event_source *recheck_source;
-        char **pending;                /* touched paths waiting for a recheck */
+        char **pending; /* touched paths waiting for a recheck */
         size_t n_pending;
         sd_event_source *pending_timer;
 
@@ -70,7 +70,7 @@ typedef struct Integrity {
         TreeWatch *watch;
 
         VerifyJob *verifies;
-        InstallJob *install;           /* the InstallManifest() being verified */
+        InstallJob *install; /* the InstallManifest() being verified */
         MeasureLog *measurements;
 } Integrity;
 
@@ -122,9 +122,11 @@ static void integrity_settle_state(Integrity *ig) {
         if (ig->scan)
                 return;
         if (!ig->installed || !ig->scanned)
-                integrity_set_state(ig, ig->installed ? ENDPOINTD_STATE_SCANNING : ENDPOINTD_STATE_UNVERIFIED);
+                integrity_set_state(ig,
+                                    ig->installed ? ENDPOINTD_STATE_SCANNING : ENDPOINTD_STATE_UNVERIFIED);
         else
-                integrity_set_state(ig, ig->n_violations > 0 ? ENDPOINTD_STATE_VIOLATED : ENDPOINTD_STATE_TRUSTED);
+                integrity_set_state(ig, ig->n_violations > 0 ? ENDPOINTD_STATE_VIOLATED
+                                                             : ENDPOINTD_STATE_TRUSTED);
 }
 
 /* --- measurements --------------------------------------------------------- */
@@ -163,8 +165,8 @@ static void integrity_measure_manifest(Integrity *ig) {
         const Manifest *mf = ig->installed->manifest;
         char text[MEASURE_DESCRIPTION_MAX];
 
-        (void) snprintf(text, sizeof(text), "manifest serial=%" PRIu64 " product=%s version=%s",
-                        mf->serial, strempty(mf->product), strempty(mf->version));
+        (void) snprintf(text, sizeof(text), "manifest serial=%" PRIu64 " product=%s version=%s", mf->serial,
+                        strempty(mf->product), strempty(mf->version));
         integrity_measure(ig, mf->digest, text);
 }
 
@@ -174,7 +176,8 @@ static void integrity_measure_verdict(Integrity *ig, const char *state, uint64_t
 
         /* The digest of the description itself, so that a verifier who
          * reads the log can recompute what was extended. */
-        (void) snprintf(text, sizeof(text), "scan manifest=%s serial=%" PRIu64 " verdict=%s violations=%" PRIu64,
+        (void) snprintf(text, sizeof(text),
+                        "scan manifest=%s serial=%" PRIu64 " verdict=%s violations=%" PRIu64,
                         ig->installed->digest, ig->installed->manifest->serial, state, violations);
         if (sha256_buffer(text, strlen(text), d) < 0)
                 return;
@@ -214,7 +217,8 @@ static int bundle_split(char *buf, size_t len, char **ret_data, size_t *ret_len,
 
         if (len < strlen(BUNDLE_MAGIC) || memcmp(buf, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0)
                 return -EBADMSG;
-        if (sscanf(buf + strlen(BUNDLE_MAGIC), "manifest %zu\nsignature %zu\n\n%n", &n, &s, &off) != 2 || off == 0)
+        if (sscanf(buf + strlen(BUNDLE_MAGIC), "manifest %zu\nsignature %zu\n\n%n", &n, &s, &off) != 2 ||
+            off == 0)
                 return -EBADMSG;
         off += (int) strlen(BUNDLE_MAGIC);
         if (n > MANIFEST_FILE_MAX || s > SIGNATURE_MAX || (size_t) off + n + s != len)
@@ -240,9 +244,11 @@ static int integrity_verify_and_parse(const char *trust_dir, const char *data, s
                 return -ENOMEM;
         im->n_ref = 1;
         if (len > MANIFEST_FILE_MAX)
-                return parse_error_set(error, 0, EFBIG, "The manifest is larger than %u bytes.", MANIFEST_FILE_MAX);
+                return parse_error_set(error, 0, EFBIG, "The manifest is larger than %u bytes.",
+                                       MANIFEST_FILE_MAX);
         if (sig_len > SIGNATURE_MAX)
-                return parse_error_set(error, 0, EFBIG, "The signature is larger than %u bytes.", SIGNATURE_MAX);
+                return parse_error_set(error, 0, EFBIG, "The signature is larger than %u bytes.",
+                                       SIGNATURE_MAX);
         r = trust_store_load(trust_dir, &ts, why, sizeof(why));
         if (r < 0)
                 return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
@@ -282,12 +288,12 @@ static int integrity_load_bundle(Integrity *ig) {
         r = bundle_split(buf, len, &data, &data_len, &sig, &sig_len);
         if (r < 0)
                 return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
-        r = integrity_verify_and_parse(ig->manager->config->trust_dir, data, data_len, sig, sig_len, &ig->installed,
-                                       &e);
+        r = integrity_verify_and_parse(ig->manager->config->trust_dir, data, data_len, sig, sig_len,
+                                       &ig->installed, &e);
         if (r < 0) {
                 log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
-                           "The installed manifest '%s' was refused (line %u: %s); running unverified.", path,
-                           e.line, e.message);
+                           "The installed manifest '%s' was refused (line %u: %s); running unverified.",
+                           path, e.line, e.message);
                 return r;
         }
         ig->manager->manifest_serial = ig->installed->manifest->serial;
@@ -344,7 +350,7 @@ static int integrity_scan_start(Integrity *ig) {
         ig->scan_im = installed_ref(ig->installed);
         ig->scan_id = ++ig->last_scan_id;
         ig->rescan = false;
-        ig->last_progress = (ScanProgress) {};
+        ig->last_progress = (ScanProgress){};
         r = sd_event_add_io(m->event, &ig->scan_source, scanner_get_fd(ig->scan), EPOLLIN, on_scan_done, ig);
         if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &ig->progress_timer, CLOCK_MONOTONIC,
@@ -353,7 +359,8 @@ static int integrity_scan_start(Integrity *ig) {
                 integrity_scan_stop(ig);
                 return log_error_errno(r, "Failed to watch the scan: %m");
         }
-        log_info("Scan %" PRIu64 " of %zu entries started.", ig->scan_id, ig->installed->manifest->n_entries);
+        log_info("Scan %" PRIu64 " of %zu entries started.", ig->scan_id,
+                 ig->installed->manifest->n_entries);
         integrity_set_state(ig, ENDPOINTD_STATE_SCANNING);
         return 0;
 }
@@ -411,8 +418,8 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                 integrity_log_violation(ig->violations + i);
                 bus_integrity_emit_violation(m, ig->violations + i);
         }
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_SCAN_FINISHED, "Scan %" PRIu64 " finished: %s, %" PRIu64 " violations.",
-                   id, state, total);
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_SCAN_FINISHED,
+                   "Scan %" PRIu64 " finished: %s, %" PRIu64 " violations.", id, state, total);
         bus_integrity_emit_finished(m, id, state, (uint32_t) MIN(total, UINT32_MAX));
         integrity_measure_verdict(ig, state, total);
 
@@ -445,8 +452,8 @@ static void integrity_interval_arm(Integrity *ig) {
         ig->interval_timer = sd_event_source_disable_unref(ig->interval_timer);
         if (interval == 0 || interval == USEC_INFINITY || !ig->installed)
                 return;
-        if (sd_event_add_time_relative(m->event, &ig->interval_timer, CLOCK_MONOTONIC, interval, USEC_PER_SEC,
-                                       on_interval, ig) < 0)
+        if (sd_event_add_time_relative(m->event, &ig->interval_timer, CLOCK_MONOTONIC, interval,
+                                       USEC_PER_SEC, on_interval, ig) < 0)
                 log_warning("Failed to arm the ScanInterval= timer; periodic scans are off.");
 }
 
@@ -631,7 +638,8 @@ static void integrity_watch_setup(Integrity *ig) {
         ig->watch = tree_watch_free(ig->watch);
         if (!ig->manager->config->watch || !ig->installed)
                 return;
-        r = tree_watch_new(ig->manager->event, ig->root_fd, ig->installed->manifest, on_tree_changed, ig, &ig->watch);
+        r = tree_watch_new(ig->manager->event, ig->root_fd, ig->installed->manifest, on_tree_changed, ig,
+                           &ig->watch);
         if (r < 0)
                 log_warning_errno(r, "Failed to set up inotify, changes are seen at the next scan only: %m");
 }
@@ -699,11 +707,15 @@ int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done
         j = calloc(1, sizeof(VerifyJob));
         if (!j)
                 return -ENOMEM;
-        *j = (VerifyJob) { .integrity = ig, .done = done, .userdata = userdata,
-                           .im = installed_ref(ig->installed), .paths = { strdup(path) } };
+        *j = (VerifyJob){ .integrity = ig,
+                          .done = done,
+                          .userdata = userdata,
+                          .im = installed_ref(ig->installed),
+                          .paths = { strdup(path) } };
         r = j->paths[0] ? scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner) : -ENOMEM;
         if (r >= 0)
-                r = sd_event_add_io(m->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN, on_verify_done, j);
+                r = sd_event_add_io(m->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
+                                    on_verify_done, j);
         if (r < 0) {
                 verify_job_free(j);
                 return r;
@@ -750,8 +762,8 @@ struct InstallJob {
         size_t len;
         char *sig;
         size_t sig_len;
-        char *trust_dir;              /* a copy: a reload may free the config meanwhile */
-        InstalledManifest *im;        /* the thread's result */
+        char *trust_dir; /* a copy: a reload may free the config meanwhile */
+        InstalledManifest *im; /* the thread's result */
         ParseError error;
         int r;
         int event_fd;
@@ -780,7 +792,8 @@ static InstallJob *install_job_free(InstallJob *j) {
 static void *install_thread(void *userdata) {
         InstallJob *j = userdata;
 
-        j->r = integrity_verify_and_parse(j->trust_dir, j->data, j->len, j->sig, j->sig_len, &j->im, &j->error);
+        j->r = integrity_verify_and_parse(j->trust_dir, j->data, j->len, j->sig, j->sig_len, &j->im,
+                                          &j->error);
         (void) eventfd_write(j->event_fd, 1);
         return NULL;
 }
@@ -793,7 +806,8 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
 
         if (ig->installed && j->im->manifest->serial <= ig->installed->manifest->serial)
                 return parse_error_set(&j->error, 0, ESTALE,
-                                       "Manifest serial %" PRIu64 " is not above the installed serial %" PRIu64 ".",
+                                       "Manifest serial %" PRIu64
+                                       " is not above the installed serial %" PRIu64 ".",
                                        j->im->manifest->serial, ig->installed->manifest->serial);
         r = bundle_store(ig, j->data, j->len, j->sig, j->sig_len);
         if (r < 0)
@@ -832,8 +846,8 @@ static int on_install_done(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
-int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len, IntegrityInstallDone done,
-                      void *userdata) {
+int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len,
+                      IntegrityInstallDone done, void *userdata) {
         Integrity *ig = m->integrity;
         InstallJob *j;
         int r;
@@ -843,8 +857,13 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
                 free(sig);
                 return !ig ? -ENODEV : ig->install ? -EBUSY : -ENOMEM;
         }
-        *j = (InstallJob) { .integrity = ig, .len = len, .sig_len = sig_len, .done = done, .userdata = userdata,
-                            .trust_dir = strdup(m->config->trust_dir), .event_fd = -EBADF };
+        *j = (InstallJob){ .integrity = ig,
+                           .len = len,
+                           .sig_len = sig_len,
+                           .done = done,
+                           .userdata = userdata,
+                           .trust_dir = strdup(m->config->trust_dir),
+                           .event_fd = -EBADF };
         j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;
         if (r >= 0)
@@ -868,7 +887,7 @@ int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret) {
 
         if (!ig || !ig->installed)
                 return -ENOMEDIUM;
-        *ret = (IntegrityManifestInfo) {
+        *ret = (IntegrityManifestInfo){
                 .serial = ig->installed->manifest->serial,
                 .product = strempty(ig->installed->manifest->product),
                 .version = strempty(ig->installed->manifest->version),
@@ -943,7 +962,8 @@ static int integrity_start(Manager *m) {
                 return log_error_errno(errno, "Cannot open Root= directory '%s': %m", m->config->root);
         r = measure_log_open(m->config->state_dir, &ig->measurements);
         if (r < 0)
-                log_warning_errno(r, "Cannot open the measurement log in '%s', measurements are not logged: %m",
+                log_warning_errno(r,
+                                  "Cannot open the measurement log in '%s', measurements are not logged: %m",
                                   m->config->state_dir);
 
         /* A stored manifest that no longer verifies is not fatal: the daemon

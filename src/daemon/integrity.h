@@ -41,8 +41,8 @@ const ScanViolation *integrity_get_violations(Manager *m, size_t *ret_n);
  * -ECANCELED (daemon stopping) or -errno storing it, error holding a
  * sentence. Returns -EBUSY while another install is being verified. */
 typedef void (*IntegrityInstallDone)(Manager *m, int r, const ParseError *error, void *userdata);
-int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len, IntegrityInstallDone done,
-                      void *userdata);
+int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len,
+                      IntegrityInstallDone done, void *userdata);
 
 /* What GetManifest() reports. Pointers are owned by the component. */
 typedef struct IntegrityManifestInfo {
@@ -51,7 +51,7 @@ typedef struct IntegrityManifestInfo {
         const char *version;
         uint64_t n_entries;
         const char *signer;
-        const char *digest;  /* hex SHA-256 of the manifest file */
+        const char *digest; /* hex SHA-256 of the manifest file */
 } IntegrityManifestInfo;
 
 /* -ENOMEDIUM without a manifest. */

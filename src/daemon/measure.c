@@ -37,7 +37,7 @@ int measure_record_parse(const char *line, Measurement *ret) {
                 return -EBADMSG;
         if (unhexmem(hex, &d, &dl) < 0 || dl != 32)
                 return -EBADMSG;
-        *ret = (Measurement) { .pcr = pcr, .time = (usec_t) t };
+        *ret = (Measurement){ .pcr = pcr, .time = (usec_t) t };
         memcpy(ret->digest, d, 32);
         ret->description = strdup(line + off);
         return ret->description ? 0 : -ENOMEM;

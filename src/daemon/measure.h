@@ -25,7 +25,7 @@ typedef struct Measurement {
         unsigned pcr;
         uint8_t digest[32];
         char *description;
-        usec_t time;          /* CLOCK_REALTIME µs */
+        usec_t time; /* CLOCK_REALTIME µs */
 } Measurement;
 
 typedef struct MeasureLog MeasureLog;

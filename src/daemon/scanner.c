@@ -44,8 +44,8 @@ ViolationKind violation_kind_from_string(const char *s) {
 
 static const char *type_name(EntryType t) {
         static const char *const names[_ENTRY_TYPE_MAX] = {
-                [ENTRY_FILE] = "file",  [ENTRY_DIR] = "dir",     [ENTRY_LINK] = "link",
-                [ENTRY_FIFO] = "fifo",  [ENTRY_CHAR] = "char",   [ENTRY_BLOCK] = "block",
+                [ENTRY_FILE] = "file",     [ENTRY_DIR] = "dir",   [ENTRY_LINK] = "link",
+                [ENTRY_FIFO] = "fifo",     [ENTRY_CHAR] = "char", [ENTRY_BLOCK] = "block",
                 [ENTRY_SOCKET] = "socket",
         };
         return t >= 0 && t < _ENTRY_TYPE_MAX ? names[t] : "unknown";
@@ -53,14 +53,22 @@ static const char *type_name(EntryType t) {
 
 static EntryType type_from_mode(mode_t m) {
         switch (m & S_IFMT) {
-        case S_IFREG: return ENTRY_FILE;
-        case S_IFDIR: return ENTRY_DIR;
-        case S_IFLNK: return ENTRY_LINK;
-        case S_IFIFO: return ENTRY_FIFO;
-        case S_IFCHR: return ENTRY_CHAR;
-        case S_IFBLK: return ENTRY_BLOCK;
-        case S_IFSOCK: return ENTRY_SOCKET;
-        default: return _ENTRY_TYPE_INVALID;
+        case S_IFREG:
+                return ENTRY_FILE;
+        case S_IFDIR:
+                return ENTRY_DIR;
+        case S_IFLNK:
+                return ENTRY_LINK;
+        case S_IFIFO:
+                return ENTRY_FIFO;
+        case S_IFCHR:
+                return ENTRY_CHAR;
+        case S_IFBLK:
+                return ENTRY_BLOCK;
+        case S_IFSOCK:
+                return ENTRY_SOCKET;
+        default:
+                return _ENTRY_TYPE_INVALID;
         }
 }
 
@@ -109,8 +117,8 @@ static EntryType expected_type(const ManifestEntry *e) {
         return _ENTRY_TYPE_INVALID;
 }
 
-static int verdict_absent(const ManifestEntry *e, const ScanObservation *o, ViolationKind *ret_kind, char *detail,
-                          size_t len) {
+static int verdict_absent(const ManifestEntry *e, const ScanObservation *o, ViolationKind *ret_kind,
+                          char *detail, size_t len) {
         if (o->error == -ENOENT) {
                 if (e->optional)
                         return 0;
@@ -126,8 +134,8 @@ static int verdict_absent(const ManifestEntry *e, const ScanObservation *o, Viol
         return 1;
 }
 
-static void verdict_content(const ManifestEntry *e, const ScanObservation *o, ViolationKind *kind, char *detail,
-                            size_t len) {
+static void verdict_content(const ManifestEntry *e, const ScanObservation *o, ViolationKind *kind,
+                            char *detail, size_t len) {
         char got[65], want[65];
 
         if (o->type == ENTRY_FILE) {
@@ -207,7 +215,7 @@ int scan_verdict(const ManifestEntry *e, const ScanObservation *o, ViolationKind
 void scan_violation_done(ScanViolation *v) {
         free(v->path);
         free(v->detail);
-        *v = (ScanViolation) {};
+        *v = (ScanViolation){};
 }
 
 void scan_violation_array_free(ScanViolation *v, size_t n) {
@@ -269,11 +277,11 @@ int scan_path_unescape(const char *s, char **ret) {
 
 /* --- the threaded scan -------------------------------------------------- */
 
-#define TAKE_STRUCT(s)                                                  \
-        ({                                                              \
-                __typeof__(s) _taken = (s);                             \
-                (s) = (__typeof__(s)) {};                               \
-                _taken;                                                 \
+#define TAKE_STRUCT(s)                                                                                      \
+        ({                                                                                                  \
+                __typeof__(s) _taken = (s);                                                                 \
+                (s) = (__typeof__(s)){};                                                                    \
+                _taken;                                                                                     \
         })
 
 DEFINE_CLEANUP_FUNC(EVP_MD *, EVP_MD_free, EVP_MD_freep)
@@ -292,8 +300,8 @@ typedef struct Worker {
 
 struct Scanner {
         const Manifest *manifest;
-        char *const *paths;   /* NULL: full scan */
-        uint32_t *order;      /* full scan: entry indices in scheduling order */
+        char *const *paths; /* NULL: full scan */
+        uint32_t *order; /* full scan: entry indices in scheduling order */
         size_t n_items;
         int root_fd;
         int event_fd;
@@ -312,7 +320,7 @@ struct Scanner {
         size_t n_violations;
         size_t n_allocated;
         uint64_t total_violations;
-        bool keep_digest;     /* one path: its digest is wanted even if the size differs */
+        bool keep_digest; /* one path: its digest is wanted even if the size differs */
         bool have_digest;
         uint8_t digest[32];
 
@@ -349,8 +357,9 @@ int scan_open_beneath(int root_fd, const char *path, int flags) {
                 return -errno;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 bool last = !save || !*save;
-                int fd = openat(cur, c, last ? flags | O_CLOEXEC | O_NOFOLLOW
-                                             : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                int fd = openat(cur, c,
+                                last ? flags | O_CLOEXEC | O_NOFOLLOW
+                                     : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (fd < 0)
                         return -errno;
                 closep(&cur);
@@ -453,13 +462,16 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         if (fstat(fd, &after) < 0)
                 return -errno;
         if (total != (uint64_t) before->st_size || after.st_size != before->st_size ||
-            after.st_mtim.tv_sec != before->st_mtim.tv_sec || after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
-            after.st_ctim.tv_sec != before->st_ctim.tv_sec || after.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+            after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+            after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
+            after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+            after.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
                 return -EBUSY;
         return 0;
 }
 
-static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, ScanObservation *o) {
+static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st,
+                            ScanObservation *o) {
         _cleanup_(closep) int fd = -EBADF;
         struct stat a;
         int r;
@@ -482,7 +494,8 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                 o->changed = true;
                 return;
         }
-        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, &a, w->scanner, o->sha256);
+        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, &a, w->scanner,
+                         o->sha256);
         if (r == -EBUSY)
                 o->changed = true;
         else if (r < 0 && r != -ECANCELED)
@@ -662,7 +675,8 @@ static int compare_size_desc(const void *a, const void *b, void *userdata) {
 }
 
 static bool entry_is_large(const ManifestEntry *e) {
-        return (e->has & MANIFEST_HAS_SHA256) && (e->has & MANIFEST_HAS_SIZE) && e->size >= SCANNER_LARGE_FILE;
+        return (e->has & MANIFEST_HAS_SHA256) && (e->has & MANIFEST_HAS_SIZE) &&
+               e->size >= SCANNER_LARGE_FILE;
 }
 
 /* Large files first, largest first; everything else in path order, which
@@ -757,8 +771,7 @@ int scanner_start(const Manifest *m, int root_fd, unsigned n_threads, char *cons
         if (paths) {
                 s->n_items = n_paths;
                 s->keep_digest = n_paths == 1;
-        }
-        else if ((r = scanner_plan(s)) < 0)
+        } else if ((r = scanner_plan(s)) < 0)
                 return r;
         scanner_totals(s);
         r = scanner_spawn(s, n_threads);
@@ -777,7 +790,7 @@ bool scanner_is_done(const Scanner *s) {
 }
 
 void scanner_get_progress(const Scanner *s, ScanProgress *ret) {
-        *ret = (ScanProgress) {
+        *ret = (ScanProgress){
                 .files_done = atomic_load_explicit(&s->files_done, memory_order_relaxed),
                 .files_total = s->files_total,
                 .bytes_done = atomic_load_explicit(&s->bytes_done, memory_order_relaxed),

@@ -25,11 +25,11 @@
 #define SCANNER_DETAIL_MAX 512U
 
 typedef enum ViolationKind {
-        VIOLATION_MODIFIED,   /* content, size or link target differs */
-        VIOLATION_MISSING,    /* listed, not optional, not there */
+        VIOLATION_MODIFIED, /* content, size or link target differs */
+        VIOLATION_MISSING, /* listed, not optional, not there */
         VIOLATION_UNEXPECTED, /* not listed, in a listed directory without "ignore" */
-        VIOLATION_METADATA,   /* mode, uid or gid differs */
-        VIOLATION_TYPE,       /* e.g. a file replaced by a link, FIFO or device */
+        VIOLATION_METADATA, /* mode, uid or gid differs */
+        VIOLATION_TYPE, /* e.g. a file replaced by a link, FIFO or device */
         VIOLATION_UNREADABLE, /* exists but could not be read or examined */
         _VIOLATION_KIND_MAX,
         _VIOLATION_KIND_INVALID = -EINVAL,
@@ -40,17 +40,17 @@ ViolationKind violation_kind_from_string(const char *s) _pure_;
 
 /* What the scanner saw at one path: the input of the verdict. */
 typedef struct ScanObservation {
-        int error;          /* 0, or -errno resolving/lstat'ing the path (-ENOENT: absent;
-                             * -ENOTDIR/-ELOOP/-EXDEV: a parent is not a plain directory) */
+        int error; /* 0, or -errno resolving/lstat'ing the path (-ENOENT: absent;
+                    * -ENOTDIR/-ELOOP/-EXDEV: a parent is not a plain directory) */
         EntryType type;
-        mode_t mode;        /* permission bits only (07777) */
+        mode_t mode; /* permission bits only (07777) */
         uid_t uid;
         gid_t gid;
         uint64_t size;
-        const char *link;   /* target when type is ENTRY_LINK and it was read */
-        int read_error;     /* -errno opening or reading a regular file, else 0 */
-        bool hashed;        /* sha256 holds the content's digest */
-        bool changed;       /* size, mtime, ctime or inode moved while hashing */
+        const char *link; /* target when type is ENTRY_LINK and it was read */
+        int read_error; /* -errno opening or reading a regular file, else 0 */
+        bool hashed; /* sha256 holds the content's digest */
+        bool changed; /* size, mtime, ctime or inode moved while hashing */
         uint8_t sha256[32];
 } ScanObservation;
 
@@ -63,10 +63,10 @@ int scan_verdict(const ManifestEntry *e, const ScanObservation *o, ViolationKind
                  size_t detail_len);
 
 typedef struct ScanViolation {
-        char *path;       /* raw bytes, relative to the root, as in the manifest */
+        char *path; /* raw bytes, relative to the root, as in the manifest */
         ViolationKind kind;
         char *detail;
-        usec_t detected;  /* CLOCK_REALTIME */
+        usec_t detected; /* CLOCK_REALTIME */
 } ScanViolation;
 
 void scan_violation_done(ScanViolation *v);

@@ -29,9 +29,12 @@ static char *log_path(void) {
 START_TEST(test_record_parse) {
         Measurement m;
 
-        ck_assert_int_eq(measure_record_parse("1700000000000000 14 "
-                                              "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
-                                              "scan manifest=ab verdict=trusted", &m), 0);
+        ck_assert_int_eq(
+                measure_record_parse("1700000000000000 14 "
+                                     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
+                                     "scan manifest=ab verdict=trusted",
+                                     &m),
+                0);
         ck_assert_uint_eq(m.pcr, 14);
         ck_assert_uint_eq(m.time, 1700000000000000ULL);
         ck_assert_uint_eq(m.digest[1], 0x11);

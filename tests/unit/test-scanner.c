@@ -133,8 +133,10 @@ START_TEST(test_verdict_type_and_metadata) {
 END_TEST
 
 START_TEST(test_verdict_link) {
-        ManifestEntry e = { .path = (char *) "lib/libx.so", .type = ENTRY_LINK,
-                            .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK, .link = (char *) "libx.so.1" };
+        ManifestEntry e = { .path = (char *) "lib/libx.so",
+                            .type = ENTRY_LINK,
+                            .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK,
+                            .link = (char *) "libx.so.1" };
         ScanObservation o = { .type = ENTRY_LINK, .link = "libx.so.1", .mode = 0777 };
         char d[SCANNER_DETAIL_MAX];
 
@@ -156,10 +158,12 @@ START_TEST(test_kind_strings) {
 END_TEST
 
 START_TEST(test_escape) {
-        static const char *const raw[] = { "plain/path", "with space\nand newline", "bad\xff\xfeutf8",
-                                           "caf\xc3\xa9", "back\\slash", "\x7f" };
-        static const char *const esc[] = { "plain/path", "with space\\012and newline", "bad\\377\\376utf8",
-                                           "caf\xc3\xa9", "back\\134slash", "\\177" };
+        static const char *const raw[] = { "plain/path",      "with space\nand newline",
+                                           "bad\xff\xfeutf8", "caf\xc3\xa9",
+                                           "back\\slash",     "\x7f" };
+        static const char *const esc[] = { "plain/path",        "with space\\012and newline",
+                                           "bad\\377\\376utf8", "caf\xc3\xa9",
+                                           "back\\134slash",    "\\177" };
 
         for (size_t i = 0; i < ELEMENTSOF(raw); i++) {
                 char *e = scan_path_escape(raw[i]), *u = NULL;
@@ -204,9 +208,13 @@ static void add_file(Tree *t, size_t i, const char *path, const char *content) {
         write_at(t->dir, path, content);
         (void) snprintf(p, sizeof(p), "%s/%s", t->dir, path);
         ck_assert_int_eq(lstat(p, &st), 0);
-        t->e[i] = (ManifestEntry) {
-                .path = (char *) path, .type = ENTRY_FILE, .size = strlen(content), .mode = st.st_mode & 07777,
-                .uid = st.st_uid, .gid = st.st_gid,
+        t->e[i] = (ManifestEntry){
+                .path = (char *) path,
+                .type = ENTRY_FILE,
+                .size = strlen(content),
+                .mode = st.st_mode & 07777,
+                .uid = st.st_uid,
+                .gid = st.st_gid,
                 .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_SIZE | MANIFEST_HAS_SHA256 | MANIFEST_HAS_MODE |
                        MANIFEST_HAS_UID | MANIFEST_HAS_GID,
         };
@@ -221,22 +229,24 @@ static void tree_path(const Tree *t, const char *name, char *buf, size_t len) {
 static void tree_make(Tree *t) {
         char p[256];
 
-        *t = (Tree) {};
+        *t = (Tree){};
         strcpy(t->dir, "/tmp/test-scanner.XXXXXX");
         ck_assert_ptr_nonnull(mkdtemp(t->dir));
         ck_assert_int_eq(chmod(t->dir, 0755), 0);
-        t->e[0] = (ManifestEntry) { .path = (char *) ".", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
+        t->e[0] = (ManifestEntry){ .path = (char *) ".", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
         add_file(t, 1, "a", "hello, pump\n");
         tree_path(t, "d", p, sizeof(p));
         ck_assert_int_eq(mkdir(p, 0755), 0);
-        t->e[2] = (ManifestEntry) { .path = (char *) "d", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
+        t->e[2] = (ManifestEntry){ .path = (char *) "d", .type = ENTRY_DIR, .has = MANIFEST_HAS_TYPE };
         add_file(t, 3, "d/x", "x content");
         add_file(t, 4, "d/y", "");
         tree_path(t, "l", p, sizeof(p));
         ck_assert_int_eq(symlink("a", p), 0);
-        t->e[5] = (ManifestEntry) { .path = (char *) "l", .type = ENTRY_LINK,
-                                    .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK, .link = (char *) "a" };
-        t->m = (Manifest) { .entries = t->e, .n_entries = 6, .serial = 1 };
+        t->e[5] = (ManifestEntry){ .path = (char *) "l",
+                                   .type = ENTRY_LINK,
+                                   .has = MANIFEST_HAS_TYPE | MANIFEST_HAS_LINK,
+                                   .link = (char *) "a" };
+        t->m = (Manifest){ .entries = t->e, .n_entries = 6, .serial = 1 };
         t->fd = open(t->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(t->fd, 0);
 }
@@ -256,7 +266,7 @@ static size_t scan(Tree *t, char *const *paths, size_t n_paths, unsigned threads
         ScanProgress pr;
 
         ck_assert_int_eq(scanner_start(&t->m, t->fd, threads, paths, n_paths, &s), 0);
-        p = (struct pollfd) { .fd = scanner_get_fd(s), .events = POLLIN };
+        p = (struct pollfd){ .fd = scanner_get_fd(s), .events = POLLIN };
         ck_assert_int_eq(poll(&p, 1, 30000), 1);
         ck_assert(scanner_is_done(s));
         scanner_get_progress(s, &pr);
@@ -276,10 +286,10 @@ START_TEST(test_scan_clean_then_tampered) {
         ck_assert_uint_eq(scan(&t, NULL, 0, 2, &v), 0);
         free(v);
 
-        write_at(t.dir, "a", "hellO, pump\n");        /* same size, other bytes */
+        write_at(t.dir, "a", "hellO, pump\n"); /* same size, other bytes */
         tree_path(&t, "d/x", p, sizeof(p));
         ck_assert_int_eq(unlink(p), 0);
-        ck_assert_int_eq(mkfifo(p, 0644), 0);            /* must not block the scan */
+        ck_assert_int_eq(mkfifo(p, 0644), 0); /* must not block the scan */
         tree_path(&t, "d/y", p, sizeof(p));
         ck_assert_int_eq(chmod(p, 04755), 0);
         write_at(t.dir, "d/new", "planted");
@@ -366,7 +376,7 @@ START_TEST(test_scan_paths_and_digest) {
         /* One path: the digest of what is there is kept for VerifyFile. */
         write_at(t.dir, "d/x", "x content");
         ck_assert_int_eq(scanner_start(&t.m, t.fd, 1, paths, 1, &s), 0);
-        p = (struct pollfd) { .fd = scanner_get_fd(s), .events = POLLIN };
+        p = (struct pollfd){ .fd = scanner_get_fd(s), .events = POLLIN };
         ck_assert_int_eq(poll(&p, 1, 30000), 1);
         ck_assert_int_eq(scanner_get_digest(s, d), 0);
         ck_assert_mem_eq(d, t.e[3].sha256, 32);
