@@ -10,10 +10,17 @@ PACKAGES=(
         # run and test against real parts
         systemd dbus dbus-bin swtpm swtpm-tools tpm2-tools openssl util-linux procps
         jq libarchive-tools mtree-netbsd faketime valgrind cppcheck
+        # gdbus: the key, TPM and integrity tests call the bus with it;
+        # python3-dbus: test-integrity-measure and bench/scan call Attest with it
+        libglib2.0-bin python3 python3-dbus
+        # make distcheck in .ci/run (dist-xz)
+        xz-utils
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
         # benchmarks
         aide hyperfine
+        # bench/manifest and bench/scan: /usr/bin/time, bc
+        time bc
 )
 
 if [ "$(id -u)" -ne 0 ]; then
