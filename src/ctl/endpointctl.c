@@ -44,11 +44,11 @@ static const struct Verb {
         { "policy", 1, 2, verb_policy,
           "policy show|check PERMISSION|reload|verify FILE\n"
           "                          Show, query, reload or check the access policy" },
-        { "grant", 1, 3, verb_grant,
-          "grant install FILE SIG|list|revoke ID|check FILE\n"
+        { "grant", 1, 5, verb_grant,
+          "grant install FILE SIG|list|revoke ID|check FILE [SIG] [--trust DIR]\n"
           "                          Manage signed maintenance grants" },
-        { "licence", 1, 3, verb_licence,
-          "licence install FILE SIG|list|check FEATURE|verify FILE\n"
+        { "licence", 1, 5, verb_licence,
+          "licence install FILE SIG|list|check FEATURE|verify FILE [SIG] [--trust DIR]\n"
           "                          Manage signed device licences" },
 };
 

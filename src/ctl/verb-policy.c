@@ -162,16 +162,64 @@ static int token_install(TokenType type, const char *file, const char *sigfile) 
         return EXIT_OK;
 }
 
-/* Parses a token locally with the daemon's parser; no signature check. */
-static int token_check_file(TokenType type, const char *file) {
+#define TRUST_DIRECTORY_DEFAULT SYSCONFDIR "/endpointd/trust"
+
+/* With a signature: the daemon's one verifier, against the trust directory
+ * and this machine's clock; the device binding is left to the daemon. */
+static int token_check_signature(TokenType type, const char *file, const char *data, size_t len,
+                                 const char *sig_file, const char *trust_dir) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_(token_freep) Token *t = NULL;
+        _cleanup_(freep) char *sig = NULL;
+        char error[512] = "";
+        size_t sig_len;
+        int r;
+
+        r = read_full_file(sig_file, SIGNATURE_MAX, &sig, &sig_len);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m", sig_file);
+        r = trust_store_load(trust_dir, &trust, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the trust directory '%s': %s", trust_dir, error);
+        r = token_verify(trust, data, len, sig, sig_len, type, NULL, now_usec(CLOCK_REALTIME), &t, error,
+                         sizeof(error));
+        if (r < 0) {
+                log_error("%s: %s", file, error);
+                return EXIT_FAILED;
+        }
+        return EXIT_OK;
+}
+
+/* "check FILE [SIG] [--trust DIR]": parses a token locally with the daemon's
+ * parser and, given SIG, verifies it as the daemon would. */
+static int token_check_file(TokenType type, int argc, char *argv[]) {
         _cleanup_(freep) char *data = NULL;
         _cleanup_(token_freep) Token *t = NULL;
         _cleanup_(freep) char *list = NULL;
+        const char *file = NULL, *sig_file = NULL, *trust_dir = NULL;
         char nb[32], na[32];
         ParseError e = {};
         size_t len;
         int r;
 
+        for (int i = 2; i < argc; i++) {
+                if (streq(argv[i], "--trust") && i + 1 < argc)
+                        trust_dir = argv[++i];
+                else if (strncmp(argv[i], "--trust=", 8) == 0)
+                        trust_dir = argv[i] + 8;
+                else if (!file)
+                        file = argv[i];
+                else if (!sig_file)
+                        sig_file = argv[i];
+                else {
+                        file = NULL; /* one argument too many: usage */
+                        break;
+                }
+        }
+        if (!file || (trust_dir && !sig_file))
+                return usage(type == TOKEN_GRANT ? "grant" : "licence",
+                             type == TOKEN_GRANT ? "check FILE [SIG] [--trust DIR]"
+                                                 : "verify FILE [SIG] [--trust DIR]");
         r = read_full_file(file, TOKEN_FILE_MAX, &data, &len);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", file);
@@ -180,13 +228,20 @@ static int token_check_file(TokenType type, const char *file) {
                 log_error("%s:%u: %s", file, e.line, e.message);
                 return EXIT_FAILED;
         }
+        if (sig_file) {
+                r = token_check_signature(type, file, data, len, sig_file,
+                                          trust_dir ?: TRUST_DIRECTORY_DEFAULT);
+                if (r != EXIT_OK)
+                        return r;
+        }
         list = words_join(type == TOKEN_GRANT ? t->roles : t->features);
         if (!list)
                 return log_oom();
         if (!arg_quiet)
-                printf("%s: OK: %s '%s' for device %s%s%s, %s: %s, valid %s to %s\n", file,
-                       token_type_to_string(t->type), t->id, t->device, t->subject ? ", subject " : "",
-                       strempty(t->subject), type == TOKEN_GRANT ? "roles" : "features", list,
+                printf("%s: OK%s: %s '%s' for device %s%s%s, %s: %s, valid %s to %s\n", file,
+                       sig_file ? " (signature verified)" : "", token_type_to_string(t->type), t->id,
+                       t->device, t->subject ? ", subject " : "", strempty(t->subject),
+                       type == TOKEN_GRANT ? "roles" : "features", list,
                        format_iso8601(nb, sizeof(nb), t->not_before),
                        format_iso8601(na, sizeof(na), t->not_after));
         return EXIT_OK;
@@ -226,13 +281,13 @@ int verb_grant(int argc, char *argv[]) {
                 return argc == 4 ? token_install(TOKEN_GRANT, argv[2], argv[3])
                                  : usage("grant", "install FILE SIG");
         if (streq(sub, "check"))
-                return argc == 3 ? token_check_file(TOKEN_GRANT, argv[2]) : usage("grant", "check FILE");
+                return token_check_file(TOKEN_GRANT, argc, argv);
         if (streq(sub, "list") && argc != 2)
                 return usage("grant", "list");
         if (streq(sub, "revoke") && argc != 3)
                 return usage("grant", "revoke ID");
         if (!streq(sub, "list") && !streq(sub, "revoke"))
-                return usage("grant", "install FILE SIG|list|revoke ID|check FILE");
+                return usage("grant", "install FILE SIG|list|revoke ID|check FILE [SIG] [--trust DIR]");
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;
@@ -319,14 +374,14 @@ int verb_licence(int argc, char *argv[]) {
                 return argc == 4 ? token_install(TOKEN_LICENCE, argv[2], argv[3])
                                  : usage("licence", "install FILE SIG");
         if (streq(sub, "verify"))
-                return argc == 3 ? token_check_file(TOKEN_LICENCE, argv[2])
-                                 : usage("licence", "verify FILE");
+                return token_check_file(TOKEN_LICENCE, argc, argv);
         if (streq(sub, "list") && argc != 2)
                 return usage("licence", "list");
         if (streq(sub, "check") && argc != 3)
                 return usage("licence", "check FEATURE");
         if (!streq(sub, "list") && !streq(sub, "check"))
-                return usage("licence", "install FILE SIG|list|check FEATURE|verify FILE");
+                return usage("licence",
+                             "install FILE SIG|list|check FEATURE|verify FILE [SIG] [--trust DIR]");
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;

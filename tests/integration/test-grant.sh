@@ -97,6 +97,12 @@ ep_expect_error org.endpointd.Error.Malformed install_raw "$EP_TMP/bad.grant" "$
 ep_expect_exit 4 ep_as 1 "$EP_BUILD/endpointctl" grant install "$EP_TMP/long.grant" "$EP_TMP/long.sig"
 ep_expect_exit 0 ep_ctl grant check "$EP_TMP/long.grant"
 ep_expect_exit 1 ep_ctl grant check "$EP_TMP/bad.grant"
+# Locally, with the signature: the daemon's verifier against a trust directory.
+ep_expect_exit 0 ep_ctl grant check "$EP_TMP/long.grant" "$EP_TMP/long.sig" --trust "$EP_TRUST"
+ep_expect_exit 1 ep_ctl grant check "$EP_TMP/rogue.grant" "$EP_TMP/rogue.sig" --trust "$EP_TRUST"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "does not verify" "grant check names the reason"
+ep_expect_exit 1 ep_ctl grant check "$EP_TMP/old.grant" "$EP_TMP/old.sig" --trust="$EP_TRUST"
+ep_expect_exit 2 ep_ctl grant check "$EP_TMP/long.grant" --trust "$EP_TRUST"
 
 # The clock set back does not revive an expired grant: the daemon's time
 # never goes below the high-water mark it has seen (and persisted).
