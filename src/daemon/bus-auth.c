@@ -58,20 +58,6 @@ const char *bus_permission_lookup(const char *interface, const char *member) {
         return NULL;
 }
 
-int bus_error_set_errnof(sd_bus_error *error, int e, const char *format, ...) {
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, format);
-        (void) vsnprintf(msg, sizeof(msg), format, ap);
-        va_end(ap);
-        e = abs(e);
-        for (const sd_bus_error_map *map = endpointd_error_map; map->name; map++)
-                if (map->code == e)
-                        return sd_bus_error_set(error, map->name, msg);
-        return sd_bus_error_set_errnof(error, e, "%s", msg);
-}
-
 /* What a caller runs, resolved at most once per decision. */
 typedef struct ExeCheck {
         Manager *m;

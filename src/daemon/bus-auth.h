@@ -29,8 +29,3 @@ const char *bus_permission_lookup(const char *interface, const char *member);
  * cannot be identified. */
 int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason, size_t reason_len);
 
-/* Like sd_bus_error_set_errnof(), but with endpointd's error names
- * (org.endpointd.Error.*) for the errnos of include/endpointd/errors.h:
- * libsystemd's errno -> name direction knows only its own table. The
- * message is formatted before %m could be expanded, so do not use %m. */
-int bus_error_set_errnof(sd_bus_error *error, int e, const char *format, ...) _printf_(3, 4);

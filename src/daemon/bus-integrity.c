@@ -31,22 +31,6 @@
 #include "log.h"
 #include "signature.h"
 
-/* sd_bus_error_set_errnof() of this libsystemd does not consult the
- * registered maps for errno -> name, so the name is looked up here. */
-static int _printf_(3, 4) set_error(sd_bus_error *error, int r, const char *format, ...) {
-        char msg[512];
-        va_list ap;
-
-        errno = abs(r);
-        va_start(ap, format);
-        (void) vsnprintf(msg, sizeof(msg), format, ap);
-        va_end(ap);
-        for (const sd_bus_error_map *e = endpointd_error_map; e->name; e++)
-                if (e->code == abs(r))
-                        return sd_bus_error_set(error, e->name, msg);
-        return sd_bus_error_set_errnof(error, r, "%s", msg);
-}
-
 static int method_scan(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint64_t id;
@@ -57,9 +41,9 @@ static int method_scan(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         r = integrity_scan(m, &id);
         if (r == -ENOMEDIUM)
-                return set_error(error, r, "No manifest is installed; there is nothing to scan against.");
+                return bus_error_set_errnof(error, r, "No manifest is installed; there is nothing to scan against.");
         if (r < 0)
-                return set_error(error, r, "Failed to start a scan: %m");
+                return bus_error_set_errnof(error, r, "Failed to start a scan: %m");
         return sd_bus_reply_method_return(msg, "t", id);
 }
 
@@ -96,7 +80,7 @@ static void verify_done(Manager *m, int error, const char *state, const char *ex
 
         if (error < 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                (void) set_error(&e, error, "Failed to verify the file: %s", strerror(-error));
+                (void) bus_error_set_errnof(&e, error, "Failed to verify the file: %s", strerror(-error));
                 (void) sd_bus_reply_method_error(msg, &e);
         } else
                 (void) sd_bus_reply_method_return(msg, "sss", state, expected, actual);
@@ -137,10 +121,10 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -ENOMEDIUM)
-                        return set_error(error, r, "No manifest is installed.");
+                        return bus_error_set_errnof(error, r, "No manifest is installed.");
                 if (r == -ENOENT)
-                        return set_error(error, r, "'%s' is not listed in the manifest.", s);
-                return set_error(error, r, "Failed to verify '%s': %m", s);
+                        return bus_error_set_errnof(error, r, "'%s' is not listed in the manifest.", s);
+                return bus_error_set_errnof(error, r, "Failed to verify '%s': %m", s);
         }
         return 1;
 }
@@ -212,7 +196,7 @@ static int install_error(int r, const ParseError *e, sd_bus_error *error) {
         case -E2BIG:
                 return sd_bus_error_set(error, ENDPOINTD_ERROR_TOO_LARGE, msg);
         default:
-                return set_error(error, r, "%s", msg);
+                return bus_error_set_errnof(error, r, "%s", msg);
         }
 }
 
@@ -252,14 +236,14 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
                         error, SD_BUS_ERROR_INVALID_ARGS,
                         "Pass regular files, or pipes that were completely written and closed.");
         if (r < 0)
-                return set_error(error, r, "Failed to read the passed files: %m");
+                return bus_error_set_errnof(error, r, "Failed to read the passed files: %m");
         r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done,
                               sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -EBUSY)
-                        return set_error(error, r, "Another manifest is being installed; try again.");
-                return set_error(error, r, "Failed to install the manifest: %m");
+                        return bus_error_set_errnof(error, r, "Another manifest is being installed; try again.");
+                return bus_error_set_errnof(error, r, "Failed to install the manifest: %m");
         }
         return 1;
 }
@@ -274,7 +258,7 @@ static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error
                 return r;
         r = integrity_get_manifest_info(m, &info);
         if (r < 0)
-                return set_error(error, r, "No manifest is installed.");
+                return bus_error_set_errnof(error, r, "No manifest is installed.");
         return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version,
                                           info.n_entries, info.signer, info.digest);
 }

@@ -146,21 +146,6 @@ const Component tpm_component = {
 
 /* ---- helpers of the handlers --------------------------------------------- */
 
-/* The errno -> name direction of sd_bus_error_set_errnof() knows only
- * libsystemd's own table, so endpointd's names are looked up here. */
-static int _printf_(3, 4) set_error(sd_bus_error *error, int e, const char *format, ...) {
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, format);
-        (void) vsnprintf(msg, sizeof(msg), format, ap);
-        va_end(ap);
-        for (const sd_bus_error_map *m = endpointd_error_map; m->name; m++)
-                if (m->code == e)
-                        return sd_bus_error_set(error, m->name, msg);
-        return sd_bus_error_set_errnof(error, e, "%s", msg);
-}
-
 static void tpm_ensure(Manager *m);
 
 /* Turns a module error into the bus error a client can act on. name is the
@@ -174,21 +159,21 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
                         /* A TPM that was merely reset is back at once; this
                          * call still fails, the next one finds it. */
                         tpm_ensure(m);
-                        return set_error(error, ENODEV,
+                        return bus_error_set_errnof(error, ENODEV,
                                          "The TPM was reset or disconnected during the call; try again.");
                 }
-                return set_error(error, ENODEV, "The TPM is not available.");
+                return bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
         }
         switch (r) {
         case -ENOENT:
-                return set_error(error, ENOENT, "Key '%s' does not exist.", n);
+                return bus_error_set_errnof(error, ENOENT, "Key '%s' does not exist.", n);
         case -EEXIST:
-                return set_error(error, EEXIST, "Key '%s' already exists.", n);
+                return bus_error_set_errnof(error, EEXIST, "Key '%s' already exists.", n);
         case -EINVAL:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid argument for key '%s'.",
                                          n);
         case -EFBIG:
-                return set_error(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
+                return bus_error_set_errnof(error, EFBIG, "Input too large (see endpointd-dbus(7) for limits).");
         case -EMEDIUMTYPE:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "'%s' is a sealed secret, not a data key.", n);
@@ -197,27 +182,27 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
                         error, SD_BUS_ERROR_ACCESS_DENIED,
                         "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
         case -EBADE:
-                return set_error(error, EBADE, "The PCR values differ from when '%s' was sealed; refusing.",
+                return bus_error_set_errnof(error, EBADE, "The PCR values differ from when '%s' was sealed; refusing.",
                                  n);
         case -EXDEV:
-                return set_error(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
+                return bus_error_set_errnof(error, EXDEV, "Key '%s' was sealed by another TPM.", n);
         case -EUCLEAN:
-                return set_error(error, EUCLEAN,
+                return bus_error_set_errnof(error, EUCLEAN,
                                  "Integrity check failed for '%s': the data or the key file was "
                                  "changed, or the AAD differs.",
                                  n);
         case -ENOKEY:
-                return set_error(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
+                return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
         case -EBADMSG:
-                return set_error(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
+                return bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
         case -EPROTONOSUPPORT:
-                return set_error(error, EBADMSG, "Unsupported envelope or key file version.");
+                return bus_error_set_errnof(error, EBADMSG, "Unsupported envelope or key file version.");
         case -EBUSY:
-                return set_error(error, EBUSY, "The TPM is busy (%s); try again.", tpm_last_error(m->tpm));
+                return bus_error_set_errnof(error, EBUSY, "The TPM is busy (%s); try again.", tpm_last_error(m->tpm));
         case -EPROTO:
-                return set_error(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
+                return bus_error_set_errnof(error, EPROTO, "TPM error: %s.", tpm_last_error(m->tpm));
         default:
-                return set_error(error, -r, "Key operation failed: %s.", strerror(-r));
+                return bus_error_set_errnof(error, -r, "Key operation failed: %s.", strerror(-r));
         }
 }
 
@@ -231,7 +216,7 @@ static int require_tpm(Manager *m, sd_bus_error *error) {
         tpm_ensure(m);
         if (m->tpm)
                 return 0;
-        return set_error(error, ENODEV, "The TPM is not available.");
+        return bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
 }
 
 static int read_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
@@ -492,7 +477,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (len == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The secret is empty.");
         if (len > TPM_SEAL_MAX)
-                return set_error(error, EFBIG, "Secrets are limited to %u bytes, got %zu.", TPM_SEAL_MAX,
+                return bus_error_set_errnof(error, EFBIG, "Secrets are limited to %u bytes, got %zu.", TPM_SEAL_MAX,
                                  len);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
@@ -542,7 +527,7 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
-                return set_error(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+                return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;

@@ -3,6 +3,7 @@
 
 #include "authority.h"
 #include "bus-auth.h"
+#include "bus-errors.h"
 #include "bus-policy.h"
 #include "endpointd/bus.h"
 #include "log.h"

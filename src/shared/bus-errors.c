@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "bus-errors.h"
 
 const sd_bus_error_map endpointd_error_map[] = {
@@ -25,4 +29,19 @@ const sd_bus_error_map endpointd_error_map[] = {
 int bus_errors_register(void) {
         int r = sd_bus_error_add_map(endpointd_error_map);
         return r < 0 ? r : 0;
+}
+
+int bus_error_set_errnof(sd_bus_error *error, int e, const char *format, ...) {
+        char msg[512];
+        va_list ap;
+
+        e = abs(e);
+        errno = e; /* for %m */
+        va_start(ap, format);
+        (void) vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+        for (const sd_bus_error_map *map = endpointd_error_map; map->name; map++)
+                if (map->code == e)
+                        return sd_bus_error_set(error, map->name, msg);
+        return sd_bus_error_set_errnof(error, e, "%s", msg);
 }
