@@ -40,7 +40,7 @@ say "Status"
 run "$EP_BUILD/endpointctl" status
 
 say "The D-Bus interface, as busctl sees it"
-run busctl --system introspect org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1
+run busctl --system --no-pager introspect org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1
 
 # Each capability adds its part of the demo in demo/NAME.sh.
 for part in tpm integrity policy; do
