@@ -211,7 +211,8 @@ ep_start() {
         rm -f "$EP_TMP/notify.sock"
         "$EP_BUILD/notify-listen" "$EP_TMP/notify.sock" 60 >"$EP_TMP/notify.log" &
         local listener=$!
-        for _ in $(seq 50); do [ -S "$EP_TMP/notify.sock" ] && break; sleep 0.05; done
+        for _ in $(seq 100); do [ -S "$EP_TMP/notify.sock" ] && break; sleep 0.05; done
+        [ -S "$EP_TMP/notify.sock" ] || ep_fail "notify-listen did not start (is $EP_BUILD/notify-listen built?)"
         NOTIFY_SOCKET="$EP_TMP/notify.sock" $EP_DAEMON_WRAPPER "$EP_BUILD/endpointd" --config "$EP_CONF" "$@" \
                 >>"$EP_TMP/daemon.log" 2>&1 &
         EP_DAEMON_PID=$!
@@ -320,4 +321,14 @@ ep_sign() {
         openssl cms -sign -binary -outform DER -md sha256 -in "$1" -out "$2" \
                 -signer "$EP_PKI/$signer.pem" -inkey "$EP_PKI/$signer.key" -nosmimecap \
                 || ep_fail "openssl cms -sign failed for $1"
+}
+
+# ep_flip_byte FILE OFFSET: inverts every bit of one byte in place, so the
+# file is changed whatever the byte was (writing a fixed value would leave
+# it unchanged one time in 256).
+ep_flip_byte() {
+        local b
+        b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+        [ -n "$b" ] || ep_fail "ep_flip_byte: $1 has no byte at offset $2"
+        printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }

@@ -17,7 +17,7 @@ $B Seal 'saya{sv}' s23 1 9 1 pcrs au 1 23 || ep_fail "seal s23"
 $B CreateKey 'sa{sv}' k1 0 || ep_fail "create k1"
 cp "$EP_STATE/keys/s1.key" "$EP_STATE/keys/bad.key"
 size=$(stat -c %s "$EP_STATE/keys/bad.key")
-printf '\x5a' | dd of="$EP_STATE/keys/bad.key" bs=1 seek=$((size - 10)) conv=notrunc status=none
+ep_flip_byte "$EP_STATE/keys/bad.key" $((size - 10))
 k_tpm2 tpm2_pcrextend 23:sha256=$(printf '%064d' 7) || ep_fail "extend PCR 23"
 
 ok=0

@@ -105,7 +105,7 @@ head -c 200 /dev/urandom >"$T/small"
 ep_ctl encrypt k1 --aad=a <"$T/small" >"$T/ct-small"
 ep_ctl encrypt kx --aad=a <"$T/small" >"$T/ct-kx"
 cp "$T/ct-small" "$T/ct-bad"
-printf '\x55' | dd of="$T/ct-bad" bs=1 seek=100 conv=notrunc status=none
+ep_flip_byte "$T/ct-bad" 100
 k_refused org.endpointd.Error.Tampered k_call Decrypt k1 "$(k_ay_file "$T/ct-bad")" "$(k_ay a)"
 k_refused org.endpointd.Error.Tampered k_call Decrypt k1 "$(k_ay_file "$T/ct-small")" "$(k_ay b)"
 k_refused org.endpointd.Error.Tampered k_call Decrypt k1 "$(k_ay_file "$T/ct-kx")" "$(k_ay a)"
@@ -141,7 +141,7 @@ cp "$T/k1.key.orig" "$EP_STATE/keys/k1.key"
 # A tampered sealed object fails the TPM's integrity check.
 cp "$EP_STATE/keys/s1.key" "$T/s1.key.orig"
 size=$(stat -c %s "$EP_STATE/keys/s1.key")
-printf '\x5a' | dd of="$EP_STATE/keys/s1.key" bs=1 seek=$((size - 10)) conv=notrunc status=none
+ep_flip_byte "$EP_STATE/keys/s1.key" $((size - 10))
 ep_expect_error org.endpointd.Error.Tampered k_call Unseal s1
 head -c 50 "$T/s1.key.orig" >"$EP_STATE/keys/s1.key"
 ep_expect_error org.endpointd.Error.Tampered k_call Unseal s1
