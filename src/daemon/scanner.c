@@ -539,23 +539,6 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                 observe_content(w, dfd, name, &st, o);
 }
 
-static const ManifestEntry *scanner_lookup(const Manifest *m, const char *path) {
-        size_t lo = 0, hi = m->n_entries;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(path, m->entries[mid].path);
-
-                if (c == 0)
-                        return m->entries + mid;
-                if (c < 0)
-                        hi = mid;
-                else
-                        lo = mid + 1;
-        }
-        return NULL;
-}
-
 static char *child_path(const char *dir, const char *name) {
         return streq(dir, ".") ? strdup(name) : strjoin_alloc(dir, "/", name);
 }
@@ -581,7 +564,7 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 p = child_path(dir_path, de->d_name);
-                if (p && !scanner_lookup(s->manifest, p))
+                if (p && !manifest_find(s->manifest, p))
                         scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
         }
         closedir(d);
@@ -620,7 +603,7 @@ static void check_entry(Worker *w, const ManifestEntry *e) {
 /* A recheck of one path that inotify named: listed paths are checked
  * against their entry, others only for being unexpected. */
 static void check_path(Worker *w, const char *path) {
-        const ManifestEntry *e = scanner_lookup(w->scanner->manifest, path);
+        const ManifestEntry *e = manifest_find(w->scanner->manifest, path);
         _cleanup_(freep) char *parent = NULL;
         const ManifestEntry *pe;
         const char *slash, *name;
@@ -635,7 +618,7 @@ static void check_path(Worker *w, const char *path) {
         parent = slash ? strndup(path, (size_t) (slash - path)) : strdup(".");
         if (!parent)
                 return;
-        pe = scanner_lookup(w->scanner->manifest, parent);
+        pe = manifest_find(w->scanner->manifest, parent);
         if (!pe || pe->ignore)
                 return;
         dfd = worker_parent(w, path, &name);
@@ -705,7 +688,7 @@ static void scanner_totals(Scanner *s) {
 
         s->files_total = s->n_items;
         for (size_t i = 0; i < s->n_items; i++) {
-                const ManifestEntry *e = s->paths ? scanner_lookup(m, s->paths[i]) : m->entries + i;
+                const ManifestEntry *e = s->paths ? manifest_find(m, s->paths[i]) : m->entries + i;
                 if (e && (e->has & MANIFEST_HAS_SHA256) && (e->has & MANIFEST_HAS_SIZE))
                         s->bytes_total += e->size;
         }
