@@ -137,7 +137,7 @@ static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(freep) char *buf = NULL;
         _cleanup_(closep) int pfd = -EBADF;
         struct stat st;
-        size_t len = 0;
+        size_t len = 0, cap;
         char proc[64];
 
         if (fstat(fd, &st) < 0)
@@ -155,12 +155,28 @@ static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         } else
                 return -EBADFD;
 
-        buf = malloc(max + 1);
+        /* Sized by the file, not by max: a board with overcommit disabled
+         * must not need MANIFEST_FILE_MAX of address space per install. */
+        cap = S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 64U * 1024U;
+        buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = pfd >= 0 ? read(pfd, buf + len, max + 1 - len)
-                                     : pread(fd, buf + len, max + 1 - len, (off_t) len);
+                ssize_t n;
+
+                if (len == cap) {
+                        size_t ncap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+                        char *p;
+
+                        if (cap > max)
+                                return -EFBIG;
+                        p = realloc(buf, ncap);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        cap = ncap;
+                }
+                n = pfd >= 0 ? read(pfd, buf + len, cap - len) : pread(fd, buf + len, cap - len, (off_t) len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
