@@ -75,9 +75,9 @@ int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         unsigned char buf[65536] = { 0 };
         size_t len = 0;
-        double *t, *p, sum = 0;
+        double *t = NULL, *p = NULL, sum = 0;
         char *ping_argv[] = { argv[0], (char *) "ping", NULL };
-        int n;
+        int n, rc = 1;
 
         if (argc < 3)
                 return 2;
@@ -87,26 +87,29 @@ int main(int argc, char *argv[]) {
         t = calloc((size_t) n, sizeof(double));
         p = calloc((size_t) n, sizeof(double));
         if (!t || !p || n <= 0 || sd_bus_open_system(&bus) < 0)
-                return 1;
+                goto out;
         /* One untimed call: connection set-up, caches warm. */
         if (one_call(bus, argv[1], argv, buf, len) < 0)
-                return 1;
+                goto out;
         for (int i = 0; i < n; i++) {
                 double a = now_us();
                 if (one_call(bus, argv[1], argv, buf, len) < 0)
-                        return 1;
+                        goto out;
                 t[i] = now_us() - a;
                 sum += t[i];
                 a = now_us();
                 if (one_call(bus, "ping", ping_argv, buf, 0) < 0)
-                        return 1;
+                        goto out;
                 p[i] = now_us() - a;
         }
         qsort(t, (size_t) n, sizeof(double), cmp_double);
         qsort(p, (size_t) n, sizeof(double), cmp_double);
         printf("%.1f %.1f %.1f\n", t[n / 2], sum / n, p[n / 2]);
+        rc = 0;
+out:
+        /* One epilogue: the connection and both sample arrays on every path. */
         sd_bus_flush_close_unref(bus);
         free(t);
         free(p);
-        return 0;
+        return rc;
 }

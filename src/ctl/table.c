@@ -23,7 +23,7 @@ struct Table {
         size_t n_cells;
 };
 
-Table *table_new(bool vertical, const char *first_column, ...) {
+Table *table_new_columns(bool vertical, const char *first_column, ...) {
         _cleanup_(table_freep) Table *t = calloc(1, sizeof(Table));
         va_list ap;
 

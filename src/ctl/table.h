@@ -26,9 +26,11 @@ typedef enum CellType {
 
 typedef struct Table Table;
 
-/* columns: NULL-terminated column names. For a vertical table pass the two
+/* columns: the column names. For a vertical table pass the two
  * names of the field and value columns; fields are then added as strings. */
-Table *table_new(bool vertical, const char *first_column, ...) __attribute__((sentinel));
+Table *table_new_columns(bool vertical, const char *first_column, ...) __attribute__((sentinel));
+/* The terminating NULL is added here, typed, so callers list names only. */
+#define table_new(vertical, ...) table_new_columns(vertical, __VA_ARGS__, (const char *) NULL)
 Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 

@@ -96,7 +96,7 @@ static int print_violations(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetViolations", &reply, "read the violations", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "path", "kind", "detail", "detected", NULL);
+        t = table_new(false, "path", "kind", "detail", "detected");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(ssst)");
@@ -204,7 +204,7 @@ int verb_verify(int argc, char *argv[]) {
         r = sd_bus_message_read(reply, "sss", &state, &expected, &actual);
         if (r < 0)
                 return log_error_errno(r, "Failed to parse the reply: %m");
-        t = table_new(true, "field", "value", NULL);
+        t = table_new(true, "field", "value");
         if (!t)
                 return log_oom();
         if (table_add(t, CELL_STRING, arg_json ? "path" : "Path") < 0 ||
@@ -237,7 +237,7 @@ int verb_measurements(int argc, char *argv[]) {
                      NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "pcr", "digest", "description", "time", NULL);
+        t = table_new(false, "pcr", "digest", "description", "time");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(uayst)");

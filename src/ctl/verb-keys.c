@@ -182,7 +182,7 @@ int verb_device_id(int argc, char *argv[]) {
                 printf("%s\n", id);
                 return EXIT_OK;
         }
-        t = table_new(true, "Field", "Value", NULL);
+        t = table_new(true, "Field", "Value");
         if (!t || table_add(t, CELL_STRING, "DeviceId") < 0 || table_add(t, CELL_STRING, id) < 0)
                 return log_oom();
         return table_print(t, true, stdout) < 0 ? EXIT_FAILED : EXIT_OK;
@@ -296,7 +296,7 @@ static int key_list(sd_bus *bus, int argc, char *argv[]) {
         r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "ListKeys", &reply, "list keys", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created", NULL);
+        t = table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");

@@ -251,7 +251,7 @@ static int add_field(Table *t, const char *key, const char *label, CellType type
 
 static int print_manifest(uint64_t serial, const char *product, const char *version, uint64_t entries,
                           const char *signer, const char *digest) {
-        _cleanup_(table_freep) Table *t = table_new(true, "Field", "Value", NULL);
+        _cleanup_(table_freep) Table *t = table_new(true, "Field", "Value");
         int r;
 
         if (!t)

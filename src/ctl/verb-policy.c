@@ -61,7 +61,7 @@ static int ctl_policy_show(sd_bus *bus) {
                 fputs(text, stdout);
                 return EXIT_OK;
         }
-        t = table_new(true, "Field", "Value", NULL);
+        t = table_new(true, "Field", "Value");
         if (!t || table_add(t, CELL_STRING, "path") < 0 || table_add(t, CELL_STRING, path) < 0 ||
             table_add(t, CELL_STRING, "text") < 0 || table_add(t, CELL_STRING, text) < 0)
                 return log_oom();
@@ -81,7 +81,7 @@ static int ctl_policy_check(sd_bus *bus, const char *perm) {
         r = sd_bus_message_read(reply, "bs", &allowed, &reason);
         if (r < 0)
                 return parse_failed("CheckAccess", r);
-        t = table_new(true, "Field", "Value", NULL);
+        t = table_new(true, "Field", "Value");
         if (!t)
                 return log_oom();
         if (table_add(t, CELL_STRING, arg_json ? "permission" : "Permission") < 0 ||
@@ -257,7 +257,7 @@ static int grant_list(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_POLICY, "ListGrants", &reply, "list grants", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Id", "Subject", "Roles", "NotBefore", "NotAfter", NULL);
+        t = table_new(false, "Id", "Subject", "Roles", "NotBefore", "NotAfter");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(ssstt)");
@@ -307,7 +307,7 @@ static int licence_list(sd_bus *bus) {
         r = ctl_call(bus, ENDPOINTD_IFACE_POLICY, "ListLicences", &reply, "list licences", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Id", "Features", "NotBefore", "NotAfter", NULL);
+        t = table_new(false, "Id", "Features", "NotBefore", "NotAfter");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sastt)");
@@ -349,7 +349,7 @@ static int licence_check(sd_bus *bus, const char *feature) {
         r = sd_bus_message_read(reply, "bt", &enabled, &expires);
         if (r < 0)
                 return parse_failed("CheckFeature", r);
-        t = table_new(true, "Field", "Value", NULL);
+        t = table_new(true, "Field", "Value");
         if (!t || table_add(t, CELL_STRING, arg_json ? "feature" : "Feature") < 0 ||
             table_add(t, CELL_STRING, feature) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "enabled" : "Enabled") < 0 ||

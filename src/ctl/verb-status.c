@@ -51,7 +51,7 @@ int verb_status(int argc, char *argv[]) {
         if (r != 0)
                 return r;
 
-        t = table_new(true, "Field", "Value", NULL);
+        t = table_new(true, "Field", "Value");
         if (!t)
                 return log_oom();
         for (size_t i = 0; i < ELEMENTSOF(status_fields); i++) {

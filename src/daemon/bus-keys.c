@@ -52,7 +52,7 @@ static int tpm_try_connect(Manager *m) {
         m->device_id = id;
         log_struct(LOG_INFO, ENDPOINTD_MESSAGE_TPM, "TPM available via '%s'; device id %s.", m->config->tcti,
                    m->device_id);
-        manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId", NULL);
+        manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId");
         return 0;
 }
 
@@ -61,7 +61,7 @@ static void tpm_lost(Manager *m) {
                    tpm_last_error(m->tpm), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
         m->tpm = tpm_free(m->tpm);
         m->tpm_available = false;
-        manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
+        manager_emit_endpoint_changed(m, "TpmAvailable");
 }
 
 /* One housekeeping timer (floating, owned by the event loop): looks for
@@ -132,7 +132,7 @@ static int tpm_reload(Manager *m, const Config *old) {
         m->tpm = tpm_free(m->tpm);
         if (tpm_try_connect(m) < 0) {
                 m->tpm_available = false;
-                manager_emit_endpoint_changed(m, "TpmAvailable", NULL);
+                manager_emit_endpoint_changed(m, "TpmAvailable");
         }
         return 0;
 }

@@ -113,7 +113,7 @@ static void integrity_set_state(Integrity *ig, const char *state) {
         if (streq(m->integrity_state, state))
                 return;
         m->integrity_state = state;
-        manager_emit_endpoint_changed(m, "IntegrityState", NULL);
+        manager_emit_endpoint_changed(m, "IntegrityState");
         manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, state);
 }
 
@@ -413,7 +413,7 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
         m->last_scan = now_usec(CLOCK_REALTIME);
         state = total > 0 ? ENDPOINTD_STATE_VIOLATED : ENDPOINTD_STATE_TRUSTED;
         integrity_set_state(ig, state);
-        manager_emit_endpoint_changed(m, "LastScan", NULL);
+        manager_emit_endpoint_changed(m, "LastScan");
         for (size_t i = 0; i < n; i++) {
                 integrity_log_violation(ig->violations + i);
                 bus_integrity_emit_violation(m, ig->violations + i);
@@ -828,7 +828,7 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         integrity_recheck_stop(ig);
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
-        manager_emit_endpoint_changed(m, "ManifestSerial", NULL);
+        manager_emit_endpoint_changed(m, "ManifestSerial");
         if (integrity_scan_start(ig) < 0)
                 integrity_settle_state(ig);
         return 0;

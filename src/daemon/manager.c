@@ -83,7 +83,7 @@ void manager_set_status(Manager *m, const char *format, ...) {
         log_debug("Status: %s", buf);
 }
 
-void manager_emit_endpoint_changed(Manager *m, const char *property, ...) {
+void manager_emit_endpoint_changed_list(Manager *m, const char *property, ...) {
         char *names[16];
         size_t n = 0;
         va_list ap;

@@ -62,5 +62,7 @@ int manager_reload(Manager *m);
 void manager_set_status(Manager *m, const char *format, ...) _printf_(2, 3);
 
 /* Emits PropertiesChanged on the Endpoint1 interface for the named
- * properties (NULL-terminated). Safe to call before the bus is up. */
-void manager_emit_endpoint_changed(Manager *m, const char *property, ...);
+ * properties. Safe to call before the bus is up. */
+void manager_emit_endpoint_changed_list(Manager *m, const char *property, ...) __attribute__((sentinel));
+#define manager_emit_endpoint_changed(m, ...) \
+        manager_emit_endpoint_changed_list(m, __VA_ARGS__, (const char *) NULL)
