@@ -8,6 +8,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,4 +100,17 @@ static inline unsigned fixtures_check_bad(const char *parser, FixtureParser pars
         fclose(f);
         ck_assert_uint_gt(n, 0);
         return n;
+}
+
+/* Runs a shell command (a real tool such as openssl) and fails the test if
+ * it fails. */
+static inline void sh(const char *fmt, ...) _printf_(1, 2);
+static inline void sh(const char *fmt, ...) {
+        char cmd[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
 }

@@ -6,20 +6,10 @@
 
 #include "check-main.h"
 #include "fileio.h"
+#include "fixtures.h"
 #include "signature.h"
 
 static char dir[] = "/tmp/test-signature-XXXXXX";
-
-static void sh(const char *fmt, ...) _printf_(1, 2);
-static void sh(const char *fmt, ...) {
-        char cmd[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
 
 static void make_ca(const char *name, const char *key_opts) {
         sh("cd %s && openssl req -x509 %s -nodes -days 30 -subj '/CN=%s' -keyout %s.key -out %s.pem "

@@ -12,17 +12,6 @@
 
 static char dir[] = "/tmp/test-token-XXXXXX";
 
-static void sh(const char *fmt, ...) _printf_(1, 2);
-static void sh(const char *fmt, ...) {
-        char cmd[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
-
 static int parse_token(const char *path, const char *data, size_t len, ParseError *e) {
         _cleanup_(token_freep) Token *t = NULL;
         return token_parse(data, len, _TOKEN_TYPE_INVALID, &t, e);
