@@ -294,6 +294,8 @@ ep_pki_init() {
         mkdir -p "$EP_PKI"
         ep_pki_ca ca "/CN=Demo Manufacturer Root CA"
         ep_pki_signer signer ca "/CN=Demo Manufacturer Release Signing"
+        ep_pki_signer signer-grant ca "/CN=Demo Manufacturer Service Grants"
+        ep_pki_signer signer-licence ca "/CN=Demo Manufacturer Licensing"
         cp "$EP_PKI/ca.pem" "$EP_TRUST/manufacturer.pem"
         ep_pki_ca rogue-ca "/CN=Rogue CA"
         ep_pki_signer rogue rogue-ca "/CN=Rogue Signer"
@@ -322,6 +324,11 @@ ep_sign() {
                 -signer "$EP_PKI/$signer.pem" -inkey "$EP_PKI/$signer.key" -nosmimecap \
                 || ep_fail "openssl cms -sign failed for $1"
 }
+
+# ep_sign_grant FILE SIG / ep_sign_licence FILE SIG: signed by the signer
+# certificate made for that kind of artefact.
+ep_sign_grant() { ep_sign "$1" "$2" signer-grant; }
+ep_sign_licence() { ep_sign "$1" "$2" signer-licence; }
 
 # ep_flip_byte FILE OFFSET: inverts every bit of one byte in place, so the
 # file is changed whatever the byte was (writing a fixed value would leave
