@@ -11,8 +11,11 @@
 #include "openssl-util.h"
 
 #define KEY_FILE_MAGIC "EPKS"
-#define KEY_FILE_VERSION 1U
-#define KEY_FILE_HEADER_SIZE 72U
+/* The header bytes bound into the sealed object: all but the length of
+ * the TPM part, which the TPM part itself authenticates. */
+#define KEY_FILE_BOUND_SIZE 108U
+/* Domain separation of the binding digest (see key_file_binding()). */
+#define KEY_FILE_BINDING_LABEL "endpointd key file binding v2"
 #define KEY_FILE_SUFFIX ".key"
 #define ENVELOPE_MAGIC "EPE"
 #define ENVELOPE_NONCE_SIZE 12U
@@ -34,11 +37,15 @@ struct KeyStore {
         CachedKey *cache;
 };
 
-/* A parsed key file; tpm points into the file's buffer. */
+/* A parsed key file; tpm points into the file's buffer. policy is what
+ * the sealed object must have been made with if the header is genuine and
+ * the file is under the name it was sealed as. */
 typedef struct KeyFile {
         KeyInfo info;
         uint8_t key_id[KEY_ID_SIZE];
         uint8_t srk_id[32];
+        uint64_t generation;
+        TpmPolicy policy;
         const uint8_t *tpm;
         size_t tpm_len;
 } KeyFile;
@@ -276,14 +283,48 @@ static int key_path(KeyStore *ks, const char *name, char **ret) {
         return 0;
 }
 
+/* The digest a key file's sealed object is bound to (TpmPolicy.binding):
+ *
+ *   SHA-256(KEY_FILE_BINDING_LABEL || NUL || len(name) || name ||
+ *           header bytes 0..KEY_FILE_BOUND_SIZE-1)
+ *
+ * The name is not stored in the file: it is taken from the file's name, so
+ * a file renamed, copied or swapped with another key's no longer matches
+ * its object. The header bytes carry kind, flags (exportable), PCR mask
+ * and digest, key id, TPM id and generation; changing any of them breaks
+ * the match too. The name's length is one byte (names are at most 64) and
+ * comes first, so no two (name, header) pairs hash the same input. */
+static int key_file_binding(const char *name, const uint8_t *header, uint8_t ret[32]) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        size_t n = strlen(name);
+        uint8_t len = (uint8_t) n;
+
+        if (!md)
+                return -ENOMEM;
+        if (n == 0 || n > 64)
+                return -EINVAL;
+        if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+            EVP_DigestUpdate(md, KEY_FILE_BINDING_LABEL, sizeof(KEY_FILE_BINDING_LABEL)) != 1 ||
+            EVP_DigestUpdate(md, &len, 1) != 1 || EVP_DigestUpdate(md, name, n) != 1 ||
+            EVP_DigestUpdate(md, header, KEY_FILE_BOUND_SIZE) != 1 || EVP_DigestFinal_ex(md, ret, NULL) != 1)
+                return -EIO;
+        return 0;
+}
+
+/* -EUCLEAN not a key file (or one that cannot be genuine), -EPROTONOSUPPORT
+ * another version; version 1 files (before names were bound) are refused
+ * this way too. */
 static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFile *ret) {
         uint32_t tpm_len;
+        int r;
 
-        if (len < KEY_FILE_HEADER_SIZE || memcmp(p, KEY_FILE_MAGIC, 4) != 0)
+        if (len < 5 || memcmp(p, KEY_FILE_MAGIC, 4) != 0)
                 return -EUCLEAN;
         if (p[4] != KEY_FILE_VERSION)
                 return -EPROTONOSUPPORT;
-        tpm_len = get_be32(p + 68);
+        if (len < KEY_FILE_HEADER_SIZE)
+                return -EUCLEAN;
+        tpm_len = get_be32(p + 108);
         if ((p[5] != KEY_KIND_SECRET && p[5] != KEY_KIND_DATA) || (p[6] & ~1U) || p[7] ||
             get_be32(p + 8) >> TPM_PCR_MAX || tpm_len != len - KEY_FILE_HEADER_SIZE)
                 return -EUCLEAN;
@@ -294,13 +335,17 @@ static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFil
                         .pcr_mask = get_be32(p + 8),
                         .created = get_be64(p + 12),
                 },
+                .generation = get_be64(p + 68),
+                .policy.pcr_mask = get_be32(p + 8),
                 .tpm = p + KEY_FILE_HEADER_SIZE,
                 .tpm_len = tpm_len,
         };
         snprintf(ret->info.name, sizeof(ret->info.name), "%s", name);
         memcpy(ret->key_id, p + 20, KEY_ID_SIZE);
         memcpy(ret->srk_id, p + 36, 32);
-        return 0;
+        memcpy(ret->policy.pcr_digest, p + 76, 32);
+        r = key_file_binding(name, p, ret->policy.binding);
+        return r < 0 ? r : 0;
 }
 
 /* Reads and parses name's file; *ret_buf owns what kf points into. */
@@ -324,10 +369,36 @@ static int key_file_load(KeyStore *ks, const char *name, char **ret_buf, KeyFile
         return 0;
 }
 
+/* The seam for rollback protection of single key files. Restoring an
+ * old copy of NAME.key (after DeleteKey and a new Seal or CreateKey under
+ * the same name) brings back the old secret: the file is genuine, only
+ * stale, and nothing in the state directory can tell, because whoever
+ * restores the file can restore any other file with it. What can tell is
+ * a TPM NV counter: the generation a file was sealed with (bound into the
+ * object like the rest of the header) compared with what the counter-backed
+ * record holds for NAME. Until that counter exists every file is sealed
+ * with generation 0 and key_generation_check() accepts every generation;
+ * it is the one place the counter will back, returning -ESTALE for a
+ * generation older than the record's. */
+static uint64_t key_generation_next(KeyStore *ks, const char *name) {
+        (void) ks;
+        (void) name;
+        return 0;
+}
+
+static int key_generation_check(KeyStore *ks, const char *name, uint64_t generation) {
+        (void) ks;
+        (void) name;
+        (void) generation;
+        return 0;
+}
+
 static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, bool exportable,
                           uint32_t pcr_mask, const uint8_t *data, size_t len) {
         _cleanup_(freep) char *path = NULL;
         _cleanup_(freep) uint8_t *tpm_blob = NULL, *file = NULL;
+        uint8_t header[KEY_FILE_HEADER_SIZE] = {};
+        TpmPolicy policy = { .pcr_mask = pcr_mask };
         size_t tpm_len;
         int r;
 
@@ -336,23 +407,38 @@ static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, 
                 return r;
         if (access(path, F_OK) == 0)
                 return -EEXIST;
-        /* A data key without exportable is marked inside the TPM object. */
-        r = tpm_seal(t, pcr_mask, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob, &tpm_len);
+        if (pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        /* The header first: the object is sealed to a digest of it. */
+        r = tpm_pcr_digest(t, pcr_mask, policy.pcr_digest);
         if (r < 0)
                 return r;
-        file = calloc(1, KEY_FILE_HEADER_SIZE + tpm_len);
+        memcpy(header, KEY_FILE_MAGIC, 4);
+        header[4] = KEY_FILE_VERSION;
+        header[5] = (uint8_t) kind;
+        header[6] = exportable ? 1 : 0;
+        put_be32(header + 8, pcr_mask);
+        put_be64(header + 12, now_usec(CLOCK_REALTIME));
+        if (RAND_bytes(header + 20, KEY_ID_SIZE) != 1)
+                return -EIO;
+        memcpy(header + 36, tpm_srk_id(t), 32);
+        put_be64(header + 68, key_generation_next(ks, name));
+        memcpy(header + 76, policy.pcr_digest, 32);
+        r = key_file_binding(name, header, policy.binding);
+        if (r < 0)
+                return r;
+        /* A data key without exportable is also marked inside the TPM
+         * object (older files relied on that mark alone). */
+        r = tpm_seal(t, &policy, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob, &tpm_len);
+        if (r < 0)
+                return r;
+        if (tpm_len > KEYSTORE_FILE_MAX - KEY_FILE_HEADER_SIZE)
+                return -EFBIG;
+        file = malloc(KEY_FILE_HEADER_SIZE + tpm_len);
         if (!file)
                 return -ENOMEM;
-        memcpy(file, KEY_FILE_MAGIC, 4);
-        file[4] = KEY_FILE_VERSION;
-        file[5] = (uint8_t) kind;
-        file[6] = exportable ? 1 : 0;
-        put_be32(file + 8, pcr_mask);
-        put_be64(file + 12, now_usec(CLOCK_REALTIME));
-        if (RAND_bytes(file + 20, KEY_ID_SIZE) != 1)
-                return -EIO;
-        memcpy(file + 36, tpm_srk_id(t), 32);
-        put_be32(file + 68, (uint32_t) tpm_len);
+        put_be32(header + 108, (uint32_t) tpm_len);
+        memcpy(file, header, KEY_FILE_HEADER_SIZE);
         memcpy(file + KEY_FILE_HEADER_SIZE, tpm_blob, tpm_len);
         return write_file_atomic(path, file, KEY_FILE_HEADER_SIZE + tpm_len, 0600);
 }
@@ -383,16 +469,34 @@ int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, con
         return key_file_write(ks, t, name, KEY_KIND_SECRET, true, pcr_mask, secret, len);
 }
 
-/* Unseals the object of a loaded key file, checking that it belongs to
- * this TPM. */
-static int key_file_unseal(Tpm *t, const KeyFile *kf, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
+/* Checks, before anything is unsealed or refused for what the header
+ * says, that the header belongs to the object and the file to its name:
+ * -ENODEV no TPM, -EXDEV the file names another TPM, -EKEYREJECTED header
+ * and object disagree (edited header; file renamed, copied or swapped),
+ * -EUCLEAN the TPM part does not parse, -ESTALE rolled back (not yet: see
+ * key_generation_check()). The check is software only: it compares the
+ * object's authPolicy with the header's; key_file_unseal() has the TPM
+ * prove that the authPolicy is the object's own. */
+static int key_file_verify(KeyStore *ks, Tpm *t, const KeyFile *kf) {
         int r;
 
         if (!t)
                 return -ENODEV;
         if (CRYPTO_memcmp(kf->srk_id, tpm_srk_id(t), 32) != 0)
                 return -EXDEV;
-        r = tpm_unseal(t, kf->info.pcr_mask, kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
+        r = tpm_check_policy(t, &kf->policy, kf->tpm, kf->tpm_len);
+        if (r == -EBADMSG)
+                return -EUCLEAN;
+        if (r < 0)
+                return r;
+        return key_generation_check(ks, kf->info.name, kf->generation);
+}
+
+/* Unseals the object of a verified key file. */
+static int key_file_unseal(Tpm *t, const KeyFile *kf, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
+        int r;
+
+        r = tpm_unseal(t, &kf->policy, kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
         return r == -EBADMSG ? -EUCLEAN : r;
 }
 
@@ -407,12 +511,18 @@ int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_
         r = key_file_load(ks, name, &buf, &kf);
         if (r < 0)
                 return r;
+        /* Verified first, so that an edited kind or flag is reported as
+         * tampering, not acted on. */
+        r = key_file_verify(ks, t, &kf);
+        if (r < 0)
+                return r;
         if (kf.info.kind == KEY_KIND_DATA && !kf.info.exportable)
                 return -EPERM;
         r = key_file_unseal(t, &kf, &secret, &len, &no_export);
         if (r < 0)
                 return r;
-        /* The header said exportable; the TPM object knows better. */
+        /* The header is bound to the object, so this mark agrees with it;
+         * it is checked anyway, as the last word on what may leave. */
         if (no_export) {
                 OPENSSL_secure_clear_free(secret, len);
                 return -EPERM;
@@ -500,6 +610,9 @@ static int data_key_get(KeyStore *ks, Tpm *t, const char *name, uint8_t key[DATA
                 return 0;
         }
         r = key_file_load(ks, name, &buf, &kf);
+        if (r < 0)
+                return r;
+        r = key_file_verify(ks, t, &kf);
         if (r < 0)
                 return r;
         if (kf.info.kind != KEY_KIND_DATA)

@@ -5,11 +5,12 @@
  * envelope (AES-256-GCM) and the cache of unsealed data keys.
  *
  * A key file NAME.key (NAME as name_is_valid() allows: 1..64 bytes of
- * [A-Za-z0-9_.-], not starting with '.') is written atomically and holds:
+ * [A-Za-z0-9_.-], not starting with '.') is written atomically and holds
+ * (version 2, documented in endpointd-dbus(7), KEY FILES):
  *
  *   off len
  *     0   4  magic "EPKS"
- *     4   1  version (1)
+ *     4   1  version (2)
  *     5   1  kind: 1 sealed secret, 2 data key
  *     6   1  flags: bit 0 exportable
  *     7   1  reserved, 0
@@ -17,12 +18,23 @@
  *    12   8  creation time, µs since the epoch (big endian)
  *    20  16  key id (random; data keys' envelopes name it)
  *    36  32  SHA-256 of the SRK's name: the TPM it is bound to
- *    68   4  length of the TPM part (big endian)
- *    72   n  marshalled TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed object
+ *    68   8  generation (big endian; 0 until a TPM counter backs it)
+ *    76  32  SHA-256 of the PCR values at sealing time
+ *   108   4  length of the TPM part (big endian)
+ *   112   n  marshalled TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed object
  *
- * The header is not secret and not trusted: the TPM enforces the PCR
- * policy, and whether an object may leave the daemon is bound into its
- * public area (see tpm_seal()).
+ * The header is not secret. It is bound to the sealed object together with
+ * the name: the object's authPolicy is PolicyPCR followed by PolicySecret
+ * whose policyRef is SHA-256 over the name and header bytes 0..107 (see
+ * key_file_binding() and tpm.h's TpmPolicy). The TPM checks the integrity
+ * of the public area, authPolicy included, when it loads the object, and
+ * demands the policy before Unseal; the key store compares the authPolicy
+ * with the header before it acts on any header field. A file edited,
+ * renamed, copied or swapped with another key's is refused as tampered
+ * (-EKEYREJECTED), never reported as changed PCRs. Not covered: an old
+ * copy of the same name's file restored after it was deleted and sealed
+ * again (see key_generation_check()). Version 1 files, which bound no
+ * name, are refused with -EPROTONOSUPPORT and must be re-created.
  *
  * Envelope of Encrypt/Decrypt (version 1, documented in endpointd-dbus(7)):
  *
@@ -42,6 +54,8 @@
 #include "tpm.h"
 #include "util.h"
 
+#define KEY_FILE_VERSION 2U
+#define KEY_FILE_HEADER_SIZE 112U
 #define KEY_ID_SIZE 16U
 #define DATA_KEY_SIZE 32U
 #define ENVELOPE_VERSION 1U
@@ -95,13 +109,17 @@ int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, con
 /* Returns a sealed secret or an exportable data key in
  * OPENSSL_secure_malloc'ed memory (OPENSSL_secure_clear_free() it).
  * -ENOENT unknown, -EPERM a data key made without exportable, -EXDEV sealed
- * by another TPM, -EUCLEAN tampered, -EBADE PCRs changed. */
+ * by another TPM, -EKEYREJECTED the header does not belong to the sealed
+ * object or the file not to this name, -EUCLEAN the file or object is
+ * damaged, -EPROTONOSUPPORT another key file version, -EBADE PCRs changed. */
 int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_t *ret_len);
 
 /* Deletes a key or secret (and its cached copy). -ENOENT, -EINVAL. */
 int keystore_delete(KeyStore *ks, const char *name);
 
-/* All keys, sorted by name; malloc'ed array. Unreadable files are skipped. */
+/* All keys, sorted by name; malloc'ed array. Unreadable files and other
+ * versions are skipped. What it reports is the header as written: it is
+ * verified when the key is used, not here. */
 int keystore_list(KeyStore *ks, KeyInfo **ret, size_t *ret_n);
 
 /* Encrypts/decrypts with data key name. -EFBIG plaintext or AAD over the

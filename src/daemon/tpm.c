@@ -21,6 +21,9 @@ struct Tpm {
         EVP_PKEY *device_pkey;
         EVP_PKEY *ak_pkey;
         uint8_t srk_id[32];
+        /* The SRK's name, the authorising entity of every sealed object's
+         * PolicySecret (see policy_digest()). */
+        TPM2B_NAME srk_name;
         bool lost;
         char error[256];
 };
@@ -410,6 +413,7 @@ static int tpm_setup_keys(Tpm *t) {
         rc = Esys_TR_GetName(t->esys, t->srk, &name);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "TR_GetName");
+        t->srk_name = *name;
         r = sha256_buffer(name->name, name->size, t->srk_id);
         Esys_Free(name);
         if (r < 0)
@@ -535,29 +539,56 @@ int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret
         return r < 0 ? tpm_set_error(t, r, "Sign returned an unexpected signature") : 0;
 }
 
-/* The policy digest TPM2_PolicyPCR leaves in a fresh session, computed in
- * software from the PCR values so that sealing needs no trial session:
- * H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || H(pcr values)). */
-static int policy_pcr_digest(Tpm *t, uint32_t mask, TPM2B_DIGEST *ret) {
-        uint8_t values[TPM_PCR_MAX][32], buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + 32] = {};
-        TPML_PCR_SELECTION sel;
-        size_t off = 32;
-        unsigned n = (unsigned) __builtin_popcount(mask);
+int tpm_pcr_digest(Tpm *t, uint32_t pcr_mask, uint8_t ret[32]) {
+        uint8_t values[TPM_PCR_MAX][32];
         int r;
 
-        r = tpm_pcr_read_mask(t, mask, values);
+        if (!t)
+                return -ENODEV;
+        if (pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = tpm_pcr_read_mask(t, pcr_mask, values);
         if (r < 0)
                 return r;
-        pcr_selection_from_mask(mask, &sel);
+        return sha256_buffer(values, (size_t) __builtin_popcount(pcr_mask) * 32, ret);
+}
+
+/* The authPolicy of a sealed object, computed in software (no trial
+ * session), as the session of tpm_unseal_loaded() builds it:
+ *
+ *   d1 = H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || pcr_digest)
+ *   d2 = H(H(d1 || TPM_CC_PolicySecret || name of the SRK) || binding)
+ *
+ * d2 is PolicyUpdate() of TPM2_PolicySecret with binding as its policyRef.
+ * The SRK's authValue is empty, so PolicySecret proves nothing about the
+ * caller; it is there because its policyRef is the one place a policy
+ * takes arbitrary bytes into the digest. That makes the caller's binding
+ * part of the object's public area, whose integrity the TPM checks on
+ * Load, and part of what the TPM demands before Unseal. */
+static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
+        uint8_t buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + sizeof(TPMU_NAME)] = {};
+        TPML_PCR_SELECTION sel;
+        size_t off = 32;
+
+        pcr_selection_from_mask(p->pcr_mask, &sel);
         if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
-            Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+            Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            off + 32 > sizeof(buf))
                 return tpm_set_error(t, -EPROTO, "Cannot marshal a PCR selection");
-        r = sha256_buffer(values, n * 32, buf + off);
-        if (r < 0)
-                return r;
-        off += 32;
+        memcpy(buf + off, p->pcr_digest, 32);
+        if (sha256_buffer(buf, off + 32, buf) < 0)
+                return -EIO;
+
+        off = 32;
+        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicySecret, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            off + t->srk_name.size > sizeof(buf))
+                return tpm_set_error(t, -EPROTO, "Cannot marshal the SRK's name");
+        memcpy(buf + off, t->srk_name.name, t->srk_name.size);
+        if (sha256_buffer(buf, off + t->srk_name.size, buf) < 0)
+                return -EIO;
+        memcpy(buf + 32, p->binding, 32);
         ret->size = 32;
-        return sha256_buffer(buf, off, ret->buffer);
+        return sha256_buffer(buf, 64, ret->buffer) < 0 ? -EIO : 0;
 }
 
 /* A session salted by the SRK (ECDH), so that its session key, and with it
@@ -597,7 +628,7 @@ static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint
         return 0;
 }
 
-int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t len, uint8_t **ret,
+int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, size_t len, uint8_t **ret,
              size_t *ret_len) {
         TpmTransient session = TPM_TRANSIENT(t);
         TPM2B_SENSITIVE_CREATE sensitive = {};
@@ -605,7 +636,7 @@ int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t
                 .publicArea = {
                         .type = TPM2_ALG_KEYEDHASH,
                         .nameAlg = TPM2_ALG_SHA256,
-                        /* No userWithAuth: only the PCR policy opens it.
+                        /* No userWithAuth: only the policy opens it.
                          * noDA marks objects that must not leave the
                          * daemon; it is covered by the object's integrity,
                          * and DA protection is moot for an object without
@@ -624,9 +655,9 @@ int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t
 
         if (!t)
                 return -ENODEV;
-        if (len == 0 || len > TPM_SEAL_MAX || pcr_mask >> TPM_PCR_MAX)
+        if (len == 0 || len > TPM_SEAL_MAX || policy->pcr_mask >> TPM_PCR_MAX)
                 return -EINVAL;
-        r = policy_pcr_digest(t, pcr_mask, &tmpl.publicArea.authPolicy);
+        r = policy_digest(t, policy, &tmpl.publicArea.authPolicy);
         if (r < 0)
                 return r;
         sensitive.sensitive.data.size = (UINT16) len;
@@ -664,22 +695,39 @@ static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TP
         return 0;
 }
 
-/* Opens the PCR policy session and unseals; the loaded object is the
+/* Opens the policy session (PolicyPCR, PolicySecret with the binding as
+ * policyRef; see policy_digest()) and unseals; the loaded object is the
  * caller's to flush. */
-static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, uint32_t pcr_mask, TPM2B_SENSITIVE_DATA **ret) {
+static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, const TpmPolicy *policy, TPM2B_SENSITIVE_DATA **ret) {
         TpmTransient session = TPM_TRANSIENT(t);
         TPML_PCR_SELECTION sel;
         TPM2B_DIGEST empty = {};
+        TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
+        TPM2B_TIMEOUT *timeout = NULL;
+        TPMT_TK_AUTH *ticket = NULL;
         TSS2_RC rc;
         int r;
 
-        pcr_selection_from_mask(pcr_mask, &sel);
+        pcr_selection_from_mask(policy->pcr_mask, &sel);
+        memcpy(ref.buffer, policy->binding, 32);
         r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
         if (r < 0)
                 return r;
         rc = Esys_PolicyPCR(t->esys, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "PolicyPCR");
+                tpm_transient_flush(&session);
+                return r;
+        }
+        /* Empty nonceTPM, cpHash and expiration: the assertion is not
+         * limited in time or to a command; the object's policy is what
+         * limits it to Unseal of this object. */
+        rc = Esys_PolicySecret(t->esys, t->srk, session.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                               &empty_nonce, &empty, &ref, 0, &timeout, &ticket);
+        Esys_Free(timeout);
+        Esys_Free(ticket);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "PolicySecret");
                 tpm_transient_flush(&session);
                 return r;
         }
@@ -693,7 +741,39 @@ static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, uint32_t pcr_mask, TPM2B_SE
         return 0;
 }
 
-int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, uint8_t **ret,
+/* Whether pub's authPolicy is the one policy commits to. Before Load this
+ * is a consistency check; once the TPM has loaded pub (its integrity check
+ * covers the public area) it proves that policy is the one the object was
+ * sealed with. */
+static int blob_check_policy(Tpm *t, const TpmPolicy *policy, const TPM2B_PUBLIC *pub) {
+        TPM2B_DIGEST want;
+        int r;
+
+        r = policy_digest(t, policy, &want);
+        if (r < 0)
+                return r;
+        if (pub->publicArea.authPolicy.size != want.size ||
+            CRYPTO_memcmp(pub->publicArea.authPolicy.buffer, want.buffer, want.size) != 0)
+                return tpm_set_error(t, -EKEYREJECTED, "The sealed object was made with another policy");
+        return 0;
+}
+
+int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len) {
+        TPM2B_PUBLIC pub;
+        TPM2B_PRIVATE priv;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (policy->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        if (r < 0)
+                return tpm_set_error(t, r, "The sealed object does not parse");
+        return blob_check_policy(t, policy, &pub);
+}
+
+int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export) {
         _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
         TPM2B_SENSITIVE_DATA *out = NULL;
@@ -705,11 +785,17 @@ int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, 
 
         if (!t)
                 return -ENODEV;
-        if (pcr_mask >> TPM_PCR_MAX)
+        if (policy->pcr_mask >> TPM_PCR_MAX)
                 return -EINVAL;
         r = blob_unmarshal(blob, blob_len, &pub, &priv);
         if (r < 0)
                 return tpm_set_error(t, r, "The sealed object does not parse");
+        /* Before anything reaches the TPM: a changed header or a file of
+         * another name fails here, and is never reported as a policy
+         * (PCR) failure of the Unseal below. */
+        r = blob_check_policy(t, policy, &pub);
+        if (r < 0)
+                return r;
         rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
                        &object.handle);
         if (rc != TSS2_RC_SUCCESS) {
@@ -718,7 +804,9 @@ int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, 
                  * many ways besides TPM_RC_INTEGRITY; none is a TPM fault. */
                 return r == -EPROTO ? -EUCLEAN : r;
         }
-        r = tpm_unseal_loaded(t, object.handle, pcr_mask, &out);
+        /* Loaded, pub is authentic and so is the policy it matched: a
+         * policy failure from here on is the PCRs'. */
+        r = tpm_unseal_loaded(t, object.handle, policy, &out);
         if (r < 0)
                 return r;
         secret = OPENSSL_secure_malloc(MAX(out->size, 1));

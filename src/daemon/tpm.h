@@ -90,22 +90,49 @@ int tpm_attestation_key(Tpm *t, EVP_PKEY **ret);
  * (malloc'ed) that `openssl dgst -sha256 -verify` accepts. */
 int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret_len);
 
-/* Seals len (1..TPM_SEAL_MAX) bytes under the SRK with a PolicyPCR over
- * pcr_mask (sha256 bank, current values), through a salted session with
- * parameter encryption. no_export marks the object (bound into its public
- * area) so that tpm_unseal() refuses to hand it to a client. *ret is the
- * TPM part of a blob (marshalled TPM2B_PUBLIC + TPM2B_PRIVATE). */
-int tpm_seal(Tpm *t, uint32_t pcr_mask, bool no_export, const void *data, size_t len, uint8_t **ret,
+/* What a sealed object is bound to: its authPolicy is PolicyPCR over
+ * pcr_mask (sha256 bank) with the values whose SHA-256 is pcr_digest,
+ * followed by PolicySecret of the SRK with binding as policyRef. binding is
+ * the caller's digest of whatever the object must not be separated from
+ * (the key store's: the key's name and its file header). */
+typedef struct TpmPolicy {
+        uint32_t pcr_mask;
+        uint8_t pcr_digest[32];
+        uint8_t binding[32];
+} TpmPolicy;
+
+/* SHA-256 over the current values of the PCRs in pcr_mask (sha256 bank,
+ * ascending): the pcr_digest of a TpmPolicy that holds now. -EINVAL for a
+ * mask beyond PCR 23. */
+int tpm_pcr_digest(Tpm *t, uint32_t pcr_mask, uint8_t ret[32]);
+
+/* Seals len (1..TPM_SEAL_MAX) bytes under the SRK with policy's
+ * authPolicy, through a salted session with parameter encryption. If
+ * policy->pcr_digest is not what the PCRs hold now, the object is made but
+ * never unseals. no_export marks the object (bound into its public area)
+ * so that tpm_unseal() refuses to hand it to a client. *ret is the TPM
+ * part of a blob (marshalled TPM2B_PUBLIC + TPM2B_PRIVATE). */
+int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, size_t len, uint8_t **ret,
              size_t *ret_len);
 
-/* Unseals a blob from tpm_seal() with the same pcr_mask, in five TPM
- * commands (Load, salted StartAuthSession, PolicyPCR, Unseal with response
- * encryption, FlushContext). *ret is OPENSSL_secure_malloc'ed (free with
- * OPENSSL_secure_clear_free(), *ret_len bytes); *ret_no_export tells
- * whether the object carries the no-export mark. Errors: -EBADE the PCRs
- * differ from sealing time, -EUCLEAN the blob fails the TPM's integrity
- * check (tampered, or sealed by another TPM), -EBADMSG it does not parse. */
-int tpm_unseal(Tpm *t, uint32_t pcr_mask, const uint8_t *blob, size_t blob_len, uint8_t **ret,
+/* Checks, without a TPM command, that blob's authPolicy is policy's:
+ * 0, -EKEYREJECTED it is not (a header changed, or the blob was sealed
+ * under another name or with other PCRs), -EBADMSG the blob does not
+ * parse. Only tpm_unseal() (whose Load checks the public area's integrity)
+ * turns this into proof; a refusal is final already. */
+int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len);
+
+/* Unseals a blob from tpm_seal() made with the same policy, in six TPM
+ * commands (Load, salted StartAuthSession, PolicyPCR, PolicySecret, Unseal
+ * with response encryption, FlushContext); tpm_check_policy() comes first,
+ * so a wrong policy never reaches the TPM. *ret is OPENSSL_secure_malloc'ed
+ * (free with OPENSSL_secure_clear_free(), *ret_len bytes); *ret_no_export
+ * tells whether the object carries the no-export mark. Errors:
+ * -EKEYREJECTED and -EBADMSG as tpm_check_policy(), -EUCLEAN the blob fails
+ * the TPM's integrity check (tampered, or sealed by another TPM), -EBADE
+ * the PCRs differ from sealing time (only after the policy was proven to
+ * be the object's, so a changed header is never reported as this). */
+int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export);
 
 /* SHA-256 of the SRK's name: identifies the storage hierarchy (this TPM

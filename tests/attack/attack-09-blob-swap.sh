@@ -65,15 +65,16 @@ swap() {
                 ep_fail "cannot swap $1.key and $2.key"
 }
 
-# expect_tampered CMD...: CMD fails with Tampered and prints none of the
-# secrets of this test.
+# expect_tampered CMD...: CMD fails with Tampered, saying that the key file
+# does not belong to its name or object, and prints none of the secrets of
+# this test.
 expect_tampered() {
         local out rc=0
         out=$("$@" 2>&1) || rc=$?
         [ $rc -ne 0 ] || ep_fail "$* succeeded: $out"
         case $out in
-        *org.endpointd.Error.Tampered*) ;;
-        *) ep_fail "expected org.endpointd.Error.Tampered from: $* (got: $out)" ;;
+        *org.endpointd.Error.Tampered*"does not belong to this name"*) ;;
+        *) ep_fail "expected org.endpointd.Error.Tampered (key file not bound) from: $* (got: $out)" ;;
         esac
         case $out in
         *-secret* | *record*) ep_fail "$* printed a secret: $out" ;;

@@ -132,11 +132,16 @@ ep_ok "1 MiB plaintext accepted"
 # Exportable or not: Unseal hands out only exportable keys.
 k_refused org.freedesktop.DBus.Error.AccessDenied k_call Unseal k1
 ep_assert_eq "$(ep_ctl unseal kx | wc -c)" 32 "an exportable data key unseals to 32 bytes"
-# Flipping the header's exportable flag does not help: the TPM object says no.
+# Setting the header's exportable flag does not help: the header is bound
+# to the sealed object, so the edited file is refused as tampered.
 cp "$EP_STATE/keys/k1.key" "$T/k1.key.orig"
 printf '\x01' | dd of="$EP_STATE/keys/k1.key" bs=1 seek=6 conv=notrunc status=none
-ep_expect_error org.freedesktop.DBus.Error.AccessDenied k_call Unseal k1
+ep_expect_error org.endpointd.Error.Tampered k_call Unseal k1
 cp "$T/k1.key.orig" "$EP_STATE/keys/k1.key"
+ep_ctl decrypt k1 --aad=record-42 <"$T/ct" | cmp -s - "$T/plain" || ep_fail "restored k1 does not decrypt"
+ep_ok "restored k1 decrypts again"
+ep_assert_eq "$(head -c 5 "$EP_STATE/keys/k1.key" | od -An -tx1 | tr -d ' ')" "45504b5302" \
+        "key file magic and version 2"
 
 # A tampered sealed object fails the TPM's integrity check.
 cp "$EP_STATE/keys/s1.key" "$T/s1.key.orig"

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "check-main.h"
+#include "fileio.h"
 #include "keystore.h"
 #include "openssl-util.h"
 #include "tpm.h"
@@ -82,6 +83,15 @@ static Tpm *tpm_open(void) {
         return t;
 }
 
+/* A policy over mask that holds now, bound to SHA-256 of what. */
+static TpmPolicy policy_now(Tpm *t, uint32_t mask, const char *what) {
+        TpmPolicy p = { .pcr_mask = mask };
+
+        ck_assert_int_eq(tpm_pcr_digest(t, mask, p.pcr_digest), 0);
+        ck_assert_int_eq(sha256_buffer(what, strlen(what), p.binding), 0);
+        return p;
+}
+
 START_TEST(test_no_tpm) {
         Tpm *t = NULL;
         uint8_t d[32] = {};
@@ -147,9 +157,11 @@ START_TEST(test_seal_unseal) {
         uint8_t *out = NULL, big[TPM_SEAL_MAX] = {}, d[32] = { 1 };
         size_t blob_len, out_len;
         bool no_export = true;
+        TpmPolicy p = policy_now(t, 1U << 16, "s"), q;
 
-        ck_assert_int_eq(tpm_seal(t, 1U << 16, false, "hunter2", 7, &blob, &blob_len), 0);
-        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), 0);
+        ck_assert_int_eq(tpm_seal(t, &p, false, "hunter2", 7, &blob, &blob_len), 0);
+        ck_assert_int_eq(tpm_check_policy(t, &p, blob, blob_len), 0);
+        ck_assert_int_eq(tpm_unseal(t, &p, blob, blob_len, &out, &out_len, &no_export), 0);
         ck_assert_uint_eq(out_len, 7);
         ck_assert_mem_eq(out, "hunter2", 7);
         ck_assert(!no_export);
@@ -157,18 +169,41 @@ START_TEST(test_seal_unseal) {
 
         /* Tampered blob: one flipped bit in the private part. */
         blob[blob_len - 5] ^= 1;
-        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), -EUCLEAN);
+        ck_assert_int_eq(tpm_unseal(t, &p, blob, blob_len, &out, &out_len, &no_export), -EUCLEAN);
         blob[blob_len - 5] ^= 1;
-        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len - 1, &out, &out_len, &no_export), -EBADMSG);
+        ck_assert_int_eq(tpm_unseal(t, &p, blob, blob_len - 1, &out, &out_len, &no_export), -EBADMSG);
+        ck_assert_int_eq(tpm_check_policy(t, &p, blob, blob_len - 1), -EBADMSG);
 
-        /* PCR 16 moves on: the policy no longer holds. */
+        /* Another binding, PCR selection or PCR digest is not the object's
+         * policy: refused before the TPM sees it. */
+        q = p;
+        q.binding[31] ^= 1;
+        ck_assert_int_eq(tpm_check_policy(t, &q, blob, blob_len), -EKEYREJECTED);
+        ck_assert_int_eq(tpm_unseal(t, &q, blob, blob_len, &out, &out_len, &no_export), -EKEYREJECTED);
+        q = p;
+        q.pcr_mask |= 1U << 15;
+        ck_assert_int_eq(tpm_unseal(t, &q, blob, blob_len, &out, &out_len, &no_export), -EKEYREJECTED);
+        q = p;
+        q.pcr_digest[0] ^= 1;
+        ck_assert_int_eq(tpm_unseal(t, &q, blob, blob_len, &out, &out_len, &no_export), -EKEYREJECTED);
+
+        /* PCR 16 moves on: the policy no longer holds. With the right
+         * binding that is a PCR mismatch; with a wrong one, still a
+         * rejected binding, never a PCR mismatch. */
         ck_assert_int_eq(tpm_pcr_extend(t, 16, d), 0);
-        ck_assert_int_eq(tpm_unseal(t, 1U << 16, blob, blob_len, &out, &out_len, &no_export), -EBADE);
+        ck_assert_int_eq(tpm_unseal(t, &p, blob, blob_len, &out, &out_len, &no_export), -EBADE);
+        q = p;
+        q.binding[0] ^= 1;
+        ck_assert_int_eq(tpm_unseal(t, &q, blob, blob_len, &out, &out_len, &no_export), -EKEYREJECTED);
 
-        ck_assert_int_eq(tpm_seal(t, 1U << 7, true, big, sizeof(big), &out, &out_len), 0);
+        p = policy_now(t, 1U << 7, "big");
+        ck_assert_int_eq(tpm_seal(t, &p, true, big, sizeof(big), &out, &out_len), 0);
         free(out);
-        ck_assert_int_eq(tpm_seal(t, 1U << 7, false, big, sizeof(big) + 1, &out, &out_len), -EINVAL);
-        ck_assert_int_eq(tpm_seal(t, 1U << 7, false, big, 0, &out, &out_len), -EINVAL);
+        ck_assert_int_eq(tpm_seal(t, &p, false, big, sizeof(big) + 1, &out, &out_len), -EINVAL);
+        ck_assert_int_eq(tpm_seal(t, &p, false, big, 0, &out, &out_len), -EINVAL);
+        p.pcr_mask = 1U << 24;
+        ck_assert_int_eq(tpm_seal(t, &p, false, big, 1, &out, &out_len), -EINVAL);
+        ck_assert_int_eq(tpm_pcr_digest(t, 1U << 24, p.pcr_digest), -EINVAL);
 }
 END_TEST
 
@@ -178,9 +213,10 @@ START_TEST(test_no_export_mark) {
         uint8_t *out = NULL;
         size_t blob_len, out_len;
         bool no_export = false;
+        TpmPolicy p = policy_now(t, 1U << 7, "k");
 
-        ck_assert_int_eq(tpm_seal(t, 1U << 7, true, "k", 1, &blob, &blob_len), 0);
-        ck_assert_int_eq(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &no_export), 0);
+        ck_assert_int_eq(tpm_seal(t, &p, true, "k", 1, &blob, &blob_len), 0);
+        ck_assert_int_eq(tpm_unseal(t, &p, blob, blob_len, &out, &out_len, &no_export), 0);
         ck_assert(no_export);
         OPENSSL_secure_clear_free(out, out_len);
 }
@@ -236,6 +272,13 @@ START_TEST(test_no_leaks) {
         _cleanup_(tpm_freep) Tpm *t = tpm_open();
         uint8_t digest[32] = {}, *out = NULL;
         unsigned n;
+        TpmPolicy good = policy_now(t, 1U << 7, "x"), other = good, stale = good;
+
+        /* other is not the object's policy (refused before the TPM); stale is,
+         * but its PCR digest never held (fails at Unseal, after Load,
+         * PolicyPCR and PolicySecret). */
+        other.pcr_mask = 1U << 8;
+        stale.pcr_digest[0] ^= 1;
 
         /* Two objects stay loaded: the SRK and the device key. Many
          * operations in a row must neither add to them nor fail for lack
@@ -245,12 +288,15 @@ START_TEST(test_no_leaks) {
                 size_t blob_len, out_len, sig_len, ql, sl, pl;
                 bool ne;
 
-                ck_assert_int_eq(tpm_seal(t, 1U << 7, false, "x", 1, &blob, &blob_len), 0);
-                ck_assert_int_eq(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &ne), 0);
+                ck_assert_int_eq(tpm_seal(t, &good, false, "x", 1, &blob, &blob_len), 0);
+                ck_assert_int_eq(tpm_unseal(t, &good, blob, blob_len, &out, &out_len, &ne), 0);
                 OPENSSL_secure_clear_free(out, out_len);
                 blob[blob_len - 3] ^= 1;
-                ck_assert_int_lt(tpm_unseal(t, 1U << 7, blob, blob_len, &out, &out_len, &ne), 0);
-                ck_assert_int_lt(tpm_unseal(t, 1U << 8, blob, blob_len, &out, &out_len, &ne), 0);
+                ck_assert_int_lt(tpm_unseal(t, &good, blob, blob_len, &out, &out_len, &ne), 0);
+                ck_assert_int_lt(tpm_unseal(t, &other, blob, blob_len, &out, &out_len, &ne), 0);
+                free(TAKE_PTR(blob));
+                ck_assert_int_eq(tpm_seal(t, &stale, false, "x", 1, &blob, &blob_len), 0);
+                ck_assert_int_eq(tpm_unseal(t, &stale, blob, blob_len, &out, &out_len, &ne), -EBADE);
                 ck_assert_int_eq(tpm_sign_digest(t, digest, &sig, &sig_len), 0);
                 ck_assert_int_eq(tpm_quote(t, "n", 1, 1, &q, &ql, &s, &sl, &p, &pl), 0);
         }
@@ -346,6 +392,207 @@ START_TEST(test_keystore_cache) {
 }
 END_TEST
 
+/* Key files read and written by the tests below. */
+static void key_file_get(const char *dir, const char *name, char **ret, size_t *ret_len) {
+        _cleanup_(freep) char *path = NULL;
+
+        ck_assert_int_ge(asprintf(&path, "%s/%s.key", dir, name), 0);
+        ck_assert_int_eq(read_full_file(path, KEYSTORE_FILE_MAX, ret, ret_len), 0);
+}
+
+static void key_file_put(const char *dir, const char *name, const void *data, size_t len) {
+        _cleanup_(freep) char *path = NULL;
+
+        ck_assert_int_ge(asprintf(&path, "%s/%s.key", dir, name), 0);
+        ck_assert_int_eq(write_file_atomic(path, data, len, 0600), 0);
+}
+
+static int unseal_rc(KeyStore *ks, Tpm *t, const char *name) {
+        uint8_t *secret = NULL;
+        size_t len;
+        int r = keystore_unseal(ks, t, name, &secret, &len);
+
+        if (r == 0)
+                OPENSSL_secure_clear_free(secret, len);
+        return r;
+}
+
+/* A key file belongs to its name and its header to its object: swapped,
+ * copied or edited files are refused as -EKEYREJECTED (Tampered), also
+ * when the PCRs have changed as well. */
+START_TEST(test_keystore_binding) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open();
+        _cleanup_(keystore_freep) KeyStore *ks = NULL;
+        _cleanup_(freep) char *a = NULL, *b = NULL, *k = NULL, *x = NULL;
+        _cleanup_(freep) uint8_t *env = NULL, *plain = NULL;
+        size_t a_len, b_len, k_len, x_len, env_len, plain_len;
+        uint8_t *secret = NULL, d[32] = { 2 };
+        char dir[400];
+        size_t len;
+
+        snprintf(dir, sizeof(dir), "%s/bind-%d", tmpdir, (int) getpid());
+        ck_assert_int_eq(keystore_new(dir, 0, &ks), 0);
+        ck_assert_int_eq(keystore_seal(ks, t, "a", 1U << 16, "alpha", 5), 0);
+        ck_assert_int_eq(keystore_seal(ks, t, "b", 1U << 16, "bravo", 5), 0);
+        ck_assert_int_eq(keystore_create_key(ks, t, "k", 1U << 16, false), 0);
+        ck_assert_int_eq(keystore_create_key(ks, t, "x", 1U << 16, true), 0);
+        key_file_get(dir, "a", &a, &a_len);
+        key_file_get(dir, "b", &b, &b_len);
+        key_file_get(dir, "k", &k, &k_len);
+        key_file_get(dir, "x", &x, &x_len);
+        ck_assert_uint_eq((uint8_t) a[4], 2);
+
+        /* Swapped and copied files. */
+        key_file_put(dir, "a", b, b_len);
+        key_file_put(dir, "b", a, a_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "a"), -EKEYREJECTED);
+        ck_assert_int_eq(unseal_rc(ks, t, "b"), -EKEYREJECTED);
+        key_file_put(dir, "b", b, b_len);
+        key_file_put(dir, "a", a, a_len);
+        ck_assert_int_eq(keystore_unseal(ks, t, "a", &secret, &len), 0);
+        ck_assert_mem_eq(secret, "alpha", 5);
+        OPENSSL_secure_clear_free(secret, len);
+        key_file_put(dir, "k2", k, k_len);
+        ck_assert_int_eq(keystore_encrypt(ks, t, "k2", "p", 1, NULL, 0, &env, &env_len), -EKEYREJECTED);
+        ck_assert_int_eq(keystore_encrypt(ks, t, "k", "p", 1, NULL, 0, &env, &env_len), 0);
+        ck_assert_int_eq(keystore_decrypt(ks, t, "k2", env, env_len, NULL, 0, &plain, &plain_len),
+                         -EKEYREJECTED);
+        key_file_put(dir, "k2", a, a_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "k2"), -EKEYREJECTED);
+
+        /* Header edits that parse: kind, exportable, PCR mask, creation
+         * time, key id, generation, PCR digest. */
+        {
+                static const struct {
+                        size_t off;
+                        uint8_t flip;
+                } edits[] = { { 5, 3 }, { 6, 1 }, { 9, 1 }, { 11, 0x80 }, { 12, 0x80 }, { 20, 1 },
+                              { 75, 1 }, { 76, 1 }, { 107, 1 } };
+                for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+                        char copy[KEYSTORE_FILE_MAX];
+
+                        memcpy(copy, a, a_len);
+                        copy[edits[i].off] ^= (char) edits[i].flip;
+                        key_file_put(dir, "a", copy, a_len);
+                        ck_assert_msg(unseal_rc(ks, t, "a") == -EKEYREJECTED, "offset %zu", edits[i].off);
+                }
+        }
+        /* A non-exportable data key: setting the flag or calling it a
+         * secret is tampering, not a way out. */
+        k[6] = 1;
+        key_file_put(dir, "k", k, k_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "k"), -EKEYREJECTED);
+        k[6] = 0;
+        k[5] = KEY_KIND_SECRET;
+        key_file_put(dir, "k", k, k_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "k"), -EKEYREJECTED);
+        k[5] = KEY_KIND_DATA;
+        key_file_put(dir, "k", k, k_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "k"), -EPERM);
+        /* An exportable data key called a secret (Encrypt refuses
+         * secrets) or a secret called a data key. */
+        x[5] = KEY_KIND_SECRET;
+        key_file_put(dir, "x", x, x_len);
+        ck_assert_int_eq(keystore_encrypt(ks, t, "x", "p", 1, NULL, 0, &plain, &plain_len), -EKEYREJECTED);
+        x[5] = KEY_KIND_DATA;
+        key_file_put(dir, "x", x, x_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "x"), 0);
+        a[5] = KEY_KIND_DATA;
+        key_file_put(dir, "a", a, a_len);
+        ck_assert_int_eq(keystore_encrypt(ks, t, "a", "p", 1, NULL, 0, &plain, &plain_len), -EKEYREJECTED);
+        a[5] = KEY_KIND_SECRET;
+        key_file_put(dir, "a", a, a_len);
+
+        /* Another TPM named in the header: WrongDevice. */
+        a[40] ^= 1;
+        key_file_put(dir, "a", a, a_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "a"), -EXDEV);
+        a[40] ^= 1;
+        key_file_put(dir, "a", a, a_len);
+
+        /* The PCRs move on: the genuine file is a PCR mismatch, an edited
+         * one still tampered. */
+        ck_assert_int_eq(tpm_pcr_extend(t, 16, d), 0);
+        ck_assert_int_eq(unseal_rc(ks, t, "a"), -EBADE);
+        key_file_put(dir, "a", b, b_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "a"), -EKEYREJECTED);
+        a[10] ^= 0x80;
+        key_file_put(dir, "a", a, a_len);
+        ck_assert_int_eq(unseal_rc(ks, t, "a"), -EKEYREJECTED);
+
+        /* Nothing of this left an object or a session loaded. */
+        {
+                unsigned n;
+                ck_assert_int_eq(tpm_count_transient(t, &n), 0);
+                ck_assert_uint_eq(n, 2);
+        }
+}
+END_TEST
+
+/* Key files that must not parse, without a TPM: every one is refused
+ * before anything would be asked of it. */
+START_TEST(test_keystore_malformed) {
+        _cleanup_(keystore_freep) KeyStore *ks = NULL;
+        _cleanup_(freep) KeyInfo *list = NULL;
+        char dir[] = "/tmp/test-keystore.XXXXXX", cmd[64];
+        uint8_t good[KEY_FILE_HEADER_SIZE + 8] = "EPKS\x02\x01\x01";
+        uint8_t f[sizeof(good)];
+        size_t n;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(keystore_new(dir, 0, &ks), 0);
+        /* A header that parses, with 8 bytes of TPM part: only the TPM
+         * could refuse it. */
+        good[8 + 1] = 1; /* PCR 16 */
+        good[KEY_FILE_HEADER_SIZE - 1] = 8;
+        key_file_put(dir, "f", good, sizeof(good));
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -ENODEV);
+
+        key_file_put(dir, "f", "", 0);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
+        key_file_put(dir, "f", "EPKS", 4);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
+        key_file_put(dir, "f", good, KEY_FILE_HEADER_SIZE - 1);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
+        key_file_put(dir, "f", good, sizeof(good) - 1);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
+#define EDIT(off, val, want)                                                                                  \
+        do {                                                                                                  \
+                memcpy(f, good, sizeof(good));                                                                \
+                f[off] = (val);                                                                               \
+                key_file_put(dir, "f", f, sizeof(f));                                                         \
+                ck_assert_msg(unseal_rc(ks, NULL, "f") == (want), "offset %d", (int) (off));                  \
+        } while (0)
+        EDIT(0, 'X', -EUCLEAN);                  /* magic */
+        EDIT(4, 1, -EPROTONOSUPPORT);            /* version 1: names were not bound */
+        EDIT(4, 3, -EPROTONOSUPPORT);            /* a later version */
+        EDIT(5, 0, -EUCLEAN);                    /* kind */
+        EDIT(5, 3, -EUCLEAN);
+        EDIT(6, 2, -EUCLEAN);                    /* unknown flag */
+        EDIT(7, 1, -EUCLEAN);                    /* reserved */
+        EDIT(8, 1, -EUCLEAN);                    /* PCR 24 */
+        EDIT(KEY_FILE_HEADER_SIZE - 1, 9, -EUCLEAN); /* TPM part length */
+        EDIT(KEY_FILE_HEADER_SIZE - 4, 1, -EUCLEAN);
+#undef EDIT
+        /* A version 1 file as written before names were bound (72-byte
+         * header) is refused by its version, not misread. */
+        memcpy(f, good, 72);
+        f[4] = 1;
+        key_file_put(dir, "f", f, 72);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EPROTONOSUPPORT);
+        ck_assert_int_eq(keystore_list(ks, &list, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        free(TAKE_PTR(list));
+        key_file_put(dir, "f", good, sizeof(good));
+        ck_assert_int_eq(keystore_list(ks, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(list[0].kind, KEY_KIND_SECRET);
+        ck_assert_uint_eq(list[0].pcr_mask, 1U << 16);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static void setup(void) {
         /* Expected failures (tampered blobs, PCR mismatches) are asserted
          * here; the library need not print them too. */
@@ -370,12 +617,14 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_quote);
         tcase_add_test(tc, test_no_leaks);
         tcase_add_test(tc, test_keystore_cache);
+        tcase_add_test(tc, test_keystore_binding);
         /* Without swtpm only the parts that need no TPM can run. */
         if (access("/usr/bin/swtpm", X_OK) == 0)
                 suite_add_tcase(s, tc);
         else
                 fprintf(stderr, "swtpm is not installed: skipping the TPM tests.\n");
         tcase_add_test(te, test_envelope);
+        tcase_add_test(te, test_keystore_malformed);
         tcase_add_test(te, test_tss2_to_errno);
         suite_add_tcase(s, te);
         return s;
