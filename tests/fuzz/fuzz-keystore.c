@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness for what the key store reads from outside: Decrypt's
- * envelope (from any client with keys.use) and key files (from the state
- * directory). Without a TPM the key-file path ends after parsing, where
- * the TPM would be asked, which is the part that handles untrusted bytes
- * in our code; the TPM part is unmarshalled by tss2-mu. */
+ * envelope (from any client with keys.use) and key files (version 2, from
+ * the state directory). Without a TPM the key-file path ends after parsing
+ * and computing the name binding, where the TPM would be asked (the SRK's
+ * name is needed to check the binding), which is the part that handles
+ * untrusted bytes in our code; the TPM part is unmarshalled by tss2-mu.
+ * Seeds: tests/fuzz/corpus/keystore (real files from swtpm, one in the
+ * refused version 1 layout, an envelope). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,7 +40,7 @@ static void fuzz_key_file(const uint8_t *data, size_t size) {
         static char dir[] = "/tmp/fuzz-keystore.XXXXXX";
         static KeyStore *ks;
         char path[sizeof(dir) + 16];
-        uint8_t *secret = NULL;
+        uint8_t *secret = NULL, *env = NULL;
         KeyInfo *list = NULL;
         size_t n, len;
         int r;
@@ -50,9 +53,12 @@ static void fuzz_key_file(const uint8_t *data, size_t size) {
         r = keystore_unseal(ks, NULL, "f", &secret, &len);
         if (r == 0)
                 abort(); /* there is no TPM to unseal with */
+        if (keystore_encrypt(ks, NULL, "f", "x", 1, NULL, 0, &env, &len) == 0)
+                abort(); /* nor to unseal a data key */
         if (keystore_list(ks, &list, &n) == 0) {
                 for (size_t i = 0; i < n; i++)
-                        if (list[i].kind != KEY_KIND_SECRET && list[i].kind != KEY_KIND_DATA)
+                        if ((list[i].kind != KEY_KIND_SECRET && list[i].kind != KEY_KIND_DATA) ||
+                            list[i].pcr_mask >> TPM_PCR_MAX)
                                 abort();
                 free(list);
         }
