@@ -189,30 +189,33 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         case -EKEYREJECTED:
                 /* Tampered, whatever the PCRs hold: the header or the
                  * file's name was checked against the object first. */
-                return bus_error_set_errnof(error, EUCLEAN,
-                                 "The key file of '%s' was changed or does not belong to this name "
-                                 "(edited header, or a file renamed, copied or swapped with another "
-                                 "key's); refusing.",
-                                 n);
+                return bus_error_set_errnof(
+                        error, EUCLEAN,
+                        "The key file of '%s' was changed or does not belong to this name "
+                        "(edited header, or a file renamed, copied or swapped with another "
+                        "key's); refusing.",
+                        n);
         case -EUCLEAN:
                 return bus_error_set_errnof(error, EUCLEAN,
                                  "Integrity check failed for '%s': the data or the key file was "
                                  "changed, or the AAD differs.",
                                  n);
         case -ESTALE:
-                return bus_error_set_errnof(error, ESTALE,
-                                 "The key file of '%s' is older than the last one sealed under this name "
-                                 "(restored from a copy?); refusing.",
-                                 n);
+                return bus_error_set_errnof(
+                        error, ESTALE,
+                        "The key file of '%s' is older than the last one sealed under this name "
+                        "(restored from a copy?); refusing.",
+                        n);
         case -ENOKEY:
                 return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
         case -EBADMSG:
                 return bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
         case -EPROTONOSUPPORT:
-                return bus_error_set_errnof(error, EBADMSG,
-                                 "Unsupported envelope or key file version for '%s' (a version 1 key file, "
-                                 "which bound no name, must be deleted and created again).",
-                                 n);
+                return bus_error_set_errnof(
+                        error, EBADMSG,
+                        "Unsupported envelope or key file version for '%s' (a version 1 key file, "
+                        "which bound no name, must be deleted and created again).",
+                        n);
         case -EBUSY:
                 return bus_error_set_errnof(error, EBUSY, "The TPM is busy (%s); try again.", tpm_last_error(m->tpm));
         case -EPROTO:

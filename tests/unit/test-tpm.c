@@ -466,8 +466,8 @@ START_TEST(test_keystore_binding) {
                 static const struct {
                         size_t off;
                         uint8_t flip;
-                } edits[] = { { 5, 3 }, { 6, 1 }, { 9, 1 }, { 11, 0x80 }, { 12, 0x80 }, { 20, 1 },
-                              { 75, 1 }, { 76, 1 }, { 107, 1 } };
+                } edits[] = { { 5, 3 },  { 6, 1 },  { 9, 1 },  { 11, 0x80 }, { 12, 0x80 },
+                              { 20, 1 }, { 75, 1 }, { 76, 1 }, { 107, 1 } };
                 for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
                         char copy[KEYSTORE_FILE_MAX];
 
@@ -556,21 +556,21 @@ START_TEST(test_keystore_malformed) {
         ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
         key_file_put(dir, "f", good, sizeof(good) - 1);
         ck_assert_int_eq(unseal_rc(ks, NULL, "f"), -EUCLEAN);
-#define EDIT(off, val, want)                                                                                  \
-        do {                                                                                                  \
-                memcpy(f, good, sizeof(good));                                                                \
-                f[off] = (val);                                                                               \
-                key_file_put(dir, "f", f, sizeof(f));                                                         \
-                ck_assert_msg(unseal_rc(ks, NULL, "f") == (want), "offset %d", (int) (off));                  \
+#define EDIT(off, val, want)                                                                                \
+        do {                                                                                                \
+                memcpy(f, good, sizeof(good));                                                              \
+                f[off] = (val);                                                                             \
+                key_file_put(dir, "f", f, sizeof(f));                                                       \
+                ck_assert_msg(unseal_rc(ks, NULL, "f") == (want), "offset %d", (int) (off));                \
         } while (0)
-        EDIT(0, 'X', -EUCLEAN);                  /* magic */
-        EDIT(4, 1, -EPROTONOSUPPORT);            /* version 1: names were not bound */
-        EDIT(4, 3, -EPROTONOSUPPORT);            /* a later version */
-        EDIT(5, 0, -EUCLEAN);                    /* kind */
+        EDIT(0, 'X', -EUCLEAN); /* magic */
+        EDIT(4, 1, -EPROTONOSUPPORT); /* version 1: names were not bound */
+        EDIT(4, 3, -EPROTONOSUPPORT); /* a later version */
+        EDIT(5, 0, -EUCLEAN); /* kind */
         EDIT(5, 3, -EUCLEAN);
-        EDIT(6, 2, -EUCLEAN);                    /* unknown flag */
-        EDIT(7, 1, -EUCLEAN);                    /* reserved */
-        EDIT(8, 1, -EUCLEAN);                    /* PCR 24 */
+        EDIT(6, 2, -EUCLEAN); /* unknown flag */
+        EDIT(7, 1, -EUCLEAN); /* reserved */
+        EDIT(8, 1, -EUCLEAN); /* PCR 24 */
         EDIT(KEY_FILE_HEADER_SIZE - 1, 9, -EUCLEAN); /* TPM part length */
         EDIT(KEY_FILE_HEADER_SIZE - 4, 1, -EUCLEAN);
 #undef EDIT
