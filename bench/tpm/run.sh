@@ -161,13 +161,13 @@ echo
 echo "| operation | endpointd ms | TPM cmds | tpm2-tools chain ms | TPM cmds | chain / endpointd | endpointd / D-Bus ping¹ |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 awk -v p="$ping_ms" 'BEGIN { printf "| D-Bus ping (Peer.Ping) | %.3f | 0 | – | – | – | 1.0× |\n", p }'
-row "Unseal (PolicyPCR, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c" "$unseal_p"
+row "Unseal (PolicyPCR + PolicySecret, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c" "$unseal_p"
 row "Encrypt 4 KiB (cached key)" "$enc_ms" "$enc_c" "$ce_ms" "$ce_c" "$enc_p"
 row "Sign (ECDSA P-256)" "$sign_ms" "$sign_c" "$cs_ms" "$cs_c" "$sign_p"
 row "Attest (quote, PCR 7)" "$att_ms" "$att_c" "$ca_ms" "$ca_c" "$att_p"
 echo
 echo "¹ against a Peer.Ping timed right after each call on the same connection. Encrypt's TPM"
-echo "commands: 5 for the first call (unseal of the data key), 0 once the key is cached."
+echo "commands: 6 for the first call (unseal of the data key), 0 once the key is cached."
 echo "Chains, one process per tool (swtpm has no resource manager, so flushcontext -t/-s run in between):"
 echo "Unseal = createprimary, load, startauthsession, policypcr, unseal (+4 flushcontext) = 9 processes;"
 echo "Encrypt = the Unseal chain for the data key + openssl enc -aes-256-ctr (GCM is not in openssl enc);"
