@@ -213,6 +213,9 @@ ep_start() {
         local listener=$!
         for _ in $(seq 100); do [ -S "$EP_TMP/notify.sock" ] && break; sleep 0.05; done
         [ -S "$EP_TMP/notify.sock" ] || ep_fail "notify-listen did not start (is $EP_BUILD/notify-listen built?)"
+        # Writable for all, so that a daemon that dropped to User= (or was
+        # started as another user) can still send READY=1.
+        chmod 0666 "$EP_TMP/notify.sock"
         NOTIFY_SOCKET="$EP_TMP/notify.sock" $EP_DAEMON_WRAPPER "$EP_BUILD/endpointd" --config "$EP_CONF" "$@" \
                 >>"$EP_TMP/daemon.log" 2>&1 &
         EP_DAEMON_PID=$!
