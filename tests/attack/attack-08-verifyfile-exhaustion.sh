@@ -1,5 +1,199 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Not written yet.
+# Issue 8, item 8: "A monitor can exhaust the device". Written by the
+# authors, test first. A uid holding integrity.read (the "monitor" role)
+# kept VerifyFile calls of a large file in flight on 8 connections: the
+# daemon started a thread for each (735 threads, 203 MB peak, 270 MB kept
+# resident, status calls by root 0.56 s late); and 31 MiB messages left the
+# daemon 32 MB larger for good.
+#
+# What must hold instead: during ~10 s of that, the daemon's thread count
+# (/proc/PID/status Threads:) stays at most THREADS_MAX (the loop, at most 4
+# VerifyFile workers, margin), some calls are refused with Busy or
+# RateLimited, status calls by root keep answering (each within 2 s), it
+# does not crash and keeps at most RSS_GROWTH_MAX more resident afterwards;
+# and a series of ~30 MiB messages (to VerifyFile, Encrypt, InstallGrant;
+# authorized or not) leaves its VmRSS within RSS_GROWTH_MAX of before.
 . "$top_srcdir/tests/attack/lib.sh"
-ep_skip "not written yet"
+. "$top_srcdir/tests/integration/test-integrity-lib.sh"
+
+PY=/usr/bin/python3
+$PY -c 'import dbus, dbus.mainloop.glib; from gi.repository import GLib' 2>/dev/null ||
+        ep_skip "python3-dbus and python3-gi are needed"
+
+THREADS_MAX=8
+RSS_GROWTH_MAX=$((16 * 1024)) # KiB
+HAMMER_SECONDS=10
+
+ep_setup
+ep_pki_init
+ep_config Integrity Watch no
+cat >>"$EP_POLICY" <<'EOF'
+
+[Role]
+Name=monitor
+Permissions=status.read integrity.read
+
+[Subject]
+UID=2
+Roles=monitor
+EOF
+
+R=$EP_ROOT
+mkdir -p "$R/bin"
+# Sparse: 64 MiB to hash, no disk used.
+truncate -s 64M "$R/bin/big"
+echo small >"$R/bin/small"
+
+cat >"$EP_TMP/hammer.py" <<'PY'
+import dbus, dbus.mainloop.glib, os, sys, time
+from gi.repository import GLib
+
+n, k, seconds, path = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+addr = os.environ["DBUS_SYSTEM_BUS_ADDRESS"]
+conns = [dbus.bus.BusConnection(addr) for _ in range(n)]
+end = time.monotonic() + seconds
+counts, outstanding = {}, [0]
+loop = GLib.MainLoop()
+
+def fire(c):
+    if time.monotonic() >= end:
+        if outstanding[0] == 0:
+            loop.quit()
+        return
+    outstanding[0] += 1
+    c.call_async("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1", "org.endpointd.Integrity1",
+                 "VerifyFile", "s", (path,), reply_handler=lambda *a: done(c, "ok"),
+                 error_handler=lambda e: done(c, e.get_dbus_name()), timeout=300)
+
+def done(c, what):
+    outstanding[0] -= 1
+    counts[what] = counts.get(what, 0) + 1
+    fire(c)
+
+for c in conns:
+    for _ in range(k):
+        fire(c)
+GLib.timeout_add_seconds(int(seconds) + 240, loop.quit)
+loop.run()
+for what, count in sorted(counts.items()):
+    print("%s %d" % (what, count))
+PY
+
+# big MEMBER: one ~30 MiB message to a method; prints the error name.
+cat >"$EP_TMP/big.py" <<'PY'
+import dbus, os, sys
+bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
+size = 30 * 1024 * 1024
+def call(iface, member, sig, args):
+    try:
+        bus.call_blocking("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1", iface, member, sig, args,
+                          timeout=120)
+        return "ok"
+    except dbus.DBusException as e:
+        return e.get_dbus_name()
+blob = dbus.ByteArray(b"\x41" * size)
+what = sys.argv[1]
+if what == "VerifyFile":
+    print(call("org.endpointd.Integrity1", "VerifyFile", "s", ["bin/" + "a" * size]))
+elif what == "Encrypt":
+    print(call("org.endpointd.Keys1", "Encrypt", "sayay", ["k", blob, dbus.ByteArray(b"")]))
+elif what == "InstallGrant":
+    print(call("org.endpointd.Policy1", "InstallGrant", "ayay", [blob, dbus.ByteArray(b"")]))
+PY
+chmod 0644 "$EP_TMP/hammer.py" "$EP_TMP/big.py"
+
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$EP_DAEMON_PID/status"; }
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$EP_DAEMON_PID/status"; }
+# The resident size is only meaningful with glibc's allocator.
+rss_check=1
+if [ -n "$EP_DAEMON_WRAPPER" ] || [ -n "$EP_SANITIZED" ]; then
+        rss_check=
+        ep_log "resident size not checked: the daemon runs under a wrapper or a sanitizer's allocator"
+fi
+
+ep_start
+it_manifest 1 "$EP_TMP/m1"
+it_install "$EP_TMP/m1" "$EP_TMP/m1.sig" || ep_fail "the manifest did not install"
+ep_ctl --no-progress scan >/dev/null || ep_fail "the first scan did not finish clean"
+ep_expect_exit 0 ep_as 2 "$EP_BUILD/endpointctl" verify /bin/big
+rss_before=$(rss)
+ep_log "before: Threads $(threads), VmRSS $rss_before KiB"
+
+ep_attack "uid 2 (monitor) keeps 64 VerifyFile calls of a 64 MiB file in flight on each of 8 connections"
+ep_as 2 $PY "$EP_TMP/hammer.py" 8 64 "$HAMMER_SECONDS" bin/big >"$EP_TMP/hammer.out" 2>&1 &
+hammer=$!
+EP_PIDS+=("$hammer")
+max_threads=0
+max_latency=0
+statuses=0
+while kill -0 "$hammer" 2>/dev/null; do
+        t=$(threads) || ep_fail "endpointd is gone"
+        [ "$t" -gt "$max_threads" ] && max_threads=$t
+        [ "$t" -le "$THREADS_MAX" ] || ep_fail "endpointd runs $t threads (at most $THREADS_MAX)"
+        start=$(date +%s%N)
+        timeout 30 "$EP_BUILD/endpointctl" status >/dev/null 2>&1 || ep_fail "status by root failed during the attack"
+        ms=$((($(date +%s%N) - start) / 1000000))
+        [ "$ms" -gt "$max_latency" ] && max_latency=$ms
+        statuses=$((statuses + 1))
+        [ "$ms" -le 2000 ] || ep_fail "status by root took $ms ms during the attack (threads: $t)"
+        sleep 0.2
+done
+wait "$hammer" || ep_fail "the hammer failed: $(cat "$EP_TMP/hammer.out")"
+ep_log "calls: $(tr '\n' ' ' <"$EP_TMP/hammer.out")"
+ep_log "at most $max_threads threads; $statuses status calls by root, the slowest $max_latency ms"
+kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died"
+ep_ok "endpointd survived"
+[ "$max_threads" -le "$THREADS_MAX" ] || ep_fail "endpointd ran $max_threads threads (at most $THREADS_MAX)"
+ep_ok "endpointd ran at most $max_threads threads (bound $THREADS_MAX)"
+ep_ok "status by root answered $statuses times, each within 2 s (slowest $max_latency ms)"
+grep -q '^org.endpointd.Error.\(Busy\|RateLimited\) ' "$EP_TMP/hammer.out" ||
+        ep_fail "no call was refused with Busy or RateLimited"
+ep_ok "calls beyond the bounds were refused with Busy or RateLimited"
+grep -q '^ok ' "$EP_TMP/hammer.out" || ep_fail "no VerifyFile call succeeded"
+ep_ok "VerifyFile calls were answered meanwhile"
+if grep -v '^\(ok\|org.endpointd.Error.Busy\|org.endpointd.Error.RateLimited\) ' "$EP_TMP/hammer.out"; then
+        ep_fail "unexpected results (above)"
+fi
+ep_ok "nothing but ok, Busy and RateLimited"
+# Once the load is gone, VerifyFile works for the monitor again.
+for _ in $(seq 50); do
+        ep_as 2 "$EP_BUILD/endpointctl" verify /bin/small >/dev/null 2>&1 && break
+        sleep 0.1
+done
+ep_expect_exit 0 ep_as 2 "$EP_BUILD/endpointctl" verify /bin/small
+sleep 1
+rss_after=$(rss)
+ep_log "after the calls: Threads $(threads), VmRSS $rss_after KiB"
+if [ -n "$rss_check" ]; then
+        [ "$rss_after" -le $((rss_before + RSS_GROWTH_MAX)) ] ||
+                ep_fail "VmRSS grew from $rss_before to $rss_after KiB (bound: +$RSS_GROWTH_MAX KiB)"
+        ep_ok "VmRSS $rss_before -> $rss_after KiB (bound +$RSS_GROWTH_MAX KiB)"
+fi
+
+ep_attack "~30 MiB messages to VerifyFile, Encrypt and InstallGrant, from uid 2 and uid 65534"
+rss_before=$(rss)
+for who in 2 65534; do
+        for member in VerifyFile Encrypt InstallGrant; do
+                out=$(ep_as "$who" $PY "$EP_TMP/big.py" "$member" 2>&1)
+                ep_log "uid $who $member (30 MiB): $out"
+                case $out in
+                org.freedesktop.DBus.Error.AccessDenied | org.freedesktop.DBus.Error.InvalidArgs | \
+                org.endpointd.Error.TooLarge | org.endpointd.Error.NotFound) ;;
+                *) ep_fail "uid $who $member with 30 MiB: unexpected answer '$out'" ;;
+                esac
+        done
+done
+kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died"
+ep_ok "every large message was refused"
+sleep 1
+rss_after=$(rss)
+ep_log "after the large messages: VmRSS $rss_after KiB"
+if [ -n "$rss_check" ]; then
+        [ "$rss_after" -le $((rss_before + RSS_GROWTH_MAX)) ] ||
+                ep_fail "VmRSS grew from $rss_before to $rss_after KiB after the large messages (bound: +$RSS_GROWTH_MAX KiB)"
+        ep_ok "VmRSS $rss_before -> $rss_after KiB after the large messages (bound +$RSS_GROWTH_MAX KiB)"
+fi
+ep_expect_exit 0 "$EP_BUILD/endpointctl" status
+ep_done
