@@ -421,3 +421,14 @@ int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bu
                 return 0;
         return authorize(m, msg, bus_permission_lookup(interface, NULL), NULL, error);
 }
+
+int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret) {
+        const CallerInfo *c;
+        int r;
+
+        r = caller_get(m, msg, &c);
+        if (r < 0)
+                return r;
+        *ret = c->uid;
+        return 0;
+}

@@ -18,6 +18,7 @@
  * scan_path_escape()); VerifyFile() accepts the same form. */
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -103,28 +104,48 @@ static int path_from_bus(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* An escaped path is at most four times as long as the raw one (\ooo), and
+ * the raw one at most PATH_MAX: anything longer cannot be listed, and is
+ * refused before a copy of it is made. */
+#define VERIFY_PATH_TEXT_MAX (4U * PATH_MAX)
+
 static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *path = NULL;
         Manager *m = userdata;
         const char *s;
+        uid_t uid;
         int r;
 
         r = sd_bus_message_read(msg, "s", &s);
         if (r < 0)
                 return r;
+        if (strnlen(s, VERIFY_PATH_TEXT_MAX + 1) > VERIFY_PATH_TEXT_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The path is longer than %u bytes.",
+                                         VERIFY_PATH_TEXT_MAX);
         if (path_from_bus(s, &path) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Bad escape in path '%s'.", s);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Bad escape in path '%.200s'.", s);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = integrity_verify_file(m, path, verify_done, sd_bus_message_ref(msg));
+        r = bus_caller_uid(m, msg, &uid);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's identity: %m");
+        r = integrity_verify_file(m, path, uid, verify_done, sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -ENOMEDIUM)
                         return bus_error_set_errnof(error, r, "No manifest is installed.");
                 if (r == -ENOENT)
-                        return bus_error_set_errnof(error, r, "'%s' is not listed in the manifest.", s);
-                return bus_error_set_errnof(error, r, "Failed to verify '%s': %m", s);
+                        return bus_error_set_errnof(error, r, "'%.200s' is not listed in the manifest.", s);
+                if (r == -EDQUOT)
+                        return bus_error_set_errnof(
+                                error, r, "uid %u already has %u VerifyFile calls in flight; wait for their replies.",
+                                (unsigned) uid, INTEGRITY_VERIFY_OWNER_MAX);
+                if (r == -EBUSY)
+                        return bus_error_set_errnof(error, r,
+                                                    "%u VerifyFile calls are queued already; try again shortly.",
+                                                    INTEGRITY_VERIFY_QUEUE_MAX);
+                return bus_error_set_errnof(error, r, "Failed to verify '%.200s': %m", s);
         }
         return 1;
 }
