@@ -39,6 +39,8 @@ static const struct {
         { ENDPOINTD_IFACE_INTEGRITY, "GetManifest", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "InstallManifest", "integrity.install" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Subscribe", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Unsubscribe", "integrity.read" },
         { ENDPOINTD_IFACE_POLICY, "CheckAccess", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "GetPolicy", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "Reload", "policy.reload" },

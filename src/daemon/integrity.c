@@ -890,6 +890,8 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
                    strempty(ig->installed->manifest->version), ig->installed->manifest->n_entries,
                    ig->installed->signer);
         integrity_measure_manifest(ig);
+        /* Executable= bindings are checked against the manifest. */
+        manager_access_changed(m);
 
         /* Results about the old manifest no longer mean anything. */
         integrity_scan_stop(ig);
