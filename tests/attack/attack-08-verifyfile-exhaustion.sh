@@ -10,7 +10,8 @@
 # What must hold instead: during ~10 s of that (and of nine such uids), the daemon's thread count
 # (/proc/PID/status Threads:) stays at most THREADS_MAX (the loop, at most 4
 # VerifyFile workers, margin), some calls are refused with Busy or
-# RateLimited, status calls by root keep answering (each within 2 s), it
+# RateLimited, status calls by root keep answering (each within 2 s; 60 s
+# under valgrind, which is there for memory errors), it
 # does not crash and keeps at most RSS_GROWTH_MAX more resident afterwards;
 # and a series of ~30 MiB messages (to VerifyFile, Encrypt, InstallGrant;
 # authorized or not) leaves its VmRSS within RSS_GROWTH_MAX of before.
@@ -24,6 +25,7 @@ $PY -c 'import dbus, dbus.mainloop.glib; from gi.repository import GLib' 2>/dev/
 THREADS_MAX=8
 RSS_GROWTH_MAX=$((16 * 1024)) # KiB
 HAMMER_SECONDS=8
+LATENCY_MAX=2000 # ms
 
 ep_setup
 ep_pki_init
@@ -114,6 +116,12 @@ if [ -n "$EP_DAEMON_WRAPPER" ] || [ -n "$EP_SANITIZED" ]; then
         rss_check=
         ep_log "resident size not checked: the daemon runs under a wrapper or a sanitizer's allocator"
 fi
+# Under valgrind every call takes tens of times longer, and root's call
+# waits behind the hammer's in the bus queue: the run is for memory errors.
+if [ -n "$EP_DAEMON_WRAPPER" ]; then
+        LATENCY_MAX=60000
+        ep_log "status latency bound raised to $LATENCY_MAX ms under $EP_DAEMON_WRAPPER"
+fi
 
 ep_start
 it_manifest 1 "$EP_TMP/m1"
@@ -149,7 +157,8 @@ hammer_watch() {
                 ms=$((($(date +%s%N) - start) / 1000000))
                 [ "$ms" -gt "$max_latency" ] && max_latency=$ms
                 statuses=$((statuses + 1))
-                [ "$ms" -le 2000 ] || ep_fail "status by root took $ms ms during the attack (threads: $t)"
+                [ "$ms" -le "$LATENCY_MAX" ] ||
+                        ep_fail "status by root took $ms ms during the attack (threads: $t)"
                 sleep 0.2
         done
         for pid in "${pids[@]}"; do wait "$pid" || ep_fail "a hammer failed: $(cat "$EP_TMP/$name".*)"; done
@@ -159,7 +168,7 @@ hammer_watch() {
         kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died"
         ep_ok "endpointd survived"
         ep_ok "endpointd ran at most $max_threads threads (bound $THREADS_MAX)"
-        ep_ok "status by root answered $statuses times, each within 2 s (slowest $max_latency ms)"
+        ep_ok "status by root answered $statuses times, each within $LATENCY_MAX ms (slowest $max_latency ms)"
         grep -q '^ok ' "$EP_TMP/$name.out" || ep_fail "no VerifyFile call succeeded"
         ep_ok "VerifyFile calls were answered meanwhile"
         if grep -v '^\(ok\|org.endpointd.Error.Busy\|org.endpointd.Error.RateLimited\|org.endpointd.Error.RateLimited(in-flight)\) ' "$EP_TMP/$name.out"; then
