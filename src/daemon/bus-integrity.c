@@ -464,7 +464,11 @@ static void subscriptions_recheck(Manager *m) {
 }
 
 static int on_subscriptions_recheck(sd_event_source *s, void *userdata) {
-        subscriptions_recheck(userdata);
+        Manager *m = userdata;
+
+        /* A signal sent meanwhile may have done it already. */
+        if (m->integrity_subscriptions && m->integrity_subscriptions->recheck)
+                subscriptions_recheck(m);
         return 0;
 }
 

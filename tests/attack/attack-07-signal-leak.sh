@@ -11,7 +11,8 @@
 # and no property value, only the names of properties that changed; a
 # client holding integrity.read that called Integrity1.Subscribe() gets them;
 # Subscribe() without the permission is AccessDenied; a subscriber whose
-# role is taken away by a policy reload gets nothing more; Unsubscribe()
+# role is taken away by a policy reload, or whose grant is revoked or
+# lapses, gets nothing more; Unsubscribe()
 # ends a subscription, and so does leaving the bus; subscriptions per uid
 # are bounded (LimitsExceeded); on a bus configured to allow eavesdropping,
 # the shipped bus policy still keeps a stranger from reading the
@@ -194,6 +195,35 @@ for _ in $(seq 50); do
         sleep 0.1
 done
 ep_assert_eq "$(cat "$EP_TMP/multi.log")" "subscribe: ok" "subscriptions end when their connection leaves the bus"
+
+ep_attack "uids 5 and 6 stay subscribed after the grants that gave them integrity.read are revoked or lapse"
+device=$(ep_ctl device-id)
+[ -n "$device" ] || ep_fail "no device id"
+iso() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+# grant ID UID NOTAFTER: a signed grant of the role reader to UID, installed.
+grant() {
+        printf '[Grant]\nId=%s\nDevice=%s\nSubject=uid:%s\nRoles=reader\nNotBefore=%s\nNotAfter=%s\n' \
+                "$1" "$device" "$2" "$(iso '-1 hour')" "$3" >"$EP_TMP/$1.grant"
+        ep_sign_grant "$EP_TMP/$1.grant" "$EP_TMP/$1.sig"
+        ep_assert_eq "$(ep_ctl grant install "$EP_TMP/$1.grant" "$EP_TMP/$1.sig")" "$1" "grant $1 installed"
+}
+grant visit 5 "$(iso '+1 day')"
+grant short 6 "$(iso '+4 seconds')"
+listen revoked 5 subscribe
+listen lapsed 6 subscribe
+ep_assert_eq "$(grep '^subscribe' "$EP_TMP/revoked.log")" "subscribe: ok" "uid 5 subscribes through its grant"
+ep_assert_eq "$(grep '^subscribe' "$EP_TMP/lapsed.log")" "subscribe: ok" "uid 6 subscribes through its grant"
+ep_expect_exit 0 ep_ctl grant revoke visit
+sleep 6 # grant 'short' lapses
+echo "replaced once more" >"$R/bin/b"
+scan
+ep_assert_eq "$(grep -c 'Integrity1.ScanFinished' "$EP_TMP/reader.log")" 3 "uid 2 got the third scan's end"
+for log in revoked lapsed; do
+        if grep -q 'Integrity1\.' "$EP_TMP/$log.log"; then
+                ep_fail "$log received: $(grep -m3 'Integrity1\.' "$EP_TMP/$log.log")"
+        fi
+        ep_ok "$log received no detail signal"
+done
 
 kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died"
 ep_ok "endpointd is still running"
