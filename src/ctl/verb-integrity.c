@@ -177,7 +177,8 @@ int verb_scan(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to parse the reply: %m");
         if (!follow) {
                 if (!arg_quiet)
-                        printf("Scan %" PRIu64 " started; following it needs the permission integrity.read.\n",
+                        printf("Scan %" PRIu64
+                               " started; following it needs the permission integrity.read.\n",
                                w.id);
                 return EXIT_OK;
         }

@@ -120,10 +120,11 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         if (strnlen(s, VERIFY_PATH_TEXT_MAX + 1) > VERIFY_PATH_TEXT_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The path is longer than %u bytes.",
-                                         VERIFY_PATH_TEXT_MAX);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The path is longer than %u bytes.", VERIFY_PATH_TEXT_MAX);
         if (path_from_bus(s, &path) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Bad escape in path '%.200s'.", s);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Bad escape in path '%.200s'.",
+                                         s);
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -139,12 +140,13 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
                         return bus_error_set_errnof(error, r, "'%.200s' is not listed in the manifest.", s);
                 if (r == -EDQUOT)
                         return bus_error_set_errnof(
-                                error, r, "uid %u already has %u VerifyFile calls in flight; wait for their replies.",
+                                error, r,
+                                "uid %u already has %u VerifyFile calls in flight; wait for their replies.",
                                 (unsigned) uid, INTEGRITY_VERIFY_OWNER_MAX);
                 if (r == -EBUSY)
-                        return bus_error_set_errnof(error, r,
-                                                    "%u VerifyFile calls are queued already; try again shortly.",
-                                                    INTEGRITY_VERIFY_QUEUE_MAX);
+                        return bus_error_set_errnof(
+                                error, r, "%u VerifyFile calls are queued already; try again shortly.",
+                                INTEGRITY_VERIFY_QUEUE_MAX);
                 return bus_error_set_errnof(error, r, "Failed to verify '%.200s': %m", s);
         }
         return 1;
@@ -424,9 +426,9 @@ static int on_subscriber_watch_installed(sd_bus_message *reply, void *userdata, 
                 subscriber_drop(sub->manager, sub, "the bus would not watch its name");
                 return 0;
         }
-        r = sd_bus_call_method_async(sd_bus_message_get_bus(reply), &sub->owner_check, "org.freedesktop.DBus",
-                                     "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-                                     on_subscriber_owner_checked, sub, "s", sub->name);
+        r = sd_bus_call_method_async(sd_bus_message_get_bus(reply), &sub->owner_check,
+                                     "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "GetNameOwner", on_subscriber_owner_checked, sub, "s", sub->name);
         if (r < 0)
                 subscriber_drop(sub->manager, sub, "its name could not be checked");
         return 0;
@@ -531,13 +533,16 @@ static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
                                          "uid %u holds %u subscriptions already.", (unsigned) uid, mine);
         if (set->n >= BUS_INTEGRITY_SUBSCRIBERS_MAX)
-                return bus_error_set_errnof(error, EBUSY, "%u clients are subscribed already; try again later.",
+                return bus_error_set_errnof(error, EBUSY,
+                                            "%u clients are subscribed already; try again later.",
                                             BUS_INTEGRITY_SUBSCRIBERS_MAX);
 
         sub = calloc(1, sizeof(Subscriber));
         if (!sub)
                 return -ENOMEM;
-        *sub = (Subscriber){ .manager = m, .name = strdup(sender), .uid = uid, .request = sd_bus_message_ref(msg) };
+        *sub = (Subscriber){
+                .manager = m, .name = strdup(sender), .uid = uid, .request = sd_bus_message_ref(msg)
+        };
         if (!sub->name)
                 return -ENOMEM;
         /* A unique name is ':' and [A-Za-z0-9_.-]: nothing to quote. */
