@@ -69,7 +69,7 @@ typedef struct Integrity {
 
         TreeWatch *watch;
 
-        VerifyJob *verifies; /* VerifyFile() jobs, oldest first: running, then waiting */
+        VerifyJob *verifies; /* VerifyFile() jobs in the order they came, running or waiting */
         unsigned n_verifies;
         unsigned n_verifies_running;
         unsigned verify_workers; /* how many may run at once */
