@@ -140,14 +140,17 @@ static int scan_wait(sd_bus *bus, ScanWatch *w) {
 int verb_scan(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         ScanWatch w = { .started = now_usec(CLOCK_MONOTONIC) };
+        bool follow;
         int r;
 
         w.progress = !arg_no_progress && !arg_json && !arg_quiet && isatty(STDERR_FILENO);
         r = ctl_bus_connect(&bus);
         if (r < 0)
                 return -r;
-        /* Subscribe before asking, so that not even a short scan's end is missed. */
+        /* Match and subscribe before asking, so that not even a short scan's
+         * end is missed. */
         r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH,
                                 ENDPOINTD_IFACE_INTEGRITY, "ScanProgress", on_scan_progress, &w);
         if (r >= 0)
@@ -158,12 +161,27 @@ int verb_scan(int argc, char *argv[]) {
                                         "org.freedesktop.DBus", "NameOwnerChanged", on_name_lost, &w);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to scan signals: %m");
+        /* The daemon sends scan signals only to subscribers holding
+         * integrity.read. A caller with integrity.scan alone still starts
+         * the scan, and is told that it cannot follow it. */
+        r = sd_bus_call_method(bus, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
+                               "Subscribe", &error, NULL, NULL);
+        if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                return ctl_bus_error(r, &error, "subscribe to the scan's signals");
+        follow = r >= 0;
         r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "Scan", &reply, "start a scan", NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "t", &w.id);
         if (r < 0)
                 return log_error_errno(r, "Failed to parse the reply: %m");
+        if (!follow) {
+                if (!arg_quiet)
+                        printf("Scan %" PRIu64
+                               " started; following it needs the permission integrity.read.\n",
+                               w.id);
+                return EXIT_OK;
+        }
         r = scan_wait(bus, &w);
         if (r < 0)
                 return r;

@@ -102,6 +102,7 @@ static void grant_remove(Manager *m, size_t i) {
 static void grants_lapse(Manager *m) {
         Authority *a = m->authority;
         usec_t now = authority_now(m);
+        bool lapsed = false;
         char when[32];
 
         for (size_t i = a->n_grants; i > 0; i--) {
@@ -112,7 +113,10 @@ static void grants_lapse(Manager *m) {
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s lapsed at %s.", t->id,
                            t->subject, format_iso8601(when, sizeof(when), t->not_after));
                 grant_remove(m, i - 1);
+                lapsed = true;
         }
+        if (lapsed)
+                manager_access_changed(m);
 }
 
 static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -433,6 +437,7 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_LICENCE, "Licence '%s' installed.", *ret_id);
         /* Worth a durable mark: an install is a security decision in time. */
         clock_persist(m);
+        manager_access_changed(m);
         return 0;
 }
 
@@ -452,6 +457,7 @@ int authority_grant_revoke(Manager *m, const char *id) {
                            a->grants[i].token->subject);
                 grant_remove(m, i);
                 lapse_timer_arm(m);
+                manager_access_changed(m);
                 return 0;
         }
         return -ENOENT;
@@ -495,6 +501,7 @@ int authority_reload(Manager *m, char *error, size_t error_len) {
         a->allowed_sender = NULL;
         log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.",
                    m->config->policy_file);
+        manager_access_changed(m);
         return 0;
 }
 

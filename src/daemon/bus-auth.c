@@ -39,6 +39,8 @@ static const struct {
         { ENDPOINTD_IFACE_INTEGRITY, "GetManifest", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "InstallManifest", "integrity.install" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Subscribe", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Unsubscribe", "integrity.read" },
         { ENDPOINTD_IFACE_POLICY, "CheckAccess", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "GetPolicy", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "Reload", "policy.reload" },
@@ -420,4 +422,15 @@ int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bu
         if (!msg || !streq_ptr(sd_bus_message_get_interface(msg), "org.freedesktop.DBus.Properties"))
                 return 0;
         return authorize(m, msg, bus_permission_lookup(interface, NULL), NULL, error);
+}
+
+int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret) {
+        const CallerInfo *c;
+        int r;
+
+        r = caller_get(m, msg, &c);
+        if (r < 0)
+                return r;
+        *ret = c->uid;
+        return 0;
 }

@@ -29,3 +29,7 @@ const char *bus_permission_lookup(const char *interface, const char *member);
  * cannot be identified. */
 int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason, size_t reason_len);
 
+/* The uid of the sender of msg, as the bus daemon vouches for it (the same
+ * identity bus_authorize() decides on): for per-uid bounds. Returns 0 or a
+ * negative errno when the caller cannot be identified. */
+int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret);

@@ -69,7 +69,10 @@ typedef struct Integrity {
 
         TreeWatch *watch;
 
-        VerifyJob *verifies;
+        VerifyJob *verifies; /* VerifyFile() jobs in the order they came, running or waiting */
+        unsigned n_verifies;
+        unsigned n_verifies_running;
+        unsigned verify_workers; /* how many may run at once */
         InstallJob *install; /* the InstallManifest() being verified */
         MeasureLog *measurements;
 } Integrity;
@@ -77,7 +80,8 @@ typedef struct Integrity {
 struct VerifyJob {
         VerifyJob *next;
         Integrity *integrity;
-        Scanner *scanner;
+        uint64_t owner;
+        Scanner *scanner; /* NULL while waiting for a worker */
         InstalledManifest *im;
         char *paths[1];
         sd_event_source *source;
@@ -646,6 +650,15 @@ static void integrity_watch_setup(Integrity *ig) {
 
 /* --- VerifyFile ------------------------------------------------------------------ */
 
+/* VerifyFile() runs on at most this many threads at once, one per online
+ * CPU up to INTEGRITY_VERIFY_WORKERS_MAX; further calls wait in a bounded
+ * queue. A thread per call let one monitor start hundreds. */
+static unsigned integrity_verify_workers(void) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        return (unsigned) MAX(MIN(cpus, (long) INTEGRITY_VERIFY_WORKERS_MAX), 1L);
+}
+
 static VerifyJob *verify_job_free(VerifyJob *j) {
         if (!j)
                 return NULL;
@@ -661,8 +674,48 @@ static void verify_job_unlink(Integrity *ig, VerifyJob *j) {
         for (VerifyJob **p = &ig->verifies; *p; p = &(*p)->next)
                 if (*p == j) {
                         *p = j->next;
+                        ig->n_verifies--;
+                        if (j->scanner)
+                                ig->n_verifies_running--;
                         return;
                 }
+}
+
+static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* One worker thread per job: the scanner checks exactly the one path. */
+static int verify_job_start(Integrity *ig, VerifyJob *j) {
+        int r;
+
+        r = scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(ig->manager->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
+                            on_verify_done, j);
+        if (r < 0) {
+                j->scanner = scanner_free(j->scanner);
+                return r;
+        }
+        ig->n_verifies_running++;
+        return 0;
+}
+
+/* Starts waiting jobs, oldest first, while workers are free. A job that
+ * cannot start is answered with the error. */
+static void verify_pump(Integrity *ig) {
+        VerifyJob *j = ig->verifies;
+
+        while (j && ig->n_verifies_running < ig->verify_workers) {
+                VerifyJob *next = j->next;
+                int r;
+
+                if (!j->scanner && (r = verify_job_start(ig, j)) < 0) {
+                        verify_job_unlink(ig, j);
+                        j->done(ig->manager, r, NULL, NULL, NULL, j->userdata);
+                        verify_job_free(j);
+                }
+                j = next;
+        }
 }
 
 static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -692,36 +745,51 @@ static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *us
                         j->userdata);
         scan_violation_array_free(v, n);
         verify_job_free(j);
+        verify_pump(ig);
         return 0;
 }
 
-int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done, void *userdata) {
+int integrity_verify_file(Manager *m, const char *path, uint64_t owner, IntegrityVerifyDone done,
+                          void *userdata) {
         Integrity *ig = m->integrity;
-        VerifyJob *j;
+        VerifyJob *j, **tail;
+        unsigned mine = 0;
         int r;
 
         if (!ig || !ig->installed)
                 return -ENOMEDIUM;
         if (!manifest_find(ig->installed->manifest, path))
                 return -ENOENT;
+        /* The owner's own bound first: a caller who floods is told that it
+         * is the one over its share, not that the daemon is busy. */
+        for (j = ig->verifies; j; j = j->next)
+                if (j->owner == owner)
+                        mine++;
+        if (mine >= INTEGRITY_VERIFY_OWNER_MAX)
+                return -EDQUOT;
+        if (ig->n_verifies >= INTEGRITY_VERIFY_QUEUE_MAX)
+                return -EBUSY;
+
         j = calloc(1, sizeof(VerifyJob));
         if (!j)
                 return -ENOMEM;
         *j = (VerifyJob){ .integrity = ig,
+                          .owner = owner,
                           .done = done,
                           .userdata = userdata,
                           .im = installed_ref(ig->installed),
                           .paths = { strdup(path) } };
-        r = j->paths[0] ? scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner) : -ENOMEM;
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
-                                    on_verify_done, j);
+        r = j->paths[0] ? 0 : -ENOMEM;
+        if (r >= 0 && ig->n_verifies_running < ig->verify_workers)
+                r = verify_job_start(ig, j);
         if (r < 0) {
                 verify_job_free(j);
                 return r;
         }
-        j->next = ig->verifies;
-        ig->verifies = j;
+        for (tail = &ig->verifies; *tail; tail = &(*tail)->next)
+                ;
+        *tail = j;
+        ig->n_verifies++;
         return 0;
 }
 
@@ -822,6 +890,8 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
                    strempty(ig->installed->manifest->version), ig->installed->manifest->n_entries,
                    ig->installed->signer);
         integrity_measure_manifest(ig);
+        /* Executable= bindings are checked against the manifest. */
+        manager_access_changed(m);
 
         /* Results about the old manifest no longer mean anything. */
         integrity_scan_stop(ig);
@@ -922,9 +992,13 @@ static void integrity_stop(Manager *m) {
 
         if (!ig)
                 return;
+        /* Each waiting caller gets its answer; the jobs' references on the
+         * manifest go before the manifest does. */
         while (ig->verifies) {
                 VerifyJob *j = ig->verifies;
-                ig->verifies = j->next;
+
+                verify_job_unlink(ig, j);
+                j->done(m, -ECANCELED, NULL, NULL, NULL, j->userdata);
                 verify_job_free(j);
         }
         if (ig->install) {
@@ -957,6 +1031,7 @@ static int integrity_start(Manager *m) {
                 return -ENOMEM;
         ig->manager = m;
         m->integrity = ig;
+        ig->verify_workers = integrity_verify_workers();
         ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ig->root_fd < 0)
                 return log_error_errno(errno, "Cannot open Root= directory '%s': %m", m->config->root);

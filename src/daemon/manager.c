@@ -63,6 +63,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = ELEMENTSOF(components); i > 0; i--)
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
+        bus_integrity_subscriptions_free(m);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_free(m->config);
@@ -81,6 +82,10 @@ void manager_set_status(Manager *m, const char *format, ...) {
         va_end(ap);
         (void) sd_notifyf(false, "STATUS=%s", buf);
         log_debug("Status: %s", buf);
+}
+
+void manager_access_changed(Manager *m) {
+        bus_integrity_access_changed(m);
 }
 
 void manager_emit_endpoint_changed_list(Manager *m, const char *property, ...) {

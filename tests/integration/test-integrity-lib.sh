@@ -88,3 +88,41 @@ it_expect_reject() {
         ep_assert_contains "$out" "$text" "rejection of $(basename "$3")"
         ep_assert_eq "$(it_prop ManifestSerial)" "$before" "serial after rejecting $(basename "$3")"
 }
+
+# it_subscribe LOG: starts a client (python3-dbus) that calls
+# Integrity1.Subscribe() and writes each signal it receives to LOG, one a
+# line: "IFACE.MEMBER [args]", e.g.
+#   org.endpointd.Integrity1.Violation ['bin/gone', 'missing', '...']
+# Returns once it is subscribed. The details of a scan are sent only to
+# subscribers (endpointd-dbus(7)); a plain match rule sees none of them.
+it_subscribe() {
+        local log=$1
+        /usr/bin/python3 -c 'import dbus, dbus.mainloop.glib; from gi.repository import GLib' 2>/dev/null ||
+                ep_skip "python3-dbus and python3-gi are needed"
+        : >"$log"
+        /usr/bin/python3 - "$log" <<'PY' &
+import dbus, dbus.mainloop.glib, os, sys
+from gi.repository import GLib
+log = open(sys.argv[1], "a", buffering=1)
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
+def plain(v):
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return int(v) if isinstance(v, int) else str(v)
+def on_message(conn, msg):
+    if isinstance(msg, dbus.lowlevel.SignalMessage) and msg.get_interface().startswith("org.endpointd."):
+        log.write("%s.%s %r\n" % (msg.get_interface(), msg.get_member(), plain(msg.get_args_list())))
+bus.add_message_filter(on_message)
+bus.add_match_string("type='signal',sender='org.endpointd.Endpoint1'")
+bus.call_blocking("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1", "org.endpointd.Integrity1",
+                  "Subscribe", "", [])
+log.write("subscribed\n")
+GLib.MainLoop().run()
+PY
+        EP_PIDS+=("$!")
+        for _ in $(seq 100); do grep -q '^subscribed' "$log" && return 0; sleep 0.1; done
+        ep_fail "the subscriber did not subscribe: $(cat "$log")"
+}
