@@ -780,7 +780,7 @@ static InstallJob *install_job_free(InstallJob *j) {
         if (j->joinable)
                 (void) pthread_join(j->thread, NULL);
         sd_event_source_disable_unref(j->source);
-        closep(&j->event_fd);
+        j->event_fd = safe_close(j->event_fd);
         installed_unref(j->im);
         free(j->data);
         free(j->sig);
@@ -943,7 +943,7 @@ static void integrity_stop(Manager *m) {
         integrity_set_violations(ig, NULL, 0);
         installed_unref(ig->installed);
         measure_log_free(ig->measurements);
-        closep(&ig->root_fd);
+        ig->root_fd = safe_close(ig->root_fd);
         free(ig);
         m->integrity = NULL;
 }
@@ -956,6 +956,7 @@ static int integrity_start(Manager *m) {
         if (!ig)
                 return -ENOMEM;
         ig->manager = m;
+        ig->root_fd = -EBADF;
         m->integrity = ig;
         ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ig->root_fd < 0)

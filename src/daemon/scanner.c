@@ -368,6 +368,13 @@ int scan_open_beneath(int root_fd, const char *path, int flags) {
         return TAKE_FD(cur);
 }
 
+/* The worker owns parent_fd; this is the one place that closes it. The
+ * path goes with it, so that the cache can never hand out a closed fd. */
+static void worker_forget_parent(Worker *w) {
+        w->parent_fd = safe_close(w->parent_fd);
+        w->parent_path = mfree(w->parent_path);
+}
+
 static int worker_parent(Worker *w, const char *path, const char **ret_name) {
         const char *slash = strrchr(path, '/');
         size_t l;
@@ -381,8 +388,7 @@ static int worker_parent(Worker *w, const char *path, const char **ret_name) {
         if (w->parent_path && strlen(w->parent_path) == l && memcmp(w->parent_path, path, l) == 0)
                 return w->parent_fd;
 
-        closep(&w->parent_fd);
-        free(w->parent_path);
+        worker_forget_parent(w);
         w->parent_path = strndup(path, l);
         if (!w->parent_path)
                 return (w->parent_fd = -ENOMEM);
@@ -547,7 +553,7 @@ static char *child_path(const char *dir, const char *name) {
 static void list_directory(Worker *w, int dfd, const char *name, const char *dir_path) {
         Scanner *s = w->scanner;
         _cleanup_(closep) int fd = -EBADF;
-        DIR *d;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
 
         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -557,7 +563,7 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
                 scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
                 return;
         }
-        TAKE_FD(fd);
+        TAKE_FD(fd); /* d owns it now */
         while ((de = readdir(d))) {
                 _cleanup_(freep) char *p = NULL;
 
@@ -567,7 +573,6 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
                 if (p && !manifest_find(s->manifest, p))
                         scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
         }
-        closedir(d);
 }
 
 static void check_entry(Worker *w, const ManifestEntry *e) {
@@ -644,7 +649,9 @@ static void *worker_main(void *userdata) {
                         check_entry(w, s->manifest->entries + s->order[i]);
                 atomic_fetch_add_explicit(&s->files_done, 1, memory_order_relaxed);
         }
-        closep(&w->parent_fd);
+        /* The directory fd goes now, not when the scanner is freed, so that
+         * finished scans hold no fds; it is reset, so nothing closes it again. */
+        worker_forget_parent(w);
         if (atomic_fetch_sub(&s->running, 1) == 1)
                 (void) eventfd_write(s->event_fd, 1);
         return NULL;
@@ -706,11 +713,14 @@ static int scanner_spawn(Scanner *s, unsigned n_threads) {
         if (!s->workers)
                 return -ENOMEM;
         s->n_workers = n_threads;
+        /* Every worker holds no fd before anything can fail: calloc's 0
+         * would be closed by scanner_free() as if it were ours. */
+        for (unsigned i = 0; i < n_threads; i++)
+                s->workers[i].parent_fd = -EBADF;
         for (unsigned i = 0; i < n_threads; i++) {
                 Worker *w = s->workers + i;
 
                 w->scanner = s;
-                w->parent_fd = -EBADF;
                 w->buffer = malloc(SCANNER_BUFFER_SIZE);
                 w->ctx = EVP_MD_CTX_new();
                 if (!w->buffer || !w->ctx)
@@ -824,8 +834,7 @@ Scanner *scanner_free(Scanner *s) {
 
                 if (w->started)
                         (void) pthread_join(w->thread, NULL);
-                closep(&w->parent_fd);
-                free(w->parent_path);
+                worker_forget_parent(w);
                 free(w->buffer);
                 EVP_MD_CTX_free(w->ctx);
         }
@@ -833,8 +842,8 @@ Scanner *scanner_free(Scanner *s) {
         scan_violation_array_free(s->violations, s->n_violations);
         free(s->order);
         EVP_MD_free(s->md);
-        closep(&s->root_fd);
-        closep(&s->event_fd);
+        s->root_fd = safe_close(s->root_fd);
+        s->event_fd = safe_close(s->event_fd);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;

@@ -384,6 +384,40 @@ START_TEST(test_scan_paths_and_digest) {
 }
 END_TEST
 
+/* Issue 8, item 1: a worker closed its directory fd when it finished, and
+ * scanner_free() closed the same number again, by then given to someone
+ * else (sd-bus, in the daemon). Whatever takes the freed numbers between
+ * the end of a scan and its free must survive the free. */
+START_TEST(test_scan_closes_each_fd_once) {
+        char *paths[] = { (char *) "d/x" };
+        int taken[16];
+        Tree t;
+
+        tree_make(&t);
+        for (int round = 0; round < 4; round++) {
+                _cleanup_(scanner_freep) Scanner *s = NULL;
+                struct pollfd p;
+
+                ck_assert_int_eq(
+                        scanner_start(&t.m, t.fd, 2, round % 2 ? NULL : paths, round % 2 ? 0 : 1, &s), 0);
+                p = (struct pollfd){ .fd = scanner_get_fd(s), .events = POLLIN };
+                ck_assert_int_eq(poll(&p, 1, 30000), 1);
+                ck_assert(scanner_is_done(s));
+                for (size_t i = 0; i < ELEMENTSOF(taken); i++) {
+                        taken[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        ck_assert_int_ge(taken[i], 0);
+                }
+                s = scanner_free(s);
+                for (size_t i = 0; i < ELEMENTSOF(taken); i++) {
+                        ck_assert_msg(fcntl(taken[i], F_GETFD) >= 0, "fd %d was closed by scanner_free()",
+                                      taken[i]);
+                        close(taken[i]);
+                }
+        }
+        tree_remove(&t);
+}
+END_TEST
+
 START_TEST(test_hash_fd) {
         Tree t;
         char p[256];
@@ -419,6 +453,7 @@ static Suite *make_suite(void) {
         tc = tcase_create("scan");
         tcase_add_test(tc, test_scan_clean_then_tampered);
         tcase_add_test(tc, test_scan_paths_and_digest);
+        tcase_add_test(tc, test_scan_closes_each_fd_once);
         tcase_add_test(tc, test_hash_fd);
         suite_add_tcase(s, tc);
         return s;
