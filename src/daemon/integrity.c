@@ -331,6 +331,19 @@ static void integrity_scan_stop(Integrity *ig) {
         ig->scan_im = installed_unref(ig->scan_im);
 }
 
+/* Stops a running full scan early (its workers stop within one read, and
+ * are joined before the manifest they read is let go) and tells whoever
+ * waits for its ScanFinished that it will not finish. */
+static void integrity_scan_cancel(Integrity *ig) {
+        uint64_t id = ig->scan_id;
+
+        if (!ig->scan)
+                return;
+        integrity_scan_stop(ig);
+        log_info("Scan %" PRIu64 " cancelled: a new manifest was installed.", id);
+        bus_integrity_emit_finished(ig->manager, id, ENDPOINTD_SCAN_CANCELLED, 0);
+}
+
 static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static void integrity_watch_setup(Integrity *ig);
 static void integrity_recheck_maybe_start(Integrity *ig);
@@ -824,7 +837,7 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         integrity_measure_manifest(ig);
 
         /* Results about the old manifest no longer mean anything. */
-        integrity_scan_stop(ig);
+        integrity_scan_cancel(ig);
         integrity_recheck_stop(ig);
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
