@@ -132,7 +132,13 @@ class Conn:
         self.s.sendall(b"NEGOTIATE_UNIX_FD\r\n")
         assert self.line() == b"AGREE_UNIX_FD", "the bus refuses fd passing"
         self.s.sendall(b"BEGIN\r\n")
-        self.send("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello")
+        # Nothing more until Hello is answered: bytes the bus reads in one go
+        # with BEGIN are read without their fds, which the kernel then drops,
+        # and the bus disconnects a message that lost its fds.
+        hello = self.send("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello")
+        end = time.monotonic() + 30
+        while not any(m[1] == 2 and fields_of(m).get(5) == hello for m in self.messages(0.1)):
+            assert time.monotonic() < end, "no reply to Hello"
 
     def line(self):
         while b"\r\n" not in self.buf:
@@ -146,10 +152,10 @@ class Conn:
     def send(self, *args, fds=(), **kw):
         self.serial += 1
         m = message(self.serial, *args, n_fds=len(fds), **kw)
-        if fds:
-            socket.send_fds(self.s, [m], list(fds))
-        else:
-            self.s.sendall(m)
+        # Blocking, so that a message is never sent in part.
+        self.s.settimeout(None)
+        n = socket.send_fds(self.s, [m], list(fds)) if fds else 0
+        self.s.sendall(m[n:])
         return self.serial
 
     def messages(self, timeout):
@@ -169,7 +175,10 @@ class Conn:
             m, self.buf = self.buf[:total], self.buf[total:]
             yield m
 
-n_calls, per_tick, target = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# At most max_pending calls in flight: the bus daemon disconnects a sender
+# whose queue of fds grows without bound, and a slow daemon (valgrind,
+# ASan) must see the same flood, not a disconnect.
+n_calls, per_tick, target, max_pending = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], 32
 c = Conn(os.environ["DBUS_SYSTEM_BUS_ADDRESS"].split("path=", 1)[1])
 body = bytearray()
 put_str(body, target)
@@ -177,7 +186,7 @@ pending, results, sent = set(), {}, 0
 deadline = time.monotonic() + 120
 while (sent < n_calls or pending) and time.monotonic() < deadline:
     if sent < n_calls:
-        for _ in range(min(per_tick, n_calls - sent)):
+        for _ in range(max(0, min(per_tick, n_calls - sent, max_pending - len(pending)))):
             r, w = os.pipe()
             pending.add(c.send("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1",
                                "org.endpointd.Integrity1", "VerifyFile", sig="s", body=bytes(body),
@@ -185,12 +194,16 @@ while (sent < n_calls or pending) and time.monotonic() < deadline:
             os.close(r)
             os.close(w)
             sent += 1
-    for m in c.messages(0.02):
-        f = fields_of(m)
-        if m[1] in (2, 3) and f.get(5) in pending:
-            pending.discard(f[5])
-            key = "return" if m[1] == 2 else f.get(4, "error")
-            results[key] = results.get(key, 0) + 1
+    try:
+        for m in c.messages(0.02):
+            f = fields_of(m)
+            if m[1] in (2, 3) and f.get(5) in pending:
+                pending.discard(f[5])
+                key = "return" if m[1] == 2 else f.get(4, "error")
+                results[key] = results.get(key, 0) + 1
+    except (EOFError, ConnectionError) as e:
+        results["disconnected"] = 1
+        break
 print("sent=%d unanswered=%d %s" % (sent, len(pending),
       " ".join("%s=%d" % kv for kv in sorted(results.items()))))
 PY
@@ -224,7 +237,7 @@ ep_ok "endpointd is alive after the flood"
 ep_expect_exit 0 ep_ctl status
 ep_assert_contains "$out" "sent=600 unanswered=0" "every call was answered"
 case $out in
-*NoReply* | *ServiceUnknown* | *Disconnected*) ep_fail "calls were lost: $out" ;;
+*NoReply* | *ServiceUnknown* | *Disconnected* | *disconnected*) ep_fail "calls were lost: $out" ;;
 esac
 ep_assert_contains "$out" "return=" "VerifyFile ran for the monitor"
 ep_assert_eq "$(it_prop ManifestSerial)" 2 "the install during the flood took effect"
