@@ -187,6 +187,11 @@ int verb_scan(int argc, char *argv[]) {
                 return r;
         if (streq(w.state, "daemon-exited"))
                 return log_error_errno(ECONNRESET, "endpointd exited during the scan."), EXIT_UNREACHABLE;
+        if (streq(w.state, ENDPOINTD_SCAN_CANCELLED)) {
+                log_error("Scan %" PRIu64 " was cancelled: a new manifest was installed and is scanned now.",
+                          w.id);
+                return EXIT_FAILED;
+        }
         if (!arg_json && !arg_quiet)
                 printf("Scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s.\n", w.id, w.state,
                        w.violations, w.violations == 1 ? "" : "s");

@@ -334,7 +334,7 @@ int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, ch
         ec.pid = c->pid;
         ec.uid = c->uid;
         allowed = authority_check(m, &pc, permission, exe_check, &ec, reason, reason_len);
-        closep(&ec.fd);
+        ec.fd = safe_close(ec.fd);
         return allowed;
 }
 

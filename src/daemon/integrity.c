@@ -335,6 +335,19 @@ static void integrity_scan_stop(Integrity *ig) {
         ig->scan_im = installed_unref(ig->scan_im);
 }
 
+/* Stops a running full scan early (its workers stop within one read, and
+ * are joined before the manifest they read is let go) and tells whoever
+ * waits for its ScanFinished that it will not finish. */
+static void integrity_scan_cancel(Integrity *ig) {
+        uint64_t id = ig->scan_id;
+
+        if (!ig->scan)
+                return;
+        integrity_scan_stop(ig);
+        log_info("Scan %" PRIu64 " cancelled: a new manifest was installed.", id);
+        bus_integrity_emit_finished(ig->manager, id, ENDPOINTD_SCAN_CANCELLED, 0);
+}
+
 static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static void integrity_watch_setup(Integrity *ig);
 static void integrity_recheck_maybe_start(Integrity *ig);
@@ -848,7 +861,7 @@ static InstallJob *install_job_free(InstallJob *j) {
         if (j->joinable)
                 (void) pthread_join(j->thread, NULL);
         sd_event_source_disable_unref(j->source);
-        closep(&j->event_fd);
+        j->event_fd = safe_close(j->event_fd);
         installed_unref(j->im);
         free(j->data);
         free(j->sig);
@@ -894,7 +907,7 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         manager_access_changed(m);
 
         /* Results about the old manifest no longer mean anything. */
-        integrity_scan_stop(ig);
+        integrity_scan_cancel(ig);
         integrity_recheck_stop(ig);
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
@@ -1017,7 +1030,7 @@ static void integrity_stop(Manager *m) {
         integrity_set_violations(ig, NULL, 0);
         installed_unref(ig->installed);
         measure_log_free(ig->measurements);
-        closep(&ig->root_fd);
+        ig->root_fd = safe_close(ig->root_fd);
         free(ig);
         m->integrity = NULL;
 }
@@ -1030,6 +1043,7 @@ static int integrity_start(Manager *m) {
         if (!ig)
                 return -ENOMEM;
         ig->manager = m;
+        ig->root_fd = -EBADF;
         m->integrity = ig;
         ig->verify_workers = integrity_verify_workers();
         ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
