@@ -10,7 +10,6 @@
 #include "privs.h"
 
 DEFINE_CLEANUP_FUNC(cap_t, cap_free, cap_freep)
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* The one capability endpointd keeps: hashing files of any owner. */
 #define PRIVS_KEEP CAP_DAC_READ_SEARCH
