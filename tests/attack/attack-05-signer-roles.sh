@@ -189,7 +189,8 @@ ep_attack "an RSA-1024 intermediate CA in the chain issues a good signer"
 ep_pki_cert weak-inter ca "/CN=Weak Issuing CA" $'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign' \
         "rsa:1024"
 ep_pki_cert weak-inter-signer weak-inter "/CN=Signer under the weak CA" "$KU"$'\n'"extendedKeyUsage=$ALL_EKUS"
-refused_all weak-inter-signer "'CN=Weak Issuing CA' has a 1024-bit RSA key" "" weak-inter
+refused_all weak-inter-signer "certificate 'CN=Weak Issuing CA' in the signer's chain has a 1024-bit RSA key" "" \
+        weak-inter
 
 ep_attack "the right signer signs with a SHA-1 CMS digest"
 refused manifest signer "digest SHA1" sha1

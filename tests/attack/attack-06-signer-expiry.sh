@@ -157,15 +157,37 @@ ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk"
 
 ep_attack "the stored manifest is swapped for an older, validly signed one (serial 5 after 6)"
 ep_stop
+cp "$EP_STATE/manifest.bundle" "$EP_TMP/bundle.6"
 cp "$EP_TMP/bundle.5" "$EP_STATE/manifest.bundle"
 ep_start
 ep_assert_eq "$(it_prop ManifestSerial)" 0 "ManifestSerial with the older manifest stored"
 ep_assert_eq "$(it_prop IntegrityState)" unverified "IntegrityState with the older manifest stored"
-ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "serial 5 is not above the highest serial ever installed, 6" \
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "serial 5 is below the highest serial ever installed, 6" \
         "the daemon says why"
 expect_install org.endpointd.Error.Rollback "not above the installed serial 6" "serial 5" \
         "$(it_install_result "$EP_TMP/m5" "$EP_TMP/m5.sig")"
 ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk"
+
+ep_attack "the serial floor's own record is damaged"
+ep_stop
+cp "$EP_TMP/bundle.6" "$EP_STATE/manifest.bundle"
+printf 'garbage\n' >"$FLOOR"
+ep_start
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Cannot read the manifest serial floor" "the daemon says why"
+ep_assert_eq "$(it_prop IntegrityState)" unverified "IntegrityState without a floor (fails closed)"
+manifest 7 signer
+expect_install org.endpointd.Error.Rollback "serial floor is damaged" "serial 7" \
+        "$(it_install_result "$EP_TMP/m7" "$EP_TMP/m7.sig")"
+ep_assert_eq "$(cat "$FLOOR")" garbage "the damaged record is left as it is"
+# The documented recovery: remove it with the daemon stopped; the stored
+# manifest's serial becomes the floor.
+ep_stop
+rm "$FLOOR"
+ep_start
+ep_assert_eq "$(settled_state)" trusted "IntegrityState after the recovery"
+ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk after the recovery"
+expect_install org.endpointd.Error.Rollback "not above the installed serial 6" "serial 5" \
+        "$(it_install_result "$EP_TMP/m5" "$EP_TMP/m5.sig")"
 
 ep_stop
 ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
