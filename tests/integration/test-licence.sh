@@ -59,6 +59,7 @@ ep_expect_error org.endpointd.Error.NotYetValid install_raw "$EP_TMP/future.lice
 ep_expect_error org.endpointd.Error.Exists install_raw "$EP_TMP/mine.licence" "$EP_TMP/mine.sig"
 printf '[Grant]\nId=g\nDevice=%s\nSubject=uid:1\nRoles=app\nNotBefore=%s\nNotAfter=%s\n' "$device" \
         "$(iso '-1 day')" "$(iso '+1 day')" >"$EP_TMP/g.grant"
+# Signed by the licence signer, so that only its content (a grant) is refused.
 ep_sign_licence "$EP_TMP/g.grant" "$EP_TMP/g.sig"
 ep_expect_error org.endpointd.Error.Malformed install_raw "$EP_TMP/g.grant" "$EP_TMP/g.sig"
 ep_expect_exit 1 ep_as 1 "$EP_BUILD/endpointctl" licence check video
