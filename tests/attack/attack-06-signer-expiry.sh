@@ -72,6 +72,10 @@ manifest() { # SERIAL SIGNER: $EP_TMP/mSERIAL and its signature
         it_manifest "$1" "$EP_TMP/m$1"
         ep_sign "$EP_TMP/m$1" "$EP_TMP/m$1.sig" "$2"
 }
+stop_clean() { # stops the daemon, which must exit cleanly (sanitizers, valgrind)
+        ep_stop
+        ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+}
 settled_state() { # the IntegrityState once a scan that is running has finished
         local s
         for _ in $(seq 300); do
@@ -103,7 +107,7 @@ ep_assert_eq "$(install_token InstallGrant "$EP_TMP/visit.grant" "$EP_TMP/visit.
 ep_assert_eq "$(cat "$FLOOR" 2>/dev/null)" 5 "serial floor on disk"
 
 ep_attack "the signers' certificates expire and the daemon restarts"
-ep_stop
+stop_clean
 echo "+2d" >"$EP_TMP/faketime"
 ep_start
 ep_assert_eq "$(settled_state)" trusted "IntegrityState after the signer expired"
@@ -138,7 +142,7 @@ ep_assert_eq "$(it_prop ManifestSerial)" 5 "ManifestSerial after the refusals"
 
 ep_attack "the stored manifest is damaged, then older serials are offered"
 cp "$EP_STATE/manifest.bundle" "$EP_TMP/bundle.5"
-ep_stop
+stop_clean
 ep_flip_byte "$EP_STATE/manifest.bundle" 120
 ep_start
 ep_assert_eq "$(it_prop IntegrityState)" unverified "IntegrityState with a damaged manifest"
@@ -156,7 +160,7 @@ ep_assert_eq "$(settled_state)" trusted "IntegrityState after serial 6"
 ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk"
 
 ep_attack "the stored manifest is swapped for an older, validly signed one (serial 5 after 6)"
-ep_stop
+stop_clean
 cp "$EP_STATE/manifest.bundle" "$EP_TMP/bundle.6"
 cp "$EP_TMP/bundle.5" "$EP_STATE/manifest.bundle"
 ep_start
@@ -169,7 +173,7 @@ expect_install org.endpointd.Error.Rollback "not above the installed serial 6" "
 ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk"
 
 ep_attack "the serial floor's own record is damaged"
-ep_stop
+stop_clean
 cp "$EP_TMP/bundle.6" "$EP_STATE/manifest.bundle"
 printf 'garbage\n' >"$FLOOR"
 ep_start
@@ -181,7 +185,7 @@ expect_install org.endpointd.Error.Rollback "serial floor is damaged" "serial 7"
 ep_assert_eq "$(cat "$FLOOR")" garbage "the damaged record is left as it is"
 # The documented recovery: remove it with the daemon stopped; the stored
 # manifest's serial becomes the floor.
-ep_stop
+stop_clean
 rm "$FLOOR"
 ep_start
 ep_assert_eq "$(settled_state)" trusted "IntegrityState after the recovery"
@@ -189,6 +193,5 @@ ep_assert_eq "$(cat "$FLOOR")" 6 "serial floor on disk after the recovery"
 expect_install org.endpointd.Error.Rollback "not above the installed serial 6" "serial 5" \
         "$(it_install_result "$EP_TMP/m5" "$EP_TMP/m5.sig")"
 
-ep_stop
-ep_assert_eq "$EP_DAEMON_RC" 0 "daemon exit status"
+stop_clean
 ep_done
