@@ -411,6 +411,8 @@ int signature_verify(const TrustStore *t, SignerRole role, usec_t at, const void
 
         if (role < 0 || role >= _SIGNER_ROLE_MAX)
                 return -EINVAL;
+        /* Whatever an earlier caller left in the queue is not our reason. */
+        (void) openssl_errors_drain(ossl, sizeof(ossl));
         if (sig_len == 0 || sig_len > SIGNATURE_MAX) {
                 set_error(error, error_len, "signature is empty or larger than %u bytes", SIGNATURE_MAX);
                 return -EBADMSG;
@@ -449,8 +451,11 @@ int signature_verify(const TrustStore *t, SignerRole role, usec_t at, const void
         }
         for (int i = 0; i < sk_X509_num(signers); i++) {
                 r = signer_check(t, sk_X509_value(signers, i), certs, role, at, error, error_len);
-                if (r < 0)
+                if (r < 0) {
+                        /* The reason is in error; leave the queue empty. */
+                        (void) openssl_errors_drain(ossl, sizeof(ossl));
                         return r;
+                }
         }
         if (ret_signer) {
                 char *s = X509_NAME_oneline(X509_get_subject_name(sk_X509_value(signers, 0)), NULL, 0);
