@@ -217,7 +217,7 @@ static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
 }
 
 static int install_error(int r, const ParseError *e, sd_bus_error *error) {
-        char msg[320];
+        char msg[sizeof(e->message) + 32]; /* "line N: " + the message */
 
         if (e->line > 0)
                 (void) snprintf(msg, sizeof(msg), "line %u: %s", e->line, e->message);

@@ -7,12 +7,14 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
+#include "authority.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "integrity-watch.h"
 #include "integrity.h"
 #include "log.h"
 #include "openssl-util.h"
+#include "serial-floor.h"
 #include "signature.h"
 #include "tpm.h"
 
@@ -43,6 +45,10 @@ typedef struct Integrity {
         Manager *manager;
         int root_fd;
         InstalledManifest *installed;
+        /* The highest serial ever installed (serial-floor.h), read before
+         * the stored manifest; UINT64_MAX when its record is damaged. */
+        uint64_t serial_floor;
+        bool serial_floor_damaged;
         ScanViolation *violations;
         size_t n_violations;
         bool scanned; /* a full scan has finished since start or install */
@@ -234,14 +240,16 @@ static int bundle_split(char *buf, size_t len, char **ret_data, size_t *ret_len,
         return 0;
 }
 
-/* Checks the signature first; only then parses. Touches nothing but its
- * arguments, so it runs on the install thread. */
-static int integrity_verify_and_parse(const char *trust_dir, const char *data, size_t len, const void *sig,
-                                      size_t sig_len, InstalledManifest **ret, ParseError *error) {
+/* Checks the signature first (by a code-signing certificate valid at at,
+ * or SIGNATURE_TIME_STORED for the stored manifest); only then parses.
+ * Touches nothing but its arguments, so it runs on the install thread. */
+static int integrity_verify_and_parse(const char *trust_dir, usec_t at, const char *data, size_t len,
+                                      const void *sig, size_t sig_len, InstalledManifest **ret,
+                                      ParseError *error) {
         _cleanup_(trust_store_freep) TrustStore *ts = NULL;
         _cleanup_(installed_unrefp) InstalledManifest *im = calloc(1, sizeof(InstalledManifest));
         _cleanup_(freep) char *hex = NULL;
-        char why[256] = "";
+        char why[SIGNATURE_ERROR_MAX] = "";
         int r;
 
         if (!im)
@@ -258,7 +266,8 @@ static int integrity_verify_and_parse(const char *trust_dir, const char *data, s
                 return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
                                        "Cannot load the trust directory '%s': %s", trust_dir,
                                        *why ? why : strerror(-r));
-        r = signature_verify(ts, data, len, sig, sig_len, &im->signer, why, sizeof(why));
+        r = signature_verify(ts, SIGNER_ROLE_MANIFEST, at, data, len, sig, sig_len, &im->signer, why,
+                             sizeof(why));
         if (r < 0)
                 return parse_error_set(error, 0, r == -EBADMSG ? EKEYREJECTED : -r,
                                        "The manifest's signature does not verify: %s",
@@ -274,7 +283,43 @@ static int integrity_verify_and_parse(const char *trust_dir, const char *data, s
         return 0;
 }
 
+/* --- the serial floor -------------------------------------------------------- */
+
+/* Reads the floor; fails closed (nothing installs) when it is damaged or
+ * unreadable, and says how to recover. */
+static void integrity_serial_floor_load(Integrity *ig) {
+        const char *dir = ig->manager->config->state_dir;
+        int r;
+
+        r = serial_floor_read(dir, &ig->serial_floor);
+        if (r >= 0)
+                return;
+        ig->serial_floor = UINT64_MAX;
+        ig->serial_floor_damaged = true;
+        log_struct(
+                LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                "Cannot read the manifest serial floor %s/%s (%s): refusing every manifest. With the daemon "
+                "stopped, remove it to take the stored manifest's serial as the floor.",
+                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged" : strerror(-r));
+}
+
+/* Raises the floor to serial, on disk and here. A failure to write is
+ * logged; the stored manifest raises it again at the next start. */
+static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
+        int r;
+
+        if (ig->serial_floor_damaged || serial <= ig->serial_floor)
+                return;
+        r = serial_floor_raise(ig->manager->config->state_dir, serial);
+        if (r < 0)
+                log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
+        else if (r > 0)
+                log_debug("Manifest serial floor raised to %" PRIu64 ".", serial);
+        ig->serial_floor = serial;
+}
+
 static int integrity_load_bundle(Integrity *ig) {
+        _cleanup_(installed_unrefp) InstalledManifest *im = NULL;
         _cleanup_(freep) char *path = NULL, *buf = NULL;
         char *data, *sig;
         size_t len, data_len, sig_len;
@@ -292,14 +337,35 @@ static int integrity_load_bundle(Integrity *ig) {
         r = bundle_split(buf, len, &data, &data_len, &sig, &sig_len);
         if (r < 0)
                 return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
-        r = integrity_verify_and_parse(ig->manager->config->trust_dir, data, data_len, sig, sig_len,
-                                       &ig->installed, &e);
+        /* Its validity was judged when it was installed: an expired
+         * signer certificate does not make it untrusted now. */
+        r = integrity_verify_and_parse(ig->manager->config->trust_dir, SIGNATURE_TIME_STORED, data, data_len,
+                                       sig, sig_len, &im, &e);
         if (r < 0) {
                 log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
                            "The installed manifest '%s' was refused (line %u: %s); running unverified.",
                            path, e.line, e.message);
                 return r;
         }
+        if (ig->serial_floor_damaged) {
+                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                           "The installed manifest '%s' was refused: without the serial floor, a rollback "
+                           "cannot be ruled out; running unverified.",
+                           path);
+                return -ESTALE;
+        }
+        if (im->manifest->serial < ig->serial_floor) {
+                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                           "The installed manifest '%s' was refused: serial %" PRIu64
+                           " is below the highest serial ever installed, %" PRIu64 " (a rollback); running "
+                           "unverified.",
+                           path, im->manifest->serial, ig->serial_floor);
+                return -ESTALE;
+        }
+        /* Stored, but the floor was not raised (a crash in between, or a
+         * state directory from before the floor existed). */
+        integrity_serial_floor_raise(ig, im->manifest->serial);
+        ig->installed = TAKE_PTR(im);
         ig->manager->manifest_serial = ig->installed->manifest->serial;
         log_info("Loaded manifest serial %" PRIu64 " (%zu entries), signed by %s.",
                  ig->installed->manifest->serial, ig->installed->manifest->n_entries, ig->installed->signer);
@@ -844,6 +910,7 @@ struct InstallJob {
         char *sig;
         size_t sig_len;
         char *trust_dir; /* a copy: a reload may free the config meanwhile */
+        usec_t at; /* the daemon's time at the call: certificates must be valid then */
         InstalledManifest *im; /* the thread's result */
         ParseError error;
         int r;
@@ -873,7 +940,7 @@ static InstallJob *install_job_free(InstallJob *j) {
 static void *install_thread(void *userdata) {
         InstallJob *j = userdata;
 
-        j->r = integrity_verify_and_parse(j->trust_dir, j->data, j->len, j->sig, j->sig_len, &j->im,
+        j->r = integrity_verify_and_parse(j->trust_dir, j->at, j->data, j->len, j->sig, j->sig_len, &j->im,
                                           &j->error);
         (void) eventfd_write(j->event_fd, 1);
         return NULL;
@@ -885,14 +952,25 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         Manager *m = ig->manager;
         int r;
 
-        if (ig->installed && j->im->manifest->serial <= ig->installed->manifest->serial)
+        if (ig->serial_floor_damaged)
+                return parse_error_set(
+                        &j->error, 0, ESTALE,
+                        "The manifest serial floor is damaged, so no manifest can be installed "
+                        "(see the journal).");
+        /* The floor, not the loaded manifest: that may have been refused. */
+        if (j->im->manifest->serial <= ig->serial_floor)
                 return parse_error_set(&j->error, 0, ESTALE,
                                        "Manifest serial %" PRIu64
                                        " is not above the installed serial %" PRIu64 ".",
-                                       j->im->manifest->serial, ig->installed->manifest->serial);
+                                       j->im->manifest->serial, ig->serial_floor);
+        /* The manifest first, then the floor: a crash in between leaves a
+         * stored manifest above the floor, which raises it at the next
+         * start; the other order could leave the floor above the only
+         * stored manifest, refused at start and impossible to reinstall. */
         r = bundle_store(ig, j->data, j->len, j->sig, j->sig_len);
         if (r < 0)
                 return parse_error_set(&j->error, 0, -r, "Failed to store the manifest: %s", strerror(-r));
+        integrity_serial_floor_raise(ig, j->im->manifest->serial);
 
         installed_unref(ig->installed);
         ig->installed = TAKE_PTR(j->im);
@@ -946,6 +1024,7 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
                            .done = done,
                            .userdata = userdata,
                            .trust_dir = strdup(m->config->trust_dir),
+                           .at = authority_now(m),
                            .event_fd = -EBADF };
         j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;
@@ -1055,8 +1134,10 @@ static int integrity_start(Manager *m) {
                                   "Cannot open the measurement log in '%s', measurements are not logged: %m",
                                   m->config->state_dir);
 
+        /* The floor first: a stored manifest below it is a rollback. */
+        integrity_serial_floor_load(ig);
         /* A stored manifest that no longer verifies is not fatal: the daemon
-         * runs on, unverified, and says so. */
+         * runs on, unverified, and says so; the floor stays. */
         (void) integrity_load_bundle(ig);
         if (!ig->installed) {
                 integrity_set_state(ig, ENDPOINTD_STATE_UNVERIFIED);

@@ -57,7 +57,7 @@ char *strjoin_alloc(const char *a, const char *b, const char *c);
  * problem is not tied to a line (file too large, I/O error). */
 typedef struct ParseError {
         unsigned line;
-        char message[256];
+        char message[512];
 } ParseError;
 
 /* Fills e (if non-NULL) and returns -abs(error). */

@@ -290,15 +290,29 @@ ep_assert_contains() {
 # ep_busctl ARGS: busctl on the private bus, addressed at endpointd.
 ep_busctl() { busctl --system "$@"; }
 
-# ep_pki_init: a manufacturer CA in the trust dir, a signer certificate under it,
+# The extended key usage of each signer role, read from the one header that
+# defines them (grants and licences have OIDs of the project's own).
+ep_eku_oid() {
+        sed -n "s/^#define ENDPOINTD_EKU_$1_OID \"\(.*\)\"\$/\1/p" "$EP_SRC/include/endpointd/signer-roles.h"
+}
+EP_EKU_GRANT=$(ep_eku_oid GRANT)
+EP_EKU_LICENCE=$(ep_eku_oid LICENCE)
+[ -n "$EP_EKU_GRANT" ] && [ -n "$EP_EKU_LICENCE" ] || { echo "lib.sh: no EKU OIDs in signer-roles.h" >&2; exit 99; }
+# Certificate extensions (openssl x509 -extfile lines) of each signer role.
+EP_EXT_MANIFEST=$'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning'
+EP_EXT_GRANT=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_GRANT
+EP_EXT_LICENCE=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_LICENCE
+
+# ep_pki_init: a manufacturer CA in the trust dir, one signer certificate
+# under it for each role (signer: manifests, signer-grant, signer-licence),
 # and an untrusted CA + signer for negative tests. Paths in EP_PKI.
 ep_pki_init() {
         EP_PKI="$EP_TMP/pki"
         mkdir -p "$EP_PKI"
         ep_pki_ca ca "/CN=Demo Manufacturer Root CA"
         ep_pki_signer signer ca "/CN=Demo Manufacturer Release Signing"
-        ep_pki_signer signer-grant ca "/CN=Demo Manufacturer Service Grants"
-        ep_pki_signer signer-licence ca "/CN=Demo Manufacturer Licensing"
+        ep_pki_signer signer-grant ca "/CN=Demo Manufacturer Service Grants" grant
+        ep_pki_signer signer-licence ca "/CN=Demo Manufacturer Licensing" licence
         cp "$EP_PKI/ca.pem" "$EP_TRUST/manufacturer.pem"
         ep_pki_ca rogue-ca "/CN=Rogue CA"
         ep_pki_signer rogue rogue-ca "/CN=Rogue Signer"
@@ -311,13 +325,37 @@ ep_pki_ca() {
                 2>/dev/null || ep_fail "openssl could not make CA $1"
 }
 
+# ep_pki_cert NAME CA SUBJECT EXTENSIONS [NEWKEY [X509-OPTION...]]: a key and a
+# certificate issued by CA. EXTENSIONS are openssl extfile lines ("" for a
+# certificate without extensions); NEWKEY is openssl req's -newkey argument
+# (default "ec -pkeyopt ec_paramgen_curve:P-256", split on spaces); the
+# options go to openssl x509 after the defaults (e.g. -days 1, -sha1).
+ep_pki_cert() {
+        local name=$1 ca=$2 subj=$3 ext=$4 newkey=${5:-ec -pkeyopt ec_paramgen_curve:P-256}
+        local -a extfile=()
+        shift $(($# < 5 ? $# : 5))
+        [ -n "$ext" ] && printf '%s\n' "$ext" >"$EP_PKI/$name.ext" && extfile=(-extfile "$EP_PKI/$name.ext")
+        # shellcheck disable=SC2086 # NEWKEY is several words on purpose
+        openssl req -new -newkey $newkey -nodes -subj "$subj" \
+                -keyout "$EP_PKI/$name.key" -out "$EP_PKI/$name.csr" 2>/dev/null &&
+        openssl x509 -req -in "$EP_PKI/$name.csr" -CA "$EP_PKI/$ca.pem" -CAkey "$EP_PKI/$ca.key" \
+                -CAcreateserial -days 3650 "${extfile[@]}" "$@" -out "$EP_PKI/$name.pem" \
+                2>/dev/null || ep_fail "openssl could not make certificate $name"
+}
+
+# ep_pki_signer NAME CA SUBJECT [ROLE [X509-OPTION...]]: a signer certificate
+# for ROLE (manifest, the default; grant; licence): keyUsage digitalSignature
+# and the role's extended key usage, a P-256 key.
 ep_pki_signer() {
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$3" \
-                -keyout "$EP_PKI/$1.key" -out "$EP_PKI/$1.csr" 2>/dev/null &&
-        openssl x509 -req -in "$EP_PKI/$1.csr" -CA "$EP_PKI/$2.pem" -CAkey "$EP_PKI/$2.key" \
-                -CAcreateserial -days 3650 -out "$EP_PKI/$1.pem" \
-                -extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n') \
-                2>/dev/null || ep_fail "openssl could not make signer $1"
+        local name=$1 ca=$2 subj=$3 role=${4:-manifest} ext
+        shift $(($# < 4 ? $# : 4))
+        case $role in
+        manifest) ext=$EP_EXT_MANIFEST ;;
+        grant) ext=$EP_EXT_GRANT ;;
+        licence) ext=$EP_EXT_LICENCE ;;
+        *) ep_fail "ep_pki_signer: unknown role '$role'" ;;
+        esac
+        ep_pki_cert "$name" "$ca" "$subj" "$ext" "" "$@"
 }
 
 # ep_sign FILE SIG [SIGNER]: detached DER CMS signature, as a manufacturer makes it.
