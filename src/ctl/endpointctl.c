@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -143,6 +144,12 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("endpointctl");
+        /* Before the bus connection exists: no other process of our uid may
+         * attach to us (ptrace, pidfd_getfd(), /proc/PID/mem) and act on
+         * it. endpointd requires this of callers bound with Unit= (see
+         * endpointd-policy(5)). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return log_error_errno(errno, "Failed to make the process non-dumpable: %m"), EXIT_FAILED;
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return -r;

@@ -34,6 +34,7 @@ struct Manager {
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
+        struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
 };
 
 /* A capability: started after the bus is connected and before the name is
