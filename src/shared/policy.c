@@ -329,6 +329,7 @@ static int section_finish(ParseState *st, ParseError *e) {
                                                "[Role] '%s' without Permissions=", r->name);
         } else if (st->section == SECTION_SUBJECT) {
                 PolicyBinding *b = &p->bindings[p->n_bindings - 1];
+                int r;
 
                 if (!b->has_subject)
                         return parse_error_set(e, st->section_line, EINVAL,
@@ -336,10 +337,9 @@ static int section_finish(ParseState *st, ParseError *e) {
                 if (!b->roles)
                         return parse_error_set(e, st->section_line, EINVAL,
                                                "[Subject] %s without Roles=", b->subject.name);
-                int k = binding_check_unit(b, st->section_line, e);
-
-                if (k < 0)
-                        return k;
+                r = binding_check_unit(b, st->section_line, e);
+                if (r < 0)
+                        return r;
                 if (!b->subject.resolved && st->warn)
                         st->warn(st->path, st->section_line,
                                  "subject does not exist on this system and matches nobody", st->userdata);
@@ -576,7 +576,6 @@ static const char *binding_allows(const Policy *p, const PolicyBinding *b, const
 bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, PolicyProcessCheck check_process,
                   void *userdata, char *reason, size_t reason_len) {
         const PolicyBinding *refused = NULL;
-        int refused_error = 0;
 
         /* Two passes: unit-bound subjects cost reads of the caller's /proc
          * entries (and a digest), so they are only consulted when nothing
@@ -585,20 +584,15 @@ bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, Poli
                 for (size_t i = 0; i < p->n_bindings; i++) {
                         const PolicyBinding *b = &p->bindings[i];
                         const char *role;
-                        int r;
 
                         if (!!b->unit != (pass == 1) || !policy_subject_match(&b->subject, c))
                                 continue;
                         role = binding_allows(p, b, perm);
                         if (!role)
                                 continue;
-                        if (b->unit) {
-                                r = check_process ? check_process(b->unit, b->executable, userdata) : -ENOSYS;
-                                if (r < 0) {
-                                        refused = b;
-                                        refused_error = r;
-                                        continue;
-                                }
+                        if (b->unit && (!check_process || check_process(b->unit, b->executable, userdata) < 0)) {
+                                refused = b;
+                                continue;
                         }
                         if (reason)
                                 (void) snprintf(reason, reason_len, "allowed by role '%s' of %s%s%s%s%s", role,
@@ -606,11 +600,11 @@ bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, Poli
                                                 b->executable ? " running " : "", strempty(b->executable));
                         return true;
                 }
+        /* The caller of policy_check() knows why check_process refused. */
         if (reason && refused)
-                (void) snprintf(reason, reason_len, "%s would allow '%s' only in %s%s%s (%s)",
-                                refused->subject.name, perm, refused->unit,
-                                refused->executable ? " running " : "", strempty(refused->executable),
-                                strerror(-refused_error));
+                (void) snprintf(reason, reason_len, "%s would allow '%s' only in %s%s%s", refused->subject.name,
+                                perm, refused->unit, refused->executable ? " running " : "",
+                                strempty(refused->executable));
         else if (reason)
                 (void) snprintf(reason, reason_len, "no role of uid %u allows '%s'", (unsigned) c->uid,
                                 perm);
