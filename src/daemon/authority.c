@@ -162,8 +162,8 @@ static void lapse_timer_arm(Manager *m) {
         for (size_t i = 0; i < a->n_grants; i++)
                 next = MIN(next, a->grants[i].token->not_after);
         if (!a->lapse_timer) {
-                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY, USEC_PER_SEC / 4,
-                                      on_lapse_timer, m);
+                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+                                      USEC_PER_SEC / 4, on_lapse_timer, m);
                 if (r < 0)
                         return (void) log_warning_errno(r, "Failed to add the grant expiry timer: %m");
         }
@@ -359,8 +359,8 @@ static int tokens_load(Manager *m, TokenType type) {
 
 /* ---- decisions ----------------------------------------------------------- */
 
-bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm, PolicyProcessCheck check_process,
-                     void *userdata, char *reason, size_t reason_len) {
+bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+                     PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len) {
         const Authority *a = m->authority;
         usec_t now;
 

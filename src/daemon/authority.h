@@ -67,8 +67,8 @@ usec_t authority_now(const Authority *a);
  * grant. check_process answers Unit= bindings (see policy_check()). reason
  * receives a sentence. A decision only: it changes no state (lapsed grants
  * are skipped here and removed by a timer). */
-bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm, PolicyProcessCheck check_process,
-                     void *userdata, char *reason, size_t reason_len);
+bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+                     PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len);
 
 /* Re-reads the policy file. On failure the old policy stays in force and
  * error holds "file:line: message"; returns -EBADMSG when the file does not

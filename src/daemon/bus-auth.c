@@ -168,8 +168,8 @@ int bus_auth_new(sd_bus *bus, BusAuth **ret) {
         /* Installed before any call is served, so no cached sender can
          * leave the bus unnoticed (and its name be reused). */
         r = sd_bus_match_signal_async(bus, &ba->name_watch, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL,
-                                      ba);
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed,
+                                      NULL, ba);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(ba);
@@ -351,8 +351,9 @@ static int process_check(const char *unit, const char *executable, void *userdat
         if (!process_info_in_unit(i, unit))
                 return process_check_refuse(pc, -EPERM, "its process is not in %s", unit);
         if (i->dumpable)
-                return process_check_refuse(pc, -EPERM, "%s",
-                                            "its process is dumpable: other processes of its uid could take it over");
+                return process_check_refuse(
+                        pc, -EPERM, "%s",
+                        "its process is dumpable: other processes of its uid could take it over");
         if (i->tracer != 0)
                 return process_check_refuse(pc, -EPERM, "%s", "its process is being traced");
         if (!executable)
@@ -378,7 +379,8 @@ static bool permission_is_read(const char *perm) {
 
 /* Decides for caller c; fills reason (with why a Unit= binding did not
  * apply, if one would have). Returns 1 or 0. */
-static int caller_decide(Manager *m, const CallerInfo *c, const char *permission, char *reason, size_t reason_len) {
+static int caller_decide(Manager *m, const CallerInfo *c, const char *permission, char *reason,
+                         size_t reason_len) {
         ProcessCheck pc = { .m = m, .caller = c };
         PolicyCaller caller = { .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
         bool allowed;

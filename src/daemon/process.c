@@ -97,7 +97,8 @@ static int cgroup_parse(char *data, ProcessInfo *info) {
                 if (streq(line, "0:"))
                         slot = &info->cgroup;
                 else
-                        for (char *w = strtok_r(c + 1, ",", &save); w && !slot; w = strtok_r(NULL, ",", &save))
+                        for (char *w = strtok_r(c + 1, ",", &save); w && !slot;
+                             w = strtok_r(NULL, ",", &save))
                                 if (streq(w, "name=systemd"))
                                         slot = &info->cgroup_systemd;
                 if (!slot)

@@ -14,9 +14,9 @@
 
 typedef struct ProcessInfo {
         uid_t uids[4]; /* real, effective, saved, filesystem */
-        pid_t tracer;  /* TracerPid:, 0 when not traced */
+        pid_t tracer; /* TracerPid:, 0 when not traced */
         bool dumpable; /* false after prctl(PR_SET_DUMPABLE, 0) or a setuid exec */
-        char *cgroup;  /* the cgroup2 ("0::") path, or NULL */
+        char *cgroup; /* the cgroup2 ("0::") path, or NULL */
         char *cgroup_systemd; /* the "name=systemd" v1 path (hybrid and legacy), or NULL */
 } ProcessInfo;
 

@@ -286,7 +286,10 @@ typedef struct ParseState {
 } ParseState;
 
 static const char *const role_keys[] = { "Name", "Permissions", NULL };
-static const char *const subject_keys[] = { "User", "Group", "UID", "GID", "Roles", "Executable", "Unit", NULL };
+/* Indexes matter: subject_assign() goes by them. */
+static const char *const subject_keys[] = {
+        "User", "Group", "UID", "GID", "Roles", "Executable", "Unit", NULL,
+};
 
 static int key_index(const char *const *keys, const char *key) {
         for (int i = 0; keys[i]; i++)
@@ -306,13 +309,15 @@ static int binding_check_unit(const PolicyBinding *b, unsigned line, ParseError 
         if (!b->unit)
                 return 0;
         if (b->subject.kind != SUBJECT_USER && b->subject.kind != SUBJECT_UID)
-                return parse_error_set(e, line, EINVAL, "Unit= needs User= or UID=, not %s", b->subject.name);
+                return parse_error_set(e, line, EINVAL, "Unit= needs User= or UID=, not %s",
+                                       b->subject.name);
         if (b->subject.resolved && (b->subject.id == 0 || b->subject.id > POLICY_SYSTEM_UID_MAX))
-                return parse_error_set(e, line, EINVAL,
-                                       "Unit= needs a system user (uid 1-%u), not uid %u: the other processes "
-                                       "of %s could take over the unit's",
-                                       POLICY_SYSTEM_UID_MAX, (unsigned) b->subject.id,
-                                       b->subject.id == 0 ? "root" : "a login user");
+                return parse_error_set(
+                        e, line, EINVAL,
+                        "Unit= needs a system user (uid 1-%u), not uid %u: the other processes "
+                        "of %s could take over the unit's",
+                        POLICY_SYSTEM_UID_MAX, (unsigned) b->subject.id,
+                        b->subject.id == 0 ? "root" : "a login user");
         return 0;
 }
 
@@ -590,21 +595,23 @@ bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, Poli
                         role = binding_allows(p, b, perm);
                         if (!role)
                                 continue;
-                        if (b->unit && (!check_process || check_process(b->unit, b->executable, userdata) < 0)) {
+                        if (b->unit &&
+                            (!check_process || check_process(b->unit, b->executable, userdata) < 0)) {
                                 refused = b;
                                 continue;
                         }
                         if (reason)
-                                (void) snprintf(reason, reason_len, "allowed by role '%s' of %s%s%s%s%s", role,
-                                                b->subject.name, b->unit ? " in " : "", strempty(b->unit),
-                                                b->executable ? " running " : "", strempty(b->executable));
+                                (void) snprintf(reason, reason_len, "allowed by role '%s' of %s%s%s%s%s",
+                                                role, b->subject.name, b->unit ? " in " : "",
+                                                strempty(b->unit), b->executable ? " running " : "",
+                                                strempty(b->executable));
                         return true;
                 }
         /* The caller of policy_check() knows why check_process refused. */
         if (reason && refused)
-                (void) snprintf(reason, reason_len, "%s would allow '%s' only in %s%s%s", refused->subject.name,
-                                perm, refused->unit, refused->executable ? " running " : "",
-                                strempty(refused->executable));
+                (void) snprintf(reason, reason_len, "%s would allow '%s' only in %s%s%s",
+                                refused->subject.name, perm, refused->unit,
+                                refused->executable ? " running " : "", strempty(refused->executable));
         else if (reason)
                 (void) snprintf(reason, reason_len, "no role of uid %u allows '%s'", (unsigned) c->uid,
                                 perm);

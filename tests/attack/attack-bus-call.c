@@ -22,10 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
-static int call_once(sd_bus *bus, uint64_t serial, const char *interface, const char *member, const char *arg) {
+static int call_once(sd_bus *bus, uint64_t serial, const char *interface, const char *member,
+                     const char *arg) {
         sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;

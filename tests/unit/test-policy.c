@@ -58,13 +58,14 @@ START_TEST(test_permission_match) {
 }
 END_TEST
 
-static const char test_policy[] = "[Role]\nName=viewer\nPermissions=status.read\n"
-                                  "[Role]\nName=pump\nPermissions=keys.use:infusion\n"
-                                  "[Role]\nName=svc\nPermissions=integrity.*\n"
-                                  "[Subject]\nUID=1000\nRoles=viewer\n"
-                                  "[Subject]\nGID=50\nRoles=svc\n"
-                                  "[Subject]\nUID=998\nRoles=viewer\n"
-                                  "[Subject]\nUID=998\nRoles=pump\nUnit=pump.service\nExecutable=/usr/bin/pump-ui\n";
+static const char test_policy[] =
+        "[Role]\nName=viewer\nPermissions=status.read\n"
+        "[Role]\nName=pump\nPermissions=keys.use:infusion\n"
+        "[Role]\nName=svc\nPermissions=integrity.*\n"
+        "[Subject]\nUID=1000\nRoles=viewer\n"
+        "[Subject]\nGID=50\nRoles=svc\n"
+        "[Subject]\nUID=998\nRoles=viewer\n"
+        "[Subject]\nUID=998\nRoles=pump\nUnit=pump.service\nExecutable=/usr/bin/pump-ui\n";
 
 static int exe_ok(const char *unit, const char *path, void *userdata) {
         (*(unsigned *) userdata)++;
