@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -30,7 +31,8 @@ static const struct Verb {
         { "sign", 0, 0, verb_sign, "sign                    Sign stdin with the device key (DER)" },
         { "attest", 2, 6, verb_attest, "attest --nonce=HEX [--pcrs=LIST] --output=DIR  TPM quote" },
         { "scan", 0, 0, verb_scan, "scan                    Verify the tree against the manifest now" },
-        { "violations", 0, 0, verb_violations, "violations              List the integrity violations found" },
+        { "violations", 0, 0, verb_violations,
+          "violations              List the integrity violations found" },
         { "verify", 1, 1, verb_verify, "verify PATH             Check one file against the manifest" },
         { "measurements", 0, 0, verb_measurements, "measurements            Show the PCR measurement log" },
         { "manifest", 1, 16, verb_manifest,
@@ -143,6 +145,12 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("endpointctl");
+        /* Before the bus connection exists: no other process of our uid may
+         * attach to us (ptrace, pidfd_getfd(), /proc/PID/mem) and act on
+         * it. endpointd requires this of callers bound with Unit= (see
+         * endpointd-policy(5)). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return log_error_errno(errno, "Failed to make the process non-dumpable: %m"), EXIT_FAILED;
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return -r;

@@ -9,6 +9,15 @@
 
 #include "manager.h"
 
+/* The bus side of authorisation: the per-connection credentials the bus
+ * daemon vouches for (kept per unique name until it leaves the bus) and
+ * the current property call. Created once the bus is connected. */
+typedef struct BusAuth BusAuth;
+
+int bus_auth_new(sd_bus *bus, BusAuth **ret);
+BusAuth *bus_auth_free(BusAuth *ba);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusAuth *, bus_auth_free);
+
 /* Authorizes the sender of msg for the permission the table assigns to the
  * message's interface and member, narrowed to object when non-NULL (e.g.
  * "keys.use" + "k1" -> "keys.use:k1"). Returns 0 when allowed; otherwise

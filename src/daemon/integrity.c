@@ -1024,7 +1024,7 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
                            .done = done,
                            .userdata = userdata,
                            .trust_dir = strdup(m->config->trust_dir),
-                           .at = authority_now(m),
+                           .at = authority_now(m->authority),
                            .event_fd = -EBADF };
         j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "authority.h"
+#include "bus-auth.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
@@ -64,6 +65,7 @@ Manager *manager_free(Manager *m) {
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
         bus_integrity_subscriptions_free(m);
+        bus_auth_free(m->bus_auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_free(m->config);
@@ -196,6 +198,9 @@ static int manager_connect_bus(Manager *m) {
                                       NULL, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for bus disconnection: %m");
+        r = bus_auth_new(m->bus, &m->bus_auth);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch bus callers: %m");
         for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
                 r = sd_bus_add_object_vtable(m->bus, NULL, ENDPOINTD_OBJECT_PATH, interfaces[i].interface,
                                              interfaces[i].vtable, m);

@@ -34,6 +34,7 @@ struct Manager {
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
+        struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
 
         /* Bus layer state: the clients that called Integrity1.Subscribe()
          * (bus-integrity.c); NULL until the first one. */

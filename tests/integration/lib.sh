@@ -51,6 +51,7 @@ ep_done() { ep_log "PASS: $EP_CHECKS checks"; exit 0; }
 
 ep_cleanup() {
         local rc=$? pid
+        ep_units_remove
         # Reverse order: daemon first, then the bus and the TPMs.
         for ((i = ${#EP_PIDS[@]} - 1; i >= 0; i--)); do
                 pid=${EP_PIDS[i]}
@@ -379,4 +380,68 @@ ep_flip_byte() {
         b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
         [ -n "$b" ] || ep_fail "ep_flip_byte: $1 has no byte at offset $2"
         printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# System service units without a service manager (PID 1 here is not
+# systemd): a unit is its cgroup /system.slice/NAME in each hierarchy that
+# systemd tracks processes by (name=systemd, cgroup2). Needs root.
+#
+#   ep_unit_create pump [PARENT]      # EP_UNIT=pump-PID-RANDOM.service, in
+#                                     # system.slice or PARENT; removed on exit
+#                                     # (a NAME.service is taken as it is)
+#   ep_in_unit "$EP_UNIT" 3 CMD...    # CMD as uid 3, inside the unit
+EP_UNIT_DIRS=()
+ep_cgroup_roots() {
+        findmnt -n -t cgroup -O name=systemd -o TARGET 2>/dev/null | head -n 1
+        findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1
+}
+
+ep_unit_create() {
+        local name="$1-$$-$RANDOM.service" parent=${2:-system.slice} root dir part
+        case $1 in *.service) name=$1 ;; esac
+        [ "$(id -u)" = 0 ] || ep_skip "creating cgroups needs root"
+        [ -n "$(ep_cgroup_roots)" ] || ep_skip "no cgroup hierarchy is mounted"
+        for root in $(ep_cgroup_roots); do
+                dir=$root
+                for part in ${parent//\// } "$name"; do
+                        dir="$dir/$part"
+                        [ -d "$dir" ] && continue
+                        mkdir "$dir" 2>/dev/null || [ -d "$dir" ] || ep_skip "cannot create the cgroup $dir"
+                        EP_UNIT_DIRS+=("$dir")
+                done
+        done
+        EP_UNIT=$name
+        EP_UNIT_PATH=$parent/$name
+}
+
+# Moves whatever still runs in our cgroups to the root cgroup and removes
+# them, the deepest first (also when the test failed).
+ep_units_remove() {
+        local i dir root pid
+        for ((i = ${#EP_UNIT_DIRS[@]} - 1; i >= 0; i--)); do
+                dir=${EP_UNIT_DIRS[i]}
+                [ -d "$dir" ] || continue
+                root=$(ep_cgroup_roots | while read -r r; do case $dir in "$r"/*) echo "$r" ;; esac; done)
+                for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do
+                        echo "$pid" >"$root/cgroup.procs" 2>/dev/null
+                done
+                rmdir "$dir" 2>/dev/null || ep_log "could not remove $dir"
+        done
+        EP_UNIT_DIRS=()
+}
+
+# ep_in_unit UNIT UID[:GID] CMD...: runs CMD in UNIT's cgroups as UID (no
+# supplementary groups), as a service manager starts a service. UNIT is a
+# system unit's name, or a cgroup path (EP_UNIT_PATH).
+ep_in_unit() {
+        local path=$1 ids=$2 uid gid dirs=() root
+        shift 2
+        uid=${ids%%:*}
+        gid=${ids#*:}
+        [ "$gid" = "$ids" ] && gid=$uid
+        case $path in */*) ;; *) path=system.slice/$path ;; esac
+        for root in $(ep_cgroup_roots); do dirs+=("$root/$path"); done
+        EP_IN_UNIT_DIRS="${dirs[*]}" bash -c 'for d in $EP_IN_UNIT_DIRS; do echo $$ >"$d/cgroup.procs" || exit 99; done
+                unset EP_IN_UNIT_DIRS; exec "$@"' ep-in-unit \
+                setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
 }
