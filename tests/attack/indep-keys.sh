@@ -22,6 +22,11 @@
 #      InvalidArgs / Exists, and the existing secret is unchanged
 #   9. existence oracle: nobody asks about a key that does not exist and
 #      gets AccessDenied, not NotFound
+#  10. with the key cache on: a deleted key is not used from the cache, and
+#      an envelope of a deleted key does not decrypt under a new key of the
+#      same name; a sealed secret is not usable as a data key
+#  11. the measurement PCR changes under a secret and a data key sealed to
+#      it (a manifest install extends PCR 14): PcrMismatch, never the secret
 . "$top_srcdir/tests/attack/lib.sh"
 # --- helpers of the independent tester (the same block in every indep-*.sh) ---
 # call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
@@ -74,6 +79,7 @@ indep_expect_ok() {
 # --- end of helpers ---
 
 ep_setup
+ep_pki_init
 ep_config TPM KeyCacheTimeout 0
 cat >>"$EP_POLICY" <<'POL'
 
@@ -277,6 +283,54 @@ ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$E
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 1 "$EP_PY" "$EP_TMP/call.py" $K Unseal s '("nosuchkey",)'
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$EP_TMP/call.py" $K DeleteKey s '("nosuchkey",)'
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$EP_TMP/call.py" $K CreateKey 'sa{sv}' '("k1", {})'
+indep_alive "existence oracle"
+
+ep_attack "key cache on: a deleted key is not used from the cache, its envelopes do not open under a new key of that name"
+ep_config TPM KeyCacheTimeout 5min
+ep_restart
+cat >"$EP_TMP/cache.py" <<'PYEOF'
+import dbus, sys
+bus = dbus.SystemBus()
+k = dbus.Interface(bus.get_object('org.endpointd.Endpoint1', '/org/endpointd/Endpoint1', introspect=False), 'org.endpointd.Keys1')
+bad = 0
+def expect(what, want, f):
+    global bad
+    try:
+        r = f()
+        print('FAIL %s: %r' % (what, r)); bad += 1
+    except dbus.exceptions.DBusException as e:
+        if e.get_dbus_name() == want:
+            print('ok %s: %s' % (what, want))
+        else:
+            print('FAIL %s: %s %s' % (what, e.get_dbus_name(), e.get_dbus_message())); bad += 1
+E = lambda name: bytes(k.Encrypt(name, dbus.ByteArray(b'abc'), dbus.ByteArray(b''), byte_arrays=True))
+D = lambda name, ct: bytes(k.Decrypt(name, dbus.ByteArray(ct), dbus.ByteArray(b''), byte_arrays=True))
+k.CreateKey('c7', dbus.Dictionary({}, signature='sv'))
+ct = E('c7')
+assert D('c7', ct) == b'abc'
+k.DeleteKey('c7')
+expect('Encrypt with a deleted, cached key', 'org.endpointd.Error.NotFound', lambda: E('c7'))
+expect('Decrypt with a deleted, cached key', 'org.endpointd.Error.NotFound', lambda: D('c7', ct))
+k.CreateKey('c7', dbus.Dictionary({}, signature='sv'))
+expect('old envelope under a new key of the same name', 'org.endpointd.Error.Tampered', lambda: D('c7', ct))
+expect('Encrypt with a sealed secret', 'org.freedesktop.DBus.Error.InvalidArgs', lambda: E('s1'))
+expect('Decrypt with a sealed secret', 'org.freedesktop.DBus.Error.InvalidArgs', lambda: D('s1', ct))
+sys.exit(1 if bad else 0)
+PYEOF
+"$EP_PY" "$EP_TMP/cache.py" >"$EP_TMP/cache.out" 2>&1 || { cat "$EP_TMP/cache.out" >&2; ep_fail "a deleted or replaced key was used"; }
+ep_ok "$(grep -c '^ok' "$EP_TMP/cache.out") cache attacks refused"
+
+ep_attack "the measurement PCR changes under a secret and a data key sealed to it"
+indep_expect_ok call $K Seal 'saya{sv}' '("p14", ay(b"pcr14 secret"), {"pcrs": au([14])})'
+indep_expect_ok call $K CreateKey 'sa{sv}' '("d14", {"pcrs": au([14]), "exportable": dbus.Boolean(True)})'
+indep_expect_ok call $K Unseal s '("p14",)'
+echo "x" >"$EP_ROOT/f"
+ep_ctl manifest create "$EP_ROOT" --serial 5 --output "$EP_TMP/m5" >/dev/null || ep_fail "manifest create"
+ep_sign "$EP_TMP/m5" "$EP_TMP/m5.sig"
+ep_ctl manifest install "$EP_TMP/m5" "$EP_TMP/m5.sig" >/dev/null || ep_fail "manifest install (extends PCR 14)"
+ep_expect_error org.endpointd.Error.PcrMismatch call $K Unseal s '("p14",)'
+ep_expect_error org.endpointd.Error.PcrMismatch call $K Unseal s '("d14",)'
+ep_expect_error org.endpointd.Error.PcrMismatch call $K Encrypt sayay '("d14", ay(b"x"), ay(b""))'
 indep_alive "end"
 
 ep_log "$EP_ATTACKS attacks"
