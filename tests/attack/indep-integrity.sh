@@ -26,6 +26,12 @@
 #      bytes: reported as "unexpected" with \ooo escapes, one line each
 #  10. InstallManifest/Scan by callers without permission: AccessDenied and
 #      the installed bundle unchanged byte for byte
+#  11. 10050 unlisted files in a listed directory: at most 10000 violations
+#      kept, the scan reports the true total
+#  12. validly signed manifests with a 4096-byte path and a 129-character
+#      product name: Malformed
+#  13. 50 Scan() calls in a burst during a long scan: they join it (the
+#      same id), bounded threads
 . "$top_srcdir/tests/attack/lib.sh"
 # --- helpers of the independent tester (the same block in every indep-*.sh) ---
 # call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
@@ -397,6 +403,52 @@ ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 1 "$EP_PY" "$EP_TM
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$EP_TMP/call.py" $I VerifyFile s '("usr/bin/pumpd",)'
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$EP_TMP/call.py" $I GetViolations '' ''
 unchanged "unauthorised install"
+indep_alive "unauthorised install"
+
+ep_attack "10050 unlisted files: at most 10000 violations kept, the true total reported"
+mkdir -p "$W/many"
+"$EP_PY" -c "
+for i in range(10050): open('$EP_ROOT/etc/u%05d' % i, 'w').close()
+"
+sleep 2
+out=$(timeout 120 "$EP_BUILD/endpointctl" --no-progress scan 2>&1); rc=$?
+ep_assert_eq "$rc" 5 "scan exits 5"
+ep_assert_contains "$out" "10050 violations" "the scan reports the true total"
+n=$(ep_ctl --json violations | "$EP_PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+ep_assert_eq "$n" 10000 "GetViolations keeps 10000"
+rm -f "$EP_ROOT"/etc/u?????
+sleep 2
+timeout 120 "$EP_BUILD/endpointctl" --no-progress scan >/dev/null || ep_fail "scan after cleaning up"
+
+ep_attack "validly signed manifests with a 4096-byte path and a 129-character product name"
+deep=$(printf 'd%.0s' $(seq 200)); path=.
+while [ ${#path} -lt 4100 ]; do path=$path/$deep; done
+bad_manifest "$rel
+$base
+$path type=file optional
+"
+bad_manifest "# endpointd: serial=30 product=$(printf 'p%.0s' $(seq 129)) version=4.3
+$base
+"
+ep_attack "50 Scan() calls in a burst during a long scan join it"
+# A listed 512 MiB file makes the full scan last long enough.
+head -c $((512 * 1024 * 1024)) /dev/zero >"$EP_ROOT/usr/image.bin"
+mk_manifest 60 "$W/m60"
+threads0=$(ls "/proc/$EP_DAEMON_PID/task" | wc -l)
+install "$W/m60" "$W/m60.sig" >/dev/null || ep_fail "install of serial 60"
+ids=$("$EP_PY" -c "
+import dbus
+o = dbus.SystemBus().get_object('org.endpointd.Endpoint1', '/org/endpointd/Endpoint1', introspect=False)
+print(len(set(int(o.Scan(dbus_interface='org.endpointd.Integrity1')) for _ in range(50))))
+")
+[ "$ids" -le 2 ] || ep_fail "50 Scan calls in a burst during a scan gave $ids scan ids"
+ep_ok "50 Scan calls gave $ids scan id(s)"
+threads=$(ls "/proc/$EP_DAEMON_PID/task" | wc -l)
+[ "$threads" -le $((threads0 + $(nproc) + 2)) ] || ep_fail "$threads threads after 50 Scan calls ($threads0 before)"
+ep_ok "$threads threads ($threads0 before)"
+wait_state trusted
+rm -f "$EP_ROOT/usr/image.bin"
+
 indep_alive "end"
 
 ep_log "$EP_ATTACKS attacks"
