@@ -18,6 +18,11 @@
 #      verifies as a quote under the attestation key
 #   6. a reader with only status.read cannot reach integrity, keys or
 #      policy data through the status permission
+#   7. someone who can write the state directory replaces the clock file,
+#      manifest.bundle, measurements.log and stored grants and licences
+#      with FIFOs and symlinks to /dev/zero, and waits for a restart: the
+#      daemon starts within the harness's 60 s, answers status, runs
+#      unverified and lists no grants or licences
 . "$top_srcdir/tests/attack/lib.sh"
 # --- helpers of the independent tester (the same block in every indep-*.sh) ---
 # call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
@@ -194,6 +199,25 @@ ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 1 "$EP_PY" "$EP_TM
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 1 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Integrity1 Scan '' ''
 indep_expect_ok ep_as 1 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Keys1 GetDevicePublicKey '' ''
 indep_expect_ok ep_as 1 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Keys1 GetAttestationPublicKey '' ''
+
+ep_attack "state files replaced by FIFOs and /dev/zero symlinks before a restart"
+mkdir -p "$EP_STATE/grants" "$EP_STATE/licences"
+rm -f "$EP_STATE/clock" "$EP_STATE/manifest.bundle" "$EP_STATE/measurements.log"
+mkfifo "$EP_STATE/clock"
+ln -s /dev/zero "$EP_STATE/manifest.bundle"
+mkfifo "$EP_STATE/measurements.log"
+ln -s /dev/zero "$EP_STATE/grants/z.grant"
+ln -s /dev/zero "$EP_STATE/grants/z.grant.sig"
+mkfifo "$EP_STATE/licences/f.licence" "$EP_STATE/licences/f.licence.sig"
+ep_restart
+indep_alive "odd state files"
+ep_assert_eq "$(ep_busctl get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 $E IntegrityState)" 's "unverified"' "runs unverified"
+ep_assert_eq "$(ep_busctl get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 $E ManifestSerial)" "t 0" "no manifest"
+indep_expect_ok call org.endpointd.Policy1 ListGrants '' ''
+ep_assert_eq "$INDEP_OUT" "OK ()" "no grant loaded"
+indep_expect_ok call org.endpointd.Policy1 ListLicences '' ''
+ep_assert_eq "$INDEP_OUT" "OK ()" "no licence loaded"
+ep_assert_eq "$(ep_ctl device-id)" "$DEV" "same device id"
 indep_alive "end"
 
 ep_log "$EP_ATTACKS attacks"
