@@ -19,6 +19,13 @@
 #      sixty answers "unreadable" instead (for a FIFO and for a symlink that
 #      stay in place during the whole call), and once in 120 calls the
 #      reply did not come within python-dbus's 60 s (NoReply)
+#   3. rollback through the state directory: someone who can write it
+#      deletes manifest.bundle (the only place the installed serial is
+#      kept) and waits for a restart; then an older, validly signed
+#      manifest installs again. DESIGN.md: "The serial must grow with every
+#      install (anti-rollback)"; endpointd-manifest(5) only compares with
+#      "the installed one", so the man pages do not promise more: a gap
+#      between the threat model and the documented behaviour
 . "$top_srcdir/tests/attack/lib.sh"
 # --- helpers of the independent tester (the same block in every indep-*.sh) ---
 # call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
@@ -125,6 +132,18 @@ special() {
 ep_attack "a listed file replaced 180 times by a FIFO, a device node or a symlink, each checked with VerifyFile"
 finding special
 indep_alive "special files"
+
+ep_ctl manifest create "$EP_ROOT" --serial 30 --output "$W/m30" >/dev/null || ep_fail "manifest create"
+ep_sign "$W/m30" "$W/m30.sig"
+ep_ctl manifest install "$W/m30" "$W/m30.sig" >/dev/null || ep_fail "install of serial 30"
+rm -f "$EP_STATE/manifest.bundle"
+ep_restart
+rollback() {
+        ep_expect_error org.endpointd.Error.Rollback call $I InstallManifest hh "(fd(os.open('$W/m20', os.O_RDONLY)), fd(os.open('$W/m20.sig', os.O_RDONLY)))"
+}
+ep_attack "rollback after the state-directory writer deleted manifest.bundle: serial 20 after serial 30"
+finding rollback
+indep_alive "rollback"
 
 [ "$INDEP_FINDINGS" -eq 0 ] || ep_fail "$INDEP_FINDINGS of $EP_ATTACKS attacks not resisted"
 ep_log "$EP_ATTACKS attacks"
