@@ -343,7 +343,11 @@ licence lexp lexp "$DEV" bolus 2020-01-01T00:00:00Z 2020-01-02T00:00:00Z
 ep_expect_error org.endpointd.Error.Expired install_licence lexp
 licence lrogue lrogue '*' bolus "$past" "$future" rogue
 ep_expect_error org.endpointd.Error.BadSignature install_licence lrogue
-ep_expect_error org.endpointd.Error.Malformed install_licence g3
+# A grant is not a licence: signed by the grant signer it lacks the licence
+# role; signed by the licence signer its content does not parse as one.
+ep_expect_error org.endpointd.Error.BadSignature install_licence g3
+ep_sign "$W/g3" "$W/g3.lsig" signer-licence
+ep_expect_error org.endpointd.Error.Malformed install_licence g3 g3.lsig
 ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 1 "$EP_PY" "$EP_TMP/call.py" $P InstallLicence ayay "(ay(open('$W/lwd','rb').read()), ay(open('$W/lwd.sig','rb').read()))"
 licence lany lany '*' 'basal' "$past" "$future"
 indep_expect_ok install_licence lany
