@@ -90,7 +90,10 @@ echo "+0" >"$FAKE"
 FAKELIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 [ -f "$FAKELIB" ] || ep_skip "libfaketime is not installed"
 # Set after ep_setup, so the daemon keeps its system call filter.
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKELIB FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+# An ASan build wants its runtime first (libfaketime only wraps libc calls);
+# an outer wrapper (valgrind in CI) stays.
+EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKELIB FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
 cat >>"$EP_POLICY" <<'POL'
 
 [Role]
