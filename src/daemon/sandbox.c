@@ -19,9 +19,9 @@ typedef enum SandboxArgs {
         ARGS_ANY,
         ARGS_CLONE_THREAD, /* a thread of this process, not a new process or namespace */
         ARGS_IOCTL_TCGETS, /* the request isatty(3) makes */
-        ARGS_SELF,         /* the first argument is this process's pid */
-        ARGS_SOCKET,       /* AF_UNIX; with a network TCTI also AF_INET and AF_INET6 streams */
-        ARGS_UNIX,         /* the first argument is AF_UNIX */
+        ARGS_SELF, /* the first argument is this process's pid */
+        ARGS_SOCKET, /* AF_UNIX; with a network TCTI also AF_INET and AF_INET6 streams */
+        ARGS_UNIX, /* the first argument is AF_UNIX */
 } SandboxArgs;
 
 typedef struct SandboxRule {
@@ -48,14 +48,14 @@ static const SandboxRule rules[] = {
         { "accept4", 0, ARGS_ANY },
         { "access", 0, ARGS_ANY },
         { "brk", 0, ARGS_ANY },
-        { "capget", 0, ARGS_ANY },                       /* libcap and sd-bus creds augmentation */
+        { "capget", 0, ARGS_ANY }, /* libcap and sd-bus creds augmentation */
         { "clock_getres", 0, ARGS_ANY },
         { "clock_gettime", 0, ARGS_ANY },
         { "clock_nanosleep", 0, ARGS_ANY },
-        { "clone", 0, ARGS_CLONE_THREAD },               /* threads only: no new process */
+        { "clone", 0, ARGS_CLONE_THREAD }, /* threads only: no new process */
         { "close", 0, ARGS_ANY },
         { "close_range", 0, ARGS_ANY },
-        { "connect", 0, ARGS_ANY },                      /* TPM reconnects, journal, notify socket */
+        { "connect", 0, ARGS_ANY }, /* TPM reconnects, journal, notify socket */
         { "dup", 0, ARGS_ANY },
         { "dup2", 0, ARGS_ANY },
         { "dup3", 0, ARGS_ANY },
@@ -69,7 +69,7 @@ static const SandboxRule rules[] = {
         { "faccessat", 0, ARGS_ANY },
         { "faccessat2", 0, ARGS_ANY },
         { "fadvise64", 0, ARGS_ANY },
-        { "fchmod", 0, ARGS_ANY },                       /* write_file_atomic() sets the final mode */
+        { "fchmod", 0, ARGS_ANY }, /* write_file_atomic() sets the final mode */
         { "fchmodat", 0, ARGS_ANY },
         { "fcntl", 0, ARGS_ANY },
         { "fdatasync", 0, ARGS_ANY },
@@ -103,13 +103,13 @@ static const SandboxRule rules[] = {
         { "inotify_add_watch", 0, ARGS_ANY },
         { "inotify_init1", 0, ARGS_ANY },
         { "inotify_rm_watch", 0, ARGS_ANY },
-        { "kill", 0, ARGS_SELF },                        /* this process only */
+        { "kill", 0, ARGS_SELF }, /* this process only */
         { "_llseek", 0, ARGS_ANY },
         { "lseek", 0, ARGS_ANY },
         { "lstat", 0, ARGS_ANY },
         { "madvise", 0, ARGS_ANY },
         { "membarrier", 0, ARGS_ANY },
-        { "memfd_create", 0, ARGS_ANY },                 /* sd-journal sends large entries as a memfd */
+        { "memfd_create", 0, ARGS_ANY }, /* sd-journal sends large entries as a memfd */
         { "mkdir", 0, ARGS_ANY },
         { "mkdirat", 0, ARGS_ANY },
         { "mlock", 0, ARGS_ANY },
@@ -124,8 +124,8 @@ static const SandboxRule rules[] = {
         { "newfstatat", 0, ARGS_ANY },
         { "open", 0, ARGS_ANY },
         { "openat", 0, ARGS_ANY },
-        { "openat2", 0, ARGS_ANY },                      /* the scanner's RESOLVE_BENEATH walk */
-        { "pidfd_open", 0, ARGS_ANY },                   /* caller identity */
+        { "openat2", 0, ARGS_ANY }, /* the scanner's RESOLVE_BENEATH walk */
+        { "pidfd_open", 0, ARGS_ANY }, /* caller identity */
         { "pipe2", 0, ARGS_ANY },
         { "poll", 0, ARGS_ANY },
         { "ppoll", 0, ARGS_ANY },
@@ -163,13 +163,13 @@ static const SandboxRule rules[] = {
         { "shutdown", 0, ARGS_ANY },
         { "sigaltstack", 0, ARGS_ANY },
         { "signalfd4", 0, ARGS_ANY },
-        { "socket", 0, ARGS_SOCKET },                    /* AF_UNIX; AF_INET(6) streams for a network TCTI */
+        { "socket", 0, ARGS_SOCKET }, /* AF_UNIX; AF_INET(6) streams for a network TCTI */
         { "socketpair", 0, ARGS_UNIX },
         { "stat", 0, ARGS_ANY },
         { "statfs", 0, ARGS_ANY },
         { "statx", 0, ARGS_ANY },
         { "sysinfo", 0, ARGS_ANY },
-        { "tgkill", 0, ARGS_SELF },                      /* this process only: raise(3), abort(3) */
+        { "tgkill", 0, ARGS_SELF }, /* this process only: raise(3), abort(3) */
         { "timerfd_create", 0, ARGS_ANY },
         { "timerfd_gettime", 0, ARGS_ANY },
         { "timerfd_settime", 0, ARGS_ANY },
@@ -184,8 +184,8 @@ static const SandboxRule rules[] = {
 /* The flags glibc's pthread_create() passes, and the ones a thread must
  * not have: new namespaces, a traced or vfork'ed child, another parent. */
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
-#define CLONE_CHECKED_FLAGS                                                                                  \
-        (CLONE_THREAD_FLAGS | CLONE_PARENT | CLONE_PTRACE | CLONE_UNTRACED | CLONE_VFORK | CLONE_NEWNS |     \
+#define CLONE_CHECKED_FLAGS                                                                                 \
+        (CLONE_THREAD_FLAGS | CLONE_PARENT | CLONE_PTRACE | CLONE_UNTRACED | CLONE_VFORK | CLONE_NEWNS |    \
          CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 /* s390 passes the stack first and the flags second. */
 #if defined(__s390__) || defined(__s390x__)
@@ -272,7 +272,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
 }
 
 static int sigsys_names_build(void) {
-        char (*names)[SYSCALL_NAME_MAX] = calloc(SYSCALL_NR_MAX, SYSCALL_NAME_MAX);
+        char(*names)[SYSCALL_NAME_MAX] = calloc(SYSCALL_NR_MAX, SYSCALL_NAME_MAX);
         size_t n = 0;
 
         if (!names)
@@ -310,7 +310,8 @@ static int rule_add(scmp_filter_ctx ctx, const SandboxRule *rule, bool inet, uin
                                                  CLONE_THREAD_FLAGS));
         case ARGS_IOCTL_TCGETS:
                 /* The kernel reads the request as an unsigned int. */
-                return seccomp_rule_add(ctx, action, nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, TCGETS));
+                return seccomp_rule_add(ctx, action, nr, 1,
+                                        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, TCGETS));
         case ARGS_SELF:
                 return seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, self));
         case ARGS_UNIX:
@@ -353,9 +354,11 @@ int sandbox_install(SeccompMode mode, bool inet) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set the action for foreign system calls: %m");
         for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
-                r = rule_add(ctx, &rules[i], inet, rules[i].error > 0 ? SCMP_ACT_ERRNO(rules[i].error) : SCMP_ACT_ALLOW);
+                r = rule_add(ctx, &rules[i], inet,
+                             rules[i].error > 0 ? SCMP_ACT_ERRNO(rules[i].error) : SCMP_ACT_ALLOW);
                 if (r < 0 && r != -EEXIST)
-                        return log_error_errno(r, "Failed to add the seccomp rule for %s: %m", rules[i].name);
+                        return log_error_errno(r, "Failed to add the seccomp rule for %s: %m",
+                                               rules[i].name);
         }
         r = sigsys_names_build();
         if (r < 0)
