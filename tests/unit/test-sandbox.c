@@ -170,7 +170,7 @@ static int call_execve(void) {
 }
 
 START_TEST(test_forbidden_call_kills) {
-        Child c;
+        Child c = {};
 
         run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_getpgid, &c);
         assert_killed_for(&c, "getpgid", SYS_getpgid);
@@ -182,7 +182,7 @@ START_TEST(test_forbidden_call_kills) {
 END_TEST
 
 START_TEST(test_log_mode_lets_it_through) {
-        Child c;
+        Child c = {};
 
         run_sandboxed(SECCOMP_MODE_LOG, false, call_getpgid, &c);
         assert_exited_ok(&c);
@@ -193,7 +193,7 @@ START_TEST(test_log_mode_lets_it_through) {
 END_TEST
 
 START_TEST(test_socket_families) {
-        Child c;
+        Child c = {};
 
         /* device: TCTI */
         run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_socket_unix, &c);
@@ -217,7 +217,7 @@ START_TEST(test_socket_families) {
 END_TEST
 
 START_TEST(test_threads_but_no_processes) {
-        Child c;
+        Child c = {};
 
         run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_clone3, &c);
         assert_exited_ok(&c);
@@ -229,7 +229,7 @@ START_TEST(test_threads_but_no_processes) {
 END_TEST
 
 START_TEST(test_ioctl) {
-        Child c;
+        Child c = {};
 
         ptmx = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (ptmx < 0)
@@ -243,7 +243,7 @@ START_TEST(test_ioctl) {
 END_TEST
 
 START_TEST(test_kill_only_self) {
-        Child c;
+        Child c = {};
 
         run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_kill_self, &c);
         assert_exited_ok(&c);
