@@ -249,15 +249,16 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
         size_t n = 0;
 
         n = buf_append(buf, sizeof(buf), n, "endpointd: seccomp: forbidden system call ");
-        if (si->si_arch == sigsys.arch && nr < sigsys.n_names && sigsys.names[nr][0]) {
+        if (si->si_arch != sigsys.arch) {
+                n = buf_append_uint(buf, sizeof(buf), n, nr);
+                n = buf_append(buf, sizeof(buf), n, " of a foreign architecture");
+        } else if (nr < sigsys.n_names && sigsys.names[nr][0]) {
                 n = buf_append(buf, sizeof(buf), n, sigsys.names[nr]);
                 n = buf_append(buf, sizeof(buf), n, " (");
                 n = buf_append_uint(buf, sizeof(buf), n, nr);
                 n = buf_append(buf, sizeof(buf), n, ")");
-        } else {
+        } else
                 n = buf_append_uint(buf, sizeof(buf), n, nr);
-                n = buf_append(buf, sizeof(buf), n, " of a foreign architecture");
-        }
         n = buf_append(buf, sizeof(buf), n, "; killing the process.\n");
         (void) !write(STDERR_FILENO, buf, n);
 

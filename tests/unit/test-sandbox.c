@@ -169,6 +169,15 @@ static int call_execve(void) {
         return 1;
 }
 
+#if defined(__x86_64__)
+static int call_i386_getpid(void) {
+        long ret = 20; /* getpid in the i386 table */
+
+        __asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+        return ret > 0 ? 0 : 1;
+}
+#endif
+
 START_TEST(test_forbidden_call_kills) {
         Child c = {};
 
@@ -178,6 +187,18 @@ START_TEST(test_forbidden_call_kills) {
         assert_killed_for(&c, "execve", SYS_execve);
         run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_prctl, &c);
         assert_killed_for(&c, "prctl", SYS_prctl);
+#if defined(__x86_64__)
+        /* Another ABI kills the process too, not just the thread. A kernel
+         * without IA32 emulation answers int 0x80 with SIGSEGV instead. */
+        run_sandboxed(SECCOMP_MODE_ENFORCE, false, call_i386_getpid, &c);
+        if (!(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSEGV)) {
+                ck_assert_msg(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSYS,
+                              "status 0x%x; stderr: %s", (unsigned) c.status, c.err);
+                ck_assert_uint_eq(count(c.err, "forbidden system call 20 of a foreign architecture; "
+                                               "killing the process.\n"),
+                                  1);
+        }
+#endif
 }
 END_TEST
 
