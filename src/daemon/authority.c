@@ -662,8 +662,13 @@ static int authority_start(Manager *m) {
                 r = sd_event_source_set_enabled(m->authority->clock_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the clock timer: %m");
-        log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
-                 m->authority->n_licences);
+        if (m->authority->tokens_device)
+                log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
+                         m->authority->n_licences);
+        else
+                log_info("Access policy: %zu licence(s) for any device installed; the grants and licences "
+                         "for this device follow once the TPM gives its device id.",
+                         m->authority->n_licences);
         return 0;
 }
 
