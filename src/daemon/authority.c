@@ -336,8 +336,9 @@ static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, c
                 return 0;
         }
         if (!token_device_matches(t, m->device_id))
-                return log_warning_errno(EXDEV, "Ignoring stored %s: it is for device %s, this is device %s.",
-                                         p, t->device, m->device_id);
+                return log_warning_errno(EXDEV,
+                                         "Ignoring stored %s: it is for device %s, this is device %s.", p,
+                                         t->device, m->device_id);
         r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
         if (r < 0)
                 return r;
@@ -400,7 +401,8 @@ void authority_device_changed(Manager *m) {
         for (size_t i = a->n_grants; i > 0; i--)
                 if (!token_device_matches(a->grants[i - 1].token, m->device_id)) {
                         log_warning("Unloading grant '%s': it is for device %s, this is device %s.",
-                                    a->grants[i - 1].token->id, a->grants[i - 1].token->device, m->device_id);
+                                    a->grants[i - 1].token->id, a->grants[i - 1].token->device,
+                                    m->device_id);
                         grant_unload(a, i - 1);
                 }
         for (size_t i = a->n_licences; i > 0; i--)
@@ -408,8 +410,7 @@ void authority_device_changed(Manager *m) {
                         log_warning("Unloading licence '%s': it is for device %s, this is device %s.",
                                     a->licences[i - 1]->id, a->licences[i - 1]->device, m->device_id);
                         token_free(a->licences[i - 1]);
-                        memmove(a->licences + i - 1, a->licences + i,
-                                (a->n_licences - i) * sizeof(Token *));
+                        memmove(a->licences + i - 1, a->licences + i, (a->n_licences - i) * sizeof(Token *));
                         a->n_licences--;
                 }
 

@@ -238,8 +238,8 @@ static int read_passed_fd_arg(int fd, const char *what, size_t max, char **ret, 
         case 0:
                 return 0;
         case -EFBIG:
-                return sd_bus_error_setf(error, ENDPOINTD_ERROR_TOO_LARGE, "The %s is larger than %zu bytes.",
-                                         what, max);
+                return sd_bus_error_setf(error, ENDPOINTD_ERROR_TOO_LARGE,
+                                         "The %s is larger than %zu bytes.", what, max);
         case -EBADF:
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "The %s descriptor is not open for reading (O_PATH or write-only); "

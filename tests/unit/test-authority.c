@@ -48,15 +48,16 @@ static void make_token(const char *name, bool grant, const char *id, const char 
 static void plant(const char *name, bool grant, const char *id) {
         const char *d = grant ? "grants" : "licences", *suffix = grant ? "grant" : "licence";
 
-        sh("cd %s && mkdir -p state/%s && cp %s state/%s/%s.%s && cp %s.sig state/%s/%s.%s.sig", dir, d, name,
-           d, id, suffix, name, d, id, suffix);
+        sh("cd %s && mkdir -p state/%s && cp %s state/%s/%s.%s && cp %s.sig state/%s/%s.%s.sig", dir, d,
+           name, d, id, suffix, name, d, id, suffix);
 }
 
 static void setup(void) {
         ck_assert_ptr_nonnull(mkdtemp(dir));
         sh("cd %s && mkdir trust state && "
            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=ca "
-           "-keyout ca.key -out ca.pem -addext basicConstraints=critical,CA:TRUE 2>/dev/null && cp ca.pem trust/ "
+           "-keyout ca.key -out ca.pem -addext basicConstraints=critical,CA:TRUE 2>/dev/null && cp ca.pem "
+           "trust/ "
            "&& printf '[Role]\\nName=service\\nPermissions=policy.reload\\n' > policy.conf",
            dir);
         make_signer("grant-signer", ENDPOINTD_EKU_GRANT_OID);
@@ -144,8 +145,8 @@ START_TEST(test_foreign_tokens) {
         ck_assert_int_eq(read_full_file(path, 65536, &data, &len), 0);
         snprintf(path, sizeof(path), "%s/visit-own.sig", dir);
         ck_assert_int_eq(read_full_file(path, 65536, &sig, &sig_len), 0);
-        ck_assert_int_eq(authority_install(&m, TOKEN_GRANT, data, len, sig, sig_len, &id, error, sizeof(error)),
-                         0);
+        ck_assert_int_eq(
+                authority_install(&m, TOKEN_GRANT, data, len, sig, sig_len, &id, error, sizeof(error)), 0);
         ck_assert_str_eq(id, "visit");
         ck_assert(has_grant(a, "visit", "dev1"));
         ck_assert_uint_eq(a->n_grants, 2);
