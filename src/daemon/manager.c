@@ -87,6 +87,8 @@ void manager_set_status(Manager *m, const char *format, ...) {
 }
 
 void manager_access_changed(Manager *m) {
+        /* The device id may be new: grants and licences are bound to it. */
+        authority_device_changed(m);
         bus_integrity_access_changed(m);
 }
 

@@ -3,10 +3,9 @@
 # Written by an independent tester from the man pages and the D-Bus contract
 # alone, without reading the implementation.
 #
-# Findings on Integrity1: attacks the daemon does not resist yet. Each test
-# asserts the documented behaviour, so it fails until the daemon is fixed;
-# it is not in the Makefile (move it into tests/attack/indep-integrity.sh
-# once it passes).
+# Findings on Integrity1: attacks the daemon did not resist when they were found.
+# Each test asserts the documented behaviour; they failed until the daemon
+# was fixed and now run in the suite (mk/attack.am) as regression tests.
 #   1. InstallManifest with an O_PATH descriptor and with a write-only
 #      descriptor of a regular file: endpointd-dbus(7) allows only
 #      InvalidArgs for "not a regular file or a finished pipe" (and only

@@ -3,10 +3,9 @@
 # Written by an independent tester from the man pages and the D-Bus contract
 # alone, without reading the implementation.
 #
-# Findings on Keys1: attacks the daemon does not resist yet. Each test
-# asserts the documented behaviour, so it fails until the daemon is fixed;
-# it is not in the Makefile (move it into tests/attack/indep-keys.sh once it
-# passes).
+# Findings on Keys1: attacks the daemon did not resist when they were found.
+# Each test asserts the documented behaviour; they failed until the daemon
+# was fixed and now run in the suite (mk/attack.am) as regression tests.
 #   1. someone who can write the state directory puts a FIFO, a symlink to
 #      /dev/zero or a directory in place of StateDirectory/keys/NAME.key:
 #      endpointd-dbus(7) lists for Unseal NotFound, AccessDenied,
