@@ -110,6 +110,16 @@ START_TEST(test_write_file_atomic) {
 }
 END_TEST
 
+START_TEST(test_string_distance) {
+        ck_assert_uint_eq(string_distance("list", "list"), 0);
+        ck_assert_uint_eq(string_distance("lst", "list"), 1);
+        ck_assert_uint_eq(string_distance("stauts", "status"), 1);
+        ck_assert_uint_eq(string_distance("", "abc"), 3);
+        ck_assert_uint_eq(string_distance("kitten", "sitting"), 3);
+        ck_assert_uint_gt(string_distance("frobnicate", "create"), 2);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -120,6 +130,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_hex);
         tcase_add_test(tc, test_utf8);
         tcase_add_test(tc, test_write_file_atomic);
+        tcase_add_test(tc, test_string_distance);
         suite_add_tcase(s, tc);
         return s;
 }
