@@ -12,7 +12,7 @@ static const struct {
         CellType type;
 } status_fields[] = {
         { "Version", "Version", CELL_STRING },
-        { "DeviceId", "Device ID", CELL_STRING },
+        { "DeviceId", "Device ID", CELL_DIGEST },
         { "TpmAvailable", "TPM available", CELL_BOOLEAN },
         { "IntegrityState", "Integrity state", CELL_STRING },
         { "LastScan", "Last scan", CELL_TIMESTAMP },
@@ -26,6 +26,7 @@ static int append_value(Table *t, sd_bus_message *reply, CellType type) {
 
         switch (type) {
         case CELL_STRING:
+        case CELL_DIGEST:
                 r = sd_bus_message_read(reply, "v", "s", &s);
                 return r < 0 ? r : table_add(t, type, *s || arg_json ? s : "-");
         case CELL_BOOLEAN:
@@ -37,15 +38,12 @@ static int append_value(Table *t, sd_bus_message *reply, CellType type) {
         }
 }
 
-int verb_status(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_status(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(table_freep) Table *t = NULL;
+        sd_bus *bus = userdata;
         int r;
 
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
         r = ctl_call(bus, "org.freedesktop.DBus.Properties", "GetAll", &reply, "read the status", "s",
                      ENDPOINTD_IFACE_ENDPOINT);
         if (r != 0)
@@ -89,5 +87,5 @@ int verb_status(int argc, char *argv[]) {
                                                status_fields[i].property);
         }
         r = table_print(t, arg_json, stdout);
-        return r < 0 ? r : EXIT_OK;
+        return r < 0 ? log_oom() : 0;
 }
