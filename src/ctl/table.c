@@ -299,6 +299,18 @@ static char *cell_display(const Cell *c, bool shorten, size_t width) {
         return text_ellipsize(c->text, width);
 }
 
+/* Whether column c holds text that can be cut (the values of a vertical table do). */
+static bool column_is_text(const Table *t, size_t c) {
+        size_t stride = t->vertical ? 2 : t->n_columns;
+
+        if (t->vertical)
+                return c == 1;
+        for (size_t i = c; i < t->n_cells; i += stride)
+                if (t->cells[i].type != CELL_STRING && t->cells[i].type != CELL_DIGEST)
+                        return false;
+        return true;
+}
+
 static void print_padded(FILE *f, const char *s, size_t width, bool last) {
         size_t w = text_width(s);
 
@@ -330,17 +342,21 @@ int table_print(Table *t, JsonFormat json, FILE *f) {
         }
         for (size_t c = 0; c < stride; c++)
                 total += width[c] + (c + 1 < stride ? 2 : 0);
-        /* On a terminal, take columns from the widest cells until the line fits. */
-        while (cols > 0 && total > cols) {
-                size_t widest = 0;
-                for (size_t c = 1; c < stride; c++)
-                        if (width[c] > width[widest])
-                                widest = c;
-                if (width[widest] <= 4)
-                        break;
-                width[widest]--;
-                total--;
-        }
+        /* On a terminal, take columns from the widest cells until the line
+         * fits: text first (names, paths, details), times and numbers only
+         * when that is not enough. */
+        for (int pass = 0; pass < 2; pass++)
+                while (cols > 0 && total > cols) {
+                        size_t widest = SIZE_MAX;
+                        for (size_t c = 0; c < stride; c++)
+                                if ((pass == 1 || column_is_text(t, c)) &&
+                                    (widest == SIZE_MAX || width[c] > width[widest]))
+                                        widest = c;
+                        if (widest == SIZE_MAX || width[widest] <= 4)
+                                break;
+                        width[widest]--;
+                        total--;
+                }
 
         if (!t->vertical && arg_legend) {
                 for (size_t c = 0; c < stride; c++) {
