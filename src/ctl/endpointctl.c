@@ -52,15 +52,15 @@ typedef enum VerbOption {
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs", "--exportable", "--aad", "--nonce", "--output",
-        "--serial", "--product", "--version", "--ignore", "--trust",
+        "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
+        "--serial", "--product",    "--version", "--ignore", "--trust",
 };
 
 /* Verbs that talk to the daemon but first check local input (a file, a
  * permission name) go without VERB_BUS and connect themselves after the
  * check, so that a usage mistake is reported even with the daemon down. */
 typedef enum VerbFlags {
-        VERB_BUS = 1U << 0,     /* the dispatcher connects and passes the sd_bus */
+        VERB_BUS = 1U << 0, /* the dispatcher connects and passes the sd_bus */
         VERB_DEFAULT = 1U << 1, /* run when no verb is given */
 } VerbFlags;
 
@@ -77,7 +77,8 @@ typedef struct Verb {
 
 /* Every verb, in the order --help and endpointctl(1) list them. */
 static const Verb verbs[] = {
-        { "status", "", 0, 0, VERB_BUS | VERB_DEFAULT, 0, verb_status, "Show the daemon's status (the default)" },
+        { "status", "", 0, 0, VERB_BUS | VERB_DEFAULT, 0, verb_status,
+          "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
         { "key create", "NAME [--pcrs=LIST] [--exportable]", 1, 1, VERB_BUS, OPT_PCRS | OPT_EXPORTABLE,
@@ -92,8 +93,8 @@ static const Verb verbs[] = {
           "Seal the secret on standard input to the TPM" },
         { "unseal", "NAME", 1, 1, VERB_BUS, 0, verb_unseal, "Print a sealed secret" },
         { "sign", "", 0, 0, VERB_BUS, 0, verb_sign, "Sign standard input with the device key" },
-        { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS, OPT_NONCE | OPT_PCRS | OPT_OUTPUT,
-          verb_attest, "Have the TPM quote PCRs" },
+        { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
+          OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
         { "violations", "", 0, 0, VERB_BUS, 0, verb_violations, "List the integrity violations" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
@@ -102,8 +103,7 @@ static const Verb verbs[] = {
           "DIR [--serial=N] [--product=P] [--version=V] [--ignore=SUBDIR]... [--output=FILE]", 1, 1, 0,
           OPT_SERIAL | OPT_PRODUCT | OPT_VERSION | OPT_IGNORE | OPT_OUTPUT, verb_manifest_create,
           "Write a manifest of a directory tree" },
-        { "manifest install", "FILE SIG", 2, 2, 0, 0, verb_manifest_install,
-          "Install a signed manifest" },
+        { "manifest install", "FILE SIG", 2, 2, 0, 0, verb_manifest_install, "Install a signed manifest" },
         { "manifest show", "[FILE]", 0, 1, 0, 0, verb_manifest_show,
           "Show the installed manifest, or a local file" },
         { "manifest check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_manifest_check,
@@ -194,7 +194,7 @@ static void help_of_verb(const Verb *v) {
         print_usage_line(stdout, v);
         printf("\n\n%s.\n", v->help);
         printf("%s\nSee endpointctl(1) for details and the global options.\n",
-               v->run == verb_manifest_show  ? "Asks endpointd over the system bus, unless given FILE."
+               v->run == verb_manifest_show ? "Asks endpointd over the system bus, unless given FILE."
                : v->flags & VERB_BUS || v->run == verb_manifest_install || v->run == verb_policy_check
                        ? "Asks endpointd over the system bus."
                        : "Needs no daemon.");
@@ -279,7 +279,10 @@ static int missing_sub_verb(const char *group) {
                 if (strncmp(verbs[i].name, group, gl) == 0 && verbs[i].name[gl] == ' ') {
                         k++;
                         (void) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-                                        k == 1 ? "" : k == count ? " or " : ", ", verbs[i].name + gl + 1);
+                                        k == 1       ? ""
+                                        : k == count ? " or "
+                                                     : ", ",
+                                        verbs[i].name + gl + 1);
                 }
         log_error("'%s' needs a verb: %s; see '%s %s --help'.", group, list, program_invocation_short_name,
                   group);
@@ -396,26 +399,24 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_IGNORE,
                 ARG_TRUST,
         };
-        static const struct option options[] = {
-                { "json", optional_argument, NULL, ARG_JSON },
-                { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
-                { "quiet", no_argument, NULL, 'q' },
-                { "full", no_argument, NULL, 'l' },
-                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
-                { "utc", no_argument, NULL, ARG_UTC },
-                { "help", no_argument, NULL, 'h' },
-                { "version", optional_argument, NULL, ARG_VERSION },
-                { "pcrs", required_argument, NULL, ARG_PCRS },
-                { "exportable", no_argument, NULL, ARG_EXPORTABLE },
-                { "aad", required_argument, NULL, ARG_AAD },
-                { "nonce", required_argument, NULL, ARG_NONCE },
-                { "output", required_argument, NULL, ARG_OUTPUT },
-                { "serial", required_argument, NULL, ARG_SERIAL },
-                { "product", required_argument, NULL, ARG_PRODUCT },
-                { "ignore", required_argument, NULL, ARG_IGNORE },
-                { "trust", required_argument, NULL, ARG_TRUST },
-                {}
-        };
+        static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
+                                                 { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
+                                                 { "quiet", no_argument, NULL, 'q' },
+                                                 { "full", no_argument, NULL, 'l' },
+                                                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                                                 { "utc", no_argument, NULL, ARG_UTC },
+                                                 { "help", no_argument, NULL, 'h' },
+                                                 { "version", optional_argument, NULL, ARG_VERSION },
+                                                 { "pcrs", required_argument, NULL, ARG_PCRS },
+                                                 { "exportable", no_argument, NULL, ARG_EXPORTABLE },
+                                                 { "aad", required_argument, NULL, ARG_AAD },
+                                                 { "nonce", required_argument, NULL, ARG_NONCE },
+                                                 { "output", required_argument, NULL, ARG_OUTPUT },
+                                                 { "serial", required_argument, NULL, ARG_SERIAL },
+                                                 { "product", required_argument, NULL, ARG_PRODUCT },
+                                                 { "ignore", required_argument, NULL, ARG_IGNORE },
+                                                 { "trust", required_argument, NULL, ARG_TRUST },
+                                                 {} };
         unsigned given = 0;
         int c, r;
 
@@ -539,8 +540,8 @@ static int verb_check(const Verb *v, int argc, char *argv[], unsigned given) {
                         if (verbs[i].options & (1U << bit))
                                 (void) snprintf(takers + strlen(takers), sizeof(takers) - strlen(takers),
                                                 "%s'%s'", *takers ? ", " : "", verbs[i].name);
-                log_error("Option %s does not apply to '%s'; it goes with %s.", verb_option_names[bit], v->name,
-                          takers);
+                log_error("Option %s does not apply to '%s'; it goes with %s.", verb_option_names[bit],
+                          v->name, takers);
                 return -EINVAL;
         }
         return 0;
@@ -612,7 +613,8 @@ static int run(int argc, char *argv[]) {
                 return r;
         args = argv + optind;
         n = argc - optind;
-        if (arg_show_version && !arg_help && !(n >= 2 && streq(args[0], "manifest") && streq(args[1], "create"))) {
+        if (arg_show_version && !arg_help &&
+            !(n >= 2 && streq(args[0], "manifest") && streq(args[1], "create"))) {
                 printf("endpointctl %s\n", PACKAGE_VERSION);
                 return 0;
         }

@@ -196,7 +196,8 @@ json_object *table_to_json(Table *t) {
                         }
                         for (size_t col = 0; col < t->n_columns; col++) {
                                 _cleanup_(freep) char *k = json_key(t->columns[col]);
-                                if (!k || json_object_object_add(o, k, cell_to_json(&t->cells[row + col])) < 0)
+                                if (!k ||
+                                    json_object_object_add(o, k, cell_to_json(&t->cells[row + col])) < 0)
                                         return json_object_put(root), NULL;
                         }
                 }

@@ -22,8 +22,8 @@ typedef enum CellType {
         CELL_BOOLEAN,
         CELL_UINT64,
         CELL_TIMESTAMP, /* µs since the epoch, 0 = never; JSON keeps the number */
-        CELL_BYTES,     /* uint64 byte count, shown as "1.5M" */
-        CELL_DIGEST,    /* hex string, shortened on a terminal unless --full */
+        CELL_BYTES, /* uint64 byte count, shown as "1.5M" */
+        CELL_DIGEST, /* hex string, shortened on a terminal unless --full */
         _CELL_TYPE_MAX,
         _CELL_TYPE_INVALID = -EINVAL,
 } CellType;

@@ -111,10 +111,10 @@ static json_object *key_fields(const char *name, const char *kind) {
             json_object_object_add(o, "kind", json_object_new_string(kind)) < 0 ||
             json_object_object_add(o, "exportable", json_object_new_boolean(arg_exportable)) < 0 ||
             /* null: the daemon's default, PCRs= of endpointd.conf */
-            json_object_object_add(o, "pcrs",
-                                   arg_pcrs_set ? json_object_new_string(format_pcr_list(buf, sizeof(buf),
-                                                                                        arg_pcr_mask))
-                                                : NULL) < 0)
+            json_object_object_add(
+                    o, "pcrs",
+                    arg_pcrs_set ? json_object_new_string(format_pcr_list(buf, sizeof(buf), arg_pcr_mask))
+                                 : NULL) < 0)
                 return json_object_put(o), NULL;
         return o;
 }
@@ -189,8 +189,8 @@ int verb_device_key(int argc, char *argv[], void *userdata) {
         const char *pem;
         int r;
 
-        r = ctl_call(userdata, ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", &reply, "read the device public key",
-                     NULL);
+        r = ctl_call(userdata, ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", &reply,
+                     "read the device public key", NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &pem);
@@ -494,7 +494,8 @@ static int attest_print_json(const void *const part[3], const size_t len[3], con
              json_add_base64(o, "signature", part[1], len[1]) >= 0 &&
              json_add_base64(o, "pcrValues", part[2], len[2]) >= 0 &&
              json_object_object_add(o, "attestationKey", json_object_new_string(ak)) >= 0 &&
-             json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >= 0;
+             json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >=
+                     0;
         json_object_put(pcrs);
         if (!ok) {
                 json_object_put(o);

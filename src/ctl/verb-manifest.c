@@ -66,7 +66,8 @@ static int print_create_json(uint64_t serial, const char *product, const char *v
         if (!o || json_object_object_add(o, "serial", json_object_new_uint64(serial)) < 0 ||
             json_object_object_add(o, "product", json_object_new_string(product)) < 0 ||
             json_object_object_add(o, "version", json_object_new_string(version)) < 0 ||
-            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) < 0 ||
+            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
+                    0 ||
             (!arg_output &&
              json_object_object_add(o, "manifest", json_object_new_string_len(text, (int) size)) < 0)) {
                 json_object_put(o);

@@ -111,7 +111,8 @@ static json_object *policy_to_json(const char *path, const char *text) {
                         json_object_put(r);
                 ok = ok && json_object_object_add(r, "subject", json_object_new_string(sub->name)) >= 0 &&
                      json_object_object_add(r, "roles", json_string_array(l)) >= 0 &&
-                     json_object_object_add(r, "executable", exe ? json_object_new_string(exe) : NULL) >= 0 &&
+                     json_object_object_add(r, "executable", exe ? json_object_new_string(exe) : NULL) >=
+                             0 &&
                      json_object_object_add(r, "exists", json_object_new_boolean(sub->resolved)) >= 0;
         }
         ok = ok && json_object_object_add(o, "path", json_object_new_string(path)) >= 0;
@@ -177,7 +178,8 @@ static int permission_check_known(const char *perm) {
                         best = name;
                 }
                 if (streq(base, name) && object) {
-                        log_error("Permission '%s' needs an object, as in '%s:NAME' (no wildcards).", perm, name);
+                        log_error("Permission '%s' needs an object, as in '%s:NAME' (no wildcards).", perm,
+                                  name);
                         return -EINVAL;
                 }
                 if (streq(base, name)) {
@@ -306,10 +308,12 @@ static int token_check_signature(TokenType type, const char *file, const char *d
 static int token_print_json(const Token *t, const char *list, bool verified) {
         json_object *o = json_object_new_object();
 
-        if (!o || json_object_object_add(o, "type", json_object_new_string(token_type_to_string(t->type))) < 0 ||
+        if (!o ||
+            json_object_object_add(o, "type", json_object_new_string(token_type_to_string(t->type))) < 0 ||
             json_object_object_add(o, "id", json_object_new_string(t->id)) < 0 ||
             json_object_object_add(o, "device", json_object_new_string(t->device)) < 0 ||
-            json_object_object_add(o, "subject", t->subject ? json_object_new_string(t->subject) : NULL) < 0 ||
+            json_object_object_add(o, "subject", t->subject ? json_object_new_string(t->subject) : NULL) <
+                    0 ||
             json_object_object_add(o, t->type == TOKEN_GRANT ? "roles" : "features",
                                    json_object_new_string(list)) < 0 ||
             json_object_object_add(o, "notBefore", json_object_new_uint64(t->not_before)) < 0 ||
@@ -355,11 +359,10 @@ static int token_check_file(TokenType type, int argc, char *argv[]) {
         if (arg_json)
                 return token_print_json(t, list, sig_file != NULL);
         printf("%s: OK%s: %s '%s' for device %s%s%s, %s: %s, valid %s to %s\n", file,
-                       sig_file ? " (signature verified)" : "", token_type_to_string(t->type), t->id,
-                       t->device, t->subject ? ", subject " : "", strempty(t->subject),
-                       type == TOKEN_GRANT ? "roles" : "features", list,
-                       format_iso8601(nb, sizeof(nb), t->not_before),
-                       format_iso8601(na, sizeof(na), t->not_after));
+               sig_file ? " (signature verified)" : "", token_type_to_string(t->type), t->id, t->device,
+               t->subject ? ", subject " : "", strempty(t->subject),
+               type == TOKEN_GRANT ? "roles" : "features", list,
+               format_iso8601(nb, sizeof(nb), t->not_before), format_iso8601(na, sizeof(na), t->not_after));
         return 0;
 }
 
@@ -402,7 +405,8 @@ int verb_grant_revoke(int argc, char *argv[], void *userdata) {
         json_object *o;
         int r;
 
-        r = ctl_call(userdata, ENDPOINTD_IFACE_POLICY, "RevokeGrant", NULL, "revoke the grant", "s", argv[1]);
+        r = ctl_call(userdata, ENDPOINTD_IFACE_POLICY, "RevokeGrant", NULL, "revoke the grant", "s",
+                     argv[1]);
         if (r != 0)
                 return r;
         o = json_string_object("id", argv[1]);

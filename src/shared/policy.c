@@ -148,12 +148,12 @@ static const struct {
         const char *name;
         bool object;
 } known_permissions[] = {
-        { "status.read", false },    { "integrity.read", false },  { "integrity.scan", false },
-        { "integrity.install", false }, { "keys.create", false },  { "keys.delete", false },
-        { "keys.list", false },      { "keys.use", true },         { "keys.unseal", true },
-        { "device.sign", false },    { "device.attest", false },   { "policy.read", false },
-        { "policy.reload", false },  { "grants.install", false },  { "grants.revoke", false },
-        { "licence.install", false }, { "licence.read", false },   { "audit.read", false },
+        { "status.read", false },       { "integrity.read", false }, { "integrity.scan", false },
+        { "integrity.install", false }, { "keys.create", false },    { "keys.delete", false },
+        { "keys.list", false },         { "keys.use", true },        { "keys.unseal", true },
+        { "device.sign", false },       { "device.attest", false },  { "policy.read", false },
+        { "policy.reload", false },     { "grants.install", false }, { "grants.revoke", false },
+        { "licence.install", false },   { "licence.read", false },   { "audit.read", false },
         { "audit.verify", false },
 };
 
@@ -162,8 +162,10 @@ int policy_permission_known(const char *perm) {
         size_t n = colon ? (size_t) (colon - perm) : strlen(strempty(perm));
 
         for (size_t i = 0; i < ELEMENTSOF(known_permissions); i++)
-                if (strlen(known_permissions[i].name) == n && strncmp(known_permissions[i].name, perm, n) == 0)
-                        return known_permissions[i].object == !!colon && policy_permission_is_valid(perm, false)
+                if (strlen(known_permissions[i].name) == n &&
+                    strncmp(known_permissions[i].name, perm, n) == 0)
+                        return known_permissions[i].object == !!colon &&
+                                               policy_permission_is_valid(perm, false)
                                        ? 0
                                        : -EINVAL;
         return -ENOENT;
