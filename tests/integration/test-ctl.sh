@@ -262,6 +262,17 @@ while read -r verb; do
 done <<<"$man_verbs"
 ep_ok "every verb of endpointctl(1) is in the verb table and has its --help"
 
+# ---- bash completion, from --help and key list ----------------------------------
+# completes WORD... : what the completion offers for the last word.
+completes() {
+        bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _endpointctl
+                printf "%s\n" "${COMPREPLY[@]}"' _ "$EP_SRC/shell-completion/endpointctl.bash" "$CTL" "$@" | sort | xargs
+}
+ep_assert_eq "$(completes sta)" "status" "completion of a verb"
+ep_assert_eq "$(completes key "")" "create delete list" "completion of a group's verbs"
+ep_assert_eq "$(completes -q unseal s)" "s1" "completion of a key name"
+ep_assert_eq "$(completes status --no-l)" "--no-legend" "completion of an option"
+
 # ---- the daemon gone: 3 -----------------------------------------------------------
 ep_stop
 expect 3 ep_ctl status
