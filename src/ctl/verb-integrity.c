@@ -34,6 +34,10 @@ static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, ui
         char bar[21], eta[32] = "--:--", part[4][64], tail[256];
         int filled, bar_len = 20, n_parts = 4;
 
+        /* Files whose size already differs are not hashed, so the bytes
+         * may fall short of the total: every file done is 100%. */
+        if (files_total > 0 && files >= files_total)
+                frac = 1;
         frac = frac > 1 ? 1 : frac;
         if (rate > 0 && mb_total > mb) {
                 unsigned long s = (unsigned long) ((mb_total - mb) / rate);

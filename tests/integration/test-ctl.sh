@@ -224,7 +224,7 @@ for cols in 80 60; do
         ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "violations on a terminal"
         fits "$cols" violations
         tty "$cols" scan
-        ep_assert_contains "$(cat "$EP_TMP/tty.out")" " files" "scan progress on a terminal"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "] 100%" "scan progress on a terminal ends at 100%"
         fits "$cols" "scan progress"
 done
 tty 200 verify bin/ok
