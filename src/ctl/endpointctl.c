@@ -56,12 +56,13 @@ static const char *const verb_option_names[_OPT_COUNT] = {
         "--serial", "--product",    "--version", "--ignore", "--trust",
 };
 
-/* Verbs that talk to the daemon but first check local input (a file, a
- * permission name) go without VERB_BUS and connect themselves after the
- * check, so that a usage mistake is reported even with the daemon down. */
 typedef enum VerbFlags {
-        VERB_BUS = 1U << 0, /* the dispatcher connects and passes the sd_bus */
-        VERB_DEFAULT = 1U << 1, /* run when no verb is given */
+        VERB_BUS = 1U << 0, /* talks to endpointd: the dispatcher connects and passes the sd_bus */
+        /* With VERB_BUS: the verb first checks local input (a file, a
+         * permission name) and connects itself, so that a usage mistake is
+         * reported even with the daemon down. */
+        VERB_BUS_LATE = 1U << 1,
+        VERB_DEFAULT = 1U << 2, /* run when no verb is given */
 } VerbFlags;
 
 typedef struct Verb {
@@ -103,13 +104,13 @@ static const Verb verbs[] = {
           "DIR [--serial=N] [--product=P] [--version=V] [--ignore=SUBDIR]... [--output=FILE]", 1, 1, 0,
           OPT_SERIAL | OPT_PRODUCT | OPT_VERSION | OPT_IGNORE | OPT_OUTPUT, verb_manifest_create,
           "Write a manifest of a directory tree" },
-        { "manifest install", "FILE SIG", 2, 2, 0, 0, verb_manifest_install, "Install a signed manifest" },
-        { "manifest show", "[FILE]", 0, 1, 0, 0, verb_manifest_show,
-          "Show the installed manifest, or a local file" },
+        { "manifest install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_install, "Install a signed manifest" },
+        { "manifest show", "[FILE]", 0, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_show,
+          "Show the installed manifest, or FILE without the daemon" },
         { "manifest check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_manifest_check,
           "Parse a manifest and verify its signature" },
         { "policy show", "", 0, 0, VERB_BUS, 0, verb_policy_show, "Show the access policy in force" },
-        { "policy check", "PERMISSION", 1, 1, 0, 0, verb_policy_check,
+        { "policy check", "PERMISSION", 1, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_policy_check,
           "Whether the caller holds a permission" },
         { "policy reload", "", 0, 0, VERB_BUS, 0, verb_policy_reload, "Re-read the policy file" },
         { "policy verify", "FILE", 1, 1, 0, 0, verb_policy_verify, "Parse a policy file locally" },
@@ -194,10 +195,7 @@ static void help_of_verb(const Verb *v) {
         print_usage_line(stdout, v);
         printf("\n\n%s.\n", v->help);
         printf("%s\nSee endpointctl(1) for details and the global options.\n",
-               v->run == verb_manifest_show ? "Asks endpointd over the system bus, unless given FILE."
-               : v->flags & VERB_BUS || v->run == verb_manifest_install || v->run == verb_policy_check
-                       ? "Asks endpointd over the system bus."
-                       : "Needs no daemon.");
+               v->flags & VERB_BUS ? "Asks endpointd over the system bus." : "Needs no daemon.");
 }
 
 static void help_of_group(const char *group) {
@@ -651,7 +649,7 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
-        if (v->flags & VERB_BUS) {
+        if ((v->flags & (VERB_BUS | VERB_BUS_LATE)) == VERB_BUS) {
                 r = ctl_bus_connect(&bus);
                 if (r < 0)
                         return r;

@@ -274,7 +274,7 @@ static int manifest_show_local(const char *path, const char *signer) {
         return print_manifest(m->serial, m->product, m->version, m->n_entries, signer, hex);
 }
 
-/* Needs the bus only without FILE, so it connects itself. */
+/* Needs the bus only without FILE, so it connects itself (VERB_BUS_LATE). */
 int verb_manifest_show(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
