@@ -83,7 +83,7 @@ END_TEST
 
 START_TEST(test_ellipsize) {
         _cleanup_(freep) char *a = text_ellipsize("abcdefgh", 8), *b = text_ellipsize("abcdefgh", 6),
-                             *c = text_ellipsize("abcdefgh", 2);
+                              *c = text_ellipsize("abcdefgh", 2);
 
         /* The C locale: "..." for the ellipsis, one column a byte. */
         ck_assert_str_eq(a, "abcdefgh");
