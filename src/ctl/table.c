@@ -14,6 +14,7 @@
 
 typedef struct Cell {
         CellType type;
+        TableColor color;
         char *text;   /* what people see */
         char *string; /* CELL_STRING: the raw value */
         uint64_t number;
@@ -312,10 +313,32 @@ static bool column_is_text(const Table *t, size_t c) {
         return true;
 }
 
-static void print_padded(FILE *f, const char *s, size_t width, bool last) {
+/* Colour for people on a terminal, unless NO_COLOR is set or TERM=dumb. */
+static bool colors_enabled(FILE *f) {
+        const char *term = getenv("TERM");
+
+        return isatty(fileno(f)) && !getenv("NO_COLOR") && !streq_ptr(term, "dumb");
+}
+
+static const char *const color_sequences[_TABLE_COLOR_MAX] = {
+        [TABLE_COLOR_NONE] = NULL,
+        [TABLE_COLOR_GOOD] = "\033[0;32m",
+        [TABLE_COLOR_WARN] = "\033[0;33m",
+        [TABLE_COLOR_BAD] = "\033[0;1;31m",
+};
+
+int table_set_color(Table *t, TableColor color) {
+        if (t->n_cells == 0 || color < 0 || color >= _TABLE_COLOR_MAX)
+                return -EINVAL;
+        t->cells[t->n_cells - 1].color = color;
+        return 0;
+}
+
+static void print_padded(FILE *f, const char *s, const char *color, size_t width, bool last) {
         size_t w = text_width(s);
 
-        fputs(s, f);
+        /* The escape sequences take no columns: padding is by s alone. */
+        fprintf(f, "%s%s%s", strempty(color), s, color ? "\033[0m" : "");
         if (!last)
                 fprintf(f, "%*s", (int) (width > w ? width - w : 0) + 2, "");
         else
@@ -325,7 +348,7 @@ static void print_padded(FILE *f, const char *s, size_t width, bool last) {
 int table_print(Table *t, JsonFormat json, FILE *f) {
         size_t stride = t->vertical ? 2 : t->n_columns, total = 0;
         unsigned cols = arg_full ? 0 : terminal_columns(fileno(f));
-        bool shorten = cols > 0;
+        bool shorten = cols > 0, color = colors_enabled(f);
         size_t width[32] = {};
 
         if (json != JSON_OFF)
@@ -369,7 +392,7 @@ int table_print(Table *t, JsonFormat json, FILE *f) {
                         e = text_ellipsize(h, width[c]);
                         if (!e)
                                 return -ENOMEM;
-                        print_padded(f, e, width[c], c + 1 == stride);
+                        print_padded(f, e, NULL, width[c], c + 1 == stride);
                 }
         }
         for (size_t i = 0; i < t->n_cells; i++) {
@@ -381,7 +404,8 @@ int table_print(Table *t, JsonFormat json, FILE *f) {
                 if (t->vertical && c == 0)
                         fprintf(f, "%*s%s: ", (int) (width[0] - MIN(width[0], text_width(d))), "", d);
                 else
-                        print_padded(f, d, width[c], c + 1 == stride);
+                        print_padded(f, d, color ? color_sequences[t->cells[i].color] : NULL, width[c],
+                                     c + 1 == stride);
         }
         return 0;
 }

@@ -28,6 +28,16 @@ typedef enum CellType {
         _CELL_TYPE_INVALID = -EINVAL,
 } CellType;
 
+/* How a cell is shown on a colour terminal: good news, a warning, bad news. */
+typedef enum TableColor {
+        TABLE_COLOR_NONE,
+        TABLE_COLOR_GOOD,
+        TABLE_COLOR_WARN,
+        TABLE_COLOR_BAD,
+        _TABLE_COLOR_MAX,
+        _TABLE_COLOR_INVALID = -EINVAL,
+} TableColor;
+
 typedef struct Table Table;
 
 /* columns: the column names. For a vertical table pass the two
@@ -42,6 +52,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
  * char * for CELL_STRING and CELL_DIGEST, an int for CELL_BOOLEAN, a uint64_t otherwise.
  * Returns 0 or -ENOMEM. */
 int table_add(Table *t, CellType type, ...);
+
+/* Colours the cell added last. Shown only on a terminal, and neither with
+ * NO_COLOR set nor with TERM=dumb. Returns 0 or -EINVAL. */
+int table_set_color(Table *t, TableColor color);
 
 /* Prints the table to f, as JSON unless json is JSON_OFF. For people: the
  * headers of a horizontal table in upper case (none with --no-legend),

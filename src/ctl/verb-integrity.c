@@ -128,6 +128,7 @@ static int violations_table(sd_bus *bus, Table **ret, uint64_t *ret_n) {
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ssst)", &path, &kind, &detail, &when)) > 0) {
                 n++;
                 if ((r = table_add(t, CELL_STRING, path)) < 0 || (r = table_add(t, CELL_STRING, kind)) < 0 ||
+                    (r = table_set_color(t, TABLE_COLOR_BAD)) < 0 ||
                     (r = table_add(t, CELL_STRING, detail)) < 0 ||
                     (r = table_add(t, CELL_TIMESTAMP, when)) < 0)
                         break;
@@ -264,6 +265,7 @@ int verb_verify(int argc, char *argv[], void *userdata) {
             table_add(t, CELL_STRING, argv[1]) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "state" : "State") < 0 ||
             table_add(t, CELL_STRING, state) < 0 ||
+            table_set_color(t, streq(state, "ok") ? TABLE_COLOR_GOOD : TABLE_COLOR_BAD) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "expected" : "Expected") < 0 ||
             table_add(t, CELL_DIGEST, *expected || arg_json ? expected : "-") < 0 ||
             table_add(t, CELL_STRING, arg_json ? "actual" : "Actual") < 0 ||

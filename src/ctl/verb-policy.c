@@ -221,6 +221,7 @@ int verb_policy_check(int argc, char *argv[], void *userdata) {
             table_add(t, CELL_STRING, perm) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "allowed" : "Allowed") < 0 ||
             table_add(t, CELL_BOOLEAN, allowed) < 0 ||
+            table_set_color(t, allowed ? TABLE_COLOR_GOOD : TABLE_COLOR_BAD) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "reason" : "Reason") < 0 ||
             table_add(t, CELL_STRING, reason) < 0)
                 return log_oom();
@@ -476,6 +477,7 @@ int verb_licence_check(int argc, char *argv[], void *userdata) {
             table_add(t, CELL_STRING, feature) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "enabled" : "Enabled") < 0 ||
             table_add(t, CELL_BOOLEAN, enabled) < 0 ||
+            table_set_color(t, enabled ? TABLE_COLOR_GOOD : TABLE_COLOR_WARN) < 0 ||
             table_add(t, CELL_STRING, arg_json ? "expires" : "Expires") < 0 ||
             table_add(t, CELL_TIMESTAMP, expires) < 0)
                 return log_oom();

@@ -203,7 +203,7 @@ ep_assert_contains "$(ep_ctl verify bin/ok)" "$digest" "full digests off a termi
 tty() {
         local cols=$1
         shift
-        env -u COLUMNS LC_ALL=C script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
+        env -u COLUMNS LC_ALL=C TERM=xterm script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
         tr '\r' '\n' <"$EP_TMP/tty.raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$EP_TMP/tty.out"
 }
 # fits COLS WHAT: no line of tty.out is wider than COLS.
@@ -227,6 +227,14 @@ for cols in 80 60; do
         ep_assert_contains "$(cat "$EP_TMP/tty.out")" "] 100%" "scan progress on a terminal ends at 100%"
         fits "$cols" "scan progress"
 done
+# Colour on a terminal only, and not with NO_COLOR.
+tty 80 verify bin/ok
+grep -q $'\033\[0;1;31mmodified' "$EP_TMP/tty.raw" || ep_fail "no red 'modified' on a terminal: $(cat -v "$EP_TMP/tty.raw")"
+ep_ok "colour on a terminal"
+NO_COLOR=1 tty 80 verify bin/ok
+! grep -q $'\033\[0;1;31m' "$EP_TMP/tty.raw" || ep_fail "colour despite NO_COLOR"
+ep_ok "no colour with NO_COLOR"
+ep_assert_eq "$(ep_ctl verify bin/ok | grep -c $'\033')" 0 "no escape sequences off a terminal"
 tty 200 verify bin/ok
 case $(cat "$EP_TMP/tty.out") in *"$digest"*) ep_fail "the digest was not shortened on a terminal" ;; esac
 ep_ok "digests shortened on a terminal"
