@@ -18,6 +18,9 @@
 #define ENDPOINTD_STATE_SCANNING    "scanning"
 #define ENDPOINTD_STATE_TRUSTED     "trusted"
 #define ENDPOINTD_STATE_VIOLATED    "violated"
+/* The state in ScanFinished of a scan that a manifest install cancelled
+ * (never a value of IntegrityState). */
+#define ENDPOINTD_SCAN_CANCELLED    "cancelled"
 
 /* journal MESSAGE_ID= of each event kind (generated once with
  * `systemd-id128 new`; never change them, people filter on them). */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "ctl-bus.h"
@@ -605,6 +606,12 @@ static int run(int argc, char *argv[]) {
         int n, r;
 
         log_setup("endpointctl");
+        /* Before the bus connection exists: no other process of our uid may
+         * attach to us (ptrace, pidfd_getfd(), /proc/PID/mem) and act on
+         * it. endpointd requires this of callers bound with Unit= (see
+         * endpointd-policy(5)). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return log_error_errno(errno, "Failed to make the process non-dumpable: %m");
         /* Only the character set: numbers and times stay locale-independent. */
         (void) setlocale(LC_CTYPE, "");
         r = parse_argv(argc, argv, &given, &version_next);

@@ -198,14 +198,29 @@ static int print_scan_json(sd_bus *bus, const ScanWatch *w) {
         return json_print(o, stdout) < 0 ? log_oom() : 0;
 }
 
+/* --json, when the scan cannot be followed: that it started. */
+static int print_scan_started_json(uint64_t id) {
+        json_object *o = json_object_new_object();
+
+        if (!o || json_object_object_add(o, "scan", json_object_new_uint64(id)) < 0 ||
+            json_object_object_add(o, "state", json_object_new_string("started")) < 0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
 int verb_scan(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         ScanWatch w = { .started = now_usec(CLOCK_MONOTONIC) };
         sd_bus *bus = userdata;
+        bool follow;
         int r;
 
         w.progress = !arg_no_progress && !arg_json && !arg_quiet && isatty(STDERR_FILENO);
-        /* Subscribe before asking, so that not even a short scan's end is missed. */
+        /* Match and subscribe before asking, so that not even a short scan's
+         * end is missed. */
         r = sd_bus_match_signal(bus, NULL, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH,
                                 ENDPOINTD_IFACE_INTEGRITY, "ScanProgress", on_scan_progress, &w);
         if (r >= 0)
@@ -216,18 +231,37 @@ int verb_scan(int argc, char *argv[], void *userdata) {
                                         "org.freedesktop.DBus", "NameOwnerChanged", on_name_lost, &w);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to scan signals: %m");
+        /* The daemon sends scan signals only to subscribers holding
+         * integrity.read. A caller with integrity.scan alone still starts
+         * the scan, and is told that it cannot follow it. */
+        r = sd_bus_call_method(bus, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
+                               "Subscribe", &error, NULL, NULL);
+        if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                return ctl_bus_error(r, &error, "subscribe to the scan's signals");
+        follow = r >= 0;
         r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "Scan", &reply, "start a scan", NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "t", &w.id);
         if (r < 0)
                 return log_error_errno(r, "Failed to parse the reply: %m");
+        if (!follow) {
+                if (arg_json)
+                        return print_scan_started_json(w.id);
+                printf("Scan %" PRIu64 " started; following it needs the permission integrity.read.\n", w.id);
+                return 0;
+        }
         r = scan_wait(bus, &w);
         if (r < 0)
                 return r;
         if (streq(w.state, "daemon-exited")) {
                 log_error("endpointd exited during the scan.");
                 return -EHOSTUNREACH;
+        }
+        if (streq(w.state, ENDPOINTD_SCAN_CANCELLED)) {
+                log_error("Scan %" PRIu64 " was cancelled: a new manifest was installed and is scanned now.",
+                          w.id);
+                return -ECANCELED;
         }
         if (arg_json) {
                 r = print_scan_json(bus, &w);

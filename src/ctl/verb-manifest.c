@@ -301,7 +301,7 @@ int verb_manifest_show(int argc, char *argv[], void *userdata) {
 static int check_signature(const char *path, const char *sig_path, const char *trust, char **ret_signer) {
         _cleanup_(trust_store_freep) TrustStore *store = NULL;
         _cleanup_(freep) char *data = NULL, *sig = NULL;
-        char error[256] = "";
+        char error[SIGNATURE_ERROR_MAX] = "";
         size_t len, sig_len;
         int r;
 
@@ -315,7 +315,9 @@ static int check_signature(const char *path, const char *sig_path, const char *t
         r = read_full_file(sig_path, SIGNATURE_MAX, &sig, &sig_len);
         if (r < 0)
                 return log_error_errno(r, "Failed to read '%s': %m", sig_path);
-        r = signature_verify(store, data, len, sig, sig_len, ret_signer, error, sizeof(error));
+        /* As the daemon would install it now, by this machine's clock. */
+        r = signature_verify(store, SIGNER_ROLE_MANIFEST, now_usec(CLOCK_REALTIME), data, len, sig, sig_len,
+                             ret_signer, error, sizeof(error));
         if (r < 0)
                 return log_error_errno(r, "%s: signature %s does not verify: %s", path, sig_path,
                                        *error ? error : strerror(-r));

@@ -30,47 +30,78 @@ static char *token_path(Manager *m, TokenType type, const char *id, bool sig) {
 
 /* ---- time high-water mark ------------------------------------------------ */
 
+/* STATE/clock holds "MARK BOOTTIME BOOT_ID": the mark, the CLOCK_BOOTTIME
+ * at which it was taken and the boot it was taken in. Older files hold the
+ * mark alone. */
+
+usec_t authority_now(const Authority *a) {
+        usec_t real = now_usec(CLOCK_REALTIME), boot = now_usec(CLOCK_BOOTTIME);
+
+        return MAX(real, a->clock_mark + (boot > a->clock_boot ? boot - a->clock_boot : 0));
+}
+
+/* Moves the mark up to authority_now(), so that a later reboot starts from
+ * there. Says once per call when the wall clock is behind it. */
+static void clock_advance(Authority *a) {
+        usec_t real = now_usec(CLOCK_REALTIME);
+
+        a->clock_mark = authority_now(a);
+        a->clock_boot = now_usec(CLOCK_BOOTTIME);
+        if (real + AUTHORITY_CLOCK_SLACK_USEC < a->clock_mark)
+                log_debug("The clock is behind the high-water mark by %" PRIu64 " s; using the mark.",
+                          (a->clock_mark - real) / USEC_PER_SEC);
+}
+
 static void clock_persist(Manager *m) {
         Authority *a = m->authority;
         _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock");
-        char buf[32];
+        char buf[128];
         int r, n;
 
         if (!path)
                 return (void) log_oom();
-        n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", a->clock_mark);
+        clock_advance(a);
+        n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 " %s\n", a->clock_mark, a->clock_boot,
+                     a->boot_id);
         r = write_file_atomic(path, buf, (size_t) n, 0600);
         if (r < 0)
                 return (void) log_warning_errno(r, "Failed to save the time high-water mark to %s: %m",
                                                 path);
-        a->clock_persisted = a->clock_mark;
 }
 
-static void clock_load(Manager *m) {
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock"), *data = NULL;
-        uint64_t v;
+static void boot_id_read(Authority *a) {
+        _cleanup_(freep) char *data = NULL;
         size_t len;
 
-        if (!path || read_full_file(path, 64, &data, &len) < 0)
+        /* Without it every start counts as a new boot: the mark is still
+         * applied, only the time spent stopped is not added. */
+        if (read_full_file("/proc/sys/kernel/random/boot_id", 64, &data, &len) < 0)
                 return;
-        data[strcspn(data, "\n")] = 0;
-        if (parse_uint64(data, UINT64_MAX, &v) < 0)
-                return (void) log_warning("Ignoring a malformed time high-water mark in %s.", path);
-        m->authority->clock_mark = m->authority->clock_persisted = v;
+        data[strcspn(data, " \n")] = 0;
+        if (strlen(data) < sizeof(a->boot_id))
+                strcpy(a->boot_id, data);
 }
 
-usec_t authority_now(Manager *m) {
+/* Applies the stored mark. Within the boot it was written in, the time that
+ * passed since (the daemon was stopped, nobody could ask) counts too, so a
+ * grant that lapsed meanwhile stays lapsed whatever the wall clock says. */
+static void clock_load(Manager *m) {
         Authority *a = m->authority;
-        usec_t now = now_usec(CLOCK_REALTIME);
+        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock"), *data = NULL;
+        char mark[32] = "", boot[32] = "", id[40] = "";
+        uint64_t v, b;
+        usec_t now_boot = now_usec(CLOCK_BOOTTIME);
+        size_t len;
 
-        if (now > a->clock_mark) {
-                a->clock_mark = now;
-                if (a->clock_mark - a->clock_persisted >= AUTHORITY_CLOCK_PERSIST_USEC)
-                        clock_persist(m);
-        } else if (now + AUTHORITY_CLOCK_PERSIST_USEC < a->clock_mark)
-                log_debug("The clock is behind the high-water mark by %" PRIu64 " s; using the mark.",
-                          (a->clock_mark - now) / USEC_PER_SEC);
-        return a->clock_mark;
+        a->clock_boot = now_boot;
+        if (!path || read_full_file(path, 256, &data, &len) < 0)
+                return;
+        if (sscanf(data, "%31s %31s %39s", mark, boot, id) < 1 || parse_uint64(mark, UINT64_MAX, &v) < 0)
+                return (void) log_warning("Ignoring a malformed time high-water mark in %s.", path);
+        a->clock_mark = v;
+        if (!isempty(a->boot_id) && streq(id, a->boot_id) && parse_uint64(boot, UINT64_MAX, &b) >= 0 &&
+            b <= now_boot)
+                a->clock_mark += now_boot - b;
 }
 
 /* ---- grants -------------------------------------------------------------- */
@@ -99,9 +130,12 @@ static void grant_remove(Manager *m, size_t i) {
         a->n_grants--;
 }
 
+/* Removes the grants that have lapsed by authority_now(): from the timers
+ * and at start-up, never on a decision's path. */
 static void grants_lapse(Manager *m) {
         Authority *a = m->authority;
-        usec_t now = authority_now(m);
+        usec_t now = authority_now(a);
+        bool lapsed = false;
         char when[32];
 
         for (size_t i = a->n_grants; i > 0; i--) {
@@ -112,27 +146,34 @@ static void grants_lapse(Manager *m) {
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s lapsed at %s.", t->id,
                            t->subject, format_iso8601(when, sizeof(when), t->not_after));
                 grant_remove(m, i - 1);
+                lapsed = true;
         }
+        if (lapsed)
+                manager_access_changed(m);
 }
 
 static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* Arms the timer for the earliest NotAfter, so that a grant lapses (and the
- * journal says so) when it ends, not when somebody next asks. */
+ * journal says so) when it ends, not when somebody next asks. It runs on
+ * CLOCK_BOOTTIME, as authority_now() does: a clock set back does not
+ * postpone it, and one set forward is caught by the clock timer. */
 static void lapse_timer_arm(Manager *m) {
         Authority *a = m->authority;
-        usec_t next = USEC_INFINITY;
+        usec_t next = USEC_INFINITY, now = authority_now(a);
         int r;
 
         for (size_t i = 0; i < a->n_grants; i++)
                 next = MIN(next, a->grants[i].token->not_after);
         if (!a->lapse_timer) {
-                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_REALTIME, USEC_INFINITY, USEC_PER_SEC,
-                                      on_lapse_timer, m);
+                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+                                      USEC_PER_SEC / 4, on_lapse_timer, m);
                 if (r < 0)
                         return (void) log_warning_errno(r, "Failed to add the grant expiry timer: %m");
         }
-        (void) sd_event_source_set_time(a->lapse_timer, next);
+        if (next != USEC_INFINITY)
+                (void) sd_event_source_set_time(a->lapse_timer,
+                                                now_usec(CLOCK_BOOTTIME) + (next > now ? next - now : 0));
         (void) sd_event_source_set_enabled(a->lapse_timer,
                                            next == USEC_INFINITY ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
 }
@@ -148,10 +189,8 @@ static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_clock_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        (void) authority_now(m);
-        if (m->authority->clock_mark != m->authority->clock_persisted)
-                clock_persist(m);
-        /* Also catches grants whose timer a clock jump skipped over. */
+        clock_persist(m);
+        /* Also catches grants that a clock set forward ended early. */
         grants_lapse(m);
         lapse_timer_arm(m);
         (void) sd_event_source_set_time_relative(s, AUTHORITY_CLOCK_TIMER_USEC);
@@ -324,18 +363,17 @@ static int tokens_load(Manager *m, TokenType type) {
 
 /* ---- decisions ----------------------------------------------------------- */
 
-bool authority_check(Manager *m, const PolicyCaller *c, const char *perm, PolicyExecutableCheck check_exe,
-                     void *userdata, char *reason, size_t reason_len) {
-        Authority *a = m->authority;
+bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+                     PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len) {
+        const Authority *a = m->authority;
         usec_t now;
 
-        if (policy_check(a->policy, c, perm, check_exe, userdata, reason, reason_len))
+        if (policy_check(a->policy, c, perm, check_process, userdata, reason, reason_len))
                 return true;
         if (a->n_grants == 0)
                 return false;
 
-        now = authority_now(m);
-        grants_lapse(m);
+        now = authority_now(a);
         for (size_t i = 0; i < a->n_grants; i++) {
                 const Grant *g = &a->grants[i];
 
@@ -354,9 +392,9 @@ bool authority_check(Manager *m, const PolicyCaller *c, const char *perm, Policy
         return false;
 }
 
-bool authority_feature_enabled(Manager *m, const char *feature, usec_t *ret_expires) {
-        Authority *a = m->authority;
-        usec_t now = authority_now(m), expires = 0;
+bool authority_feature_enabled(const Manager *m, const char *feature, usec_t *ret_expires) {
+        const Authority *a = m->authority;
+        usec_t now = authority_now(a), expires = 0;
 
         for (size_t i = 0; i < a->n_licences; i++) {
                 const Token *t = a->licences[i];
@@ -395,10 +433,11 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
         const char *what = type == TOKEN_GRANT ? "Grant" : "Licence";
         int r;
 
+        clock_advance(a);
         r = trust_load(m, &trust, error, error_len);
         if (r < 0)
                 return r;
-        r = token_verify(trust, data, len, sig, sig_len, type, m->device_id, authority_now(m), &t, error,
+        r = token_verify(trust, data, len, sig, sig_len, type, m->device_id, authority_now(a), &t, error,
                          error_len);
         if (r < 0)
                 return r;
@@ -433,6 +472,7 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_LICENCE, "Licence '%s' installed.", *ret_id);
         /* Worth a durable mark: an install is a security decision in time. */
         clock_persist(m);
+        manager_access_changed(m);
         return 0;
 }
 
@@ -452,6 +492,7 @@ int authority_grant_revoke(Manager *m, const char *id) {
                            a->grants[i].token->subject);
                 grant_remove(m, i);
                 lapse_timer_arm(m);
+                manager_access_changed(m);
                 return 0;
         }
         return -ENOENT;
@@ -491,73 +532,10 @@ int authority_reload(Manager *m, char *error, size_t error_len) {
                 }
         }
         ratelimit_configure(a->ratelimit, m->config->rate_limit_burst, m->config->rate_limit_per_sec);
-        free(a->allowed_sender);
-        a->allowed_sender = NULL;
         log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.",
                    m->config->policy_file);
+        manager_access_changed(m);
         return 0;
-}
-
-/* ---- caller cache -------------------------------------------------------- */
-
-CallerInfo *caller_info_free(CallerInfo *c) {
-        if (!c)
-                return NULL;
-        free(c->sender);
-        free(c->gids);
-        free(c);
-        return NULL;
-}
-
-static size_t caller_slot(const char *sender) {
-        uint32_t h = 2166136261U;
-
-        /* FNV-1a: unique names are short and not attacker-chosen. */
-        for (const char *p = sender; *p; p++)
-                h = (h ^ (uint8_t) *p) * 16777619U;
-        return h % CALLER_CACHE_SLOTS;
-}
-
-CallerInfo *authority_caller_get(Authority *a, const char *sender) {
-        for (CallerInfo *c = a->callers[caller_slot(sender)]; c; c = c->next)
-                if (streq(c->sender, sender))
-                        return c;
-        return NULL;
-}
-
-static void callers_clear(Authority *a) {
-        for (size_t i = 0; i < CALLER_CACHE_SLOTS; i++)
-                while (a->callers[i]) {
-                        CallerInfo *c = a->callers[i];
-
-                        a->callers[i] = c->next;
-                        caller_info_free(c);
-                }
-        a->n_callers = 0;
-}
-
-void authority_caller_put(Authority *a, CallerInfo *info) {
-        size_t slot = caller_slot(info->sender);
-
-        /* Entries normally leave with NameOwnerChanged; the bound only
-         * matters if those signals were lost. */
-        if (a->n_callers >= CALLER_CACHE_MAX)
-                callers_clear(a);
-        info->next = a->callers[slot];
-        a->callers[slot] = info;
-        a->n_callers++;
-}
-
-void authority_caller_drop(Authority *a, const char *sender) {
-        for (CallerInfo **c = &a->callers[caller_slot(sender)]; *c; c = &(*c)->next)
-                if (streq((*c)->sender, sender)) {
-                        CallerInfo *gone = *c;
-
-                        *c = gone->next;
-                        caller_info_free(gone);
-                        a->n_callers--;
-                        return;
-                }
 }
 
 /* ---- component ----------------------------------------------------------- */
@@ -567,8 +545,7 @@ static void authority_stop(Manager *m) {
 
         if (!a)
                 return;
-        if (a->clock_mark > a->clock_persisted)
-                clock_persist(m);
+        clock_persist(m);
         sd_event_source_disable_unref(a->clock_timer);
         sd_event_source_disable_unref(a->lapse_timer);
         for (size_t i = 0; i < a->n_grants; i++)
@@ -578,8 +555,6 @@ static void authority_stop(Manager *m) {
                 token_free(a->licences[i]);
         free(a->licences);
         words_free(a->revoked);
-        callers_clear(a);
-        free(a->allowed_sender);
         ratelimit_free(a->ratelimit);
         policy_free(a->policy);
         free(a);
@@ -600,8 +575,9 @@ static int authority_start(Manager *m) {
         r = authority_reload(m, error, sizeof(error));
         if (r < 0)
                 return log_error_errno(r, "Refusing the access policy: %s", error);
+        /* The mark first: every stored grant and licence is judged by it. */
+        boot_id_read(m->authority);
         clock_load(m);
-        (void) authority_now(m);
         clock_persist(m);
         r = revoked_load(m);
         if (r < 0)

@@ -9,7 +9,8 @@
  *   STATE/grants/ID.grant, ID.grant.sig      installed grants, as signed
  *   STATE/licences/ID.licence, ID.licence.sig
  *   STATE/grants-revoked                     revoked grant ids, one a line
- *   STATE/clock                              time high-water mark, µs
+ *   STATE/clock                              time high-water mark, see
+ *                                            authority_now()
  *
  * It knows nothing of D-Bus: bus-auth.c and bus-policy.c translate. */
 
@@ -22,30 +23,17 @@
 #include "ratelimit.h"
 #include "token.h"
 
-/* The mark is written to disk when it has advanced this far since the last
- * write, and by the periodic timer; a crash loses at most this much. */
-#define AUTHORITY_CLOCK_PERSIST_USEC (10 * USEC_PER_SEC)
+/* The mark is written to disk by a timer this often (and on every install
+ * and at shutdown); a crash loses at most this much of it across a reboot.
+ * Within one boot nothing is lost: see authority_now(). */
 #define AUTHORITY_CLOCK_TIMER_USEC (30 * USEC_PER_SEC)
+/* A wall clock this far behind the mark is worth a line in the journal. */
+#define AUTHORITY_CLOCK_SLACK_USEC (10 * USEC_PER_SEC)
 
 typedef struct Grant {
         Token *token;
         PolicySubject subject; /* token->subject, resolved when loaded */
 } Grant;
-
-/* What the bus daemon told us about a connection; valid for the life of the
- * unique name, so it is cached per sender. */
-typedef struct CallerInfo {
-        struct CallerInfo *next;
-        char *sender;
-        uid_t uid;
-        gid_t gid; /* (gid_t) -1 when the bus did not say */
-        gid_t *gids;
-        size_t n_gids;
-        pid_t pid; /* 0 when the bus did not say */
-} CallerInfo;
-
-#define CALLER_CACHE_SLOTS 1024U
-#define CALLER_CACHE_MAX 8192U
 
 typedef struct Authority {
         Policy *policy;
@@ -56,32 +44,31 @@ typedef struct Authority {
         char **revoked;
         RateLimit *ratelimit;
 
+        /* The time high-water mark: at CLOCK_BOOTTIME clock_boot the time
+         * was at least clock_mark (CLOCK_REALTIME µs). */
         usec_t clock_mark;
-        usec_t clock_persisted;
+        usec_t clock_boot;
+        char boot_id[40]; /* this boot's /proc/sys/kernel/random/boot_id */
         sd_event_source *clock_timer;
         sd_event_source *lapse_timer;
-
-        CallerInfo *callers[CALLER_CACHE_SLOTS];
-        size_t n_callers;
-        bool name_watch; /* NameOwnerChanged match installed (bus-auth.c) */
-        /* The last message that was allowed: a GetAll calls every getter,
-         * and each would otherwise authorize (and be rate-limited) again. */
-        char *allowed_sender;
-        uint64_t allowed_cookie;
-        const char *allowed_permission;
 } Authority;
 
 extern const Component authority_component;
 
-/* CLOCK_REALTIME, but never earlier than the highest time seen before (also
- * across restarts): setting the clock back does not revive anything. */
-usec_t authority_now(Manager *m);
+/* The time validity is checked against: CLOCK_REALTIME, but never earlier
+ * than the mark plus the time that has passed since it was taken, as
+ * CLOCK_BOOTTIME measures it (which setting the date does not change, and
+ * which counts suspend). So a clock set back neither revives an expired
+ * grant nor stops the clock of one in force; within one boot this also
+ * holds across a restart of the daemon. Pure: changes nothing. */
+usec_t authority_now(const Authority *a);
 
 /* Whether caller c holds perm (no wildcards), by the policy or by an active
- * grant. check_exe resolves Executable= bindings (see policy_check()).
- * reason receives a sentence. Grants found lapsed are removed (and logged). */
-bool authority_check(Manager *m, const PolicyCaller *c, const char *perm, PolicyExecutableCheck check_exe,
-                     void *userdata, char *reason, size_t reason_len);
+ * grant. check_process answers Unit= bindings (see policy_check()). reason
+ * receives a sentence. A decision only: it changes no state (lapsed grants
+ * are skipped here and removed by a timer). */
+bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+                     PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len);
 
 /* Re-reads the policy file. On failure the old policy stays in force and
  * error holds "file:line: message"; returns -EBADMSG when the file does not
@@ -101,12 +88,4 @@ int authority_grant_revoke(Manager *m, const char *id);
 
 /* Whether an installed, valid licence for this device enables feature;
  * *ret_expires is the latest NotAfter among those that do (0 if none). */
-bool authority_feature_enabled(Manager *m, const char *feature, usec_t *ret_expires);
-
-/* Caller cache (see CallerInfo). _get returns NULL when sender is unknown;
- * _put takes ownership of info; _drop forgets a sender that left the bus. */
-CallerInfo *authority_caller_get(Authority *a, const char *sender);
-void authority_caller_put(Authority *a, CallerInfo *info);
-void authority_caller_drop(Authority *a, const char *sender);
-CallerInfo *caller_info_free(CallerInfo *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(CallerInfo *, caller_info_free);
+bool authority_feature_enabled(const Manager *m, const char *feature, usec_t *ret_expires);

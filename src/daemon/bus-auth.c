@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "authority.h"
 #include "bus-auth.h"
@@ -13,6 +9,37 @@
 #include "endpointd/bus.h"
 #include "integrity.h"
 #include "log.h"
+#include "process.h"
+
+/* What the bus daemon told us about a connection; valid for the life of the
+ * unique name (dbus-daemon records it when the connection is made), so it
+ * is kept per sender until NameOwnerChanged says the name left the bus. It
+ * holds identity only, never a decision. */
+typedef struct CallerInfo {
+        struct CallerInfo *next;
+        char *sender;
+        uid_t uid;
+        gid_t gid; /* (gid_t) -1 when the bus did not say */
+        gid_t *gids;
+        size_t n_gids;
+        pid_t pid; /* 0 when the bus did not say */
+} CallerInfo;
+
+#define CALLER_CACHE_SLOTS 1024U
+#define CALLER_CACHE_MAX 8192U
+
+struct BusAuth {
+        CallerInfo *callers[CALLER_CACHE_SLOTS];
+        size_t n_callers;
+        sd_bus_slot *name_watch;
+        /* The Get or GetAll call whose property reads were authorized: a
+         * GetAll calls every getter of the interface, and the call is one
+         * decision. Keyed on the message object (referenced here, so no
+         * later message can have its address), never on anything the
+         * client chose, such as the serial. */
+        sd_bus_message *property_call;
+        const char *property_permission;
+};
 
 /* Every member and every interface's properties map to exactly one
  * permission. Keep in sync with the table in endpointd-dbus(7). */
@@ -39,6 +66,8 @@ static const struct {
         { ENDPOINTD_IFACE_INTEGRITY, "GetManifest", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "GetMeasurements", "integrity.read" },
         { ENDPOINTD_IFACE_INTEGRITY, "InstallManifest", "integrity.install" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Subscribe", "integrity.read" },
+        { ENDPOINTD_IFACE_INTEGRITY, "Unsubscribe", "integrity.read" },
         { ENDPOINTD_IFACE_POLICY, "CheckAccess", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "GetPolicy", "policy.read" },
         { ENDPOINTD_IFACE_POLICY, "Reload", "policy.reload" },
@@ -58,127 +87,105 @@ const char *bus_permission_lookup(const char *interface, const char *member) {
         return NULL;
 }
 
-/* What a caller runs, resolved at most once per decision. */
-typedef struct ExeCheck {
-        Manager *m;
-        pid_t pid;
-        uid_t uid;
-        bool resolved;
-        int error;
-        int fd;
-        char path[PATH_MAX];
-} ExeCheck;
+/* ---- the caller cache ---------------------------------------------------- */
 
-static int pidfd_open_compat(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
+static CallerInfo *caller_info_free(CallerInfo *c) {
+        if (!c)
+                return NULL;
+        free(c->sender);
+        free(c->gids);
+        free(c);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(CallerInfo *, caller_info_free);
+
+static size_t caller_slot(const char *sender) {
+        uint32_t h = 2166136261U;
+
+        /* FNV-1a: unique names are short and chosen by the bus daemon. */
+        for (const char *p = sender; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619U;
+        return h % CALLER_CACHE_SLOTS;
 }
 
-static bool pidfd_alive(int pidfd) {
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-        /* A pidfd becomes readable when its process exits. */
-        return poll(&p, 1, 0) == 0;
+static CallerInfo *callers_find(BusAuth *ba, const char *sender) {
+        for (CallerInfo *c = ba->callers[caller_slot(sender)]; c; c = c->next)
+                if (streq(c->sender, sender))
+                        return c;
+        return NULL;
 }
 
-/* Resolves the caller's executable from the pid the bus daemon recorded.
- * The pidfd pins the process, so that the /proc lookups below are known to
- * be about it if it is still alive afterwards; the process must also still
- * belong to the caller's uid. What remains is the window between the
- * caller connecting and pidfd_open(): see endpointd-policy(5). */
-/* The start time (clock ticks after boot) of the process whose /proc
- * directory is open at dirfd: field 22 of "stat", counted after the ")"
- * that ends the command name (which may itself hold spaces and ")"). */
-static int proc_start_time(int dirfd, unsigned long long *ret) {
-        _cleanup_(closep) int fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
-        char buf[1024], *p;
-        ssize_t n;
+static void callers_clear(BusAuth *ba) {
+        for (size_t i = 0; i < CALLER_CACHE_SLOTS; i++)
+                while (ba->callers[i]) {
+                        CallerInfo *c = ba->callers[i];
 
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = 0;
-        p = strrchr(buf, ')');
-        for (int field = 2; p && field < 22; field++)
-                p = strchr(p + 1, ' ');
-        if (!p || sscanf(p + 1, "%llu", ret) != 1)
-                return -EBADMSG;
-        return 0;
+                        ba->callers[i] = c->next;
+                        caller_info_free(c);
+                }
+        ba->n_callers = 0;
 }
 
-static int exe_resolve(ExeCheck *ec) {
-        _cleanup_(closep) int pidfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
-        unsigned long long start = 0, again = 0;
-        char proc[64];
-        struct stat st;
-        ssize_t n;
-        int r;
+static void callers_add(BusAuth *ba, CallerInfo *info) {
+        size_t slot = caller_slot(info->sender);
 
-        if (ec->pid <= 0)
-                return -ESRCH;
-        pidfd = pidfd_open_compat(ec->pid);
-        /* Without pidfd_open() (before Linux 5.3, or under valgrind) the
-         * process's start time, read before and after, pins it instead. */
-        if (pidfd < 0 && errno != ENOSYS)
-                return -errno;
-        (void) snprintf(proc, sizeof(proc), "/proc/%d", (int) ec->pid);
-        dirfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0 || fstat(dirfd, &st) < 0)
-                return -errno;
-        if (pidfd < 0 && (r = proc_start_time(dirfd, &start)) < 0)
-                return r;
-        if (st.st_uid != ec->uid)
-                return -ESRCH;
-        n = readlinkat(dirfd, "exe", ec->path, sizeof(ec->path) - 1);
-        if (n < 0)
-                return -errno;
-        ec->path[n] = 0;
-        fd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (pidfd >= 0 ? !pidfd_alive(pidfd) : (proc_start_time(dirfd, &again) < 0 || again != start))
-                return -ESRCH;
-        ec->fd = TAKE_FD(fd);
-        return 0;
+        /* Entries normally leave with NameOwnerChanged; the bound only
+         * matters if those signals were lost. */
+        if (ba->n_callers >= CALLER_CACHE_MAX)
+                callers_clear(ba);
+        info->next = ba->callers[slot];
+        ba->callers[slot] = info;
+        ba->n_callers++;
 }
 
-static int exe_check(const char *path, void *userdata) {
-        ExeCheck *ec = userdata;
-        int r;
+static void callers_drop(BusAuth *ba, const char *sender) {
+        for (CallerInfo **c = &ba->callers[caller_slot(sender)]; *c; c = &(*c)->next)
+                if (streq((*c)->sender, sender)) {
+                        CallerInfo *gone = *c;
 
-        if (!ec->resolved) {
-                ec->resolved = true;
-                ec->error = exe_resolve(ec);
-                if (ec->error < 0)
-                        log_debug_errno(ec->error, "Cannot resolve the executable of pid %d: %m",
-                                        (int) ec->pid);
-        }
-        if (ec->error < 0)
-                return ec->error;
-        /* A binary replaced on disk shows as "PATH (deleted)" here. */
-        if (!streq(ec->path, path))
-                return -EPERM;
-        if (lseek(ec->fd, 0, SEEK_SET) < 0)
-                return -errno;
-        r = integrity_check_executable(ec->m, ec->fd, path);
-        if (r < 0)
-                log_struct(
-                        LOG_WARNING, ENDPOINTD_MESSAGE_ACCESS_DENIED,
-                        "Executable %s of pid %d does not match the manifest (%s); its rights do not apply.",
-                        path, (int) ec->pid, strerror(-r));
-        return r;
+                        *c = gone->next;
+                        caller_info_free(gone);
+                        ba->n_callers--;
+                        return;
+                }
 }
 
 static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        Manager *m = userdata;
+        BusAuth *ba = userdata;
         const char *name, *old_owner, *new_owner;
 
-        if (!m->authority || sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
         if (name[0] == ':' && isempty(new_owner))
-                authority_caller_drop(m->authority, name);
+                callers_drop(ba, name);
         return 0;
+}
+
+int bus_auth_new(sd_bus *bus, BusAuth **ret) {
+        _cleanup_(bus_auth_freep) BusAuth *ba = calloc(1, sizeof(BusAuth));
+        int r;
+
+        if (!ba)
+                return -ENOMEM;
+        /* Installed before any call is served, so no cached sender can
+         * leave the bus unnoticed (and its name be reused). */
+        r = sd_bus_match_signal_async(bus, &ba->name_watch, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed,
+                                      NULL, ba);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(ba);
+        return 0;
+}
+
+BusAuth *bus_auth_free(BusAuth *ba) {
+        if (!ba)
+                return NULL;
+        sd_bus_slot_unref(ba->name_watch);
+        sd_bus_message_unref(ba->property_call);
+        callers_clear(ba);
+        free(ba);
+        return NULL;
 }
 
 /* sd-bus (v252) does not turn dbus-daemon's UnixGroupIDs into
@@ -233,7 +240,7 @@ static int bus_query_group_ids(sd_bus *bus, const char *sender, gid_t **ret, siz
         return 0;
 }
 
-static int caller_query(Manager *m, sd_bus_message *msg, const char *sender, CallerInfo **ret) {
+static int caller_query(sd_bus_message *msg, const char *sender, CallerInfo **ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         _cleanup_(caller_info_freep) CallerInfo *c = calloc(1, sizeof(CallerInfo));
         gid_t *gids = NULL;
@@ -280,14 +287,6 @@ static int caller_query(Manager *m, sd_bus_message *msg, const char *sender, Cal
         c->sender = strdup(sender);
         if (!c->sender)
                 return -ENOMEM;
-        if (!m->authority->name_watch) {
-                r = sd_bus_match_signal_async(sd_bus_message_get_bus(msg), NULL, "org.freedesktop.DBus",
-                                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                              "NameOwnerChanged", on_name_owner_changed, NULL, m);
-                if (r < 0)
-                        return r;
-                m->authority->name_watch = true;
-        }
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -299,14 +298,77 @@ static int caller_get(Manager *m, sd_bus_message *msg, const CallerInfo **ret) {
 
         if (!sender)
                 return -ESRCH;
-        c = authority_caller_get(m->authority, sender);
+        c = callers_find(m->bus_auth, sender);
         if (!c) {
-                r = caller_query(m, msg, sender, &c);
+                r = caller_query(msg, sender, &c);
                 if (r < 0)
                         return r;
-                authority_caller_put(m->authority, c);
+                callers_add(m->bus_auth, c);
         }
         *ret = c;
+        return 0;
+}
+
+/* ---- Unit= bindings -------------------------------------------------------- */
+
+/* The caller's process, read at most once per decision, when a Unit=
+ * binding would allow the call. */
+typedef struct ProcessCheck {
+        Manager *m;
+        const CallerInfo *caller;
+        bool read;
+        int error;
+        ProcessInfo info;
+        char why[192]; /* why the last Unit= binding did not apply */
+} ProcessCheck;
+
+static int process_check_refuse(ProcessCheck *pc, int error, const char *fmt, ...) _printf_(3, 4);
+static int process_check_refuse(ProcessCheck *pc, int error, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(pc->why, sizeof(pc->why), fmt, ap);
+        va_end(ap);
+        return error;
+}
+
+/* PolicyProcessCheck: see endpointd-policy(5), "Unit=". Measured at the
+ * call, from what the process cannot change without leaving the unit or
+ * becoming open to others: its cgroups, uids, dumpability, tracer. */
+static int process_check(const char *unit, const char *executable, void *userdata) {
+        ProcessCheck *pc = userdata;
+        const ProcessInfo *i = &pc->info;
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        if (!pc->read) {
+                pc->read = true;
+                pc->error = process_info_read(pc->caller->pid, &pc->info);
+        }
+        if (pc->error < 0)
+                return process_check_refuse(pc, pc->error, "its process cannot be examined: %s",
+                                            strerror(-pc->error));
+        if (!process_info_has_uid(i, pc->caller->uid))
+                return process_check_refuse(pc, -EPERM, "%s", "its process changed its uid");
+        if (!process_info_in_unit(i, unit))
+                return process_check_refuse(pc, -EPERM, "its process is not in %s", unit);
+        if (i->dumpable)
+                return process_check_refuse(
+                        pc, -EPERM, "%s",
+                        "its process is dumpable: other processes of its uid could take it over");
+        if (i->tracer != 0)
+                return process_check_refuse(pc, -EPERM, "%s", "its process is being traced");
+        if (!executable)
+                return 0;
+        /* The file the unit runs, by path, at the call: a replaced binary
+         * loses the rights. (Its image in the process cannot be read
+         * without ptrace rights, and need not be: the unit says what runs.) */
+        fd = open(executable, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return process_check_refuse(pc, -errno, "%s cannot be opened", executable);
+        r = integrity_check_executable(pc->m, fd, executable);
+        if (r < 0)
+                return process_check_refuse(pc, r, "%s does not match the manifest", executable);
         return 0;
 }
 
@@ -317,23 +379,33 @@ static bool permission_is_read(const char *perm) {
         return n >= 5 && strncmp(perm + n - 5, ".read", 5) == 0;
 }
 
+/* Decides for caller c; fills reason (with why a Unit= binding did not
+ * apply, if one would have). Returns 1 or 0. */
+static int caller_decide(Manager *m, const CallerInfo *c, const char *permission, char *reason,
+                         size_t reason_len) {
+        ProcessCheck pc = { .m = m, .caller = c };
+        PolicyCaller caller = { .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
+        bool allowed;
+
+        allowed = authority_check(m, &caller, permission, process_check, &pc, reason, reason_len);
+        if (!allowed && !isempty(pc.why) && reason) {
+                size_t n = strlen(reason);
+
+                (void) snprintf(reason + n, reason_len - n, ": %s", pc.why);
+        }
+        process_info_done(&pc.info);
+        return allowed;
+}
+
 int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason,
                      size_t reason_len) {
         const CallerInfo *c;
-        PolicyCaller pc;
-        ExeCheck ec = { .m = m, .fd = -EBADF };
-        bool allowed;
         int r;
 
         r = caller_get(m, msg, &c);
         if (r < 0)
                 return r;
-        pc = (PolicyCaller){ .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
-        ec.pid = c->pid;
-        ec.uid = c->uid;
-        allowed = authority_check(m, &pc, permission, exe_check, &ec, reason, reason_len);
-        closep(&ec.fd);
-        return allowed;
+        return caller_decide(m, c, permission, reason, reason_len);
 }
 
 static int deny(Manager *m, const CallerInfo *c, const char *full, const char *reason, sd_bus_error *error) {
@@ -347,12 +419,15 @@ static int deny(Manager *m, const CallerInfo *c, const char *full, const char *r
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Permission '%s' denied.", full);
 }
 
+/* Every call is decided on its own: nothing of an earlier decision is
+ * reused, so a lapsed grant, a reload, a revocation or a changed process
+ * takes effect at the next call, and each call is counted by the rate
+ * limiter. */
 static int authorize(Manager *m, sd_bus_message *msg, const char *permission, const char *object,
                      sd_bus_error *error) {
         Authority *a = m->authority;
         const CallerInfo *c;
-        char full[POLICY_PERMISSION_MAX + 80], reason[256];
-        uint64_t cookie = 0;
+        char full[POLICY_PERMISSION_MAX + 80], reason[512];
         bool first = false;
         int r;
 
@@ -363,14 +438,9 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid name.",
                                          object);
         (void) snprintf(full, sizeof(full), "%s%s%s", permission, object ? ":" : "", strempty(object));
-        if (!a)
+        if (!a || !m->bus_auth)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Permission '%s' denied: no policy.", full);
-
-        (void) sd_bus_message_get_cookie(msg, &cookie);
-        if (a->allowed_sender && cookie == a->allowed_cookie && a->allowed_permission == permission &&
-            !object && streq_ptr(a->allowed_sender, sd_bus_message_get_sender(msg)))
-                return 0;
 
         r = caller_get(m, msg, &c);
         if (r < 0)
@@ -385,10 +455,7 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
                 return bus_error_set_errnof(error, EDQUOT, "Too many calls from uid %u; try again later.",
                                             (unsigned) c->uid);
         }
-        r = bus_caller_check(m, msg, full, reason, sizeof(reason));
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's identity: %m");
-        if (r == 0)
+        if (!caller_decide(m, c, full, reason, sizeof(reason)))
                 return deny(m, c, full, reason, error);
 
         if (permission_is_read(full))
@@ -396,12 +463,6 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
         else
                 log_struct(LOG_INFO, ENDPOINTD_MESSAGE_ACCESS_ALLOWED, "Allowed %s to uid %u (pid %d): %s.",
                            full, (unsigned) c->uid, (int) c->pid, reason);
-        if (!object && (!a->allowed_sender || !streq(a->allowed_sender, c->sender))) {
-                free(a->allowed_sender);
-                a->allowed_sender = strdup(c->sender);
-        }
-        a->allowed_cookie = cookie;
-        a->allowed_permission = permission;
         return 0;
 }
 
@@ -414,10 +475,32 @@ int bus_authorize(Manager *m, sd_bus_message *msg, const char *object, sd_bus_er
 
 int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bus_error *error) {
         sd_bus_message *msg = sd_bus_get_current_message(bus);
+        BusAuth *ba = m->bus_auth;
+        const char *permission = bus_permission_lookup(interface, NULL);
+        int r;
 
         /* Getters also run when sd-bus builds a PropertiesChanged signal;
          * only a Get/GetAll call is a read by a caller. */
         if (!msg || !streq_ptr(sd_bus_message_get_interface(msg), "org.freedesktop.DBus.Properties"))
                 return 0;
-        return authorize(m, msg, bus_permission_lookup(interface, NULL), NULL, error);
+        if (ba && msg == ba->property_call && permission == ba->property_permission)
+                return 0;
+        r = authorize(m, msg, permission, NULL, error);
+        if (r < 0)
+                return r;
+        sd_bus_message_unref(ba->property_call);
+        ba->property_call = sd_bus_message_ref(msg);
+        ba->property_permission = permission;
+        return 0;
+}
+
+int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret) {
+        const CallerInfo *c;
+        int r;
+
+        r = caller_get(m, msg, &c);
+        if (r < 0)
+                return r;
+        *ret = c->uid;
+        return 0;
 }

@@ -9,6 +9,15 @@
 
 #include "manager.h"
 
+/* The bus side of authorisation: the per-connection credentials the bus
+ * daemon vouches for (kept per unique name until it leaves the bus) and
+ * the current property call. Created once the bus is connected. */
+typedef struct BusAuth BusAuth;
+
+int bus_auth_new(sd_bus *bus, BusAuth **ret);
+BusAuth *bus_auth_free(BusAuth *ba);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusAuth *, bus_auth_free);
+
 /* Authorizes the sender of msg for the permission the table assigns to the
  * message's interface and member, narrowed to object when non-NULL (e.g.
  * "keys.use" + "k1" -> "keys.use:k1"). Returns 0 when allowed; otherwise
@@ -29,3 +38,7 @@ const char *bus_permission_lookup(const char *interface, const char *member);
  * cannot be identified. */
 int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, char *reason, size_t reason_len);
 
+/* The uid of the sender of msg, as the bus daemon vouches for it (the same
+ * identity bus_authorize() decides on): for per-uid bounds. Returns 0 or a
+ * negative errno when the caller cannot be identified. */
+int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret);

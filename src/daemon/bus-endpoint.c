@@ -48,15 +48,24 @@ static int property_get_manifest_serial(sd_bus *bus, const char *path, const cha
         return r < 0 ? r : sd_bus_message_append(reply, "t", m->manifest_serial);
 }
 
+/* Reading a property needs status.read, but PropertiesChanged is a
+ * broadcast that every client may match: it names the properties that
+ * changed and carries no value (EMITS_INVALIDATION), so a client without
+ * status.read learns that, say, IntegrityState changed, never to what.
+ * That much any local user sees anyway (a scan shows as disk and CPU
+ * load). */
 const sd_bus_vtable endpoint_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeviceId", "s", property_get_device_id, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("TpmAvailable", "b", property_get_tpm_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DeviceId", "s", property_get_device_id, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("TpmAvailable", "b", property_get_tpm_available, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("IntegrityState", "s", property_get_integrity_state, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LastScan", "t", property_get_last_scan, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastScan", "t", property_get_last_scan, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("ManifestSerial", "t", property_get_manifest_serial, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_VTABLE_END
 };

@@ -53,6 +53,8 @@ static int tpm_try_connect(Manager *m) {
         log_struct(LOG_INFO, ENDPOINTD_MESSAGE_TPM, "TPM available via '%s'; device id %s.", m->config->tcti,
                    m->device_id);
         manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId");
+        /* Grants are bound to the device id. */
+        manager_access_changed(m);
         return 0;
 }
 

@@ -109,8 +109,12 @@ static int method_list_grants(sd_bus_message *msg, void *userdata, sd_bus_error 
                 r = sd_bus_message_open_container(reply, 'a', "(ssstt)");
         for (size_t i = 0; r >= 0 && i < m->authority->n_grants; i++) {
                 const Token *t = m->authority->grants[i].token;
-                _cleanup_(freep) char *roles = words_join(t->roles);
+                _cleanup_(freep) char *roles = NULL;
 
+                /* Lapsed but not yet removed by the timer: gone already. */
+                if (token_check_time(t, authority_now(m->authority)) == -EKEYEXPIRED)
+                        continue;
+                roles = words_join(t->roles);
                 if (!roles)
                         return -ENOMEM;
                 r = sd_bus_message_append(reply, "(ssstt)", t->id, t->subject, roles,

@@ -8,8 +8,8 @@
 #include "scanner.h"
 
 struct TreeWatch {
-        int root_fd;
-        int inotify_fd;
+        int root_fd; /* borrowed from the caller, never closed here */
+        int inotify_fd; /* owned */
         sd_event_source *source;
         char **paths; /* indexed by watch descriptor */
         size_t n_paths;
@@ -21,7 +21,7 @@ TreeWatch *tree_watch_free(TreeWatch *w) {
         if (!w)
                 return NULL;
         sd_event_source_disable_unref(w->source);
-        closep(&w->inotify_fd);
+        w->inotify_fd = safe_close(w->inotify_fd);
         for (size_t i = 0; i < w->n_paths; i++)
                 free(w->paths[i]);
         free(w->paths);
@@ -121,7 +121,9 @@ int tree_watch_new(sd_event *e, int root_fd, const Manifest *m, TreeWatchChanged
 
         if (!w)
                 return -ENOMEM;
-        *w = (TreeWatch){ .root_fd = root_fd, .changed = changed, .userdata = userdata };
+        *w = (TreeWatch){
+                .root_fd = root_fd, .inotify_fd = -EBADF, .changed = changed, .userdata = userdata
+        };
         w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (w->inotify_fd < 0)
                 return -errno;

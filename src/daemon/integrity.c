@@ -7,12 +7,14 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
+#include "authority.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "integrity-watch.h"
 #include "integrity.h"
 #include "log.h"
 #include "openssl-util.h"
+#include "serial-floor.h"
 #include "signature.h"
 #include "tpm.h"
 
@@ -43,6 +45,10 @@ typedef struct Integrity {
         Manager *manager;
         int root_fd;
         InstalledManifest *installed;
+        /* The highest serial ever installed (serial-floor.h), read before
+         * the stored manifest; UINT64_MAX when its record is damaged. */
+        uint64_t serial_floor;
+        bool serial_floor_damaged;
         ScanViolation *violations;
         size_t n_violations;
         bool scanned; /* a full scan has finished since start or install */
@@ -69,7 +75,10 @@ typedef struct Integrity {
 
         TreeWatch *watch;
 
-        VerifyJob *verifies;
+        VerifyJob *verifies; /* VerifyFile() jobs in the order they came, running or waiting */
+        unsigned n_verifies;
+        unsigned n_verifies_running;
+        unsigned verify_workers; /* how many may run at once */
         InstallJob *install; /* the InstallManifest() being verified */
         MeasureLog *measurements;
 } Integrity;
@@ -77,7 +86,8 @@ typedef struct Integrity {
 struct VerifyJob {
         VerifyJob *next;
         Integrity *integrity;
-        Scanner *scanner;
+        uint64_t owner;
+        Scanner *scanner; /* NULL while waiting for a worker */
         InstalledManifest *im;
         char *paths[1];
         sd_event_source *source;
@@ -230,14 +240,16 @@ static int bundle_split(char *buf, size_t len, char **ret_data, size_t *ret_len,
         return 0;
 }
 
-/* Checks the signature first; only then parses. Touches nothing but its
- * arguments, so it runs on the install thread. */
-static int integrity_verify_and_parse(const char *trust_dir, const char *data, size_t len, const void *sig,
-                                      size_t sig_len, InstalledManifest **ret, ParseError *error) {
+/* Checks the signature first (by a code-signing certificate valid at at,
+ * or SIGNATURE_TIME_STORED for the stored manifest); only then parses.
+ * Touches nothing but its arguments, so it runs on the install thread. */
+static int integrity_verify_and_parse(const char *trust_dir, usec_t at, const char *data, size_t len,
+                                      const void *sig, size_t sig_len, InstalledManifest **ret,
+                                      ParseError *error) {
         _cleanup_(trust_store_freep) TrustStore *ts = NULL;
         _cleanup_(installed_unrefp) InstalledManifest *im = calloc(1, sizeof(InstalledManifest));
         _cleanup_(freep) char *hex = NULL;
-        char why[256] = "";
+        char why[SIGNATURE_ERROR_MAX] = "";
         int r;
 
         if (!im)
@@ -254,7 +266,8 @@ static int integrity_verify_and_parse(const char *trust_dir, const char *data, s
                 return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
                                        "Cannot load the trust directory '%s': %s", trust_dir,
                                        *why ? why : strerror(-r));
-        r = signature_verify(ts, data, len, sig, sig_len, &im->signer, why, sizeof(why));
+        r = signature_verify(ts, SIGNER_ROLE_MANIFEST, at, data, len, sig, sig_len, &im->signer, why,
+                             sizeof(why));
         if (r < 0)
                 return parse_error_set(error, 0, r == -EBADMSG ? EKEYREJECTED : -r,
                                        "The manifest's signature does not verify: %s",
@@ -270,7 +283,43 @@ static int integrity_verify_and_parse(const char *trust_dir, const char *data, s
         return 0;
 }
 
+/* --- the serial floor -------------------------------------------------------- */
+
+/* Reads the floor; fails closed (nothing installs) when it is damaged or
+ * unreadable, and says how to recover. */
+static void integrity_serial_floor_load(Integrity *ig) {
+        const char *dir = ig->manager->config->state_dir;
+        int r;
+
+        r = serial_floor_read(dir, &ig->serial_floor);
+        if (r >= 0)
+                return;
+        ig->serial_floor = UINT64_MAX;
+        ig->serial_floor_damaged = true;
+        log_struct(
+                LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                "Cannot read the manifest serial floor %s/%s (%s): refusing every manifest. With the daemon "
+                "stopped, remove it to take the stored manifest's serial as the floor.",
+                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged" : strerror(-r));
+}
+
+/* Raises the floor to serial, on disk and here. A failure to write is
+ * logged; the stored manifest raises it again at the next start. */
+static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
+        int r;
+
+        if (ig->serial_floor_damaged || serial <= ig->serial_floor)
+                return;
+        r = serial_floor_raise(ig->manager->config->state_dir, serial);
+        if (r < 0)
+                log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
+        else if (r > 0)
+                log_debug("Manifest serial floor raised to %" PRIu64 ".", serial);
+        ig->serial_floor = serial;
+}
+
 static int integrity_load_bundle(Integrity *ig) {
+        _cleanup_(installed_unrefp) InstalledManifest *im = NULL;
         _cleanup_(freep) char *path = NULL, *buf = NULL;
         char *data, *sig;
         size_t len, data_len, sig_len;
@@ -288,14 +337,35 @@ static int integrity_load_bundle(Integrity *ig) {
         r = bundle_split(buf, len, &data, &data_len, &sig, &sig_len);
         if (r < 0)
                 return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
-        r = integrity_verify_and_parse(ig->manager->config->trust_dir, data, data_len, sig, sig_len,
-                                       &ig->installed, &e);
+        /* Its validity was judged when it was installed: an expired
+         * signer certificate does not make it untrusted now. */
+        r = integrity_verify_and_parse(ig->manager->config->trust_dir, SIGNATURE_TIME_STORED, data, data_len,
+                                       sig, sig_len, &im, &e);
         if (r < 0) {
                 log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
                            "The installed manifest '%s' was refused (line %u: %s); running unverified.",
                            path, e.line, e.message);
                 return r;
         }
+        if (ig->serial_floor_damaged) {
+                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                           "The installed manifest '%s' was refused: without the serial floor, a rollback "
+                           "cannot be ruled out; running unverified.",
+                           path);
+                return -ESTALE;
+        }
+        if (im->manifest->serial < ig->serial_floor) {
+                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+                           "The installed manifest '%s' was refused: serial %" PRIu64
+                           " is below the highest serial ever installed, %" PRIu64 " (a rollback); running "
+                           "unverified.",
+                           path, im->manifest->serial, ig->serial_floor);
+                return -ESTALE;
+        }
+        /* Stored, but the floor was not raised (a crash in between, or a
+         * state directory from before the floor existed). */
+        integrity_serial_floor_raise(ig, im->manifest->serial);
+        ig->installed = TAKE_PTR(im);
         ig->manager->manifest_serial = ig->installed->manifest->serial;
         log_info("Loaded manifest serial %" PRIu64 " (%zu entries), signed by %s.",
                  ig->installed->manifest->serial, ig->installed->manifest->n_entries, ig->installed->signer);
@@ -329,6 +399,19 @@ static void integrity_scan_stop(Integrity *ig) {
         ig->progress_timer = sd_event_source_disable_unref(ig->progress_timer);
         ig->scan = scanner_free(ig->scan);
         ig->scan_im = installed_unref(ig->scan_im);
+}
+
+/* Stops a running full scan early (its workers stop within one read, and
+ * are joined before the manifest they read is let go) and tells whoever
+ * waits for its ScanFinished that it will not finish. */
+static void integrity_scan_cancel(Integrity *ig) {
+        uint64_t id = ig->scan_id;
+
+        if (!ig->scan)
+                return;
+        integrity_scan_stop(ig);
+        log_info("Scan %" PRIu64 " cancelled: a new manifest was installed.", id);
+        bus_integrity_emit_finished(ig->manager, id, ENDPOINTD_SCAN_CANCELLED, 0);
 }
 
 static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
@@ -646,6 +729,15 @@ static void integrity_watch_setup(Integrity *ig) {
 
 /* --- VerifyFile ------------------------------------------------------------------ */
 
+/* VerifyFile() runs on at most this many threads at once, one per online
+ * CPU up to INTEGRITY_VERIFY_WORKERS_MAX; further calls wait in a bounded
+ * queue. A thread per call let one monitor start hundreds. */
+static unsigned integrity_verify_workers(void) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        return (unsigned) MAX(MIN(cpus, (long) INTEGRITY_VERIFY_WORKERS_MAX), 1L);
+}
+
 static VerifyJob *verify_job_free(VerifyJob *j) {
         if (!j)
                 return NULL;
@@ -661,8 +753,48 @@ static void verify_job_unlink(Integrity *ig, VerifyJob *j) {
         for (VerifyJob **p = &ig->verifies; *p; p = &(*p)->next)
                 if (*p == j) {
                         *p = j->next;
+                        ig->n_verifies--;
+                        if (j->scanner)
+                                ig->n_verifies_running--;
                         return;
                 }
+}
+
+static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* One worker thread per job: the scanner checks exactly the one path. */
+static int verify_job_start(Integrity *ig, VerifyJob *j) {
+        int r;
+
+        r = scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(ig->manager->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
+                            on_verify_done, j);
+        if (r < 0) {
+                j->scanner = scanner_free(j->scanner);
+                return r;
+        }
+        ig->n_verifies_running++;
+        return 0;
+}
+
+/* Starts waiting jobs, oldest first, while workers are free. A job that
+ * cannot start is answered with the error. */
+static void verify_pump(Integrity *ig) {
+        VerifyJob *j = ig->verifies;
+
+        while (j && ig->n_verifies_running < ig->verify_workers) {
+                VerifyJob *next = j->next;
+                int r;
+
+                if (!j->scanner && (r = verify_job_start(ig, j)) < 0) {
+                        verify_job_unlink(ig, j);
+                        j->done(ig->manager, r, NULL, NULL, NULL, j->userdata);
+                        verify_job_free(j);
+                }
+                j = next;
+        }
 }
 
 static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -692,36 +824,51 @@ static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *us
                         j->userdata);
         scan_violation_array_free(v, n);
         verify_job_free(j);
+        verify_pump(ig);
         return 0;
 }
 
-int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done, void *userdata) {
+int integrity_verify_file(Manager *m, const char *path, uint64_t owner, IntegrityVerifyDone done,
+                          void *userdata) {
         Integrity *ig = m->integrity;
-        VerifyJob *j;
+        VerifyJob *j, **tail;
+        unsigned mine = 0;
         int r;
 
         if (!ig || !ig->installed)
                 return -ENOMEDIUM;
         if (!manifest_find(ig->installed->manifest, path))
                 return -ENOENT;
+        /* The owner's own bound first: a caller who floods is told that it
+         * is the one over its share, not that the daemon is busy. */
+        for (j = ig->verifies; j; j = j->next)
+                if (j->owner == owner)
+                        mine++;
+        if (mine >= INTEGRITY_VERIFY_OWNER_MAX)
+                return -EDQUOT;
+        if (ig->n_verifies >= INTEGRITY_VERIFY_QUEUE_MAX)
+                return -EBUSY;
+
         j = calloc(1, sizeof(VerifyJob));
         if (!j)
                 return -ENOMEM;
         *j = (VerifyJob){ .integrity = ig,
+                          .owner = owner,
                           .done = done,
                           .userdata = userdata,
                           .im = installed_ref(ig->installed),
                           .paths = { strdup(path) } };
-        r = j->paths[0] ? scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner) : -ENOMEM;
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
-                                    on_verify_done, j);
+        r = j->paths[0] ? 0 : -ENOMEM;
+        if (r >= 0 && ig->n_verifies_running < ig->verify_workers)
+                r = verify_job_start(ig, j);
         if (r < 0) {
                 verify_job_free(j);
                 return r;
         }
-        j->next = ig->verifies;
-        ig->verifies = j;
+        for (tail = &ig->verifies; *tail; tail = &(*tail)->next)
+                ;
+        *tail = j;
+        ig->n_verifies++;
         return 0;
 }
 
@@ -763,6 +910,7 @@ struct InstallJob {
         char *sig;
         size_t sig_len;
         char *trust_dir; /* a copy: a reload may free the config meanwhile */
+        usec_t at; /* the daemon's time at the call: certificates must be valid then */
         InstalledManifest *im; /* the thread's result */
         ParseError error;
         int r;
@@ -780,7 +928,7 @@ static InstallJob *install_job_free(InstallJob *j) {
         if (j->joinable)
                 (void) pthread_join(j->thread, NULL);
         sd_event_source_disable_unref(j->source);
-        closep(&j->event_fd);
+        j->event_fd = safe_close(j->event_fd);
         installed_unref(j->im);
         free(j->data);
         free(j->sig);
@@ -792,7 +940,7 @@ static InstallJob *install_job_free(InstallJob *j) {
 static void *install_thread(void *userdata) {
         InstallJob *j = userdata;
 
-        j->r = integrity_verify_and_parse(j->trust_dir, j->data, j->len, j->sig, j->sig_len, &j->im,
+        j->r = integrity_verify_and_parse(j->trust_dir, j->at, j->data, j->len, j->sig, j->sig_len, &j->im,
                                           &j->error);
         (void) eventfd_write(j->event_fd, 1);
         return NULL;
@@ -804,14 +952,25 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         Manager *m = ig->manager;
         int r;
 
-        if (ig->installed && j->im->manifest->serial <= ig->installed->manifest->serial)
+        if (ig->serial_floor_damaged)
+                return parse_error_set(
+                        &j->error, 0, ESTALE,
+                        "The manifest serial floor is damaged, so no manifest can be installed "
+                        "(see the journal).");
+        /* The floor, not the loaded manifest: that may have been refused. */
+        if (j->im->manifest->serial <= ig->serial_floor)
                 return parse_error_set(&j->error, 0, ESTALE,
                                        "Manifest serial %" PRIu64
                                        " is not above the installed serial %" PRIu64 ".",
-                                       j->im->manifest->serial, ig->installed->manifest->serial);
+                                       j->im->manifest->serial, ig->serial_floor);
+        /* The manifest first, then the floor: a crash in between leaves a
+         * stored manifest above the floor, which raises it at the next
+         * start; the other order could leave the floor above the only
+         * stored manifest, refused at start and impossible to reinstall. */
         r = bundle_store(ig, j->data, j->len, j->sig, j->sig_len);
         if (r < 0)
                 return parse_error_set(&j->error, 0, -r, "Failed to store the manifest: %s", strerror(-r));
+        integrity_serial_floor_raise(ig, j->im->manifest->serial);
 
         installed_unref(ig->installed);
         ig->installed = TAKE_PTR(j->im);
@@ -822,9 +981,11 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
                    strempty(ig->installed->manifest->version), ig->installed->manifest->n_entries,
                    ig->installed->signer);
         integrity_measure_manifest(ig);
+        /* Executable= bindings are checked against the manifest. */
+        manager_access_changed(m);
 
         /* Results about the old manifest no longer mean anything. */
-        integrity_scan_stop(ig);
+        integrity_scan_cancel(ig);
         integrity_recheck_stop(ig);
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
@@ -863,6 +1024,7 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
                            .done = done,
                            .userdata = userdata,
                            .trust_dir = strdup(m->config->trust_dir),
+                           .at = authority_now(m->authority),
                            .event_fd = -EBADF };
         j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;
@@ -922,9 +1084,13 @@ static void integrity_stop(Manager *m) {
 
         if (!ig)
                 return;
+        /* Each waiting caller gets its answer; the jobs' references on the
+         * manifest go before the manifest does. */
         while (ig->verifies) {
                 VerifyJob *j = ig->verifies;
-                ig->verifies = j->next;
+
+                verify_job_unlink(ig, j);
+                j->done(m, -ECANCELED, NULL, NULL, NULL, j->userdata);
                 verify_job_free(j);
         }
         if (ig->install) {
@@ -943,7 +1109,7 @@ static void integrity_stop(Manager *m) {
         integrity_set_violations(ig, NULL, 0);
         installed_unref(ig->installed);
         measure_log_free(ig->measurements);
-        closep(&ig->root_fd);
+        ig->root_fd = safe_close(ig->root_fd);
         free(ig);
         m->integrity = NULL;
 }
@@ -956,7 +1122,9 @@ static int integrity_start(Manager *m) {
         if (!ig)
                 return -ENOMEM;
         ig->manager = m;
+        ig->root_fd = -EBADF;
         m->integrity = ig;
+        ig->verify_workers = integrity_verify_workers();
         ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ig->root_fd < 0)
                 return log_error_errno(errno, "Cannot open Root= directory '%s': %m", m->config->root);
@@ -966,8 +1134,10 @@ static int integrity_start(Manager *m) {
                                   "Cannot open the measurement log in '%s', measurements are not logged: %m",
                                   m->config->state_dir);
 
+        /* The floor first: a stored manifest below it is a rollback. */
+        integrity_serial_floor_load(ig);
         /* A stored manifest that no longer verifies is not fatal: the daemon
-         * runs on, unverified, and says so. */
+         * runs on, unverified, and says so; the floor stays. */
         (void) integrity_load_bundle(ig);
         if (!ig->installed) {
                 integrity_set_state(ig, ENDPOINTD_STATE_UNVERIFIED);

@@ -57,14 +57,26 @@ typedef struct IntegrityManifestInfo {
 /* -ENOMEDIUM without a manifest. */
 int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret);
 
+/* Bounds of VerifyFile(): worker threads (one per online CPU up to this),
+ * jobs running or waiting in all, and jobs of one owner. */
+#define INTEGRITY_VERIFY_WORKERS_MAX 4U
+#define INTEGRITY_VERIFY_QUEUE_MAX 32U
+#define INTEGRITY_VERIFY_OWNER_MAX 4U
+
 /* Checks one path (raw bytes, relative to Root=) on a worker thread and
  * calls done on the event loop with state "ok" or a violation kind, the
  * manifest's digest and the digest found (hex, "" when not applicable) or
- * with error < 0. Returns 0 when started; -ENOMEDIUM without a manifest,
- * -ENOENT when the path is not listed. */
+ * with error < 0 (-ECANCELED when the daemon stops first). At most
+ * INTEGRITY_VERIFY_WORKERS_MAX jobs run at once; the others wait, oldest
+ * first. owner is an opaque key (the bus layer passes the caller's uid).
+ * Returns 0 when started or queued; -ENOMEDIUM without a manifest, -ENOENT
+ * when the path is not listed, -EDQUOT when owner already has
+ * INTEGRITY_VERIFY_OWNER_MAX jobs, -EBUSY when INTEGRITY_VERIFY_QUEUE_MAX
+ * jobs are running or waiting. done is never called when this fails. */
 typedef void (*IntegrityVerifyDone)(Manager *m, int error, const char *state, const char *expected,
                                     const char *actual, void *userdata);
-int integrity_verify_file(Manager *m, const char *path, IntegrityVerifyDone done, void *userdata);
+int integrity_verify_file(Manager *m, const char *path, uint64_t owner, IntegrityVerifyDone done,
+                          void *userdata);
 
 /* The measurement log of this boot; NULL when it could not be opened. */
 const Measurement *integrity_get_measurements(Manager *m, size_t *ret_n);

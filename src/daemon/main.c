@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -67,6 +68,13 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("endpointd");
+        /* glibc raises its mmap threshold to the size of the largest block
+         * freed (up to 32 MiB); blocks below it then come from the heap and
+         * stay there. One ~30 MiB message, which any local user may send,
+         * left the daemon that much larger for good. A fixed threshold keeps
+         * every large block (bus message buffers above all) in a mapping of
+         * its own that free() returns to the system. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "authority.h"
+#include "bus-auth.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
@@ -63,6 +64,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = ELEMENTSOF(components); i > 0; i--)
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
+        bus_integrity_subscriptions_free(m);
+        bus_auth_free(m->bus_auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_free(m->config);
@@ -81,6 +84,10 @@ void manager_set_status(Manager *m, const char *format, ...) {
         va_end(ap);
         (void) sd_notifyf(false, "STATUS=%s", buf);
         log_debug("Status: %s", buf);
+}
+
+void manager_access_changed(Manager *m) {
+        bus_integrity_access_changed(m);
 }
 
 void manager_emit_endpoint_changed_list(Manager *m, const char *property, ...) {
@@ -191,6 +198,9 @@ static int manager_connect_bus(Manager *m) {
                                       NULL, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for bus disconnection: %m");
+        r = bus_auth_new(m->bus, &m->bus_auth);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch bus callers: %m");
         for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
                 r = sd_bus_add_object_vtable(m->bus, NULL, ENDPOINTD_OBJECT_PATH, interfaces[i].interface,
                                              interfaces[i].vtable, m);

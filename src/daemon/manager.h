@@ -34,6 +34,11 @@ struct Manager {
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
+        struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
+
+        /* Bus layer state: the clients that called Integrity1.Subscribe()
+         * (bus-integrity.c); NULL until the first one. */
+        struct BusSubscriptions *integrity_subscriptions;
 };
 
 /* A capability: started after the bus is connected and before the name is
@@ -60,6 +65,14 @@ int manager_reload(Manager *m);
 
 /* Sends a human-readable STATUS= line to the service manager. */
 void manager_set_status(Manager *m, const char *format, ...) _printf_(2, 3);
+
+/* Called whenever what a caller may do can have changed: the policy was
+ * reloaded, a grant or licence was installed, revoked or lapsed, a new
+ * manifest (which Executable= bindings are checked against) or device id
+ * (which grants are bound to) took effect. Whatever was allowed on the
+ * strength of an earlier decision and lasts (subscriptions to signals) is
+ * checked again, before anything more is sent. */
+void manager_access_changed(Manager *m);
 
 /* Emits PropertiesChanged on the Endpoint1 interface for the named
  * properties. Safe to call before the bus is up. */

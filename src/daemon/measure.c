@@ -131,7 +131,7 @@ MeasureLog *measure_log_free(MeasureLog *l) {
         for (size_t i = 0; i < l->n_records; i++)
                 free(l->records[i].description);
         free(l->records);
-        closep(&l->fd);
+        l->fd = safe_close(l->fd);
         free(l->path);
         free(l);
         return NULL;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "openssl-util.h"
@@ -30,6 +32,71 @@ static const char *const violation_kind_table[_VIOLATION_KIND_MAX] = {
         [VIOLATION_TYPE] = "type",
         [VIOLATION_UNREADABLE] = "unreadable",
 };
+
+/* Not every libc or kernel header names these. */
+#ifndef CONFIGFS_MAGIC
+#define CONFIGFS_MAGIC 0x62656570
+#endif
+#ifndef FUSECTL_SUPER_MAGIC
+#define FUSECTL_SUPER_MAGIC 0x65735543
+#endif
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+#ifndef RPC_PIPEFS_MAGIC
+#define RPC_PIPEFS_MAGIC 0x67596969
+#endif
+
+/* File systems whose files the kernel makes up when they are read: their
+ * sizes mean nothing (proc says 0 for hundreds of GiB of pagemap), some
+ * reads block or have side effects, and none of them holds installed
+ * software. The scanner neither reads a file nor lists a directory on
+ * them. Sorted by name; compared as 32 bits because f_type is a signed
+ * word whose width differs between architectures. */
+static const struct {
+        uint32_t magic;
+        const char *name;
+} pseudo_fs_table[] = {
+        { BINFMTFS_MAGIC, "binfmt_misc" },
+        { BPF_FS_MAGIC, "bpf" },
+        { CGROUP_SUPER_MAGIC, "cgroup" },
+        { CGROUP2_SUPER_MAGIC, "cgroup2" },
+        { CONFIGFS_MAGIC, "configfs" },
+        { DEBUGFS_MAGIC, "debugfs" },
+        { DEVPTS_SUPER_MAGIC, "devpts" },
+        { EFIVARFS_MAGIC, "efivarfs" },
+        { FUSECTL_SUPER_MAGIC, "fusectl" },
+        { MQUEUE_MAGIC, "mqueue" },
+        { NSFS_MAGIC, "nsfs" },
+        { PROC_SUPER_MAGIC, "proc" },
+        { PSTOREFS_MAGIC, "pstore" },
+        { RPC_PIPEFS_MAGIC, "rpc_pipefs" },
+        { SECURITYFS_MAGIC, "securityfs" },
+        { SELINUX_MAGIC, "selinuxfs" },
+        { SMACK_MAGIC, "smackfs" },
+        { SYSFS_MAGIC, "sysfs" },
+        { TRACEFS_MAGIC, "tracefs" },
+};
+
+const char *scan_pseudo_fs_name(long f_type) {
+        for (size_t i = 0; i < ELEMENTSOF(pseudo_fs_table); i++)
+                if (pseudo_fs_table[i].magic == (uint32_t) f_type)
+                        return pseudo_fs_table[i].name;
+        return NULL;
+}
+
+/* The pseudo file system fd is on, NULL if it is on none; -errno of
+ * fstatfs() in *ret_error. */
+static const char *fd_pseudo_fs(int fd, int *ret_error) {
+        struct statfs sf;
+
+        *ret_error = 0;
+        if (fstatfs(fd, &sf) < 0) {
+                *ret_error = -errno;
+                return NULL;
+        }
+        return scan_pseudo_fs_name((long) sf.f_type);
+}
 
 const char *violation_kind_to_string(ViolationKind k) {
         return k >= 0 && k < _VIOLATION_KIND_MAX ? violation_kind_table[k] : NULL;
@@ -143,6 +210,16 @@ static void verdict_content(const ManifestEntry *e, const ScanObservation *o, Vi
                         detail_add(detail, len, "size %" PRIu64 ", expected %" PRIu64, o->size, e->size);
                         *kind = VIOLATION_MODIFIED;
                 }
+                if (o->pseudo_fs && *kind != VIOLATION_MODIFIED) {
+                        detail_add(detail, len, "on a pseudo file system (%s): not read", o->pseudo_fs);
+                        *kind = VIOLATION_UNREADABLE;
+                } else if (o->read_error == -EFBIG && *kind != VIOLATION_MODIFIED) {
+                        detail_add(detail, len,
+                                   "not hashed: %" PRIu64 " bytes, above the %" PRIu64
+                                   " bytes hashed for an entry without size",
+                                   o->size, (uint64_t) SCANNER_UNSIZED_MAX);
+                        *kind = VIOLATION_UNREADABLE;
+                }
                 if (o->changed) {
                         detail_add(detail, len, "changed while it was being hashed");
                         *kind = VIOLATION_MODIFIED;
@@ -153,7 +230,8 @@ static void verdict_content(const ManifestEntry *e, const ScanObservation *o, Vi
                         detail_add(detail, len, "sha256 %s, expected %s", got, want);
                         *kind = VIOLATION_MODIFIED;
                 }
-                if (o->read_error < 0 && *kind != VIOLATION_MODIFIED) {
+                if (o->read_error < 0 && o->read_error != -EFBIG && !o->pseudo_fs &&
+                    *kind != VIOLATION_MODIFIED) {
                         detail_add(detail, len, "cannot read: %s", errno_text(-o->read_error));
                         *kind = VIOLATION_UNREADABLE;
                 }
@@ -368,6 +446,13 @@ int scan_open_beneath(int root_fd, const char *path, int flags) {
         return TAKE_FD(cur);
 }
 
+/* The worker owns parent_fd; this is the one place that closes it. The
+ * path goes with it, so that the cache can never hand out a closed fd. */
+static void worker_forget_parent(Worker *w) {
+        w->parent_fd = safe_close(w->parent_fd);
+        w->parent_path = mfree(w->parent_path);
+}
+
 static int worker_parent(Worker *w, const char *path, const char **ret_name) {
         const char *slash = strrchr(path, '/');
         size_t l;
@@ -381,8 +466,7 @@ static int worker_parent(Worker *w, const char *path, const char **ret_name) {
         if (w->parent_path && strlen(w->parent_path) == l && memcmp(w->parent_path, path, l) == 0)
                 return w->parent_fd;
 
-        closep(&w->parent_fd);
-        free(w->parent_path);
+        worker_forget_parent(w);
         w->parent_path = strndup(path, l);
         if (!w->parent_path)
                 return (w->parent_fd = -ENOMEM);
@@ -416,8 +500,11 @@ static void scanner_record(Scanner *s, const char *path, ViolationKind kind, con
         scan_violation_done(&v);
 }
 
-/* Hashes fd to EOF; before is its fstat() from just after opening. Returns
- * 0, -EBUSY when the file changed meanwhile, -ECANCELED, or a read -errno. */
+/* Hashes the st_size bytes of fd that its fstat() from just after opening
+ * (before) reported, and never a byte more: a file that grows is caught by
+ * the fstat() at the end, and one whose size lies (a pseudo file system)
+ * is never read this far. Returns 0, -EBUSY when the file changed
+ * meanwhile, -ECANCELED, or a read -errno. */
 static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t size, int fd,
                         const struct stat *before, Scanner *s, uint8_t ret[32]) {
         uint64_t total = 0;
@@ -433,11 +520,11 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         for (;;) {
                 ssize_t k;
 
-                /* Stop at the size fstat() reported instead of reading once
-                 * more for EOF: growth is caught by the fstat() below. */
-                if (total == (uint64_t) before->st_size && total > 0)
+                uint64_t left = (uint64_t) before->st_size - total;
+
+                if (left == 0)
                         break;
-                k = read(fd, buf, size);
+                k = read(fd, buf, (size_t) MIN((uint64_t) size, left));
 
                 if (k < 0) {
                         if (errno == EINTR)
@@ -470,7 +557,8 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         return 0;
 }
 
-static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st,
+/* Reads at most limit bytes: the listed size, or SCANNER_UNSIZED_MAX. */
+static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, uint64_t limit,
                             ScanObservation *o) {
         _cleanup_(closep) int fd = -EBADF;
         struct stat a;
@@ -490,8 +578,16 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                 o->read_error = -errno;
                 return;
         }
-        if (!S_ISREG(a.st_mode) || a.st_ino != st->st_ino || a.st_dev != st->st_dev) {
+        if (!S_ISREG(a.st_mode) || a.st_ino != st->st_ino || a.st_dev != st->st_dev ||
+            (uint64_t) a.st_size > limit) {
                 o->changed = true;
+                return;
+        }
+        /* Checked on the open file, not on the parent directory: a single
+         * file can be bind-mounted from /proc over a listed one. */
+        o->pseudo_fs = fd_pseudo_fs(fd, &r);
+        if (r < 0 || o->pseudo_fs) {
+                o->read_error = r;
                 return;
         }
         r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, &a, w->scanner,
@@ -532,11 +628,21 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                         (*link)[k] = 0;
                         o->link = *link;
                 }
-        } else if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256) &&
-                   (!((e->has & MANIFEST_HAS_SIZE) && o->size != e->size) || w->scanner->keep_digest))
-                /* A size mismatch settles it without reading, except when
-                 * one path is verified and its digest is asked for. */
-                observe_content(w, dfd, name, &st, o);
+        } else if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256)) {
+                bool sized = e->has & MANIFEST_HAS_SIZE;
+                uint64_t limit = sized ? e->size : SCANNER_UNSIZED_MAX;
+
+                /* A file larger than listed is a size violation, and without
+                 * a listed size one above the cap cannot be verified: neither
+                 * is read. A smaller one settles it without reading too,
+                 * except when one path is verified and its digest is asked
+                 * for. */
+                if (o->size > limit) {
+                        if (!sized)
+                                o->read_error = -EFBIG;
+                } else if (!sized || o->size == e->size || w->scanner->keep_digest)
+                        observe_content(w, dfd, name, &st, limit, o);
+        }
 }
 
 static char *child_path(const char *dir, const char *name) {
@@ -547,8 +653,10 @@ static char *child_path(const char *dir, const char *name) {
 static void list_directory(Worker *w, int dfd, const char *name, const char *dir_path) {
         Scanner *s = w->scanner;
         _cleanup_(closep) int fd = -EBADF;
-        DIR *d;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
+        const char *pseudo;
+        int r;
 
         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 || !(d = fdopendir(fd))) {
@@ -557,17 +665,31 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
                 scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
                 return;
         }
-        TAKE_FD(fd);
+        TAKE_FD(fd); /* d owns it now */
+        pseudo = fd_pseudo_fs(dirfd(d), &r);
+        if (r < 0 || pseudo) {
+                char detail[160];
+                if (pseudo)
+                        (void) snprintf(detail, sizeof(detail),
+                                        "on a pseudo file system (%s): not searched for unlisted entries",
+                                        pseudo);
+                else
+                        (void) snprintf(detail, sizeof(detail), "cannot list the directory: %s",
+                                        errno_text(-r));
+                scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
+                return;
+        }
         while ((de = readdir(d))) {
                 _cleanup_(freep) char *p = NULL;
 
+                if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
+                        return;
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 p = child_path(dir_path, de->d_name);
                 if (p && !manifest_find(s->manifest, p))
                         scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
         }
-        closedir(d);
 }
 
 static void check_entry(Worker *w, const ManifestEntry *e) {
@@ -644,7 +766,9 @@ static void *worker_main(void *userdata) {
                         check_entry(w, s->manifest->entries + s->order[i]);
                 atomic_fetch_add_explicit(&s->files_done, 1, memory_order_relaxed);
         }
-        closep(&w->parent_fd);
+        /* The directory fd goes now, not when the scanner is freed, so that
+         * finished scans hold no fds; it is reset, so nothing closes it again. */
+        worker_forget_parent(w);
         if (atomic_fetch_sub(&s->running, 1) == 1)
                 (void) eventfd_write(s->event_fd, 1);
         return NULL;
@@ -706,11 +830,14 @@ static int scanner_spawn(Scanner *s, unsigned n_threads) {
         if (!s->workers)
                 return -ENOMEM;
         s->n_workers = n_threads;
+        /* Every worker holds no fd before anything can fail: calloc's 0
+         * would be closed by scanner_free() as if it were ours. */
+        for (unsigned i = 0; i < n_threads; i++)
+                s->workers[i].parent_fd = -EBADF;
         for (unsigned i = 0; i < n_threads; i++) {
                 Worker *w = s->workers + i;
 
                 w->scanner = s;
-                w->parent_fd = -EBADF;
                 w->buffer = malloc(SCANNER_BUFFER_SIZE);
                 w->ctx = EVP_MD_CTX_new();
                 if (!w->buffer || !w->ctx)
@@ -824,8 +951,7 @@ Scanner *scanner_free(Scanner *s) {
 
                 if (w->started)
                         (void) pthread_join(w->thread, NULL);
-                closep(&w->parent_fd);
-                free(w->parent_path);
+                worker_forget_parent(w);
                 free(w->buffer);
                 EVP_MD_CTX_free(w->ctx);
         }
@@ -833,8 +959,8 @@ Scanner *scanner_free(Scanner *s) {
         scan_violation_array_free(s->violations, s->n_violations);
         free(s->order);
         EVP_MD_free(s->md);
-        closep(&s->root_fd);
-        closep(&s->event_fd);
+        s->root_fd = safe_close(s->root_fd);
+        s->event_fd = safe_close(s->event_fd);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
@@ -845,13 +971,14 @@ int scanner_hash_fd(int fd, uint8_t ret[32]) {
         _cleanup_(EVP_MD_freep) EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
         _cleanup_(freep) uint8_t *buf = malloc(SCANNER_BUFFER_SIZE);
         struct stat st;
+        int r = 0;
 
         if (!ctx || !md || !buf)
                 return -ENOMEM;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+        if (!S_ISREG(st.st_mode) || fd_pseudo_fs(fd, &r) || r < 0)
+                return r < 0 ? r : -EBADFD;
         /* Executables are hashed from the start whatever the fd's offset. */
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;

@@ -8,7 +8,11 @@
  * with O_NONBLOCK in case one is swapped in between) and hashes with OpenSSL
  * EVP on its own worker threads. Memory use is bounded: one read buffer per
  * worker and at most SCANNER_VIOLATIONS_MAX recorded violations, whatever
- * the size of the tree.
+ * the size of the tree. Time is bounded too: it never reads a file or lists
+ * a directory on a pseudo file system (proc, sysfs, ...: see
+ * scan_pseudo_fs_name()), never reads more of a file than the manifest's
+ * size for it (SCANNER_UNSIZED_MAX for an entry without size) nor more
+ * than fstat() reported, and a cancelled scan stops within one read.
  *
  * The module knows nothing of D-Bus or sd-event: a scan signals its end on
  * an eventfd that the caller watches. */
@@ -23,6 +27,10 @@
 #define SCANNER_VIOLATIONS_MAX 10000U
 #define SCANNER_THREADS_MAX 64U
 #define SCANNER_DETAIL_MAX 512U
+/* An entry with sha256 but no size is hashed only up to this many bytes; a
+ * larger file is reported "unreadable" without being read. (With a size,
+ * the size is the bound.) Documented in endpointd-manifest(5). */
+#define SCANNER_UNSIZED_MAX (UINT64_C(1) << 30)
 
 typedef enum ViolationKind {
         VIOLATION_MODIFIED, /* content, size or link target differs */
@@ -48,7 +56,9 @@ typedef struct ScanObservation {
         gid_t gid;
         uint64_t size;
         const char *link; /* target when type is ENTRY_LINK and it was read */
-        int read_error; /* -errno opening or reading a regular file, else 0 */
+        int read_error; /* -errno opening or reading a regular file, else 0;
+                         * -EFBIG: not read, above SCANNER_UNSIZED_MAX */
+        const char *pseudo_fs; /* the file is on this pseudo file system: not read */
         bool hashed; /* sha256 holds the content's digest */
         bool changed; /* size, mtime, ctime or inode moved while hashing */
         uint8_t sha256[32];
@@ -114,9 +124,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Scanner *, scanner_free);
 
 /* Hashes the whole content of fd (from offset 0) with SHA-256 and checks
  * that fd is a regular file that did not change meanwhile. Returns 0,
- * -EBADFD for a non-regular file, -EBUSY if it changed while being read,
- * or the -errno of the read. */
+ * -EBADFD for a non-regular file or one on a pseudo file system, -EBUSY if
+ * it changed while being read, or the -errno of the read. */
 int scanner_hash_fd(int fd, uint8_t ret[32]);
+
+/* The name of the pseudo file system with this statfs f_type (proc, sysfs,
+ * devpts, debugfs, tracefs, securityfs, cgroup, cgroup2, bpf, configfs,
+ * pstore, efivarfs, ...), or NULL for one that stores files. */
+const char *scan_pseudo_fs_name(long f_type) _pure_;
 
 /* Opens path (relative, no "..") below root_fd without ever following a
  * symbolic link or leaving the tree (openat2 RESOLVE_BENEATH |

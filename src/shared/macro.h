@@ -4,6 +4,7 @@
 /* Small helpers used everywhere: cleanup attributes, ownership transfer,
  * string comparison. Nothing here allocates. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,15 +55,34 @@ static inline const char *strna(const char *s) {
         return s ?: "n/a";
 }
 
+/* For `p = mfree(p);`: frees and leaves no dangling pointer behind. */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
-static inline void closep(int *fd) {
-        if (*fd >= 0) {
+
+/* Closes fd if it is one (>= 0) and returns -EBADF, for `fd = safe_close(fd);`:
+ * the variable no longer names a descriptor, so a second safe_close() or
+ * closep() on it is a no-op instead of closing a number that another thread
+ * (sd-bus, a scanner worker) may have been given meanwhile. The result must
+ * be used; that is the point. errno is preserved. A failing close() is not
+ * retried: Linux releases the descriptor even then (also on EINTR). */
+_warn_unused_result_ static inline int safe_close(int fd) {
+        if (fd >= 0) {
                 int saved = errno;
-                (void) close(*fd);
+                (void) close(fd);
                 errno = saved;
         }
+        return -EBADF;
+}
+/* For _cleanup_(closep), and for closing an fd held in a struct: closes and
+ * resets *fd to -EBADF, so that whoever looks at it later sees no fd. */
+static inline void closep(int *fd) {
+        *fd = safe_close(*fd);
 }
 
 /* Defines name##p(), a cleanup helper that calls func on a non-NULL pointer. */
@@ -71,6 +91,10 @@ static inline void closep(int *fd) {
                 if (*p)                                                 \
                         (void) func(*p);                                \
         }
+
+/* closedir() at scope exit. A DIR made by fdopendir() owns its fd from then
+ * on: TAKE_FD() the fd into it so that no closep() closes it as well. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* Same, for foreign types whose free function we do not name ourselves. */
 #define DEFINE_CLEANUP_FUNC(type, func, name)                           \

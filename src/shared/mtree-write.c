@@ -224,18 +224,16 @@ static int list_names(int dfd, char ***ret, size_t *ret_n) {
         char **names = NULL;
         size_t n = 0, alloc = 0;
         struct dirent *de;
-        int fd;
-        DIR *d;
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(closedirp) DIR *d = NULL;
 
         fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
         d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                close(fd);
-                return r;
-        }
+        if (!d)
+                return negative_errno();
+        TAKE_FD(fd); /* d owns it now */
         while ((errno = 0, de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
@@ -255,18 +253,15 @@ static int list_names(int dfd, char ***ret, size_t *ret_n) {
         }
         if (errno != 0) {
                 int r = negative_errno();
-                closedir(d);
                 names_free(names, n);
                 return r;
         }
-        closedir(d);
         if (n > 0)
                 qsort(names, n, sizeof(char *), name_compare);
         *ret = names;
         *ret_n = n;
         return 0;
 oom:
-        closedir(d);
         names_free(names, n);
         return -ENOMEM;
 }

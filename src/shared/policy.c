@@ -19,6 +19,7 @@ typedef struct PolicyBinding {
         char **roles;
         unsigned roles_line;
         char *executable;
+        char *unit;
         unsigned line;
 } PolicyBinding;
 
@@ -322,13 +323,39 @@ typedef struct ParseState {
 } ParseState;
 
 static const char *const role_keys[] = { "Name", "Permissions", NULL };
-static const char *const subject_keys[] = { "User", "Group", "UID", "GID", "Roles", "Executable", NULL };
+/* Indexes matter: subject_assign() goes by them. */
+static const char *const subject_keys[] = {
+        "User", "Group", "UID", "GID", "Roles", "Executable", "Unit", NULL,
+};
 
 static int key_index(const char *const *keys, const char *key) {
         for (int i = 0; keys[i]; i++)
                 if (streq(keys[i], key))
                         return i;
         return -1;
+}
+
+/* Refuses the bindings that would promise more than the daemon can hold
+ * (endpointd-policy(5), THREAT MODEL): a path alone is not an identity,
+ * and a unit is one only for a user whose processes all run in units. */
+static int binding_check_unit(const PolicyBinding *b, unsigned line, ParseError *e) {
+        if (b->executable && !b->unit)
+                return parse_error_set(e, line, EINVAL,
+                                       "Executable= needs Unit=: any process of %s can pass for a path",
+                                       b->subject.name);
+        if (!b->unit)
+                return 0;
+        if (b->subject.kind != SUBJECT_USER && b->subject.kind != SUBJECT_UID)
+                return parse_error_set(e, line, EINVAL, "Unit= needs User= or UID=, not %s",
+                                       b->subject.name);
+        if (b->subject.resolved && (b->subject.id == 0 || b->subject.id > POLICY_SYSTEM_UID_MAX))
+                return parse_error_set(
+                        e, line, EINVAL,
+                        "Unit= needs a system user (uid 1-%u), not uid %u: the other processes "
+                        "of %s could take over the unit's",
+                        POLICY_SYSTEM_UID_MAX, (unsigned) b->subject.id,
+                        b->subject.id == 0 ? "root" : "a login user");
+        return 0;
 }
 
 static int section_finish(ParseState *st, ParseError *e) {
@@ -344,6 +371,7 @@ static int section_finish(ParseState *st, ParseError *e) {
                                                "[Role] '%s' without Permissions=", r->name);
         } else if (st->section == SECTION_SUBJECT) {
                 PolicyBinding *b = &p->bindings[p->n_bindings - 1];
+                int r;
 
                 if (!b->has_subject)
                         return parse_error_set(e, st->section_line, EINVAL,
@@ -351,6 +379,9 @@ static int section_finish(ParseState *st, ParseError *e) {
                 if (!b->roles)
                         return parse_error_set(e, st->section_line, EINVAL,
                                                "[Subject] %s without Roles=", b->subject.name);
+                r = binding_check_unit(b, st->section_line, e);
+                if (r < 0)
+                        return r;
                 if (!b->subject.resolved && st->warn)
                         st->warn(st->path, st->section_line,
                                  "subject does not exist on this system and matches nobody", st->userdata);
@@ -423,6 +454,14 @@ static int executable_is_valid(const char *v) {
                !(n >= 2 && streq(v + n - 2, "/."));
 }
 
+bool policy_unit_name_is_valid(const char *name) {
+        size_t n = strlen(name), k = strlen(".service");
+
+        return n > k && n <= 255 && streq(name + n - k, ".service") && name[0] != '.' &&
+               name[n - k - 1] != '@' &&
+               strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_.@-") == n;
+}
+
 static int subject_assign(PolicyBinding *b, int k, const char *value, unsigned line, ParseError *e) {
         static const SubjectKind kinds[] = { SUBJECT_USER, SUBJECT_GROUP, SUBJECT_UID, SUBJECT_GID };
         int r;
@@ -447,6 +486,12 @@ static int subject_assign(PolicyBinding *b, int k, const char *value, unsigned l
                         return parse_error_set(e, line, EINVAL, "Roles= is empty");
                 b->roles_line = line;
                 return 0;
+        }
+        if (k == 6) {
+                if (!policy_unit_name_is_valid(value))
+                        return parse_error_set(e, line, EINVAL, "'%.64s' is not a service unit name", value);
+                b->unit = strdup(value);
+                return b->unit ? 0 : -ENOMEM;
         }
         if (!executable_is_valid(value))
                 return parse_error_set(e, line, EINVAL, "'%.64s' is not a normalised absolute path", value);
@@ -532,6 +577,7 @@ Policy *policy_free(Policy *p) {
                 policy_subject_done(&p->bindings[i].subject);
                 words_free(p->bindings[i].roles);
                 free(p->bindings[i].executable);
+                free(p->bindings[i].unit);
         }
         free(p->roles);
         free(p->bindings);
@@ -569,30 +615,41 @@ static const char *binding_allows(const Policy *p, const PolicyBinding *b, const
         return NULL;
 }
 
-bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, PolicyExecutableCheck check_exe,
+bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, PolicyProcessCheck check_process,
                   void *userdata, char *reason, size_t reason_len) {
-        /* Two passes: executable-bound subjects cost a digest of the
-         * caller's binary, so they are only consulted when nothing cheaper
-         * already allows the call. */
+        const PolicyBinding *refused = NULL;
+
+        /* Two passes: unit-bound subjects cost reads of the caller's /proc
+         * entries (and a digest), so they are only consulted when nothing
+         * cheaper already allows the call. */
         for (int pass = 0; pass < 2; pass++)
                 for (size_t i = 0; i < p->n_bindings; i++) {
                         const PolicyBinding *b = &p->bindings[i];
                         const char *role;
 
-                        if (!!b->executable != (pass == 1) || !policy_subject_match(&b->subject, c))
+                        if (!!b->unit != (pass == 1) || !policy_subject_match(&b->subject, c))
                                 continue;
                         role = binding_allows(p, b, perm);
                         if (!role)
                                 continue;
-                        if (b->executable && (!check_exe || check_exe(b->executable, userdata) < 0))
+                        if (b->unit &&
+                            (!check_process || check_process(b->unit, b->executable, userdata) < 0)) {
+                                refused = b;
                                 continue;
+                        }
                         if (reason)
-                                (void) snprintf(reason, reason_len, "allowed by role '%s' of %s%s%s", role,
-                                                b->subject.name, b->executable ? " running " : "",
+                                (void) snprintf(reason, reason_len, "allowed by role '%s' of %s%s%s%s%s",
+                                                role, b->subject.name, b->unit ? " in " : "",
+                                                strempty(b->unit), b->executable ? " running " : "",
                                                 strempty(b->executable));
                         return true;
                 }
-        if (reason)
+        /* The caller of policy_check() knows why check_process refused. */
+        if (reason && refused)
+                (void) snprintf(reason, reason_len, "%s would allow '%s' only in %s%s%s",
+                                refused->subject.name, perm, refused->unit,
+                                refused->executable ? " running " : "", strempty(refused->executable));
+        else if (reason)
                 (void) snprintf(reason, reason_len, "no role of uid %u allows '%s'", (unsigned) c->uid,
                                 perm);
         return false;
@@ -621,6 +678,8 @@ char *policy_format(const Policy *p) {
                 for (char **w = b->roles; *w; w++)
                         fprintf(f, "%s%s", w == b->roles ? "" : " ", *w);
                 fputc('\n', f);
+                if (b->unit)
+                        fprintf(f, "Unit=%s\n", b->unit);
                 if (b->executable)
                         fprintf(f, "Executable=%s\n", b->executable);
                 if (!b->subject.resolved)

@@ -2,8 +2,9 @@
 #pragma once
 
 /* The access policy, policy.conf (endpointd-policy(5)): roles are sets of
- * permission patterns, subjects (users, groups, uids, gids, optionally
- * narrowed to one executable) are bound to roles. Default deny: whatever no
+ * permission patterns, subjects (users, groups, uids, gids; a system user
+ * optionally narrowed to one service unit and its executable) are bound to
+ * roles. Default deny: whatever no
  * role of a matching subject allows is refused. The daemon and endpointctl
  * both use this parser, so "endpointctl policy verify" says exactly what
  * the daemon would say. */
@@ -87,17 +88,28 @@ int policy_load(const char *path, PolicyWarn warn, void *userdata, Policy **ret,
 Policy *policy_free(Policy *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Policy *, policy_free);
 
-/* Returns 0 when the caller runs the executable at path and its content
- * matches the installed manifest, a negative errno otherwise. */
-typedef int (*PolicyExecutableCheck)(const char *path, void *userdata);
+/* Highest uid a Unit= binding accepts: system users, which no login
+ * session runs as (SYS_UID_MAX of login.defs(5) on Debian). */
+#define POLICY_SYSTEM_UID_MAX 999U
+
+/* Answers a Unit= binding for the caller: returns 0 when the caller's
+ * process runs in the system service unit (endpointd-policy(5) says what
+ * exactly is checked) and, when executable is non-NULL, the file at that
+ * path matches the installed manifest; a negative errno otherwise. */
+typedef int (*PolicyProcessCheck)(const char *unit, const char *executable, void *userdata);
 
 /* Decides whether the caller holds perm (no wildcards) through the policy.
- * Subjects with Executable= are considered only if no other subject allows
- * it, and only when check_exe says the caller runs that executable (a NULL
- * check_exe ignores those subjects). Returns true or false; reason (if
- * non-NULL) receives a sentence for CheckAccess and the journal. */
-bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, PolicyExecutableCheck check_exe,
+ * Subjects with Unit= are considered only if no other subject allows it,
+ * and only when check_process accepts the caller's process (a NULL
+ * check_process ignores those subjects). Returns true or false; reason (if
+ * non-NULL) receives a sentence for CheckAccess and the journal. No side
+ * effects but what check_process does. */
+bool policy_check(const Policy *p, const PolicyCaller *c, const char *perm, PolicyProcessCheck check_process,
                   void *userdata, char *reason, size_t reason_len);
+
+/* Whether name is a unit name Unit= accepts: "NAME.service", NAME made of
+ * [A-Za-z0-9:_.@-], not a template without instance. */
+bool policy_unit_name_is_valid(const char *name) _pure_;
 
 /* Whether the role called name exists, and whether it allows perm. Grants
  * name roles of the policy in force. */

@@ -246,11 +246,15 @@ int token_verify(const TrustStore *trust, const void *data, size_t len, const vo
                  TokenType expected, const char *device_id, usec_t now, Token **ret, char *error,
                  size_t error_len) {
         _cleanup_(token_freep) Token *t = NULL;
-        char buf[256] = "", when[32];
+        char buf[SIGNATURE_ERROR_MAX] = "", when[32];
         ParseError pe = {};
         int r;
 
-        r = signature_verify(trust, data, len, sig, sig_len, NULL, buf, sizeof(buf));
+        if (expected != TOKEN_GRANT && expected != TOKEN_LICENCE)
+                return -EINVAL;
+        /* A grant and a licence each need a signer of their own role. */
+        r = signature_verify(trust, expected == TOKEN_GRANT ? SIGNER_ROLE_GRANT : SIGNER_ROLE_LICENCE, now,
+                             data, len, sig, sig_len, NULL, buf, sizeof(buf));
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

@@ -45,15 +45,19 @@ int token_parse(const char *data, size_t len, TokenType expected, Token **ret, P
 Token *token_free(Token *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Token *, token_free);
 
-/* The one verifier. Checks, in this order, the signature over exactly data
- * (-EKEYREJECTED: untrusted signer, changed byte, not a CMS signature), the
- * content (-EBADMSG: does not parse or is of the other type), the device
- * binding (-EXDEV: Device= is neither device_id nor, for licences, "*"; an
- * empty device_id matches no grant) and the validity at now (-ETIME before
- * NotBefore, -EKEYEXPIRED at or after NotAfter). error receives a sentence.
- * A NULL device_id or a now of 0 skips that check (used when reloading
- * stored tokens, whose binding is checked at use). On success *ret owns
- * the parsed token. */
+/* The one verifier. expected is TOKEN_GRANT or TOKEN_LICENCE (else
+ * -EINVAL). Checks, in this order, the signature over exactly data by a
+ * signer certificate of expected's role, valid at now (signature_verify();
+ * -EKEYREJECTED: untrusted, expired or weak signer, wrong role, changed
+ * byte, not a CMS signature), the content (-EBADMSG: does not parse or is
+ * of the other type), the device binding (-EXDEV: Device= is neither
+ * device_id nor, for licences, "*"; an empty device_id matches no grant)
+ * and the validity at now (-ETIME before NotBefore, -EKEYEXPIRED at or
+ * after NotAfter). error receives a sentence. A NULL device_id skips the
+ * binding; a now of 0 (SIGNATURE_TIME_STORED) skips every validity period,
+ * the token's and the certificates': both are for reloading stored tokens,
+ * judged when they were installed, whose binding and time are checked at
+ * use. On success *ret owns the parsed token. */
 int token_verify(const TrustStore *trust, const void *data, size_t len, const void *sig, size_t sig_len,
                  TokenType expected, const char *device_id, usec_t now, Token **ret, char *error,
                  size_t error_len);

@@ -62,7 +62,7 @@ size_t string_distance(const char *a, const char *b);
  * problem is not tied to a line (file too large, I/O error). */
 typedef struct ParseError {
         unsigned line;
-        char message[256];
+        char message[512];
 } ParseError;
 
 /* Fills e (if non-NULL) and returns -abs(error). */

@@ -51,6 +51,7 @@ ep_done() { ep_log "PASS: $EP_CHECKS checks"; exit 0; }
 
 ep_cleanup() {
         local rc=$? pid
+        ep_units_remove
         # Reverse order: daemon first, then the bus and the TPMs.
         for ((i = ${#EP_PIDS[@]} - 1; i >= 0; i--)); do
                 pid=${EP_PIDS[i]}
@@ -213,6 +214,9 @@ ep_start() {
         local listener=$!
         for _ in $(seq 100); do [ -S "$EP_TMP/notify.sock" ] && break; sleep 0.05; done
         [ -S "$EP_TMP/notify.sock" ] || ep_fail "notify-listen did not start (is $EP_BUILD/notify-listen built?)"
+        # Writable for all, so that a daemon that dropped to User= (or was
+        # started as another user) can still send READY=1.
+        chmod 0666 "$EP_TMP/notify.sock"
         NOTIFY_SOCKET="$EP_TMP/notify.sock" $EP_DAEMON_WRAPPER "$EP_BUILD/endpointd" --config "$EP_CONF" "$@" \
                 >>"$EP_TMP/daemon.log" 2>&1 &
         EP_DAEMON_PID=$!
@@ -287,15 +291,29 @@ ep_assert_contains() {
 # ep_busctl ARGS: busctl on the private bus, addressed at endpointd.
 ep_busctl() { busctl --system "$@"; }
 
-# ep_pki_init: a manufacturer CA in the trust dir, a signer certificate under it,
+# The extended key usage of each signer role, read from the one header that
+# defines them (grants and licences have OIDs of the project's own).
+ep_eku_oid() {
+        sed -n "s/^#define ENDPOINTD_EKU_$1_OID \"\(.*\)\"\$/\1/p" "$EP_SRC/include/endpointd/signer-roles.h"
+}
+EP_EKU_GRANT=$(ep_eku_oid GRANT)
+EP_EKU_LICENCE=$(ep_eku_oid LICENCE)
+[ -n "$EP_EKU_GRANT" ] && [ -n "$EP_EKU_LICENCE" ] || { echo "lib.sh: no EKU OIDs in signer-roles.h" >&2; exit 99; }
+# Certificate extensions (openssl x509 -extfile lines) of each signer role.
+EP_EXT_MANIFEST=$'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning'
+EP_EXT_GRANT=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_GRANT
+EP_EXT_LICENCE=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_LICENCE
+
+# ep_pki_init: a manufacturer CA in the trust dir, one signer certificate
+# under it for each role (signer: manifests, signer-grant, signer-licence),
 # and an untrusted CA + signer for negative tests. Paths in EP_PKI.
 ep_pki_init() {
         EP_PKI="$EP_TMP/pki"
         mkdir -p "$EP_PKI"
         ep_pki_ca ca "/CN=Demo Manufacturer Root CA"
         ep_pki_signer signer ca "/CN=Demo Manufacturer Release Signing"
-        ep_pki_signer signer-grant ca "/CN=Demo Manufacturer Service Grants"
-        ep_pki_signer signer-licence ca "/CN=Demo Manufacturer Licensing"
+        ep_pki_signer signer-grant ca "/CN=Demo Manufacturer Service Grants" grant
+        ep_pki_signer signer-licence ca "/CN=Demo Manufacturer Licensing" licence
         cp "$EP_PKI/ca.pem" "$EP_TRUST/manufacturer.pem"
         ep_pki_ca rogue-ca "/CN=Rogue CA"
         ep_pki_signer rogue rogue-ca "/CN=Rogue Signer"
@@ -308,13 +326,37 @@ ep_pki_ca() {
                 2>/dev/null || ep_fail "openssl could not make CA $1"
 }
 
+# ep_pki_cert NAME CA SUBJECT EXTENSIONS [NEWKEY [X509-OPTION...]]: a key and a
+# certificate issued by CA. EXTENSIONS are openssl extfile lines ("" for a
+# certificate without extensions); NEWKEY is openssl req's -newkey argument
+# (default "ec -pkeyopt ec_paramgen_curve:P-256", split on spaces); the
+# options go to openssl x509 after the defaults (e.g. -days 1, -sha1).
+ep_pki_cert() {
+        local name=$1 ca=$2 subj=$3 ext=$4 newkey=${5:-ec -pkeyopt ec_paramgen_curve:P-256}
+        local -a extfile=()
+        shift $(($# < 5 ? $# : 5))
+        [ -n "$ext" ] && printf '%s\n' "$ext" >"$EP_PKI/$name.ext" && extfile=(-extfile "$EP_PKI/$name.ext")
+        # shellcheck disable=SC2086 # NEWKEY is several words on purpose
+        openssl req -new -newkey $newkey -nodes -subj "$subj" \
+                -keyout "$EP_PKI/$name.key" -out "$EP_PKI/$name.csr" 2>/dev/null &&
+        openssl x509 -req -in "$EP_PKI/$name.csr" -CA "$EP_PKI/$ca.pem" -CAkey "$EP_PKI/$ca.key" \
+                -CAcreateserial -days 3650 "${extfile[@]}" "$@" -out "$EP_PKI/$name.pem" \
+                2>/dev/null || ep_fail "openssl could not make certificate $name"
+}
+
+# ep_pki_signer NAME CA SUBJECT [ROLE [X509-OPTION...]]: a signer certificate
+# for ROLE (manifest, the default; grant; licence): keyUsage digitalSignature
+# and the role's extended key usage, a P-256 key.
 ep_pki_signer() {
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$3" \
-                -keyout "$EP_PKI/$1.key" -out "$EP_PKI/$1.csr" 2>/dev/null &&
-        openssl x509 -req -in "$EP_PKI/$1.csr" -CA "$EP_PKI/$2.pem" -CAkey "$EP_PKI/$2.key" \
-                -CAcreateserial -days 3650 -out "$EP_PKI/$1.pem" \
-                -extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n') \
-                2>/dev/null || ep_fail "openssl could not make signer $1"
+        local name=$1 ca=$2 subj=$3 role=${4:-manifest} ext
+        shift $(($# < 4 ? $# : 4))
+        case $role in
+        manifest) ext=$EP_EXT_MANIFEST ;;
+        grant) ext=$EP_EXT_GRANT ;;
+        licence) ext=$EP_EXT_LICENCE ;;
+        *) ep_fail "ep_pki_signer: unknown role '$role'" ;;
+        esac
+        ep_pki_cert "$name" "$ca" "$subj" "$ext" "" "$@"
 }
 
 # ep_sign FILE SIG [SIGNER]: detached DER CMS signature, as a manufacturer makes it.
@@ -338,4 +380,68 @@ ep_flip_byte() {
         b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
         [ -n "$b" ] || ep_fail "ep_flip_byte: $1 has no byte at offset $2"
         printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# System service units without a service manager (PID 1 here is not
+# systemd): a unit is its cgroup /system.slice/NAME in each hierarchy that
+# systemd tracks processes by (name=systemd, cgroup2). Needs root.
+#
+#   ep_unit_create pump [PARENT]      # EP_UNIT=pump-PID-RANDOM.service, in
+#                                     # system.slice or PARENT; removed on exit
+#                                     # (a NAME.service is taken as it is)
+#   ep_in_unit "$EP_UNIT" 3 CMD...    # CMD as uid 3, inside the unit
+EP_UNIT_DIRS=()
+ep_cgroup_roots() {
+        findmnt -n -t cgroup -O name=systemd -o TARGET 2>/dev/null | head -n 1
+        findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1
+}
+
+ep_unit_create() {
+        local name="$1-$$-$RANDOM.service" parent=${2:-system.slice} root dir part
+        case $1 in *.service) name=$1 ;; esac
+        [ "$(id -u)" = 0 ] || ep_skip "creating cgroups needs root"
+        [ -n "$(ep_cgroup_roots)" ] || ep_skip "no cgroup hierarchy is mounted"
+        for root in $(ep_cgroup_roots); do
+                dir=$root
+                for part in ${parent//\// } "$name"; do
+                        dir="$dir/$part"
+                        [ -d "$dir" ] && continue
+                        mkdir "$dir" 2>/dev/null || [ -d "$dir" ] || ep_skip "cannot create the cgroup $dir"
+                        EP_UNIT_DIRS+=("$dir")
+                done
+        done
+        EP_UNIT=$name
+        EP_UNIT_PATH=$parent/$name
+}
+
+# Moves whatever still runs in our cgroups to the root cgroup and removes
+# them, the deepest first (also when the test failed).
+ep_units_remove() {
+        local i dir root pid
+        for ((i = ${#EP_UNIT_DIRS[@]} - 1; i >= 0; i--)); do
+                dir=${EP_UNIT_DIRS[i]}
+                [ -d "$dir" ] || continue
+                root=$(ep_cgroup_roots | while read -r r; do case $dir in "$r"/*) echo "$r" ;; esac; done)
+                for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do
+                        echo "$pid" >"$root/cgroup.procs" 2>/dev/null
+                done
+                rmdir "$dir" 2>/dev/null || ep_log "could not remove $dir"
+        done
+        EP_UNIT_DIRS=()
+}
+
+# ep_in_unit UNIT UID[:GID] CMD...: runs CMD in UNIT's cgroups as UID (no
+# supplementary groups), as a service manager starts a service. UNIT is a
+# system unit's name, or a cgroup path (EP_UNIT_PATH).
+ep_in_unit() {
+        local path=$1 ids=$2 uid gid dirs=() root
+        shift 2
+        uid=${ids%%:*}
+        gid=${ids#*:}
+        [ "$gid" = "$ids" ] && gid=$uid
+        case $path in */*) ;; *) path=system.slice/$path ;; esac
+        for root in $(ep_cgroup_roots); do dirs+=("$root/$path"); done
+        EP_IN_UNIT_DIRS="${dirs[*]}" bash -c 'for d in $EP_IN_UNIT_DIRS; do echo $$ >"$d/cgroup.procs" || exit 99; done
+                unset EP_IN_UNIT_DIRS; exec "$@"' ep-in-unit \
+                setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
 }

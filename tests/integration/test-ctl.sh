@@ -16,6 +16,7 @@ R=$EP_ROOT
 LONG=this-file-name-is-long-enough-to-need-ellipsizing-on-an-eighty-column-terminal.bin
 mkdir -p "$R/bin"
 echo ok >"$R/bin/ok"
+digest=$(sha256sum <"$R/bin/ok" | cut -d' ' -f1) # what the manifest expects
 head -c 2000000 /dev/urandom >"$R/bin/$LONG"
 ep_start
 
@@ -130,10 +131,10 @@ ep_assert_eq "$(ep_ctl manifest create "$R" --serial 7 --version 2.5 --product p
 # ---- JSON from every verb that prints data ----------------------------------
 printf '[Grant]\nId=g1\nDevice=%s\nSubject=user:daemon\nRoles=admin\nNotBefore=2020-01-01T00:00:00Z\nNotAfter=2099-01-01T00:00:00Z\n' \
         "$(ep_ctl device-id)" >"$EP_TMP/g1.grant"
-ep_sign "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
+ep_sign_grant "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
 printf '[Licence]\nId=l1\nDevice=*\nFeatures=basic\nNotBefore=2020-01-01T00:00:00Z\nNotAfter=2099-01-01T00:00:00Z\n' \
         >"$EP_TMP/l1.licence"
-ep_sign "$EP_TMP/l1.licence" "$EP_TMP/l1.sig"
+ep_sign_licence "$EP_TMP/l1.licence" "$EP_TMP/l1.sig"
 expect_json ep_ctl --json grant install "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
 ep_assert_eq "$(jq -r .id <<<"$OUT")" g1 "grant install --json"
 for verb in status device-id device-key "key list" violations "verify bin/ok" measurements "manifest show" \
@@ -195,8 +196,7 @@ ep_assert_eq "$(ep_ctl --no-legend key list | wc -l)" "$(ep_ctl --json key list 
 [ -n "$(ep_ctl status | awk 'length > 60')" ] || ep_fail "status is not wider than 60 columns off a terminal"
 [ -n "$(ep_ctl violations | awk 'length > 80')" ] || ep_fail "violations are not wider than 80 columns off a terminal"
 ep_ok "off a terminal, tables are printed in full"
-digest=$(sha256sum <"$R/bin/ok" | cut -d' ' -f1)
-ep_assert_contains "$(ep_ctl verify bin/ok)" "$digest" "full digests off a terminal"
+ep_assert_contains "$(ep_ctl verify bin/ok)" "Expected: $digest" "full digests off a terminal"
 
 # tty COLS ARGS...: endpointctl ARGS on a terminal of COLS columns; the
 # output split at every \r and \n, escape sequences dropped, in tty.out.

@@ -17,7 +17,9 @@ iso() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
 mklicence() {
         printf '[Licence]\nId=%s\nDevice=%s\nFeatures=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" \
                 >"$EP_TMP/$1.licence"
-        ep_sign "$EP_TMP/$1.licence" "$EP_TMP/$1.sig" "${7:-signer}"
+        # The role's own signer, or another one (a negative test) when given.
+        if [ -n "${7:-}" ]; then ep_sign "$EP_TMP/$1.licence" "$EP_TMP/$1.sig" "$7"
+        else ep_sign_licence "$EP_TMP/$1.licence" "$EP_TMP/$1.sig"; fi
 }
 bytes() { od -An -tu1 -v "$1" | tr -s ' \n' ',,' | sed 's/^,//; s/,$//'; }
 install_raw() {
@@ -57,7 +59,8 @@ ep_expect_error org.endpointd.Error.NotYetValid install_raw "$EP_TMP/future.lice
 ep_expect_error org.endpointd.Error.Exists install_raw "$EP_TMP/mine.licence" "$EP_TMP/mine.sig"
 printf '[Grant]\nId=g\nDevice=%s\nSubject=uid:1\nRoles=app\nNotBefore=%s\nNotAfter=%s\n' "$device" \
         "$(iso '-1 day')" "$(iso '+1 day')" >"$EP_TMP/g.grant"
-ep_sign "$EP_TMP/g.grant" "$EP_TMP/g.sig"
+# Signed by the licence signer, so that only its content (a grant) is refused.
+ep_sign_licence "$EP_TMP/g.grant" "$EP_TMP/g.sig"
 ep_expect_error org.endpointd.Error.Malformed install_raw "$EP_TMP/g.grant" "$EP_TMP/g.sig"
 ep_expect_exit 1 ep_as 1 "$EP_BUILD/endpointctl" licence check video
 ep_expect_exit 0 ep_ctl licence verify "$EP_TMP/mine.licence"

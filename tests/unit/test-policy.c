@@ -58,19 +58,21 @@ START_TEST(test_permission_match) {
 }
 END_TEST
 
-static const char test_policy[] = "[Role]\nName=viewer\nPermissions=status.read\n"
-                                  "[Role]\nName=pump\nPermissions=keys.use:infusion\n"
-                                  "[Role]\nName=svc\nPermissions=integrity.*\n"
-                                  "[Subject]\nUID=1000\nRoles=viewer\n"
-                                  "[Subject]\nGID=50\nRoles=svc\n"
-                                  "[Subject]\nUID=1000\nRoles=pump\nExecutable=/usr/bin/pump-ui\n";
+static const char test_policy[] =
+        "[Role]\nName=viewer\nPermissions=status.read\n"
+        "[Role]\nName=pump\nPermissions=keys.use:infusion\n"
+        "[Role]\nName=svc\nPermissions=integrity.*\n"
+        "[Subject]\nUID=1000\nRoles=viewer\n"
+        "[Subject]\nGID=50\nRoles=svc\n"
+        "[Subject]\nUID=998\nRoles=viewer\n"
+        "[Subject]\nUID=998\nRoles=pump\nUnit=pump.service\nExecutable=/usr/bin/pump-ui\n";
 
-static int exe_ok(const char *path, void *userdata) {
+static int exe_ok(const char *unit, const char *path, void *userdata) {
         (*(unsigned *) userdata)++;
-        return streq(path, "/usr/bin/pump-ui") ? 0 : -EPERM;
+        return streq(unit, "pump.service") && streq_ptr(path, "/usr/bin/pump-ui") ? 0 : -EPERM;
 }
 
-static int exe_bad(const char *path, void *userdata) {
+static int exe_bad(const char *unit, const char *path, void *userdata) {
         (*(unsigned *) userdata)++;
         return -EKEYREJECTED;
 }
@@ -78,7 +80,7 @@ static int exe_bad(const char *path, void *userdata) {
 START_TEST(test_decisions) {
         _cleanup_(policy_freep) Policy *p = NULL;
         gid_t supp[] = { 7, 50 };
-        PolicyCaller user = { .uid = 1000, .gid = 1000 };
+        PolicyCaller user = { .uid = 998, .gid = 998 };
         PolicyCaller other = { .uid = 1001, .gid = 1001 };
         PolicyCaller grouped = { .uid = 1002, .gid = 1002, .gids = supp, .n_gids = 2 };
         PolicyCaller primary = { .uid = 1003, .gid = 50 };
@@ -95,11 +97,13 @@ START_TEST(test_decisions) {
         ck_assert(policy_check(p, &primary, "integrity.install", NULL, NULL, NULL, 0));
         ck_assert(!policy_check(p, &primary, "status.read", NULL, NULL, NULL, 0));
 
-        /* The executable binding: consulted only when needed, and only a match counts. */
+        /* The unit binding: consulted only when needed, and only a match counts. */
         ck_assert(!policy_check(p, &user, "keys.use:infusion", NULL, NULL, NULL, 0));
-        ck_assert(policy_check(p, &user, "keys.use:infusion", exe_ok, &calls, NULL, 0));
+        ck_assert(policy_check(p, &user, "keys.use:infusion", exe_ok, &calls, reason, sizeof(reason)));
         ck_assert_uint_eq(calls, 1);
-        ck_assert(!policy_check(p, &user, "keys.use:infusion", exe_bad, &calls, NULL, 0));
+        ck_assert_ptr_nonnull(strstr(reason, "in pump.service running /usr/bin/pump-ui"));
+        ck_assert(!policy_check(p, &user, "keys.use:infusion", exe_bad, &calls, reason, sizeof(reason)));
+        ck_assert_ptr_nonnull(strstr(reason, "only in pump.service"));
         ck_assert(!policy_check(p, &user, "keys.use:other", exe_ok, &calls, NULL, 0));
         calls = 0;
         ck_assert(policy_check(p, &user, "status.read", exe_bad, &calls, NULL, 0));
@@ -110,6 +114,43 @@ START_TEST(test_decisions) {
         ck_assert(policy_role_allows(p, "svc", "integrity.read"));
         ck_assert(!policy_role_allows(p, "svc", "keys.create"));
         ck_assert(!policy_role_allows(p, "nope", "keys.create"));
+}
+END_TEST
+
+/* Unit= promises only what it holds: a system user, named by uid or user,
+ * and a service unit name; Executable= only with it. */
+START_TEST(test_unit_bindings) {
+        static const char *const bad[] = {
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=5\nRoles=a\nExecutable=/usr/bin/x\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=1000\nRoles=a\nUnit=pump.service\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=0\nRoles=a\nUnit=pump.service\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nGID=5\nRoles=a\nUnit=pump.service\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=5\nRoles=a\nUnit=pump\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=5\nRoles=a\nUnit=a/pump.service\n",
+                "[Role]\nName=a\nPermissions=*\n[Subject]\nUID=5\nRoles=a\nUnit=pump@.service\n",
+        };
+        static const char good[] = "[Role]\nName=a\nPermissions=*\n[Subject]\nUser=daemon\nRoles=a\n"
+                                   "Unit=pump@1.service\nExecutable=/usr/bin/x\n";
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(policy_freep) Policy *p = NULL;
+                ParseError e = {};
+
+                ck_assert_int_eq(policy_parse("t", bad[i], strlen(bad[i]), NULL, NULL, &p, &e), -EINVAL);
+                ck_assert_uint_ge(e.line, 4);
+        }
+        {
+                _cleanup_(policy_freep) Policy *p = NULL;
+                _cleanup_(freep) char *text = NULL;
+                ParseError e = {};
+
+                ck_assert_int_eq(policy_parse("t", good, strlen(good), NULL, NULL, &p, &e), 0);
+                text = policy_format(p);
+                ck_assert_ptr_nonnull(strstr(text, "Unit=pump@1.service\nExecutable=/usr/bin/x\n"));
+        }
+        ck_assert(policy_unit_name_is_valid("a.service"));
+        ck_assert(!policy_unit_name_is_valid(".service"));
+        ck_assert(!policy_unit_name_is_valid("a.socket"));
 }
 END_TEST
 
@@ -211,6 +252,7 @@ static Suite *make_suite(void) {
 
         tcase_add_test(tc, test_good_fixtures);
         tcase_add_test(tc, test_bad_fixtures);
+        tcase_add_test(tc, test_unit_bindings);
         tcase_add_test(tc, test_permission_syntax);
         tcase_add_test(tc, test_permission_match);
         tcase_add_test(tc, test_decisions);

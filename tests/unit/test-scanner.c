@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "check-main.h"
 #include "openssl-util.h"
@@ -77,6 +78,52 @@ START_TEST(test_verdict_content) {
         o = file_seen();
         o.sha256[0] = 0;
         ck_assert_int_eq(verdict(&e, &o, d), _VIOLATION_KIND_INVALID);
+}
+END_TEST
+
+/* Issue 8, item 11: what is not read says why. */
+START_TEST(test_verdict_not_read) {
+        ManifestEntry e = file_entry();
+        ScanObservation o = file_seen();
+        char d[SCANNER_DETAIL_MAX];
+
+        o.hashed = false;
+        o.pseudo_fs = "proc";
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_UNREADABLE);
+        ck_assert_str_eq(d, "on a pseudo file system (proc): not read");
+
+        /* Without size, above the cap: not hashed, and the sizes say so. */
+        e.has &= ~MANIFEST_HAS_SIZE;
+        o = file_seen();
+        o.hashed = false;
+        o.size = SCANNER_UNSIZED_MAX + 1;
+        o.read_error = -EFBIG;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_UNREADABLE);
+        ck_assert_str_eq(d, "not hashed: 1073741825 bytes, above the 1073741824 bytes hashed for an entry "
+                            "without size");
+
+        /* A listed size that differs decides first: modified. */
+        e = file_entry();
+        o.pseudo_fs = "sysfs";
+        o.read_error = 0;
+        o.size = 4096;
+        ck_assert_int_eq(verdict(&e, &o, d), VIOLATION_MODIFIED);
+        ck_assert_str_eq(d, "size 4096, expected 5");
+}
+END_TEST
+
+START_TEST(test_pseudo_fs_names) {
+        struct statfs sf;
+
+        ck_assert_str_eq(scan_pseudo_fs_name(0x9fa0), "proc");
+        ck_assert_str_eq(scan_pseudo_fs_name(0x62656572), "sysfs");
+        ck_assert_str_eq(scan_pseudo_fs_name(0x63677270), "cgroup2");
+        /* f_type is a signed word: a magic above 2^31 may come sign-extended. */
+        ck_assert_str_eq(scan_pseudo_fs_name((long) (int32_t) 0xde5e81e4U), "efivarfs");
+        ck_assert_ptr_null(scan_pseudo_fs_name(0xef53)); /* ext4 */
+        ck_assert_ptr_null(scan_pseudo_fs_name(0x01021994)); /* tmpfs */
+        ck_assert_int_eq(statfs("/proc", &sf), 0);
+        ck_assert_str_eq(scan_pseudo_fs_name((long) sf.f_type), "proc");
 }
 END_TEST
 
@@ -384,6 +431,40 @@ START_TEST(test_scan_paths_and_digest) {
 }
 END_TEST
 
+/* Issue 8, item 1: a worker closed its directory fd when it finished, and
+ * scanner_free() closed the same number again, by then given to someone
+ * else (sd-bus, in the daemon). Whatever takes the freed numbers between
+ * the end of a scan and its free must survive the free. */
+START_TEST(test_scan_closes_each_fd_once) {
+        char *paths[] = { (char *) "d/x" };
+        int taken[16];
+        Tree t;
+
+        tree_make(&t);
+        for (int round = 0; round < 4; round++) {
+                _cleanup_(scanner_freep) Scanner *s = NULL;
+                struct pollfd p;
+
+                ck_assert_int_eq(
+                        scanner_start(&t.m, t.fd, 2, round % 2 ? NULL : paths, round % 2 ? 0 : 1, &s), 0);
+                p = (struct pollfd){ .fd = scanner_get_fd(s), .events = POLLIN };
+                ck_assert_int_eq(poll(&p, 1, 30000), 1);
+                ck_assert(scanner_is_done(s));
+                for (size_t i = 0; i < ELEMENTSOF(taken); i++) {
+                        taken[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        ck_assert_int_ge(taken[i], 0);
+                }
+                s = scanner_free(s);
+                for (size_t i = 0; i < ELEMENTSOF(taken); i++) {
+                        ck_assert_msg(fcntl(taken[i], F_GETFD) >= 0, "fd %d was closed by scanner_free()",
+                                      taken[i]);
+                        close(taken[i]);
+                }
+        }
+        tree_remove(&t);
+}
+END_TEST
+
 START_TEST(test_hash_fd) {
         Tree t;
         char p[256];
@@ -401,6 +482,55 @@ START_TEST(test_hash_fd) {
         fd = open(t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_eq(scanner_hash_fd(fd, d), -EBADFD);
         close(fd);
+        /* A regular file on proc (st_size 0, content made up) is not hashed. */
+        fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(scanner_hash_fd(fd, d), -EBADFD);
+        close(fd);
+        tree_remove(&t);
+}
+END_TEST
+
+/* Issue 8, item 11: the bytes read are bounded by the manifest. */
+START_TEST(test_scan_reads_bounded) {
+        char *paths[] = { (char *) "a" };
+        _cleanup_(scanner_freep) Scanner *s = NULL;
+        ScanViolation *v = NULL;
+        ScanProgress pr;
+        struct pollfd p;
+        char path[256];
+        uint8_t d[32];
+        Tree t;
+
+        /* Larger than listed: a size violation, and not read at all, also
+         * not for VerifyFile's digest. */
+        tree_make(&t);
+        write_at(t.dir, "a", "hello, pump, and then a lot more\n");
+        ck_assert_uint_eq(scan(&t, NULL, 0, 1, &v), 1);
+        ck_assert_str_eq(v[0].path, "a");
+        ck_assert_int_eq(v[0].kind, VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(v[0].detail, "size 33, expected 12"));
+        scan_violation_array_free(v, 1);
+        ck_assert_int_eq(scanner_start(&t.m, t.fd, 1, paths, 1, &s), 0);
+        p = (struct pollfd){ .fd = scanner_get_fd(s), .events = POLLIN };
+        ck_assert_int_eq(poll(&p, 1, 30000), 1);
+        ck_assert_int_eq(scanner_get_digest(s, d), -ENODATA);
+        scanner_get_progress(s, &pr);
+        ck_assert_uint_eq(pr.bytes_done, 0);
+        s = scanner_free(s);
+
+        /* Without size: a (sparse) file above the cap is reported at once,
+         * unread; one below it is hashed as before. */
+        t.e[1].has &= ~MANIFEST_HAS_SIZE;
+        tree_path(&t, "a", path, sizeof(path));
+        ck_assert_int_eq(truncate(path, (off_t) SCANNER_UNSIZED_MAX + 1), 0);
+        ck_assert_uint_eq(scan(&t, NULL, 0, 1, &v), 1);
+        ck_assert_int_eq(v[0].kind, VIOLATION_UNREADABLE);
+        ck_assert_ptr_nonnull(strstr(v[0].detail, "not hashed"));
+        scan_violation_array_free(v, 1);
+        write_at(t.dir, "a", "hello, pump\n");
+        ck_assert_uint_eq(scan(&t, NULL, 0, 1, &v), 0);
+        free(v);
         tree_remove(&t);
 }
 END_TEST
@@ -410,6 +540,8 @@ static Suite *make_suite(void) {
         TCase *tc = tcase_create("verdict");
         tcase_add_test(tc, test_verdict_clean);
         tcase_add_test(tc, test_verdict_content);
+        tcase_add_test(tc, test_verdict_not_read);
+        tcase_add_test(tc, test_pseudo_fs_names);
         tcase_add_test(tc, test_verdict_absent);
         tcase_add_test(tc, test_verdict_type_and_metadata);
         tcase_add_test(tc, test_verdict_link);
@@ -419,7 +551,9 @@ static Suite *make_suite(void) {
         tc = tcase_create("scan");
         tcase_add_test(tc, test_scan_clean_then_tampered);
         tcase_add_test(tc, test_scan_paths_and_digest);
+        tcase_add_test(tc, test_scan_closes_each_fd_once);
         tcase_add_test(tc, test_hash_fd);
+        tcase_add_test(tc, test_scan_reads_bounded);
         suite_add_tcase(s, tc);
         return s;
 }

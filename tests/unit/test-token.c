@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "check-main.h"
+#include "endpointd/signer-roles.h"
 #include "fileio.h"
 #include "fixtures.h"
 #include "policy.h"
@@ -70,28 +71,51 @@ START_TEST(test_type_and_times) {
 }
 END_TEST
 
+/* The tokens are valid from one day to ten days from now, inside the
+ * signer certificates' 30 days from now: the certificates' validity is
+ * judged at the same time as the token's. */
+static usec_t not_before, not_after;
+
+static void make_signer(const char *name, const char *eku) {
+        sh("cd %s && printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=%s\\n' > %s.ext && "
+           "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=%s -keyout %s.key "
+           "-out %s.csr 2>/dev/null && openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
+           "-CAcreateserial "
+           "-days 30 -extfile %s.ext -out %s.pem 2>/dev/null",
+           dir, eku, name, name, name, name, name, name, name);
+}
+
 static void setup(void) {
+        char nb[32], na[32];
+
         ck_assert_ptr_nonnull(mkdtemp(dir));
+        not_before = (now_usec(CLOCK_REALTIME) / USEC_PER_SEC + 24 * 3600) * USEC_PER_SEC;
+        not_after = not_before + 9 * 24 * 3600 * USEC_PER_SEC;
+        format_iso8601(nb, sizeof(nb), not_before);
+        format_iso8601(na, sizeof(na), not_after);
         sh("cd %s && mkdir trust && "
            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=ca "
            "-keyout ca.key -out ca.pem -addext basicConstraints=critical,CA:TRUE 2>/dev/null && "
            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=rogue "
            "-keyout rogue.key -out rogue.pem 2>/dev/null && cp ca.pem trust/",
            dir);
+        make_signer("grant-signer", ENDPOINTD_EKU_GRANT_OID);
+        make_signer("licence-signer", ENDPOINTD_EKU_LICENCE_OID);
         sh("cd %s && printf '[Grant]\\nId=g1\\nDevice=dev1\\nSubject=uid:5\\nRoles=service\\n"
-           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\n' > grant && "
+           "NotBefore=%s\\nNotAfter=%s\\n' > grant && "
            "printf '[Licence]\\nId=l1\\nDevice=*\\nFeatures=a b\\n"
-           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\n' > licence && "
+           "NotBefore=%s\\nNotAfter=%s\\n' > licence && "
            "printf '[Grant]\\nId=g1\\nDevice=dev1\\nSubject=uid:5\\nRoles=service\\n"
-           "NotBefore=2026-01-01T00:00:00Z\\nNotAfter=2026-02-01T00:00:00Z\\nBad\\n' > malformed",
-           dir);
+           "NotBefore=%s\\nNotAfter=%s\\nBad\\n' > malformed",
+           dir, nb, na, nb, na, nb, na);
+        /* NAME.sig by the role's own signer, NAME.as-grant by the grant
+         * signer, NAME.ca by the CA's key, NAME.rogue by an untrusted one. */
         for (const char *const *f = (const char *const[]){ "grant", "licence", "malformed", NULL }; *f; f++)
-                sh("cd %s && openssl cms -sign -binary -outform DER -md sha256 -nosmimecap -in %s -signer "
-                   "ca.pem "
-                   "-inkey ca.key -out %s.sig && openssl cms -sign -binary -outform DER -md sha256 "
-                   "-nosmimecap "
-                   "-in %s -signer rogue.pem -inkey rogue.key -out %s.rogue",
-                   dir, *f, *f, *f, *f);
+                sh("cd %s && for s in %s:sig grant-signer:as-grant ca:ca rogue:rogue; do "
+                   "openssl cms -sign -binary -outform DER -md sha256 -nosmimecap -in %s -signer "
+                   "${s%%:*}.pem "
+                   "-inkey ${s%%:*}.key -out %s.${s#*:} || exit 1; done",
+                   dir, streq(*f, "licence") ? "licence-signer" : "grant-signer", *f, *f);
 }
 
 static void teardown(void) {
@@ -107,14 +131,13 @@ static char *slurp(const char *name, size_t *len) {
         return data;
 }
 
-static int verify(const char *name, const char *sig_name, TokenType type, const char *device,
-                  const char *when, bool flip) {
+static int verify(const char *name, const char *sig_name, TokenType type, const char *device, usec_t now,
+                  bool flip) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         _cleanup_(token_freep) Token *t = NULL;
         char path[256], error[512] = "";
         size_t len, sig_len;
-        usec_t now;
         int r;
 
         snprintf(path, sizeof(path), "%s/trust", dir);
@@ -123,7 +146,6 @@ static int verify(const char *name, const char *sig_name, TokenType type, const 
         sig = slurp(sig_name, &sig_len);
         if (flip)
                 data[len / 2] ^= 1;
-        ck_assert_int_eq(parse_iso8601(when, &now), 0);
         r = token_verify(trust, data, len, sig, sig_len, type, device, now, &t, error, sizeof(error));
         ck_assert_msg(r == 0 || error[0], "no message for %d", r);
         ck_assert(r < 0 || t);
@@ -131,7 +153,7 @@ static int verify(const char *name, const char *sig_name, TokenType type, const 
 }
 
 START_TEST(test_verify) {
-        const char *in = "2026-01-15T00:00:00Z";
+        usec_t in = not_before + 24 * 3600 * USEC_PER_SEC;
 
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", in, false), 0);
         ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_LICENCE, "any", in, false), 0);
@@ -141,15 +163,27 @@ START_TEST(test_verify) {
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", in, true), -EKEYREJECTED);
         ck_assert_int_eq(verify("grant", "grant", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
         ck_assert_int_eq(verify("grant", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
+        /* A signer of the other role, or the CA's own key. */
+        ck_assert_int_eq(verify("licence", "licence.as-grant", TOKEN_LICENCE, "dev1", in, false),
+                         -EKEYREJECTED);
+        ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
+        ck_assert_int_eq(verify("grant", "grant.ca", TOKEN_GRANT, "dev1", in, false), -EKEYREJECTED);
         /* Then content, device, time. */
         ck_assert_int_eq(verify("malformed", "malformed.sig", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
-        ck_assert_int_eq(verify("licence", "licence.sig", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
+        ck_assert_int_eq(verify("licence", "licence.as-grant", TOKEN_GRANT, "dev1", in, false), -EBADMSG);
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev2", in, false), -EXDEV);
         ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "", in, false), -EXDEV);
-        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2025-12-31T23:59:59Z", false),
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", not_before - USEC_PER_SEC, false),
                          -ETIME);
-        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", "2026-02-01T00:00:00Z", false),
-                         -EKEYEXPIRED);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", not_after, false), -EKEYEXPIRED);
+        /* After the signer certificate's notAfter: refused now, but a
+         * stored token (time 0) still verifies. */
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1",
+                                not_after + 30 * 24 * 3600 * USEC_PER_SEC, false),
+                         -EKEYREJECTED);
+        ck_assert_int_eq(verify("grant", "grant.sig", TOKEN_GRANT, "dev1", SIGNATURE_TIME_STORED, false), 0);
+        ck_assert_int_eq(verify("grant", "grant.ca", TOKEN_GRANT, "dev1", SIGNATURE_TIME_STORED, false),
+                         -EKEYREJECTED);
 }
 END_TEST
 

@@ -120,6 +120,90 @@ START_TEST(test_string_distance) {
 }
 END_TEST
 
+static bool fd_is_open(int fd) {
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+START_TEST(test_safe_close) {
+        int fd, other, number;
+
+        /* Nothing to close: -EBADF back, errno untouched. */
+        errno = EDOM;
+        ck_assert_int_eq(safe_close(-EBADF), -EBADF);
+        ck_assert_int_eq(safe_close(-1), -EBADF);
+        ck_assert_int_eq(safe_close(-ENOMEM), -EBADF); /* a failed open kept as -errno */
+        ck_assert_int_eq(errno, EDOM);
+
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        number = fd;
+        errno = EDOM;
+        fd = safe_close(fd);
+        ck_assert_int_eq(fd, -EBADF);
+        ck_assert_int_eq(errno, EDOM);
+
+        /* The number is free again and the next open() gets it; closing
+         * the reset variable once more must leave that new fd alone. */
+        other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_eq(other, number);
+        fd = safe_close(fd);
+        ck_assert(fd_is_open(other));
+        other = safe_close(other);
+        ck_assert(!fd_is_open(number));
+}
+END_TEST
+
+START_TEST(test_closep_resets) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), number = fd, other;
+
+        ck_assert_int_ge(fd, 0);
+        closep(&fd);
+        ck_assert_int_eq(fd, -EBADF);
+        ck_assert(!fd_is_open(number));
+        other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_eq(other, number); /* lowest free number: the one just closed */
+        closep(&fd);
+        closep(&fd);
+        ck_assert(fd_is_open(other));
+
+        /* At scope exit, and after TAKE_FD() nothing is closed. */
+        {
+                _cleanup_(closep) int scoped = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                number = scoped;
+                ck_assert_int_ge(scoped, 0);
+        }
+        ck_assert(!fd_is_open(number));
+        {
+                _cleanup_(closep) int scoped = other;
+                int taken = TAKE_FD(scoped);
+                ck_assert_int_eq(taken, other);
+                ck_assert_int_eq(scoped, -EBADF);
+        }
+        ck_assert(fd_is_open(other));
+        closep(&other);
+        ck_assert_int_eq(other, -EBADF);
+}
+END_TEST
+
+START_TEST(test_closedirp_owns_fd) {
+        int number;
+
+        {
+                _cleanup_(closep) int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_(closedirp) DIR *d = NULL;
+
+                ck_assert_int_ge(fd, 0);
+                number = fd;
+                d = fdopendir(fd);
+                ck_assert_ptr_nonnull(d);
+                TAKE_FD(fd);
+                ck_assert_ptr_nonnull(readdir(d));
+        }
+        /* closedir() closed it, once: closep() had nothing left to close. */
+        ck_assert(!fd_is_open(number));
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -131,6 +215,9 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_utf8);
         tcase_add_test(tc, test_write_file_atomic);
         tcase_add_test(tc, test_string_distance);
+        tcase_add_test(tc, test_safe_close);
+        tcase_add_test(tc, test_closep_resets);
+        tcase_add_test(tc, test_closedirp_owns_fd);
         suite_add_tcase(s, tc);
         return s;
 }
