@@ -20,7 +20,15 @@ typedef struct ScanWatch {
         char state[32];
         uint32_t violations;
         usec_t started;
+        /* The daemon's unique name, from the reply to Subscribe(): signals
+         * addressed to us are delivered whatever match rule we set, so
+         * anyone could send a ScanFinished; only the daemon's count. */
+        char owner[256];
 } ScanWatch;
+
+static bool scan_signal_is_genuine(const ScanWatch *w, sd_bus_message *msg) {
+        return w->owner[0] && streq_ptr(sd_bus_message_get_sender(msg), w->owner);
+}
 
 static void progress_draw(ScanWatch *w, uint64_t files, uint64_t files_total, uint64_t bytes,
                           uint64_t bytes_total) {
@@ -77,7 +85,8 @@ static int on_scan_progress(sd_bus_message *msg, void *userdata, sd_bus_error *e
         ScanWatch *w = userdata;
         uint64_t id, f, ft, b, bt;
 
-        if (sd_bus_message_read(msg, "ttttt", &id, &f, &ft, &b, &bt) < 0 || id != w->id || !w->progress)
+        if (!scan_signal_is_genuine(w, msg) || sd_bus_message_read(msg, "ttttt", &id, &f, &ft, &b, &bt) < 0 ||
+            id != w->id || !w->progress)
                 return 0;
         progress_draw(w, f, ft, b, bt);
         return 0;
@@ -89,7 +98,8 @@ static int on_scan_finished(sd_bus_message *msg, void *userdata, sd_bus_error *e
         uint64_t id;
         uint32_t n;
 
-        if (sd_bus_message_read(msg, "tsu", &id, &state, &n) < 0 || id != w->id)
+        if (!scan_signal_is_genuine(w, msg) || sd_bus_message_read(msg, "tsu", &id, &state, &n) < 0 ||
+            id != w->id)
                 return 0;
         (void) snprintf(w->state, sizeof(w->state), "%s", state);
         w->violations = n;
@@ -235,9 +245,17 @@ int verb_scan(int argc, char *argv[], void *userdata) {
          * integrity.read. A caller with integrity.scan alone still starts
          * the scan, and is told that it cannot follow it. */
         r = sd_bus_call_method(bus, ENDPOINTD_BUS_NAME, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
-                               "Subscribe", &error, NULL, NULL);
+                               "Subscribe", &error, &reply, NULL);
         if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
                 return ctl_bus_error(r, &error, "subscribe to the scan's signals");
+        if (r >= 0) {
+                const char *owner = sd_bus_message_get_sender(reply);
+
+                if (!owner || strlen(owner) >= sizeof(w.owner))
+                        return log_error_errno(EBADMSG, "The reply to Subscribe() names no sender.");
+                strcpy(w.owner, owner);
+                reply = sd_bus_message_unref(reply);
+        }
         follow = r >= 0;
         r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "Scan", &reply, "start a scan", NULL);
         if (r != 0)
