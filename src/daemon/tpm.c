@@ -7,10 +7,13 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
+#include <tss2/tss2_sys.h>
 #include <tss2/tss2_tctildr.h>
 
 #include "log.h"
 #include "openssl-util.h"
+#include "tpm-session.h"
+#include "tpm-tcti.h"
 #include "tpm.h"
 
 struct Tpm {
@@ -24,6 +27,14 @@ struct Tpm {
         /* The SRK's name, the authorising entity of every sealed object's
          * PolicySecret (see policy_digest()). */
         TPM2B_NAME srk_name;
+        /* Seal and Unseal run their sessions through the SAPI context under
+         * ESYS, with the session crypto of tpm-session.c (see there why). */
+        TSS2_SYS_CONTEXT *sys;
+        TpmCrypto *crypto;
+        TPM2_HANDLE srk_handle;
+        /* The salted policy session of Unseal, kept between calls (see
+         * tpm_unseal_loaded()); handle 0 when there is none. */
+        TpmSession policy_session;
         bool lost;
         char error[256];
 };
@@ -400,6 +411,25 @@ int tpm_count_transient(Tpm *t, unsigned *ret) {
         return 0;
 }
 
+/* The SAPI context and the salt key (the SRK's public key, pub) for the
+ * sessions of Seal and Unseal. */
+static int tpm_setup_crypto(Tpm *t, const TPM2B_PUBLIC *pub) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+        TSS2_RC rc;
+        int r;
+
+        rc = Esys_GetSysContext(t->esys, &t->sys);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = Esys_TR_GetTpmHandle(t->esys, t->srk, &t->srk_handle);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "GetSysContext");
+        r = pkey_from_tpm_public(pub, &pkey);
+        if (r < 0)
+                return tpm_set_error(t, r, "The SRK's public area is not an ECC P-256 key");
+        r = tpm_crypto_new(pkey, &t->crypto);
+        return r < 0 ? tpm_set_error(t, r, "Cannot set up the session cryptography") : 0;
+}
+
 static int tpm_setup_keys(Tpm *t) {
         TPM2B_PUBLIC tmpl, *pub = NULL;
         TPM2B_NAME *name = NULL;
@@ -407,7 +437,12 @@ static int tpm_setup_keys(Tpm *t) {
         int r;
 
         srk_template(&tmpl);
-        r = tpm_create_primary(t, ESYS_TR_RH_OWNER, &tmpl, &t->srk, NULL);
+        r = tpm_create_primary(t, ESYS_TR_RH_OWNER, &tmpl, &t->srk, &pub);
+        if (r < 0)
+                return r;
+        r = tpm_setup_crypto(t, pub);
+        Esys_Free(pub);
+        pub = NULL;
         if (r < 0)
                 return r;
         rc = Esys_TR_GetName(t->esys, t->srk, &name);
@@ -436,11 +471,18 @@ int tpm_new(const char *tcti, Tpm **ret) {
         if (!t)
                 return -ENOMEM;
         t->srk = t->device = ESYS_TR_NONE;
-        rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti);
-        if (rc != TSS2_RC_SUCCESS) {
+        /* swtpm: one connection for the context's life (see tpm-tcti.h). */
+        r = tpm_tcti_swtpm_new(tcti, &t->tcti);
+        if (r != -EOPNOTSUPP) {
+                if (r < 0) {
+                        log_debug("Cannot connect to TCTI '%s': %s", tcti, strerror(-r));
+                        return r == -ENOMEM ? -ENOMEM : -ENODEV;
+                }
+        } else if ((rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti)) != TSS2_RC_SUCCESS) {
                 log_debug("Cannot open TCTI '%s': %s", strempty(tcti), Tss2_RC_Decode(rc));
                 return -ENODEV;
         }
+        tpm_tcti_swtpm_hold(t->tcti, true);
         rc = Esys_Initialize(&t->esys, t->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tss2_to_errno(rc) == -ENOMEM ? -ENOMEM : -ENODEV;
@@ -458,6 +500,7 @@ int tpm_new(const char *tcti, Tpm **ret) {
         r = tpm_setup_keys(t);
         if (r < 0)
                 return r;
+        tpm_tcti_swtpm_hold(t->tcti, false);
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -472,9 +515,16 @@ Tpm *tpm_free(Tpm *t) {
                         if (t->device != ESYS_TR_NONE)
                                 (void) Esys_FlushContext(t->esys, t->device);
                 }
+                if (!t->lost && t->sys)
+                        tpm_session_flush(t->sys, &t->policy_session);
                 Esys_Finalize(&t->esys);
         }
-        Tss2_TctiLdr_Finalize(&t->tcti);
+        tpm_session_forget(&t->policy_session);
+        tpm_crypto_free(t->crypto);
+        if (tpm_tcti_is_swtpm(t->tcti))
+                t->tcti = tpm_tcti_swtpm_free(t->tcti);
+        else
+                Tss2_TctiLdr_Finalize(&t->tcti);
         EVP_PKEY_free(t->device_pkey);
         EVP_PKEY_free(t->ak_pkey);
         free(t);
@@ -606,13 +656,6 @@ static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attribute
         return 0;
 }
 
-/* The session was used without continueSession: the TPM flushed it, so
- * only ESYS's bookkeeping is left to drop. */
-static void tpm_session_consumed(Tpm *t, TpmTransient *s) {
-        (void) Esys_TR_Close(t->esys, &s->handle);
-        s->handle = ESYS_TR_NONE;
-}
-
 static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint8_t **ret, size_t *ret_len) {
         uint8_t buf[sizeof(TPM2B_PUBLIC) + sizeof(TPM2B_PRIVATE)];
         size_t off = 0;
@@ -628,9 +671,43 @@ static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint
         return 0;
 }
 
+/* A transient object loaded through SAPI, flushed on every path out. */
+typedef struct TpmSysObject {
+        Tpm *tpm;
+        TPM2_HANDLE handle;
+} TpmSysObject;
+
+static void tpm_sys_object_flush(TpmSysObject *o) {
+        if (o->handle != 0 && o->tpm->sys && !o->tpm->lost)
+                (void) Tss2_Sys_FlushContext(o->tpm->sys, o->handle);
+        o->handle = 0;
+}
+
+/* All the commands of one operation on one connection to swtpm (see
+ * tpm-tcti.h), released when the operation returns:
+ * _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t), declared before any
+ * handle that is flushed on the way out. */
+static Tpm *tpm_hold(Tpm *t) {
+        if (t)
+                tpm_tcti_swtpm_hold(t->tcti, true);
+        return t;
+}
+
+static void tpm_releasep(Tpm **t) {
+        if (*t)
+                tpm_tcti_swtpm_hold((*t)->tcti, false);
+}
+
+/* Password authorisation with the empty authValue (the SRK's). */
+static const TSS2L_SYS_AUTH_COMMAND auth_password = {
+        .count = 1,
+        .auths[0] = { .sessionHandle = TPM2_RS_PW },
+};
+
 int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, size_t len, uint8_t **ret,
              size_t *ret_len) {
-        TpmTransient session = TPM_TRANSIENT(t);
+        _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
+        TpmSession session = {};
         TPM2B_SENSITIVE_CREATE sensitive = {};
         TPM2B_PUBLIC tmpl = {
                 .publicArea = {
@@ -648,8 +725,8 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
         };
         TPM2B_DATA outside = {};
         TPML_PCR_SELECTION creation_pcrs = {};
-        TPM2B_PRIVATE *priv = NULL;
-        TPM2B_PUBLIC *pub = NULL;
+        TPM2B_PRIVATE priv = {};
+        TPM2B_PUBLIC pub = {};
         TSS2_RC rc;
         int r;
 
@@ -663,23 +740,26 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
         sensitive.sensitive.data.size = (UINT16) len;
         memcpy(sensitive.sensitive.data.buffer, data, len);
 
-        r = tpm_start_salted_session(t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT, &session);
-        if (r >= 0) {
-                rc = Esys_Create(t->esys, t->srk, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
-                                 &tmpl, &outside, &creation_pcrs, &priv, &pub, NULL, NULL, NULL);
-                if (rc == TSS2_RC_SUCCESS)
-                        tpm_session_consumed(t, &session);
-                else
-                        r = tpm_fail(t, rc, "Create");
+        /* A salted HMAC session for the SRK's authorisation, with the
+         * secret encrypted on its way in (decrypt); used once. */
+        rc = tpm_session_start(t->crypto, t->sys, t->srk_handle, TPM2_SE_HMAC, &session);
+        if (rc != TSS2_RC_SUCCESS) {
+                OPENSSL_cleanse(&sensitive, sizeof(sensitive));
+                return tpm_fail(t, rc, "StartAuthSession");
         }
+        rc = Tss2_Sys_Create_Prepare(t->sys, t->srk_handle, &sensitive, &tmpl, &outside, &creation_pcrs);
         OPENSSL_cleanse(&sensitive, sizeof(sensitive));
-        tpm_transient_flush(&session);
-        if (r < 0)
-                return r;
-        r = blob_marshal(pub, priv, ret, ret_len);
-        Esys_Free(pub);
-        Esys_Free(priv);
-        return r;
+        if (rc == TSS2_RC_SUCCESS)
+                rc = tpm_session_execute(t->crypto, t->sys, &session, TPM2_CC_Create, &t->srk_name, 1,
+                                         TPMA_SESSION_DECRYPT);
+        if (rc == TSS2_RC_SUCCESS) {
+                tpm_session_forget(&session);
+                rc = Tss2_Sys_Create_Complete(t->sys, &priv, &pub, NULL, NULL, NULL);
+        } else
+                tpm_session_flush(t->sys, &session);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "Create");
+        return blob_marshal(&pub, &priv, ret, ret_len);
 }
 
 static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv) {
@@ -695,49 +775,64 @@ static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TP
         return 0;
 }
 
-/* Opens the policy session (PolicyPCR, PolicySecret with the binding as
- * policyRef; see policy_digest()) and unseals; the loaded object is the
- * caller's to flush. */
-static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, const TpmPolicy *policy, TPM2B_SENSITIVE_DATA **ret) {
-        TpmTransient session = TPM_TRANSIENT(t);
+/* Asserts the policy (PolicyPCR, PolicySecret with the binding as
+ * policyRef; see policy_digest()) in the kept policy session, starting one
+ * when there is none, and unseals with the response encrypted. The loaded
+ * object (of the given name) is the caller's to flush.
+ *
+ * The session is salted by the SRK and lives as long as this context: with
+ * continueSession the TPM resets its policy after each Unseal (as
+ * PolicyRestart would), and its nonces roll with every command, so each
+ * Unseal gets fresh encryption keys and HMACs. Only a holder of its session
+ * key can use it, so keeping it open gives nothing to another TPM user;
+ * what it saves is the ECDH and StartAuthSession of every call. After any
+ * failure its state is unknown, so it is flushed and the next call starts
+ * a new one. */
+static int tpm_unseal_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name, const TpmPolicy *policy,
+                             TPM2B_SENSITIVE_DATA *ret) {
+        TpmSession *s = &t->policy_session;
+        TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPML_PCR_SELECTION sel;
         TPM2B_DIGEST empty = {};
         TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
-        TPM2B_TIMEOUT *timeout = NULL;
-        TPMT_TK_AUTH *ticket = NULL;
-        TSS2_RC rc;
-        int r;
+        TPM2B_TIMEOUT timeout = {};
+        TPMT_TK_AUTH ticket = {};
+        const char *what = "StartAuthSession";
+        TSS2_RC rc = TSS2_RC_SUCCESS;
 
         pcr_selection_from_mask(policy->pcr_mask, &sel);
         memcpy(ref.buffer, policy->binding, 32);
-        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
-        if (r < 0)
-                return r;
-        rc = Esys_PolicyPCR(t->esys, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "PolicyPCR");
-                tpm_transient_flush(&session);
-                return r;
+        if (s->handle == 0)
+                rc = tpm_session_start(t->crypto, t->sys, t->srk_handle, TPM2_SE_POLICY, s);
+        if (rc == TSS2_RC_SUCCESS) {
+                what = "PolicyPCR";
+                rc = Tss2_Sys_PolicyPCR(t->sys, s->handle, NULL, &empty, &sel, NULL);
         }
         /* Empty nonceTPM, cpHash and expiration: the assertion is not
          * limited in time or to a command; the object's policy is what
          * limits it to Unseal of this object. */
-        rc = Esys_PolicySecret(t->esys, t->srk, session.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                               &empty_nonce, &empty, &ref, 0, &timeout, &ticket);
-        Esys_Free(timeout);
-        Esys_Free(ticket);
+        if (rc == TSS2_RC_SUCCESS) {
+                what = "PolicySecret";
+                rc = Tss2_Sys_PolicySecret(t->sys, t->srk_handle, s->handle, &auth_password, &empty_nonce,
+                                           &empty, &ref, 0, &timeout, &ticket, &rsp);
+        }
+        if (rc == TSS2_RC_SUCCESS) {
+                what = "Unseal";
+                rc = Tss2_Sys_Unseal_Prepare(t->sys, object);
+        }
+        if (rc == TSS2_RC_SUCCESS)
+                rc = tpm_session_execute(t->crypto, t->sys, s, TPM2_CC_Unseal, name, 1,
+                                         TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = Tss2_Sys_Unseal_Complete(t->sys, ret);
         if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "PolicySecret");
-                tpm_transient_flush(&session);
+                int r = tpm_fail(t, rc, what);
+                if (!t->lost)
+                        tpm_session_flush(t->sys, s);
+                else
+                        tpm_session_forget(s);
                 return r;
         }
-        rc = Esys_Unseal(t->esys, object, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ret);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "Unseal");
-                tpm_transient_flush(&session);
-                return r;
-        }
-        tpm_session_consumed(t, &session);
         return 0;
 }
 
@@ -775,10 +870,13 @@ int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_
 
 int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export) {
-        _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
-        TPM2B_SENSITIVE_DATA *out = NULL;
+        _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
+        _cleanup_(tpm_sys_object_flush) TpmSysObject object = { .tpm = t };
+        TSS2L_SYS_AUTH_RESPONSE rsp = {};
+        TPM2B_SENSITIVE_DATA out = {};
         TPM2B_PUBLIC pub;
         TPM2B_PRIVATE priv;
+        TPM2B_NAME name = {}, tpm_name = { .size = sizeof(TPMU_NAME) };
         uint8_t *secret;
         TSS2_RC rc;
         int r;
@@ -796,8 +894,12 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         r = blob_check_policy(t, policy, &pub);
         if (r < 0)
                 return r;
-        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
-                       &object.handle);
+        /* The name goes into the Unseal's HMAC: computed here, so that
+         * the TPM must have loaded exactly this public area. */
+        rc = tpm_crypto_name(t->crypto, &pub, &name);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_set_error(t, -EUCLEAN, "The sealed object has no SHA-256 name");
+        rc = Tss2_Sys_Load(t->sys, t->srk_handle, &auth_password, &priv, &pub, &object.handle, &tpm_name, &rsp);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "Load");
                 /* A blob of another TPM or a mangled one fails to load in
@@ -806,19 +908,17 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         }
         /* Loaded, pub is authentic and so is the policy it matched: a
          * policy failure from here on is the PCRs'. */
-        r = tpm_unseal_loaded(t, object.handle, policy, &out);
+        r = tpm_unseal_loaded(t, object.handle, &name, policy, &out);
         if (r < 0)
                 return r;
-        secret = OPENSSL_secure_malloc(MAX(out->size, 1));
+        secret = OPENSSL_secure_malloc(MAX(out.size, 1));
         if (!secret) {
-                OPENSSL_cleanse(out, sizeof(*out));
-                Esys_Free(out);
+                OPENSSL_cleanse(&out, sizeof(out));
                 return -ENOMEM;
         }
-        memcpy(secret, out->buffer, out->size);
-        *ret_len = out->size;
-        OPENSSL_cleanse(out, sizeof(*out));
-        Esys_Free(out);
+        memcpy(secret, out.buffer, out.size);
+        *ret_len = out.size;
+        OPENSSL_cleanse(&out, sizeof(out));
         *ret_no_export = pub.publicArea.objectAttributes & TPMA_OBJECT_NODA;
         *ret = secret;
         return 0;
