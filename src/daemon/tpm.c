@@ -372,6 +372,29 @@ static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmp
 /* A TPM without resource manager (swtpm, /dev/tpm0) keeps transient
  * objects of a process that died; they would fill its few slots. Under a
  * resource manager a new connection sees none, so this is a no-op there. */
+/* Loaded sessions count against a few slots as well (three on swtpm); a
+ * daemon that was killed leaves the Unseal session it kept. */
+static int tpm_flush_stale_sessions(Tpm *t) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TSS2_SYS_CONTEXT *sys = NULL;
+        TSS2_RC rc;
+        unsigned n = 0;
+
+        rc = Esys_GetSysContext(t->esys, &sys);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                        TPM2_LOADED_SESSION_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "GetCapability");
+        for (uint32_t i = 0; i < cap->data.handles.count; i++)
+                if (Tss2_Sys_FlushContext(sys, cap->data.handles.handle[i]) == TSS2_RC_SUCCESS)
+                        n++;
+        Esys_Free(cap);
+        if (n > 0)
+                log_notice("Flushed %u TPM sessions left behind by an earlier process.", n);
+        return 0;
+}
+
 static int tpm_flush_stale(Tpm *t) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TSS2_RC rc;
@@ -393,7 +416,7 @@ static int tpm_flush_stale(Tpm *t) {
         Esys_Free(cap);
         if (n > 0)
                 log_notice("Flushed %u transient TPM objects left behind by an earlier process.", n);
-        return 0;
+        return tpm_flush_stale_sessions(t);
 }
 
 int tpm_count_transient(Tpm *t, unsigned *ret) {
