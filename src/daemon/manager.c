@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -195,6 +196,9 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                    ENDPOINTD_BUS_NAME);
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, m->integrity_state);
+        /* Start-up work (configuration, policy, manifest, TPM set-up) is
+         * done: return the heap it left free. */
+        (void) malloc_trim(0);
         return 0;
 }
 
