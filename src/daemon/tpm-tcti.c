@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "log.h"
 #include "tpm-tcti.h"
 
 /* How long a command may take before the connection is given up (and the
@@ -158,6 +160,7 @@ static TSS2_RC tcti_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t 
          * a restarted simulator answers TPM_RC_INITIALIZE). */
         if (t->fd < 0 && tcti_connect(t) < 0)
                 return TSS2_TCTI_RC_IO_ERROR;
+        log_debug("TPM command 0x%" PRIx32 " (%zu bytes)", be32(cmd + 6), size);
         if (tcti_send(t, cmd, size) < 0) {
                 tcti_disconnect(t);
                 return TSS2_TCTI_RC_IO_ERROR;
