@@ -15,6 +15,7 @@ export top_srcdir top_builddir
 BENCH_DIR=${BENCH_DIR:-/var/tmp/endpointd-bench}
 CPUS=$(nproc)
 . "$top_srcdir/tests/integration/lib.sh"
+. "$here/lib.sh"
 EP_TEST_NAME=bench-scan
 
 for t in small large many; do
@@ -24,10 +25,6 @@ for t in small large many; do
         python3 "$here/gen.py" "$BENCH_DIR/$t" "$t" >&2 || exit 1
         touch "$BENCH_DIR/$t.done"
 done
-
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
-warm() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
 
 ep_setup --no-tpm
 ep_pki_init
@@ -43,25 +40,9 @@ ep_config Policy RateLimitPerSecond 100000
 # daemon_scan TREE: installs a manifest of TREE and sets S_EP to the seconds
 # of one full scan (after the scan that follows the install); leaves the
 # daemon running. Not in a subshell: lib.sh must keep track of the daemon.
-SERIAL=0
 daemon_scan() {
         local tree=$1 t0 t1
-        ep_stop
-        rm -rf "$EP_STATE"
-        ep_config Integrity Root "$tree"
-        ep_start
-        SERIAL=$((SERIAL + 1))
-        { echo "# endpointd: serial=$SERIAL product=bench version=1"
-          bsdtar --format=mtree --options='!all,type,mode,uid,gid,size,link,sha256' -cf - -C "$tree" .; } \
-                >"$EP_TMP/m" || ep_fail "bsdtar failed"
-        ep_sign "$EP_TMP/m" "$EP_TMP/m.sig"
-        /usr/bin/python3 - "$EP_TMP/m" "$EP_TMP/m.sig" <<'PY' || ep_fail "install failed"
-import dbus, os, sys
-bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
-i = dbus.Interface(bus.get_object("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1"), "org.endpointd.Integrity1")
-with open(sys.argv[1], "rb") as m, open(sys.argv[2], "rb") as s:
-    i.InstallManifest(dbus.types.UnixFd(m), dbus.types.UnixFd(s))
-PY
+        scan_install "$tree"
         ep_ctl --no-progress scan >/dev/null || ep_fail "the tree does not verify clean"
         local c0 c1
         c0=$(cpu_ticks)
@@ -74,8 +55,6 @@ PY
         # counts the time other processes had the CPUs.
         CPU_EP=$(echo "scale=2; ($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)
 }
-
-cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$EP_DAEMON_PID"/stat; }
 
 # latency_during_scan: p99 of a property read while a full scan runs.
 latency_during_scan() {
