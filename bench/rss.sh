@@ -1,7 +1,10 @@
 #!/bin/bash
-# Idle memory of endpointd: starts it with swtpm and a private bus (as the
-# demo does), waits until it is idle, and prints VmRSS / VmHWM / Pss from
-# /proc. Usage: bench/rss.sh [BUILDDIR]
+# Idle memory of endpointd against tpm2-abrmd, measured the same way in the
+# same run: each started with a swtpm of its own on a private bus, used
+# once (endpointd: a status call and one Seal + Unseal, so that its TPM
+# session code has run; tpm2-abrmd: one tpm2_getrandom through it), then
+# left idle for 3 s; VmRSS / VmHWM from /proc/PID/status, Pss from
+# /proc/PID/smaps_rollup. Usage: bench/rss.sh [BUILDDIR]
 set -euo pipefail
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
@@ -13,10 +16,42 @@ ep_setup
 mkdir -p "$EP_ROOT/usr/bin" && cp "$top_builddir/endpointctl" "$EP_ROOT/usr/bin/"
 ep_config Daemon LogLevel notice
 ep_start
-"$EP_BUILD/endpointctl" status >/dev/null
+"$EP_BUILD/endpointctl" status >/dev/null || ep_fail "status"
+printf 'sixteen bytes!!!' | "$EP_BUILD/endpointctl" seal rss >/dev/null || ep_fail "seal"
+"$EP_BUILD/endpointctl" unseal rss >/dev/null || ep_fail "unseal"
 sleep 3
-rss=$(awk '/^VmRSS/ {print $2}' "/proc/$EP_DAEMON_PID/status")
-hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$EP_DAEMON_PID/status")
-pss=$(awk '/^Pss:/ {print $2}' "/proc/$EP_DAEMON_PID/smaps_rollup")
-printf '| idle VmRSS | %s KiB (%.1f MiB) |\n| peak VmHWM | %s KiB |\n| Pss | %s KiB |\n' \
-        "$rss" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$hwm" "$pss"
+
+# row NAME PID
+row() {
+        local rss hwm pss
+        rss=$(awk '/^VmRSS/ {print $2}' "/proc/$2/status")
+        hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$2/status")
+        pss=$(awk '/^Pss:/ {print $2}' "/proc/$2/smaps_rollup")
+        printf '| %s | %s KiB (%.1f MiB) | %s KiB | %s KiB |\n' "$1" "$rss" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
+                "$hwm" "$pss"
+}
+echo "| daemon (idle, TPM used once) | VmRSS | peak VmHWM | Pss |"
+echo "| --- | ---: | ---: | ---: |"
+row endpointd "$EP_DAEMON_PID"
+
+if command -v tpm2-abrmd >/dev/null && command -v tpm2_getrandom >/dev/null; then
+        ep_start_swtpm abrmd
+        tpm2-abrmd --allow-root --tcti="$EP_TCTI_abrmd" --dbus-name=org.endpointd.bench.Tabrmd \
+                >"$EP_TMP/abrmd.log" 2>&1 &
+        abrmd=$!
+        EP_PIDS+=("$abrmd")
+        ok=
+        for _ in $(seq 100); do
+                if tpm2_getrandom -T "tabrmd:bus_name=org.endpointd.bench.Tabrmd,bus_type=system" 8 \
+                        >/dev/null 2>&1; then
+                        ok=1
+                        break
+                fi
+                sleep 0.1
+        done
+        [ -n "$ok" ] || ep_fail "tpm2-abrmd did not answer: $(tail -3 "$EP_TMP/abrmd.log")"
+        sleep 3
+        row "tpm2-abrmd $(tpm2-abrmd --version | awk '{print $NF}')" "$abrmd"
+else
+        echo "(tpm2-abrmd or tpm2-tools not installed: no comparison)"
+fi

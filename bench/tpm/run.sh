@@ -20,6 +20,7 @@ export top_srcdir top_builddir
 N=${N:-200}      # endpointd calls per operation
 NC=${NC:-20}     # tpm2-tools chain runs per operation
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/bench/board-lib.sh"
 for tool in tpm2_createprimary tpm2_createpolicy tpm2_create tpm2_load tpm2_startauthsession tpm2_policypcr \
             tpm2_unseal tpm2_flushcontext tpm2_sign tpm2_quote cc pkg-config; do
         command -v $tool >/dev/null || ep_skip "$tool is not installed"
@@ -37,14 +38,18 @@ ep_config Daemon LogLevel info
 # First a daemon with the TCTI debug log, to count TPM commands; timing
 # runs on a second one without it.
 export TSS2_LOG=tcti+debug
+ep_config Daemon LogLevel debug
 ep_start
 unset TSS2_LOG
+ep_config Daemon LogLevel info
 C="$EP_TMP/keys-client"
 B="ep_busctl call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Keys1"
 $B Seal 'saya{sv}' bench 16 $(seq 1 16) 0 >/dev/null || ep_fail "seal"
 $B CreateKey 'sa{sv}' data 0 >/dev/null || ep_fail "create key"
 
-commands() { grep -c "Sending command" "$EP_TMP/daemon.log"; }
+# tcti-swtpm logs "Sending command" with TSS2_LOG=tcti+debug; the daemon's
+# own swtpm TCTI logs "TPM command" at debug level.
+commands() { grep -cE "Sending command|TPM command 0x" "$EP_TMP/daemon.log"; }
 
 # count OP ARGS: TPM commands per call (mean of 20).
 count() {
@@ -61,6 +66,21 @@ daemon() {
         res=$("$C" "$@" "$N") || { echo "keys-client $* failed" >&2; echo X X; return; }
         awk -v m="$(echo "$res" | cut -d' ' -f1)" -v p="$(echo "$res" | cut -d' ' -f3)" \
                 'BEGIN { printf "%.3f %.3f\n", m / 1000, p / 1000 }'
+}
+
+# cpu OP ARGS: "daemon_ms swtpm_ms" of CPU time (all threads, from
+# /proc/PID/task/*/schedstat) per call over N calls without pings.
+cputime() {
+        local s=0 f a
+        for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done
+        echo "$s"
+}
+cpu() {
+        local d0 s0 d1 s1
+        d0=$(cputime "$EP_DAEMON_PID") s0=$(cputime "$EP_SWTPM_PID_tpm")
+        KC_NO_PING=1 "$C" "$@" "$N" >/dev/null || { echo "keys-client $* failed" >&2; echo X X; return; }
+        d1=$(cputime "$EP_DAEMON_PID") s1=$(cputime "$EP_SWTPM_PID_tpm")
+        awk -v d=$((d1 - d0)) -v s=$((s1 - s0)) -v n="$N" 'BEGIN { printf "%.3f %.3f\n", d / n / 1e6, s / n / 1e6 }'
 }
 
 # chain NAME: runs chain_NAME NC times; "mean_ms cmds_per_run" (commands
@@ -114,6 +134,12 @@ unseal_chain() {        # $1 = object
         tpm2_flushcontext -s
 }
 chain_unseal() { unseal_chain seal; }
+chain_seal() {
+        tpm2_createprimary -Q -C o -g sha256 -G ecc256:aes128cfb -c "$T/srk.ctx" &&
+        tpm2_flushcontext -t &&
+        tpm2_create -Q -C "$T/srk.ctx" -L "$T/pcr.policy" -i "$T/secret" -u "$T/new.pub" -r "$T/new.priv" &&
+        tpm2_flushcontext -t
+}
 chain_encrypt() {
         unseal_chain dk &&
         openssl enc -aes-256-ctr -K "$(od -An -v -tx1 "$T/dk.out" | tr -d ' \n')" -iv 000000000000000000000000 \
@@ -135,17 +161,24 @@ chain_attest() {
 }
 
 unseal_c=$(count unseal bench)
+seal_c=$(count seal count)
 enc_c=$(count encrypt data 4096)
 sign_c=$(count sign)
 att_c=$(count attest 7)
 ep_stop
 ep_start
+board_confine "$EP_DAEMON_PID"
+board_self
 read -r ping_ms _ <<<"$(daemon ping)"
 read -r unseal_ms unseal_p <<<"$(daemon unseal bench)"
+read -r seal_ms seal_p <<<"$(daemon seal time)"
+read -r unseal_cpu unseal_tpm_cpu <<<"$(cpu unseal bench)"
+read -r seal_cpu seal_tpm_cpu <<<"$(cpu seal cpu)"
 read -r enc_ms enc_p <<<"$(daemon encrypt data 4096)"
 read -r sign_ms sign_p <<<"$(daemon sign)"
 read -r att_ms att_p <<<"$(daemon attest 7)"
 read -r cu_ms cu_c <<<"$(chain unseal)"
+read -r csl_ms csl_c <<<"$(chain seal)"
 read -r ce_ms ce_c <<<"$(chain encrypt)"
 read -r cs_ms cs_c <<<"$(chain sign)"
 read -r ca_ms ca_c <<<"$(chain attest)"
@@ -162,14 +195,22 @@ echo "| operation | endpointd ms | TPM cmds | tpm2-tools chain ms | TPM cmds | c
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 awk -v p="$ping_ms" 'BEGIN { printf "| D-Bus ping (Peer.Ping) | %.3f | 0 | – | – | – | 1.0× |\n", p }'
 row "Unseal (PolicyPCR + PolicySecret, salted)" "$unseal_ms" "$unseal_c" "$cu_ms" "$cu_c" "$unseal_p"
+row "Seal 16 bytes (salted, encrypted)" "$seal_ms" "$seal_c" "$csl_ms" "$csl_c" "$seal_p"
 row "Encrypt 4 KiB (cached key)" "$enc_ms" "$enc_c" "$ce_ms" "$ce_c" "$enc_p"
 row "Sign (ECDSA P-256)" "$sign_ms" "$sign_c" "$cs_ms" "$cs_c" "$sign_p"
 row "Attest (quote, PCR 7)" "$att_ms" "$att_c" "$ca_ms" "$ca_c" "$att_p"
+echo
+echo "| operation | endpointd CPU ms/call | swtpm CPU ms/call | endpointd / swtpm |"
+echo "| --- | ---: | ---: | ---: |"
+awk -v a="$unseal_cpu" -v b="$unseal_tpm_cpu" 'BEGIN { printf "| Unseal | %.3f | %.3f | %.2f× |\n", a, b, a / b }'
+awk -v a="$seal_cpu" -v b="$seal_tpm_cpu" 'BEGIN { printf "| Seal | %.3f | %.3f | %.2f× |\n", a, b, a / b }'
 echo
 echo "¹ against a Peer.Ping timed right after each call on the same connection. Encrypt's TPM"
 echo "commands: 6 for the first call (unseal of the data key), 0 once the key is cached."
 echo "Chains, one process per tool (swtpm has no resource manager, so flushcontext -t/-s run in between):"
 echo "Unseal = createprimary, load, startauthsession, policypcr, unseal (+4 flushcontext) = 9 processes;"
+echo "Seal = createprimary, create with the PCR policy (+2 flushcontext);"
+echo "CPU: all threads of endpointd and of its swtpm over $N calls without pings (/proc/PID/task/*/schedstat)."
 echo "Encrypt = the Unseal chain for the data key + openssl enc -aes-256-ctr (GCM is not in openssl enc);"
 echo "Sign = createprimary, load, sign (+3 flushcontext); Attest = createprimary (restricted AK in the"
 echo "endorsement hierarchy), quote (+1 flushcontext)."
