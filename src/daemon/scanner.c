@@ -508,11 +508,19 @@ static void scanner_record(Scanner *s, const char *path, ViolationKind kind, con
         scan_violation_done(&v);
 }
 
-/* Hashes the st_size bytes of fd that its fstat() from just after opening
- * (before) reported, and never a byte more: a file that grows is caught by
- * the fstat() at the end, and one whose size lies (a pseudo file system)
- * is never read this far. Returns 0, -EBUSY when the file changed
- * meanwhile, -ECANCELED, or a read -errno. */
+/* Whether a is the regular file b describes (same inode of the same file
+ * system). */
+static bool stat_same_file(const struct stat *a, const struct stat *b) {
+        return S_ISREG(a->st_mode) && a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+}
+
+/* Hashes the st_size bytes of fd that before (its lstat() or fstat())
+ * reported, and never a byte more: a file that grows is caught by the
+ * fstat() at the end, and one whose size lies (a pseudo file system) is
+ * never read this far. The fstat() at the end must find the file before
+ * describes, unchanged; so must a read error, or it is a change (a FIFO or
+ * device swapped in after the lstat). Returns 0, -EBUSY when the file
+ * changed meanwhile, -ECANCELED, or a read -errno. */
 static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t size, int fd,
                         const struct stat *before, Scanner *s, uint8_t ret[32]) {
         uint64_t total = 0;
@@ -535,9 +543,11 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
                 k = read(fd, buf, (size_t) MIN((uint64_t) size, left));
 
                 if (k < 0) {
-                        if (errno == EINTR)
+                        int r = -errno;
+
+                        if (r == -EINTR)
                                 continue;
-                        return -errno;
+                        return fstat(fd, &after) >= 0 && !stat_same_file(&after, before) ? -EBUSY : r;
                 }
                 if (k == 0)
                         break;
@@ -556,7 +566,8 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
          * all in the file at once; such a digest proves nothing. */
         if (fstat(fd, &after) < 0)
                 return -errno;
-        if (total != (uint64_t) before->st_size || after.st_size != before->st_size ||
+        if (!stat_same_file(&after, before) || total != (uint64_t) before->st_size ||
+            after.st_size != before->st_size ||
             after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
             after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
             after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
@@ -573,7 +584,7 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
         int r;
 
         /* O_NONBLOCK: should a FIFO or device be swapped in after the
-         * lstat, opening it must not hang; the inode check below sees it. */
+         * lstat, opening it must not hang; the inode check sees it. */
         fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 if (errno == ELOOP || errno == ENOENT || errno == ENXIO)
@@ -582,21 +593,25 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                         o->read_error = -errno;
                 return;
         }
-        if (fstat(fd, &a) < 0) {
-                o->read_error = -errno;
-                return;
-        }
-        if (!S_ISREG(a.st_mode) || a.st_ino != st->st_ino || a.st_dev != st->st_dev ||
-            (uint64_t) a.st_size > limit) {
-                o->changed = true;
-                return;
-        }
-        /* Checked on the open file, not on the parent directory: a single
-         * file can be bind-mounted from /proc over a listed one (and then
-         * has the device number of that proc mount). */
-        if (w->fs_known && w->fs_dev == a.st_dev)
+        /* Whether the file system is a pseudo one is checked on the open
+         * file, not on the parent directory: a single file can be
+         * bind-mounted from /proc over a listed one, and then has the
+         * device number of that proc mount. Known file systems (by device
+         * number) need no fstat() here: what was opened is compared with
+         * the lstat (inode, type, size, times) by hash_fd_with() after
+         * reading, and a digest of anything else is thrown away; the read
+         * itself stays within the lstat's size, which is within limit. */
+        if (w->fs_known && w->fs_dev == st->st_dev)
                 o->pseudo_fs = w->fs_pseudo, r = 0;
         else {
+                if (fstat(fd, &a) < 0) {
+                        o->read_error = -errno;
+                        return;
+                }
+                if (!stat_same_file(&a, st) || (uint64_t) a.st_size > limit) {
+                        o->changed = true;
+                        return;
+                }
                 o->pseudo_fs = fd_pseudo_fs(fd, &r);
                 if (r >= 0)
                         w->fs_known = true, w->fs_dev = a.st_dev, w->fs_pseudo = o->pseudo_fs;
@@ -605,7 +620,7 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                 o->read_error = r;
                 return;
         }
-        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, &a, w->scanner,
+        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, st, w->scanner,
                          o->sha256);
         if (r == -EBUSY)
                 o->changed = true;
