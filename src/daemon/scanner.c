@@ -508,6 +508,13 @@ static void scanner_record(Scanner *s, const char *path, ViolationKind kind, con
         scan_violation_done(&v);
 }
 
+/* fstat() through fstatat(), the function the lstat of an entry uses: the
+ * times of the two are compared, and a preloaded library that rewrites
+ * times (libfaketime in the tests) must rewrite both alike. */
+static int fd_stat(int fd, struct stat *ret) {
+        return fstatat(fd, "", ret, AT_EMPTY_PATH);
+}
+
 /* Whether a is the regular file b describes (same inode of the same file
  * system). */
 static bool stat_same_file(const struct stat *a, const struct stat *b) {
@@ -547,7 +554,7 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
 
                         if (r == -EINTR)
                                 continue;
-                        return fstat(fd, &after) >= 0 && !stat_same_file(&after, before) ? -EBUSY : r;
+                        return fd_stat(fd, &after) >= 0 && !stat_same_file(&after, before) ? -EBUSY : r;
                 }
                 if (k == 0)
                         break;
@@ -564,7 +571,7 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
                 return -EIO;
         /* A writer racing with us may leave a digest of bytes that were never
          * all in the file at once; such a digest proves nothing. */
-        if (fstat(fd, &after) < 0)
+        if (fd_stat(fd, &after) < 0)
                 return -errno;
         if (!stat_same_file(&after, before) || total != (uint64_t) before->st_size ||
             after.st_size != before->st_size ||
@@ -604,7 +611,7 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
         if (w->fs_known && w->fs_dev == st->st_dev)
                 o->pseudo_fs = w->fs_pseudo, r = 0;
         else {
-                if (fstat(fd, &a) < 0) {
+                if (fd_stat(fd, &a) < 0) {
                         o->read_error = -errno;
                         return;
                 }
@@ -1022,7 +1029,7 @@ int scanner_hash_fd(int fd, uint8_t ret[32]) {
 
         if (!ctx || !md || !buf)
                 return -ENOMEM;
-        if (fstat(fd, &st) < 0)
+        if (fd_stat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode) || fd_pseudo_fs(fd, &r) || r < 0)
                 return r < 0 ? r : -EBADFD;
