@@ -113,7 +113,7 @@ int main(int argc, char *argv[]) {
                         return 1;
         for (unsigned i = 0; i < n_threads; i++)
                 pthread_join(threads[i], NULL);
-        printf("%.3f %.3f %zu %llu\n", now(CLOCK_MONOTONIC) - t0, now(CLOCK_PROCESS_CPUTIME_ID) - c0, n_paths,
-               (unsigned long long) atomic_load(&total_bytes));
+        printf("%.3f %.3f %zu %llu\n", now(CLOCK_MONOTONIC) - t0, now(CLOCK_PROCESS_CPUTIME_ID) - c0,
+               n_paths, (unsigned long long) atomic_load(&total_bytes));
         return 0;
 }

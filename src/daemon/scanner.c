@@ -574,8 +574,7 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         if (fd_stat(fd, &after) < 0)
                 return -errno;
         if (!stat_same_file(&after, before) || total != (uint64_t) before->st_size ||
-            after.st_size != before->st_size ||
-            after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+            after.st_size != before->st_size || after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
             after.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
             after.st_ctim.tv_sec != before->st_ctim.tv_sec ||
             after.st_ctim.tv_nsec != before->st_ctim.tv_nsec)

@@ -501,7 +501,8 @@ int tpm_new(const char *tcti, Tpm **ret) {
                         log_debug("Cannot connect to TCTI '%s': %s", tcti, strerror(-r));
                         return r == -ENOMEM ? -ENOMEM : -ENODEV;
                 }
-        } else if ((rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti)) != TSS2_RC_SUCCESS) {
+        } else if ((rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti)) !=
+                   TSS2_RC_SUCCESS) {
                 log_debug("Cannot open TCTI '%s': %s", strempty(tcti), Tss2_RC_Decode(rc));
                 return -ENODEV;
         }
@@ -922,7 +923,8 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         rc = tpm_crypto_name(t->crypto, &pub, &name);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_set_error(t, -EUCLEAN, "The sealed object has no SHA-256 name");
-        rc = Tss2_Sys_Load(t->sys, t->srk_handle, &auth_password, &priv, &pub, &object.handle, &tpm_name, &rsp);
+        rc = Tss2_Sys_Load(t->sys, t->srk_handle, &auth_password, &priv, &pub, &object.handle, &tpm_name,
+                           &rsp);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "Load");
                 /* A blob of another TPM or a mangled one fails to load in
