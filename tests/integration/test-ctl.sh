@@ -200,10 +200,22 @@ ep_assert_contains "$(ep_ctl verify bin/ok)" "Expected: $digest" "full digests o
 
 # tty COLS ARGS...: endpointctl ARGS on a terminal of COLS columns; the
 # output split at every \r and \n, escape sequences dropped, in tty.out.
+# The pager is $EP_TMP/pager (unless SYSTEMD_PAGER is set): it notes its
+# environment in pager.env and passes the output through.
+cat >"$EP_TMP/pager" <<PAGER
+#!/bin/sh
+echo "paged LESS=\$LESS LESSSECURE=\$LESSSECURE COLUMNS=\$COLUMNS" >"$EP_TMP/pager.env"
+exec cat
+PAGER
+chmod +x "$EP_TMP/pager"
 tty() {
         local cols=$1
         shift
-        env -u COLUMNS LC_ALL=C TERM=xterm script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
+        local pager=(SYSTEMD_PAGER="${SYSTEMD_PAGER-$EP_TMP/pager}")
+        [ -n "${NO_SYSTEMD_PAGER:-}" ] && pager=(-u SYSTEMD_PAGER)
+        rm -f "$EP_TMP/pager.env"
+        env -u COLUMNS "${pager[@]}" LC_ALL=C TERM="${TERM_FOR_TTY:-xterm}" \
+                script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
         tr '\r' '\n' <"$EP_TMP/tty.raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$EP_TMP/tty.out"
 }
 # fits COLS WHAT: no line of tty.out is wider than COLS.
@@ -227,6 +239,44 @@ for cols in 80 60; do
         ep_assert_contains "$(cat "$EP_TMP/tty.out")" "] 100%" "scan progress on a terminal ends at 100%"
         fits "$cols" "scan progress"
 done
+# The pager: on a terminal only, for the verbs with long output, with
+# systemd's LESS flags, secure as root, and the terminal's width kept.
+tty 80 violations
+ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRSXMK LESSSECURE=$([ "$(id -u)" = 0 ] && echo 1) COLUMNS=80" \
+        "violations on a terminal go through \$SYSTEMD_PAGER"
+ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "the pager shows the violations"
+fits 80 "violations through the pager"
+SYSTEMD_LESS=FRX tty 60 key list
+ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRX " "\$SYSTEMD_LESS replaces the LESS flags"
+fits 60 "key list through the pager"
+NO_SYSTEMD_PAGER=1 PAGER="$EP_TMP/pager" tty 80 measurements
+[ -f "$EP_TMP/pager.env" ] || ep_fail "\$PAGER is not used without \$SYSTEMD_PAGER"
+ep_ok "\$PAGER is the pager without \$SYSTEMD_PAGER"
+for case in "--no-pager violations" "-q violations" "violations --no-pager" "verify bin/ok"; do
+        tty 80 "$case"
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started for '$case'"
+done
+TERM_FOR_TTY=dumb tty 80 violations
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started with TERM=dumb"
+for p in cat ''; do
+        SYSTEMD_PAGER=$p tty 80 violations
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "SYSTEMD_PAGER='$p' started a pager"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "SYSTEMD_PAGER='$p' prints directly"
+done
+rm -f "$EP_TMP/pager.env"
+SYSTEMD_PAGER="$EP_TMP/pager" ep_ctl violations >/dev/null
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started off a terminal"
+SYSTEMD_PAGER="$EP_TMP/pager" ep_ctl --json violations | jq -e . >/dev/null || ep_fail "--json to a pipe is not JSON"
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started for --json to a pipe"
+ep_ok "no pager with --no-pager, -q, TERM=dumb, SYSTEMD_PAGER=cat or empty, off a terminal, or for short verbs"
+# The real less, as an admin has it: the output fits one screen, so -F ends it at once.
+if command -v less >/dev/null; then
+        NO_SYSTEMD_PAGER=1 timeout 300 env -u PAGER bash -c "$(declare -f tty); CTL='$CTL' EP_TMP='$EP_TMP' tty 80 violations" ||
+                ep_fail "less did not end by itself on one screen of output"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "less shows the violations"
+        fits 80 "violations through less"
+fi
+
 # Colour on a terminal only, and not with NO_COLOR.
 tty 80 verify bin/ok
 grep -q $'\033\[0;1;31mmodified' "$EP_TMP/tty.raw" || ep_fail "no red 'modified' on a terminal: $(cat -v "$EP_TMP/tty.raw")"
