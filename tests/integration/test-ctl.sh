@@ -166,6 +166,42 @@ run ep_ctl -q key delete nope
 [ "$RC" = 1 ] && [ -z "$OUT" ] && [ -n "$ERR" ] || ep_fail "-q key delete nope: exit $RC, '$OUT', '$ERR'"
 ep_ok "-q still reports errors on stderr"
 
+# ---- the CLI reads endpointd.conf (and endpointd.conf.d/) as the daemon does --------
+# The daemon's configuration names the trust directory: no --trust needed.
+expect 0 ep_ctl --config "$EP_CONF" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$OUT" "Signer:" "manifest check against TrustDirectory= of --config"
+[ "$(grep -c . <<<"$(grep Signer: <<<"$OUT")")" = 1 ] && ! grep -q "Signer: *-$" <<<"$OUT" ||
+        ep_fail "manifest check did not name the signer: $OUT"
+expect 0 ep_ctl --config "$EP_CONF" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
+expect 0 ep_ctl licence verify --config="$EP_CONF" "$EP_TMP/l1.licence" "$EP_TMP/l1.sig"
+# A drop-in moves TrustDirectory= to a directory without the manufacturer's CA.
+cp "$EP_CONF" "$EP_TMP/cli.conf"
+mkdir -p "$EP_TMP/cli.conf.d" "$EP_TMP/other-trust"
+printf '[Integrity]\nTrustDirectory=%s\n' "$EP_TMP/other-trust" >"$EP_TMP/cli.conf.d/50-trust.conf"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/other-trust" "manifest check uses TrustDirectory= of the drop-in"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/other-trust" "grant check uses TrustDirectory= of the drop-in"
+# --trust overrides the configuration.
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig" --trust "$EP_TRUST"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig" --trust="$EP_TRUST"
+# A later drop-in wins (byte order of the names); policy verify without FILE reads File=.
+printf '[Integrity]\nTrustDirectory=%s\n' "$EP_TRUST" >"$EP_TMP/cli.conf.d/60-back.conf"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" policy verify
+ep_assert_eq "$OUT" "$EP_POLICY: OK" "policy verify without FILE checks [Policy] File="
+# A configuration the daemon would refuse: refused the same way, with file:line.
+printf '[Integrity]\nRoot=/\nTrustDirectory=trust\n' >"$EP_TMP/cli.conf.d/70-bad.conf"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_eq "$ERR" "endpointctl: $EP_TMP/cli.conf.d/70-bad.conf:3: 'trust' is not an absolute path" \
+        "a bad drop-in is named with file:line"
+ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_TMP/cli.conf" --check-config
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "$EP_TMP/cli.conf.d/70-bad.conf:3:" "endpointd names the same drop-in"
+expect 1 ep_ctl --config "$EP_TMP/missing.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/missing.conf: cannot read: No such file or directory" "a missing --config"
+# Without a signature nothing needs the configuration: a bad one is not read.
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1"
+
 # ---- exit codes -------------------------------------------------------------
 expect 4 ep_as 65534 "$CTL" status
 ep_assert_contains "$ERR" "access denied" "exit 4 says why"
