@@ -145,7 +145,8 @@ out.write('NAME %s\n' % bus.get_unique_name())
 if len(sys.argv) > 2:
     cmd(sys.argv[2])
 out.write('READY\n')
-while not os.path.exists(out_path + '.stop'):
+# Ends with its test too: when the test's directory is gone (a failed run).
+while not os.path.exists(out_path + '.stop') and os.path.isdir(os.path.dirname(out_path)):
     while glib.g_main_context_iteration(None, 0):
         pass
     if os.path.exists(out_path + '.cmd'):
