@@ -15,7 +15,7 @@ int ctl_bus_connect(sd_bus **ret) {
         r = sd_bus_open_system(ret);
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to the system bus: %m");
-                return -EXIT_UNREACHABLE;
+                return -EHOSTUNREACH;
         }
         return 0;
 }
@@ -28,17 +28,22 @@ int ctl_bus_error(int r, const sd_bus_error *error, const char *what) {
             r == -ECONNRESET || r == -ENOTCONN) {
                 log_error("Cannot %s: endpointd is not running (nobody owns %s on the system bus).", what,
                           ENDPOINTD_BUS_NAME);
-                return EXIT_UNREACHABLE;
+                return -EHOSTUNREACH;
         }
         if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
                 log_error("Cannot %s: access denied: %s", what, error->message);
-                return EXIT_DENIED;
+                return -EACCES;
         }
         if (name && error->message)
                 log_error("Cannot %s: %s", what, error->message);
         else
                 log_error_errno(r, "Cannot %s: %m", what);
-        return sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS) ? EXIT_USAGE : EXIT_FAILED;
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS))
+                return -EINVAL;
+        /* The exit status gives these three a meaning of their own. */
+        if (r == -EINVAL || r == -EACCES || r == -EHOSTUNREACH)
+                return -EIO;
+        return r < 0 ? r : -EIO;
 }
 
 int ctl_new_method_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret) {

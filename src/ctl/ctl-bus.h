@@ -5,18 +5,19 @@
 
 /* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) and
  * registers endpointd's error names. On failure prints one line and returns
- * -EXIT_UNREACHABLE... as a negative errno. */
+ * -EHOSTUNREACH. */
 int ctl_bus_connect(sd_bus **ret);
 
 /* Prints one sentence for a failed call of what ("read the status") and
- * returns the exit code it stands for: EXIT_UNREACHABLE when the daemon is
- * not running, EXIT_DENIED for AccessDenied, EXIT_USAGE for InvalidArgs,
- * EXIT_FAILED otherwise. */
+ * returns the negative errno it stands for (see ctl.h): -EHOSTUNREACH when
+ * the daemon is not running, -EACCES for AccessDenied, -EINVAL for
+ * InvalidArgs, otherwise the errno of the error (never one of those three,
+ * which the exit status reserves). */
 int ctl_bus_error(int r, const sd_bus_error *error, const char *what);
 
 /* Calls method on interface of endpointd's object. Returns 0 and the reply,
- * or the exit code from ctl_bus_error() (already printed) as a positive
- * number. types/... are the arguments as for sd_bus_message_append(). */
+ * or the negative errno from ctl_bus_error() (already printed). types/...
+ * are the arguments as for sd_bus_message_append(). */
 int ctl_call(sd_bus *bus, const char *interface, const char *method, sd_bus_message **ret_reply,
              const char *what, const char *types, ...);
 

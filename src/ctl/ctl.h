@@ -4,9 +4,22 @@
 /* endpointctl: options shared by the verbs, exit codes, and the verb
  * handlers. Documented in endpointctl(1). */
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-/* Exit codes (also in endpointctl(1)). */
+#include "macro.h"
+
+/* Exit codes (also in endpointctl(1)). Verbs never return these: they
+ * return 0, a negative errno or VERB_VIOLATIONS, and run() maps them in
+ * one place (exit_status_from_verb() in endpointctl.c):
+ *   -EINVAL        EXIT_USAGE       (bad command line, or InvalidArgs from the daemon)
+ *   -EHOSTUNREACH  EXIT_UNREACHABLE (no bus, or endpointd is not on it; only ctl-bus.c makes it)
+ *   -EACCES        EXIT_DENIED      (AccessDenied, or "policy check" answered no)
+ *   VERB_VIOLATIONS EXIT_VIOLATED   (integrity violations were found)
+ *   other < 0      EXIT_FAILED
+ * A verb that judged a local file bad (it does not parse, its signature
+ * does not verify) returns -EBADMSG, never the parser's -EINVAL. */
 #define EXIT_OK          0
 #define EXIT_FAILED      1   /* the operation was refused or failed */
 #define EXIT_USAGE       2   /* bad command line */
@@ -14,29 +27,78 @@
 #define EXIT_DENIED      4   /* the access policy denied the call */
 #define EXIT_VIOLATED    5   /* integrity violations were found */
 
-extern bool arg_json;
+/* The one positive verb result: the verb worked and found violations. */
+#define VERB_VIOLATIONS 1
+
+typedef enum JsonFormat {
+        JSON_OFF,
+        JSON_PRETTY,
+        JSON_SHORT,
+        _JSON_FORMAT_MAX,
+        _JSON_FORMAT_INVALID = -EINVAL,
+} JsonFormat;
+
+/* Global options. */
+extern JsonFormat arg_json;
 extern bool arg_no_progress;
 extern bool arg_quiet;
+extern bool arg_full;
+extern bool arg_legend;
+extern bool arg_utc;
 
-/* Verb handlers return an exit code (>= 0) or a negative errno, which the
- * dispatcher turns into EXIT_FAILED. */
-typedef int (*VerbFunction)(int argc, char *argv[]);
+/* Verb options; endpointctl.c checks that the verb takes each one given. */
+extern uint32_t arg_pcr_mask;
+extern bool arg_pcrs_set;
+extern bool arg_exportable;
+extern const char *arg_aad;
+extern const char *arg_nonce;
+extern const char *arg_output;
+extern uint64_t arg_serial; /* 0: not given */
+extern const char *arg_product;
+extern const char *arg_release_version; /* manifest create --version */
+extern const char *arg_trust;
+extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
 
-int verb_status(int argc, char *argv[]);
-int verb_device_id(int argc, char *argv[]);
-int verb_device_key(int argc, char *argv[]);
-int verb_key(int argc, char *argv[]);
-int verb_encrypt(int argc, char *argv[]);
-int verb_decrypt(int argc, char *argv[]);
-int verb_seal(int argc, char *argv[]);
-int verb_unseal(int argc, char *argv[]);
-int verb_sign(int argc, char *argv[]);
-int verb_attest(int argc, char *argv[]);
-int verb_scan(int argc, char *argv[]);
-int verb_violations(int argc, char *argv[]);
-int verb_verify(int argc, char *argv[]);
-int verb_measurements(int argc, char *argv[]);
-int verb_manifest(int argc, char *argv[]);
-int verb_policy(int argc, char *argv[]);
-int verb_grant(int argc, char *argv[]);
-int verb_licence(int argc, char *argv[]);
+/* Handlers get the verb's arguments with argv[0] the verb's last word
+ * ("create" for "key create"), so argv[1] is the first argument; argc was
+ * checked against the table. userdata is the connected sd_bus for verbs
+ * flagged VERB_BUS, NULL otherwise. They return 0, VERB_VIOLATIONS or a
+ * negative errno, having printed what went wrong. */
+typedef int (*VerbFunction)(int argc, char *argv[], void *userdata);
+
+int verb_status(int argc, char *argv[], void *userdata);
+int verb_device_id(int argc, char *argv[], void *userdata);
+int verb_device_key(int argc, char *argv[], void *userdata);
+int verb_key_create(int argc, char *argv[], void *userdata);
+int verb_key_list(int argc, char *argv[], void *userdata);
+int verb_key_delete(int argc, char *argv[], void *userdata);
+int verb_encrypt(int argc, char *argv[], void *userdata);
+int verb_decrypt(int argc, char *argv[], void *userdata);
+int verb_seal(int argc, char *argv[], void *userdata);
+int verb_unseal(int argc, char *argv[], void *userdata);
+int verb_sign(int argc, char *argv[], void *userdata);
+int verb_attest(int argc, char *argv[], void *userdata);
+int verb_scan(int argc, char *argv[], void *userdata);
+int verb_violations(int argc, char *argv[], void *userdata);
+int verb_verify(int argc, char *argv[], void *userdata);
+int verb_measurements(int argc, char *argv[], void *userdata);
+int verb_manifest_create(int argc, char *argv[], void *userdata);
+int verb_manifest_install(int argc, char *argv[], void *userdata);
+int verb_manifest_show(int argc, char *argv[], void *userdata);
+int verb_manifest_check(int argc, char *argv[], void *userdata);
+int verb_policy_show(int argc, char *argv[], void *userdata);
+int verb_policy_check(int argc, char *argv[], void *userdata);
+int verb_policy_reload(int argc, char *argv[], void *userdata);
+int verb_policy_verify(int argc, char *argv[], void *userdata);
+int verb_grant_install(int argc, char *argv[], void *userdata);
+int verb_grant_list(int argc, char *argv[], void *userdata);
+int verb_grant_revoke(int argc, char *argv[], void *userdata);
+int verb_grant_check(int argc, char *argv[], void *userdata);
+int verb_licence_install(int argc, char *argv[], void *userdata);
+int verb_licence_list(int argc, char *argv[], void *userdata);
+int verb_licence_check(int argc, char *argv[], void *userdata);
+int verb_licence_verify(int argc, char *argv[], void *userdata);
+
+/* Prints one usage mistake: "MESSAGE; usage: endpointctl VERB ARGS" for the
+ * verb being run, and returns -EINVAL. */
+int verb_usage_error(const char *format, ...) _printf_(1, 2);

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
+#include "ctl.h"
 #include "macro.h"
 
 typedef enum CellType {
@@ -19,10 +22,21 @@ typedef enum CellType {
         CELL_BOOLEAN,
         CELL_UINT64,
         CELL_TIMESTAMP, /* µs since the epoch, 0 = never; JSON keeps the number */
-        CELL_BYTES,     /* uint64 byte count, shown as "1.5M" */
+        CELL_BYTES, /* uint64 byte count, shown as "1.5M" */
+        CELL_DIGEST, /* hex string, shortened on a terminal unless --full */
         _CELL_TYPE_MAX,
         _CELL_TYPE_INVALID = -EINVAL,
 } CellType;
+
+/* How a cell is shown on a colour terminal: good news, a warning, bad news. */
+typedef enum TableColor {
+        TABLE_COLOR_NONE,
+        TABLE_COLOR_GOOD,
+        TABLE_COLOR_WARN,
+        TABLE_COLOR_BAD,
+        _TABLE_COLOR_MAX,
+        _TABLE_COLOR_INVALID = -EINVAL,
+} TableColor;
 
 typedef struct Table Table;
 
@@ -35,9 +49,37 @@ Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 
 /* Appends one cell; rows wrap after the last column. The value is a const
- * char * for CELL_STRING, an int for CELL_BOOLEAN, a uint64_t otherwise.
+ * char * for CELL_STRING and CELL_DIGEST, an int for CELL_BOOLEAN, a uint64_t otherwise.
  * Returns 0 or -ENOMEM. */
 int table_add(Table *t, CellType type, ...);
 
-/* Prints the table to f, as JSON when json is true. */
-int table_print(Table *t, bool json, FILE *f);
+/* Colours the cell added last. Shown only on a terminal, and neither with
+ * NO_COLOR set nor with TERM=dumb. Returns 0 or -EINVAL. */
+int table_set_color(Table *t, TableColor color);
+
+/* Prints the table to f, as JSON unless json is JSON_OFF. For people: the
+ * headers of a horizontal table in upper case (none with --no-legend),
+ * times in local time (UTC with --utc); on a terminal, unless --full,
+ * digests shortened and cells ellipsized so that no line is wider than the
+ * terminal. Returns 0 or -ENOMEM. */
+int table_print(Table *t, JsonFormat json, FILE *f);
+
+/* The table as JSON (an object for a vertical table, an array of objects
+ * otherwise); the caller owns the reference. NULL on OOM. */
+json_object *table_to_json(Table *t);
+
+/* Prints o as --json asks (pretty or short; pretty if --json is off) and
+ * drops the reference to o. Returns 0 or -ENOMEM. */
+int json_print(json_object *o, FILE *f);
+
+/* The width of the terminal on fd, $COLUMNS first; 0 when fd is not a
+ * terminal. */
+unsigned terminal_columns(int fd);
+
+/* Display width of s in the current locale (bytes that do not decode count
+ * one column each). */
+size_t text_width(const char *s);
+
+/* A copy of s cut to at most width columns, ending in an ellipsis when cut.
+ * NULL on OOM. */
+char *text_ellipsize(const char *s, size_t width);

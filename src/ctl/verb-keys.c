@@ -2,8 +2,8 @@
 /* endpointctl verbs of org.endpointd.Keys1: device-id, device-key, key
  * create|list|delete, encrypt, decrypt, seal, unseal, sign, attest. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -19,62 +19,6 @@
  * limits (endpointd-dbus(7)) and says so. */
 #define STDIN_MAX (4U * 1024U * 1024U)
 
-typedef struct KeyOptions {
-        const char *aad;
-        const char *nonce;
-        const char *output;
-        uint32_t pcr_mask;
-        bool pcrs_set;
-        bool exportable;
-} KeyOptions;
-
-/* Parses the options of a key verb; argv[0] is the verb. Returns the index
- * of the first positional argument, or -EXIT_USAGE. */
-static int parse_key_options(int argc, char *argv[], const char *allowed, KeyOptions *o) {
-        enum { ARG_PCRS = 0x100, ARG_EXPORTABLE, ARG_AAD, ARG_NONCE, ARG_OUTPUT };
-        static const struct option options[] = { { "pcrs", required_argument, NULL, ARG_PCRS },
-                                                 { "exportable", no_argument, NULL, ARG_EXPORTABLE },
-                                                 { "aad", required_argument, NULL, ARG_AAD },
-                                                 { "nonce", required_argument, NULL, ARG_NONCE },
-                                                 { "output", required_argument, NULL, ARG_OUTPUT },
-                                                 {} };
-        int c, idx, r;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, &idx)) >= 0) {
-                if (c == '?')
-                        return -EXIT_USAGE;
-                if (!strstr(allowed, options[idx].name)) {
-                        log_error("'%s' does not take --%s.", argv[0], options[idx].name);
-                        return -EXIT_USAGE;
-                }
-                switch (c) {
-                case ARG_PCRS:
-                        r = parse_pcr_list(optarg, &o->pcr_mask);
-                        if (r < 0) {
-                                log_error("Invalid PCR list '%s': use indices 0-23 like 0,7 or 0-7.",
-                                          optarg);
-                                return -EXIT_USAGE;
-                        }
-                        o->pcrs_set = true;
-                        break;
-                case ARG_EXPORTABLE:
-                        o->exportable = true;
-                        break;
-                case ARG_AAD:
-                        o->aad = optarg;
-                        break;
-                case ARG_NONCE:
-                        o->nonce = optarg;
-                        break;
-                case ARG_OUTPUT:
-                        o->output = optarg;
-                        break;
-                }
-        }
-        return optind;
-}
-
 static int append_pcr_array(sd_bus_message *m, uint32_t mask) {
         uint32_t pcrs[24];
         size_t n = 0;
@@ -85,24 +29,25 @@ static int append_pcr_array(sd_bus_message *m, uint32_t mask) {
         return sd_bus_message_append_array(m, 'u', pcrs, n * sizeof(uint32_t));
 }
 
-/* a{sv} with "pcrs" (when set) and "exportable" (when set). */
-static int append_options(sd_bus_message *m, const KeyOptions *o) {
+/* a{sv} with "pcrs" (when --pcrs is given) and "exportable" (when
+ * --exportable is). */
+static int append_options(sd_bus_message *m) {
         int r = sd_bus_message_open_container(m, 'a', "{sv}");
 
-        if (r >= 0 && o->pcrs_set) {
+        if (r >= 0 && arg_pcrs_set) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", "pcrs");
                 if (r >= 0)
                         r = sd_bus_message_open_container(m, 'v', "au");
                 if (r >= 0)
-                        r = append_pcr_array(m, o->pcr_mask);
+                        r = append_pcr_array(m, arg_pcr_mask);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
-        if (r >= 0 && o->exportable)
+        if (r >= 0 && arg_exportable)
                 r = sd_bus_message_append(m, "{sv}", "exportable", "b", 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
@@ -125,6 +70,55 @@ static int write_all(int fd, const void *p, size_t len) {
         return 0;
 }
 
+/* Adds key: base64 of p to o. */
+static int json_add_base64(json_object *o, const char *key, const void *p, size_t n) {
+        _cleanup_(freep) char *b = malloc(4 * ((n + 2) / 3) + 1);
+
+        if (!b)
+                return -ENOMEM;
+        (void) EVP_EncodeBlock((unsigned char *) b, p, (int) n);
+        return json_object_object_add(o, key, json_object_new_string(b));
+}
+
+/* Prints { key: base64 } for --json. */
+static int print_bytes_json(const char *key, const void *p, size_t n) {
+        json_object *o = json_object_new_object();
+
+        if (!o || json_add_base64(o, key, p, n) < 0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+/* The confirmation of a change: the sentence, or with --json the fields. */
+static int print_done(json_object *fields, const char *sentence) {
+        if (!fields)
+                return log_oom();
+        if (!arg_json) {
+                json_object_put(fields);
+                printf("%s\n", sentence);
+                return 0;
+        }
+        return json_print(fields, stdout) < 0 ? log_oom() : 0;
+}
+
+static json_object *key_fields(const char *name, const char *kind) {
+        json_object *o = json_object_new_object();
+        char buf[80];
+
+        if (!o || json_object_object_add(o, "name", json_object_new_string(name)) < 0 ||
+            json_object_object_add(o, "kind", json_object_new_string(kind)) < 0 ||
+            json_object_object_add(o, "exportable", json_object_new_boolean(arg_exportable)) < 0 ||
+            /* null: the daemon's default, PCRs= of endpointd.conf */
+            json_object_object_add(
+                    o, "pcrs",
+                    arg_pcrs_set ? json_object_new_string(format_pcr_list(buf, sizeof(buf), arg_pcr_mask))
+                                 : NULL) < 0)
+                return json_object_put(o), NULL;
+        return o;
+}
+
 static int read_stdin(char **ret, size_t *ret_len) {
         int r = read_full_fd(STDIN_FILENO, STDIN_MAX, ret, ret_len);
 
@@ -135,8 +129,10 @@ static int read_stdin(char **ret, size_t *ret_len) {
         return 0;
 }
 
-/* Calls a method whose reply is one "ay" and writes it to stdout. */
-static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what, bool sensitive) {
+/* Calls a method whose reply is one "ay" and writes it to stdout, or with
+ * --json as { json_key: base64 }. */
+static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what, bool sensitive,
+                                const char *json_key) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const void *p;
         size_t n;
@@ -150,22 +146,21 @@ static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what
         r = sd_bus_message_read_array(reply, 'y', &p, &n);
         if (r < 0)
                 return log_error_errno(r, "Cannot parse the reply: %m");
+        if (arg_json)
+                return print_bytes_json(json_key, p, n);
         r = write_all(STDOUT_FILENO, p, n);
         if (r < 0)
                 return log_error_errno(r, "Cannot write to standard output: %m");
-        return EXIT_OK;
+        return 0;
 }
 
-int verb_device_id(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_device_id(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(table_freep) Table *t = NULL;
+        sd_bus *bus = userdata;
         const char *id;
         int r;
 
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
         r = ctl_call(bus, "org.freedesktop.DBus.Properties", "Get", &reply, "read the device id", "ss",
                      ENDPOINTD_IFACE_ENDPOINT, "DeviceId");
         if (r != 0)
@@ -176,66 +171,62 @@ int verb_device_id(int argc, char *argv[]) {
         if (isempty(id)) {
                 log_error("The device id is not known yet: no TPM has been available since endpointd "
                           "started.");
-                return EXIT_FAILED;
+                return -ENODEV;
         }
         if (!arg_json) {
                 printf("%s\n", id);
-                return EXIT_OK;
+                return 0;
         }
         t = table_new(true, "Field", "Value");
         if (!t || table_add(t, CELL_STRING, "DeviceId") < 0 || table_add(t, CELL_STRING, id) < 0)
                 return log_oom();
-        return table_print(t, true, stdout) < 0 ? EXIT_FAILED : EXIT_OK;
+        return table_print(t, arg_json, stdout) < 0 ? log_oom() : 0;
 }
 
-static int print_pem_of(const char *method, const char *what) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_device_key(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        json_object *o;
         const char *pem;
         int r;
 
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, method, &reply, what, NULL);
+        r = ctl_call(userdata, ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", &reply,
+                     "read the device public key", NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &pem);
         if (r < 0)
                 return log_error_errno(r, "Cannot parse the reply: %m");
-        fputs(pem, stdout);
-        return EXIT_OK;
-}
-
-int verb_device_key(int argc, char *argv[]) {
-        return print_pem_of("GetDevicePublicKey", "read the device public key");
-}
-
-static int key_create(sd_bus *bus, int argc, char *argv[]) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        KeyOptions o = {};
-        int i, r;
-
-        i = parse_key_options(argc, argv, "pcrs exportable", &o);
-        if (i < 0)
-                return -i;
-        if (argc - i != 1) {
-                log_error("Usage: key create NAME [--pcrs=LIST] [--exportable]");
-                return EXIT_USAGE;
+        if (!arg_json) {
+                fputs(pem, stdout);
+                return 0;
         }
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "publicKey", json_object_new_string(pem)) < 0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+int verb_key_create(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(freep) char *sentence = NULL;
+        sd_bus *bus = userdata;
+        int r;
+
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "CreateKey", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", argv[i]);
+                r = sd_bus_message_append(m, "s", argv[1]);
         if (r >= 0)
-                r = append_options(m, &o);
+                r = append_options(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m");
         r = ctl_call_message(bus, m, NULL, "create the key");
         if (r != 0)
                 return r;
-        if (!arg_quiet)
-                printf("Created data key '%s'.\n", argv[i]);
-        return EXIT_OK;
+        if (asprintf(&sentence, "Created data key '%s'.", argv[1]) < 0)
+                return log_oom();
+        return print_done(key_fields(argv[1], "data"), sentence);
 }
 
 static int key_list_entry(Table *t, sd_bus_message *reply) {
@@ -284,15 +275,12 @@ static int key_list_entry(Table *t, sd_bus_message *reply) {
         return 0;
 }
 
-static int key_list(sd_bus *bus, int argc, char *argv[]) {
+int verb_key_list(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(table_freep) Table *t = NULL;
+        sd_bus *bus = userdata;
         int r;
 
-        if (argc != 1) {
-                log_error("Usage: key list");
-                return EXIT_USAGE;
-        }
         r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "ListKeys", &reply, "list keys", NULL);
         if (r != 0)
                 return r;
@@ -307,163 +295,119 @@ static int key_list(sd_bus *bus, int argc, char *argv[]) {
         }
         if (r < 0)
                 return log_error_errno(r, "Cannot parse the reply: %m");
-        return table_print(t, arg_json, stdout) < 0 ? EXIT_FAILED : EXIT_OK;
+        return table_print(t, arg_json, stdout) < 0 ? log_oom() : 0;
 }
 
-static int key_delete(sd_bus *bus, int argc, char *argv[]) {
+int verb_key_delete(int argc, char *argv[], void *userdata) {
+        _cleanup_(freep) char *sentence = NULL;
+        json_object *o;
         int r;
 
-        if (argc != 2) {
-                log_error("Usage: key delete NAME");
-                return EXIT_USAGE;
-        }
-        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "DeleteKey", NULL, "delete the key", "s", argv[1]);
+        r = ctl_call(userdata, ENDPOINTD_IFACE_KEYS, "DeleteKey", NULL, "delete the key", "s", argv[1]);
         if (r != 0)
                 return r;
-        if (!arg_quiet)
-                printf("Deleted key '%s'.\n", argv[1]);
-        return EXIT_OK;
-}
-
-int verb_key(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        if (argc < 2 ||
-            (!streq(argv[1], "create") && !streq(argv[1], "list") && !streq(argv[1], "delete"))) {
-                log_error("Usage: key create|list|delete ...");
-                return EXIT_USAGE;
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "name", json_object_new_string(argv[1])) < 0 ||
+            json_object_object_add(o, "deleted", json_object_new_boolean(true)) < 0 ||
+            asprintf(&sentence, "Deleted key '%s'.", argv[1]) < 0) {
+                json_object_put(o);
+                return log_oom();
         }
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        if (streq(argv[1], "create"))
-                return key_create(bus, argc - 1, argv + 1);
-        if (streq(argv[1], "list"))
-                return key_list(bus, argc - 1, argv + 1);
-        return key_delete(bus, argc - 1, argv + 1);
+        return print_done(o, sentence);
 }
 
-static int crypt_verb(int argc, char *argv[], const char *method, const char *what, bool sensitive) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+static int crypt_verb(sd_bus *bus, const char *name, const char *method, const char *what, bool sensitive,
+                      const char *json_key) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(freep) char *in = NULL;
-        KeyOptions o = {};
         size_t len;
-        int i, r;
+        int r;
 
-        i = parse_key_options(argc, argv, "aad", &o);
-        if (i < 0)
-                return -i;
-        if (argc - i != 1) {
-                log_error("Usage: %s NAME [--aad=STRING] <INPUT >OUTPUT", argv[0]);
-                return EXIT_USAGE;
-        }
         r = read_stdin(&in, &len);
         if (r < 0)
-                return EXIT_FAILED;
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
+                return r;
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, method, &m);
         if (r >= 0 && sensitive)
                 (void) sd_bus_message_sensitive(m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", argv[i]);
+                r = sd_bus_message_append(m, "s", name);
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', in, len);
         if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', strempty(o.aad), strlen(strempty(o.aad)));
+                r = sd_bus_message_append_array(m, 'y', strempty(arg_aad), strlen(strempty(arg_aad)));
         OPENSSL_cleanse(in, len);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m");
-        return call_bytes_to_stdout(bus, m, what, !sensitive);
+        return call_bytes_to_stdout(bus, m, what, !sensitive, json_key);
 }
 
-int verb_encrypt(int argc, char *argv[]) {
-        return crypt_verb(argc, argv, "Encrypt", "encrypt", true);
+int verb_encrypt(int argc, char *argv[], void *userdata) {
+        return crypt_verb(userdata, argv[1], "Encrypt", "encrypt", true, "envelope");
 }
 
-int verb_decrypt(int argc, char *argv[]) {
-        return crypt_verb(argc, argv, "Decrypt", "decrypt", false);
+int verb_decrypt(int argc, char *argv[], void *userdata) {
+        return crypt_verb(userdata, argv[1], "Decrypt", "decrypt", false, "plaintext");
 }
 
-int verb_seal(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_seal(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(freep) char *in = NULL;
-        KeyOptions o = {};
+        _cleanup_(freep) char *in = NULL, *sentence = NULL;
+        sd_bus *bus = userdata;
         size_t len;
-        int i, r;
+        int r;
 
-        i = parse_key_options(argc, argv, "pcrs", &o);
-        if (i < 0)
-                return -i;
-        if (argc - i != 1) {
-                log_error("Usage: seal NAME [--pcrs=LIST] <SECRET");
-                return EXIT_USAGE;
-        }
         r = read_stdin(&in, &len);
         if (r < 0)
-                return EXIT_FAILED;
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
+                return r;
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "Seal", &m);
         if (r >= 0) {
                 (void) sd_bus_message_sensitive(m);
-                r = sd_bus_message_append(m, "s", argv[i]);
+                r = sd_bus_message_append(m, "s", argv[1]);
         }
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', in, len);
         OPENSSL_cleanse(in, len);
         if (r >= 0)
-                r = append_options(m, &o);
+                r = append_options(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m");
         r = ctl_call_message(bus, m, NULL, "seal the secret");
         if (r != 0)
                 return r;
-        if (!arg_quiet)
-                fprintf(stderr, "Sealed '%s'.\n", argv[i]);
-        return EXIT_OK;
+        if (asprintf(&sentence, "Sealed '%s'.", argv[1]) < 0)
+                return log_oom();
+        return print_done(key_fields(argv[1], "secret"), sentence);
 }
 
-int verb_unseal(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_unseal(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus *bus = userdata;
         int r;
 
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "Unseal", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", argv[1]);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m");
-        return call_bytes_to_stdout(bus, m, "unseal", true);
+        return call_bytes_to_stdout(bus, m, "unseal", true, "secret");
 }
 
-int verb_sign(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int verb_sign(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(freep) char *in = NULL;
+        sd_bus *bus = userdata;
         size_t len;
         int r;
 
         r = read_stdin(&in, &len);
         if (r < 0)
-                return EXIT_FAILED;
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
+                return r;
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "Sign", &m);
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', in, len);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m");
-        return call_bytes_to_stdout(bus, m, "sign", false);
+        return call_bytes_to_stdout(bus, m, "sign", false, "signature");
 }
 
 static int write_output_file(int dirfd, const char *name, const void *p, size_t len) {
@@ -517,16 +461,76 @@ static int quote_pcr_mask(const uint8_t *q, size_t len, uint32_t *ret) {
 
 /* Writes what tpm2_checkquote takes: quote.msg (-m), quote.sig (-s),
  * quote.pcrs (-f, with -l sha256:LIST), ak.pem (-u) and nonce.hex (-q). */
-static int attest_write(sd_bus *bus, sd_bus_message *reply, const KeyOptions *o) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *akr = NULL;
+static int attest_write(const char *dir, const void *const part[3], const size_t len[3], const char *ak) {
         _cleanup_(closep) int dirfd = -EBADF;
+
+        (void) mkdir(dir, 0755);
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return log_error_errno(errno, "Cannot open directory %s: %m", dir);
+        if (write_output_file(dirfd, "quote.msg", part[0], len[0]) < 0 ||
+            write_output_file(dirfd, "quote.sig", part[1], len[1]) < 0 ||
+            write_output_file(dirfd, "quote.pcrs", part[2], len[2]) < 0 ||
+            write_output_file(dirfd, "ak.pem", ak, strlen(ak)) < 0 ||
+            write_output_file(dirfd, "nonce.hex", arg_nonce, strlen(arg_nonce)) < 0)
+                return -EIO;
+        return 0;
+}
+
+/* --json: the quote's parts in base64, the PCRs it covers, the key and the nonce. */
+static int attest_print_json(const void *const part[3], const size_t len[3], const char *ak, uint32_t mask) {
+        json_object *o = json_object_new_object(), *pcrs = json_object_new_array();
+        bool ok = o && pcrs;
+
+        for (unsigned i = 0; ok && i < 24; i++)
+                if (mask & (1U << i))
+                        ok = json_object_array_add(pcrs, json_object_new_int((int) i)) >= 0;
+        ok = ok && json_object_object_add(o, "nonce", json_object_new_string(arg_nonce)) >= 0;
+        if (ok && json_object_object_add(o, "pcrs", pcrs) >= 0)
+                pcrs = NULL;
+        else
+                ok = false;
+        ok = ok && json_add_base64(o, "quote", part[0], len[0]) >= 0 &&
+             json_add_base64(o, "signature", part[1], len[1]) >= 0 &&
+             json_add_base64(o, "pcrValues", part[2], len[2]) >= 0 &&
+             json_object_object_add(o, "attestationKey", json_object_new_string(ak)) >= 0 &&
+             json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >=
+                     0;
+        json_object_put(pcrs);
+        if (!ok) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+int verb_attest(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL, *akr = NULL;
+        _cleanup_(freep) void *nonce = NULL;
+        sd_bus *bus = userdata;
         const void *part[3];
-        size_t len[3];
+        size_t nonce_len, len[3];
         const char *ak;
         char pcrs[80];
         uint32_t mask;
         int r;
 
+        if (!arg_nonce)
+                return verb_usage_error("'attest' needs --nonce=HEX");
+        if (!arg_output && !arg_json)
+                return verb_usage_error("'attest' needs --output=DIR (or --json)");
+        if (unhexmem(arg_nonce, &nonce, &nonce_len) < 0)
+                return verb_usage_error("Invalid --nonce '%s': expected hex digits", arg_nonce);
+        r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "Attest", &m);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', nonce, nonce_len);
+        if (r >= 0)
+                r = append_pcr_array(m, arg_pcr_mask);
+        if (r < 0)
+                return log_error_errno(r, "Cannot build the call: %m");
+        r = ctl_call_message(bus, m, &reply, "attest");
+        if (r != 0)
+                return r;
         for (int i = 0; i < 3; i++) {
                 r = sd_bus_message_read_array(reply, 'y', &part[i], &len[i]);
                 if (r < 0)
@@ -539,57 +543,18 @@ static int attest_write(sd_bus *bus, sd_bus_message *reply, const KeyOptions *o)
         r = sd_bus_message_read(akr, "s", &ak);
         if (r < 0)
                 return log_error_errno(r, "Cannot parse the reply: %m");
-        (void) mkdir(o->output, 0755);
-        dirfd = open(o->output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return log_error_errno(errno, "Cannot open directory %s: %m", o->output);
-        if (write_output_file(dirfd, "quote.msg", part[0], len[0]) < 0 ||
-            write_output_file(dirfd, "quote.sig", part[1], len[1]) < 0 ||
-            write_output_file(dirfd, "quote.pcrs", part[2], len[2]) < 0 ||
-            write_output_file(dirfd, "ak.pem", ak, strlen(ak)) < 0 ||
-            write_output_file(dirfd, "nonce.hex", o->nonce, strlen(o->nonce)) < 0)
-                return EXIT_FAILED;
         if (quote_pcr_mask(part[0], len[0], &mask) < 0)
                 return log_error_errno(EBADMSG, "The quote does not parse.");
+        if (arg_output) {
+                r = attest_write(arg_output, part, len, ak);
+                if (r < 0)
+                        return r;
+        }
+        if (arg_json)
+                return attest_print_json(part, len, ak, mask);
         format_pcr_list(pcrs, sizeof(pcrs), mask);
-        if (!arg_quiet)
-                printf("Verify with:\n  cd %s && tpm2_checkquote -u ak.pem -m quote.msg -s quote.sig "
-                       "-f quote.pcrs -l sha256:%s -g sha256 -q %s\n",
-                       o->output, pcrs, o->nonce);
-        return EXIT_OK;
-}
-
-int verb_attest(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(freep) void *nonce = NULL;
-        KeyOptions o = {};
-        size_t nonce_len;
-        int i, r;
-
-        i = parse_key_options(argc, argv, "nonce pcrs output", &o);
-        if (i < 0)
-                return -i;
-        if (argc != i || !o.nonce || !o.output) {
-                log_error("Usage: attest --nonce=HEX [--pcrs=LIST] --output=DIR");
-                return EXIT_USAGE;
-        }
-        if (unhexmem(o.nonce, &nonce, &nonce_len) < 0) {
-                log_error("Invalid nonce '%s': expected hex digits.", o.nonce);
-                return EXIT_USAGE;
-        }
-        r = ctl_bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "Attest", &m);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', nonce, nonce_len);
-        if (r >= 0)
-                r = append_pcr_array(m, o.pcr_mask);
-        if (r < 0)
-                return log_error_errno(r, "Cannot build the call: %m");
-        r = ctl_call_message(bus, m, &reply, "attest");
-        if (r != 0)
-                return r;
-        return attest_write(bus, reply, &o);
+        printf("Verify with:\n  cd %s && tpm2_checkquote -u ak.pem -m quote.msg -s quote.sig "
+               "-f quote.pcrs -l sha256:%s -g sha256 -q %s\n",
+               arg_output, pcrs, arg_nonce);
+        return 0;
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,22 +19,14 @@
 #define TRUST_DIRECTORY_DEFAULT SYSCONFDIR "/endpointd/trust"
 #define IGNORE_MAX 64
 
-/* Options of the manifest sub-verbs. */
-typedef struct ManifestArgs {
-        uint64_t serial;
-        const char *product;
-        const char *version;
-        const char *output;
-        const char *trust;
-        char **args; /* positional arguments after the sub-verb */
-        int n_args;
-        bool create_options; /* any of --serial, --product, --version, --output, --ignore */
-        char *ignore[IGNORE_MAX + 1]; /* --ignore paths, normalised, NULL-terminated */
+/* --ignore paths of "manifest create", normalised, NULL-terminated. */
+typedef struct IgnoreList {
+        char *ignore[IGNORE_MAX + 1];
         size_t n_ignore;
-} ManifestArgs;
+} IgnoreList;
 
 /* Normalises "./var/log/" to "var/log", the form the writer compares. */
-static int add_ignore(ManifestArgs *a, const char *arg) {
+static int add_ignore(IgnoreList *a, const char *arg) {
         const char *p = arg;
         size_t n;
 
@@ -44,128 +35,76 @@ static int add_ignore(ManifestArgs *a, const char *arg) {
         n = strlen(p);
         while (n > 0 && p[n - 1] == '/')
                 n--;
-        if (n == 0 || streq(p, ".") || p[0] == '/' || strstr(p, "//")) {
-                log_error("Invalid --ignore '%s', expected a directory below DIR.", arg);
-                return -EXIT_USAGE;
-        }
+        if (n == 0 || streq(p, ".") || p[0] == '/' || strstr(p, "//"))
+                return verb_usage_error("Invalid --ignore '%s', expected a directory below DIR", arg);
         for (const char *c = p; c < p + n;) {
                 size_t k = strcspn(c, "/");
 
-                if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.')) {
-                        log_error("Invalid --ignore '%s': '.' and '..' are not allowed.", arg);
-                        return -EXIT_USAGE;
-                }
+                if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
+                        return verb_usage_error("Invalid --ignore '%s': '.' and '..' are not allowed", arg);
                 c += k + 1;
         }
-        if (a->n_ignore >= IGNORE_MAX) {
-                log_error("At most %d --ignore options.", IGNORE_MAX);
-                return -EXIT_USAGE;
-        }
+        if (a->n_ignore >= IGNORE_MAX)
+                return verb_usage_error("At most %d --ignore options", IGNORE_MAX);
         a->ignore[a->n_ignore] = strndup(p, n);
-        if (!a->ignore[a->n_ignore]) {
-                log_oom();
-                return -EXIT_FAILED;
-        }
+        if (!a->ignore[a->n_ignore])
+                return log_oom();
         a->n_ignore++;
         return 0;
 }
 
-static void manifest_args_done(ManifestArgs *a) {
+static void ignore_list_done(IgnoreList *a) {
         for (size_t i = 0; i < a->n_ignore; i++)
                 free(a->ignore[i]);
 }
 
-static int parse_manifest_argv(int argc, char *argv[], ManifestArgs *a) {
-        enum { ARG_SERIAL = 0x100, ARG_PRODUCT, ARG_VERSION, ARG_OUTPUT, ARG_TRUST, ARG_IGNORE };
-        static const struct option options[] = { { "serial", required_argument, NULL, ARG_SERIAL },
-                                                 { "product", required_argument, NULL, ARG_PRODUCT },
-                                                 { "version", required_argument, NULL, ARG_VERSION },
-                                                 { "output", required_argument, NULL, ARG_OUTPUT },
-                                                 { "ignore", required_argument, NULL, ARG_IGNORE },
-                                                 { "trust", required_argument, NULL, ARG_TRUST },
-                                                 {} };
-        int c, r;
+/* --json: what was written, with the manifest itself when it went nowhere else. */
+static int print_create_json(uint64_t serial, const char *product, const char *version, const char *text,
+                             size_t size) {
+        json_object *o = json_object_new_object();
 
-        /* argv[0] is the sub-verb; 0 makes getopt start afresh. */
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SERIAL:
-                        a->create_options = true;
-                        if (parse_uint64(optarg, UINT64_MAX, &a->serial) < 0 || a->serial == 0) {
-                                log_error("Invalid --serial '%s', expected a number from 1.", optarg);
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                case ARG_PRODUCT:
-                        a->create_options = true;
-                        a->product = optarg;
-                        break;
-                case ARG_VERSION:
-                        a->create_options = true;
-                        a->version = optarg;
-                        break;
-                case ARG_IGNORE:
-                        a->create_options = true;
-                        r = add_ignore(a, optarg);
-                        if (r < 0)
-                                return r;
-                        break;
-                case ARG_OUTPUT:
-                        a->create_options = true;
-                        a->output = optarg;
-                        break;
-                case ARG_TRUST:
-                        a->trust = optarg;
-                        break;
-                default:
-                        return -EXIT_USAGE;
-                }
-        a->args = argv + optind;
-        a->n_args = argc - optind;
-        return 0;
-}
-
-static int expect_args(const ManifestArgs *a, const char *verb, int min, int max, const char *usage) {
-        if (a->n_args < min || a->n_args > max) {
-                log_error("%s arguments for 'manifest %s'; usage: endpointctl manifest %s",
-                          a->n_args < min ? "Too few" : "Too many", verb, usage);
-                return -EXIT_USAGE;
+        if (!o || json_object_object_add(o, "serial", json_object_new_uint64(serial)) < 0 ||
+            json_object_object_add(o, "product", json_object_new_string(product)) < 0 ||
+            json_object_object_add(o, "version", json_object_new_string(version)) < 0 ||
+            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
+                    0 ||
+            (!arg_output &&
+             json_object_object_add(o, "manifest", json_object_new_string_len(text, (int) size)) < 0)) {
+                json_object_put(o);
+                return log_oom();
         }
-        return 0;
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
 }
 
-static int manifest_create(ManifestArgs *a) {
+int verb_manifest_create(int argc, char *argv[], void *userdata) {
+        _cleanup_(ignore_list_done) IgnoreList a = {};
         _cleanup_(freep) char *text = NULL, *failed = NULL;
         _cleanup_(closep) int fd = -EBADF;
-        const char *dir;
+        const char *dir = argv[1], *product = arg_product ?: "device", *version = arg_release_version ?: "0";
+        uint64_t serial = arg_serial;
         size_t size = 0;
         FILE *f;
         int r;
 
-        r = expect_args(
-                a, "create", 1, 1,
-                "create DIR [--serial N] [--product P] [--version V] [--ignore SUBDIR]... [--output FILE]");
-        if (r < 0)
-                return -r;
-        dir = a->args[0];
+        for (char **i = arg_ignore; i && *i; i++) {
+                r = add_ignore(&a, *i);
+                if (r < 0)
+                        return r;
+        }
         /* A default serial that grows with every build keeps anti-rollback
          * working for people who do not count releases themselves. */
-        if (a->serial == 0)
-                a->serial = (uint64_t) time(NULL);
-        if (!manifest_release_value_is_valid(a->product) || !manifest_release_value_is_valid(a->version)) {
-                log_error(
-                        "--product and --version must be 1..128 printable ASCII characters without spaces, "
-                        "'=' or '\\'.");
-                return EXIT_USAGE;
-        }
+        if (serial == 0)
+                serial = (uint64_t) time(NULL);
+        if (!manifest_release_value_is_valid(product) || !manifest_release_value_is_valid(version))
+                return verb_usage_error("--product and --version must be 1..128 printable ASCII characters "
+                                        "without spaces, '=' or '\\'");
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "Failed to open directory '%s': %m", dir);
         f = open_memstream(&text, &size);
         if (!f)
                 return log_oom();
-        r = manifest_write_tree(fd, a->serial, a->product, a->version, a->ignore, f, &failed);
+        r = manifest_write_tree(fd, serial, product, version, a.ignore, f, &failed);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0) {
@@ -175,17 +114,20 @@ static int manifest_create(ManifestArgs *a) {
                 return log_error_errno(r, "Failed to write a manifest of '%s'%s%s%s: %m", dir,
                                        where ? " at './" : "", strempty(where), where ? "'" : "");
         }
-        if (!a->output) {
+        if (arg_output) {
+                r = write_file_atomic(arg_output, text, size, 0644);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write '%s': %m", arg_output);
+        }
+        if (arg_json)
+                return print_create_json(serial, product, version, text, size);
+        if (!arg_output) {
                 if (fwrite(text, 1, size, stdout) != size || fflush(stdout) != 0)
                         return log_error_errno(EIO, "Failed to write the manifest to stdout: %m");
-                return EXIT_OK;
+                return 0;
         }
-        r = write_file_atomic(a->output, text, size, 0644);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write '%s': %m", a->output);
-        if (!arg_quiet)
-                fprintf(stderr, "Wrote %s (serial %" PRIu64 ").\n", a->output, a->serial);
-        return EXIT_OK;
+        printf("Wrote %s (serial %" PRIu64 ").\n", arg_output, serial);
+        return 0;
 }
 
 /* Opens a file to pass to the daemon; only regular files, never blocking. */
@@ -202,24 +144,33 @@ static int open_regular(const char *path) {
         return TAKE_FD(fd);
 }
 
-static int manifest_install(ManifestArgs *a) {
+/* Checks the files before it connects, so it connects itself. */
+int verb_manifest_install(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(closep) int mfd = -EBADF, sfd = -EBADF;
+        struct stat mst, sst;
+        json_object *o;
         int r;
 
-        r = expect_args(a, "install", 2, 2, "install FILE SIG");
-        if (r < 0)
-                return -r;
-        mfd = open_regular(a->args[0]);
+        mfd = open_regular(argv[1]);
         if (mfd < 0)
-                return EXIT_FAILED;
-        sfd = open_regular(a->args[1]);
+                return mfd;
+        sfd = open_regular(argv[2]);
         if (sfd < 0)
-                return EXIT_FAILED;
+                return sfd;
+        /* The manifest given as its own signature would only earn a
+         * puzzling refusal from the daemon. */
+        if (fstat(mfd, &mst) < 0 || fstat(sfd, &sst) < 0)
+                return log_error_errno(errno, "Failed to stat the manifest or its signature: %m");
+        if (mst.st_dev == sst.st_dev && mst.st_ino == sst.st_ino) {
+                log_error("'%s' and '%s' are the same file: give the manifest, then its detached signature.",
+                          argv[1], argv[2]);
+                return -EINVAL;
+        }
         r = ctl_bus_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         r = ctl_new_method_call(bus, ENDPOINTD_IFACE_INTEGRITY, "InstallManifest", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "hh", mfd, sfd);
@@ -228,9 +179,17 @@ static int manifest_install(ManifestArgs *a) {
         r = ctl_call_message(bus, m, &reply, "install the manifest");
         if (r != 0)
                 return r;
-        if (!arg_quiet)
-                printf("Manifest %s installed.\n", a->args[0]);
-        return EXIT_OK;
+        if (!arg_json) {
+                printf("Manifest %s installed.\n", argv[1]);
+                return 0;
+        }
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "file", json_object_new_string(argv[1])) < 0 ||
+            json_object_object_add(o, "installed", json_object_new_boolean(true)) < 0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
 }
 
 static int add_field(Table *t, const char *key, const char *label, CellType type, ...) {
@@ -241,7 +200,7 @@ static int add_field(Table *t, const char *key, const char *label, CellType type
         if (r < 0)
                 return r;
         va_start(ap, type);
-        if (type == CELL_STRING)
+        if (type == CELL_STRING || type == CELL_DIGEST)
                 r = table_add(t, type, va_arg(ap, const char *));
         else
                 r = table_add(t, type, va_arg(ap, uint64_t));
@@ -267,12 +226,12 @@ static int print_manifest(uint64_t serial, const char *product, const char *vers
                 r = add_field(t, "Signer", "Signer", CELL_STRING,
                               isempty(signer) && !arg_json ? "-" : strempty(signer));
         if (r >= 0)
-                r = add_field(t, "Digest", "Digest (SHA-256)", CELL_STRING, digest);
+                r = add_field(t, "Digest", "Digest (SHA-256)", CELL_DIGEST, digest);
         if (r >= 0)
                 r = table_print(t, arg_json, stdout);
         if (r < 0)
                 return log_error_errno(r, "Failed to print the manifest: %m");
-        return EXIT_OK;
+        return 0;
 }
 
 /* Loads and parses a local manifest; prints "FILE:LINE: message" on error. */
@@ -308,28 +267,26 @@ static int manifest_show_local(const char *path, const char *signer) {
 
         r = load_local(path, &data, &len, &m);
         if (r < 0)
-                return EXIT_FAILED;
+                return r == -EINVAL ? -EBADMSG : r;
         hex = hexmem(m->digest, sizeof(m->digest));
         if (!hex)
                 return log_oom();
         return print_manifest(m->serial, m->product, m->version, m->n_entries, signer, hex);
 }
 
-static int manifest_show(ManifestArgs *a) {
+/* Needs the bus only without FILE, so it connects itself (VERB_BUS_LATE). */
+int verb_manifest_show(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *product, *version, *signer, *digest;
         uint64_t serial, entries;
         int r;
 
-        r = expect_args(a, "show", 0, 1, "show [FILE]");
-        if (r < 0)
-                return -r;
-        if (a->n_args == 1)
-                return manifest_show_local(a->args[0], NULL);
+        if (argc == 2)
+                return manifest_show_local(argv[1], NULL);
         r = ctl_bus_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         r = ctl_call(bus, ENDPOINTD_IFACE_INTEGRITY, "GetManifest", &reply, "read the installed manifest",
                      NULL);
         if (r != 0)
@@ -367,58 +324,16 @@ static int check_signature(const char *path, const char *sig_path, const char *t
         return 0;
 }
 
-static int manifest_check(ManifestArgs *a) {
+int verb_manifest_check(int argc, char *argv[], void *userdata) {
         _cleanup_(freep) char *signer = NULL;
         int r;
 
-        r = expect_args(a, "check", 1, 2, "check FILE [SIG] [--trust DIR]");
-        if (r < 0)
-                return -r;
-        if (a->trust && a->n_args < 2) {
-                log_error("--trust needs a signature to check; usage: endpointctl manifest check FILE SIG "
-                          "--trust DIR");
-                return EXIT_USAGE;
-        }
-        if (a->n_args == 2) {
-                r = check_signature(a->args[0], a->args[1], a->trust ?: TRUST_DIRECTORY_DEFAULT, &signer);
+        if (arg_trust && argc < 3)
+                return verb_usage_error("--trust needs a signature to check");
+        if (argc == 3) {
+                r = check_signature(argv[1], argv[2], arg_trust ?: TRUST_DIRECTORY_DEFAULT, &signer);
                 if (r < 0)
-                        return EXIT_FAILED;
+                        return r == -EINVAL ? -EBADMSG : r;
         }
-        if (arg_quiet) {
-                _cleanup_(manifest_freep) Manifest *m = NULL;
-                _cleanup_(freep) char *data = NULL;
-                size_t len;
-
-                return load_local(a->args[0], &data, &len, &m) < 0 ? EXIT_FAILED : EXIT_OK;
-        }
-        return manifest_show_local(a->args[0], signer);
-}
-
-int verb_manifest(int argc, char *argv[]) {
-        _cleanup_(manifest_args_done) ManifestArgs a = { .product = "device", .version = "0" };
-        const char *sub = argv[1];
-        int r;
-
-        r = parse_manifest_argv(argc - 1, argv + 1, &a);
-        if (r < 0)
-                return -r;
-        if (a.create_options && !streq(sub, "create")) {
-                log_error("--serial, --product, --version, --ignore and --output only go with 'manifest "
-                          "create'.");
-                return EXIT_USAGE;
-        }
-        if (a.trust && !streq(sub, "check")) {
-                log_error("--trust only goes with 'manifest check'.");
-                return EXIT_USAGE;
-        }
-        if (streq(sub, "create"))
-                return manifest_create(&a);
-        if (streq(sub, "install"))
-                return manifest_install(&a);
-        if (streq(sub, "show"))
-                return manifest_show(&a);
-        if (streq(sub, "check"))
-                return manifest_check(&a);
-        log_error("Unknown command 'manifest %s'; expected create, install, show or check.", sub);
-        return EXIT_USAGE;
+        return manifest_show_local(argv[1], signer);
 }

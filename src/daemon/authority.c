@@ -121,13 +121,18 @@ static void token_remove_files(Manager *m, TokenType type, const char *id) {
                 (void) unlink_durable(s);
 }
 
+/* Forgets grant i; its files stay. */
+static void grant_unload(Authority *a, size_t i) {
+        grant_done(&a->grants[i]);
+        memmove(a->grants + i, a->grants + i + 1, (a->n_grants - i - 1) * sizeof(Grant));
+        a->n_grants--;
+}
+
 static void grant_remove(Manager *m, size_t i) {
         Authority *a = m->authority;
 
         token_remove_files(m, TOKEN_GRANT, a->grants[i].token->id);
-        grant_done(&a->grants[i]);
-        memmove(a->grants + i, a->grants + i + 1, (a->n_grants - i - 1) * sizeof(Grant));
-        a->n_grants--;
+        grant_unload(a, i);
 }
 
 /* Removes the grants that have lapsed by authority_now(): from the timers
@@ -298,7 +303,12 @@ static int trust_load(Manager *m, TrustStore **ret, char *error, size_t error_le
 }
 
 /* Loads one stored token: the signature is checked again (the trust store
- * may have changed since), device and time at use. */
+ * may have changed since), and the device: a token for another device is
+ * never loaded (-EXDEV), so it is neither listed nor in the way of this
+ * device's token with the same id. While the device id is not known yet,
+ * only licences for any device ("*") are loaded; the rest wait for
+ * authority_device_changed() (0, nothing loaded). Time is checked at use.
+ * A token whose id is loaded already is left alone. */
 static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, const char *id) {
         _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
         _cleanup_(freep) char *data = NULL, *sig = NULL;
@@ -309,6 +319,8 @@ static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, c
 
         if (!p || !s)
                 return -ENOMEM;
+        if (token_installed(m->authority, type, id))
+                return 0;
         r = read_full_file(p, TOKEN_FILE_MAX, &data, &len);
         if (r >= 0)
                 r = read_full_file(s, SIGNATURE_MAX, &sig, &sig_len);
@@ -319,6 +331,14 @@ static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, c
                 return log_warning_errno(r, "Ignoring stored %s: %s", p, error);
         if (!streq(t->id, id))
                 return log_warning_errno(EBADMSG, "Ignoring stored %s: its Id= is '%s'.", p, t->id);
+        if (isempty(m->device_id) && !token_device_matches(t, NULL)) {
+                log_debug("Stored %s waits until the device id is known.", p);
+                return 0;
+        }
+        if (!token_device_matches(t, m->device_id))
+                return log_warning_errno(EXDEV,
+                                         "Ignoring stored %s: it is for device %s, this is device %s.", p,
+                                         t->device, m->device_id);
         r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
         if (r < 0)
                 return r;
@@ -359,6 +379,50 @@ static int tokens_load(Manager *m, TokenType type) {
         }
         closedir(d);
         return 0;
+}
+
+void authority_device_changed(Manager *m) {
+        Authority *a = m->authority;
+        char *id;
+        int r;
+
+        if (!a || isempty(m->device_id) || streq_ptr(a->tokens_device, m->device_id))
+                return;
+        /* Recorded first: grants_lapse() below reports through
+         * manager_access_changed(), which calls us again. */
+        id = strdup(m->device_id);
+        if (!id)
+                return (void) log_oom();
+        free(a->tokens_device);
+        a->tokens_device = id;
+
+        /* Loaded for a device id that is no longer ours (another TPM):
+         * forgotten, their files kept for the TPM they belong to. */
+        for (size_t i = a->n_grants; i > 0; i--)
+                if (!token_device_matches(a->grants[i - 1].token, m->device_id)) {
+                        log_warning("Unloading grant '%s': it is for device %s, this is device %s.",
+                                    a->grants[i - 1].token->id, a->grants[i - 1].token->device,
+                                    m->device_id);
+                        grant_unload(a, i - 1);
+                }
+        for (size_t i = a->n_licences; i > 0; i--)
+                if (!token_device_matches(a->licences[i - 1], m->device_id)) {
+                        log_warning("Unloading licence '%s': it is for device %s, this is device %s.",
+                                    a->licences[i - 1]->id, a->licences[i - 1]->device, m->device_id);
+                        token_free(a->licences[i - 1]);
+                        memmove(a->licences + i - 1, a->licences + i, (a->n_licences - i) * sizeof(Token *));
+                        a->n_licences--;
+                }
+
+        r = tokens_load(m, TOKEN_GRANT);
+        if (r >= 0)
+                r = tokens_load(m, TOKEN_LICENCE);
+        if (r < 0)
+                log_warning_errno(r, "Failed to load the stored grants and licences: %m");
+        grants_lapse(m);
+        lapse_timer_arm(m);
+        log_info("Device id %s known: %zu grant(s), %zu licence(s) installed.", m->device_id, a->n_grants,
+                 a->n_licences);
 }
 
 /* ---- decisions ----------------------------------------------------------- */
@@ -555,6 +619,7 @@ static void authority_stop(Manager *m) {
                 token_free(a->licences[i]);
         free(a->licences);
         words_free(a->revoked);
+        free(a->tokens_device);
         ratelimit_free(a->ratelimit);
         policy_free(a->policy);
         free(a);
@@ -587,6 +652,9 @@ static int authority_start(Manager *m) {
                 r = tokens_load(m, TOKEN_LICENCE);
         if (r < 0)
                 return r;
+        /* Normally the device id is not known yet (the TPM starts after
+         * us): then this loads what it can and the rest follows. */
+        authority_device_changed(m);
         grants_lapse(m);
         lapse_timer_arm(m);
         r = sd_event_add_time_relative(m->event, &m->authority->clock_timer, CLOCK_MONOTONIC,
@@ -595,8 +663,13 @@ static int authority_start(Manager *m) {
                 r = sd_event_source_set_enabled(m->authority->clock_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the clock timer: %m");
-        log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
-                 m->authority->n_licences);
+        if (m->authority->tokens_device)
+                log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
+                         m->authority->n_licences);
+        else
+                log_info("Access policy: %zu licence(s) for any device installed; the grants and licences "
+                         "for this device follow once the TPM gives its device id.",
+                         m->authority->n_licences);
         return 0;
 }
 

@@ -43,6 +43,9 @@ typedef struct Authority {
         size_t n_licences;
         char **revoked;
         RateLimit *ratelimit;
+        /* The device id the stored grants and licences were loaded for;
+         * NULL while it is not known (only "*" licences are loaded then). */
+        char *tokens_device;
 
         /* The time high-water mark: at CLOCK_BOOTTIME clock_boot the time
          * was at least clock_mark (CLOCK_REALTIME µs). */
@@ -85,6 +88,13 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
 /* Revokes a grant for good (its id can never be installed again). -ENOENT
  * when no such grant is installed. */
 int authority_grant_revoke(Manager *m, const char *id);
+
+/* Brings the loaded grants and licences in line with m->device_id: once
+ * it is known (or when it changes, with another TPM) the stored tokens for
+ * this device are loaded and those for any other device are unloaded (their
+ * files stay) with a warning. Cheap when the id has not changed, so it is
+ * called on every manager_access_changed(). */
+void authority_device_changed(Manager *m);
 
 /* Whether an installed, valid licence for this device enables feature;
  * *ret_expires is the latest NotAfter among those that do (0 if none). */

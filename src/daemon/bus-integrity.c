@@ -155,14 +155,26 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
 /* Reads a passed fd without ever blocking: a regular file from offset 0
  * (the sender's offset is left alone), or a pipe that was completely
  * written and closed. -EFBIG above max, -EAGAIN for a pipe still open for
- * writing with nothing more in it, -EBADFD for anything else. */
+ * writing with nothing more in it, -EBADF for a descriptor not open for
+ * reading (O_PATH or O_WRONLY), -EBADFD for anything else. */
 static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(freep) char *buf = NULL;
         _cleanup_(closep) int pfd = -EBADF;
         struct stat st;
         size_t len = 0, cap;
         char proc[64];
+        int flags;
 
+        /* Checked before anything is read: an O_PATH or write-only
+         * descriptor fails the read with EBADF, which would read as if the
+         * daemon had lost the descriptor, not as the caller's mistake. A
+         * write-only pipe end is refused too: we would hold its writer
+         * open ourselves, so it could never be finished. */
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -errno;
+        if ((flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
+                return -EBADF;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISREG(st.st_mode)) {
@@ -216,6 +228,40 @@ static int read_passed_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
+/* read_passed_fd() for the argument called what, with the bus error a
+ * caller can act on: which argument, and why it cannot be used. */
+static int read_passed_fd_arg(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
+                              sd_bus_error *error) {
+        int r = read_passed_fd(fd, max, ret, ret_len);
+
+        switch (r) {
+        case 0:
+                return 0;
+        case -EFBIG:
+                return sd_bus_error_setf(error, ENDPOINTD_ERROR_TOO_LARGE,
+                                         "The %s is larger than %zu bytes.", what, max);
+        case -EBADF:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The %s descriptor is not open for reading (O_PATH or write-only); "
+                                         "pass it opened read-only.",
+                                         what);
+        case -EBADFD:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The %s descriptor is neither a regular file nor a pipe; pass a "
+                                         "regular file, or a pipe that was completely written and closed.",
+                                         what);
+        case -EAGAIN:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The %s pipe is still open for writing; close its write end first.",
+                                         what);
+        case -ENOMEM:
+                return r;
+        default:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The %s cannot be read: %s.",
+                                         what, strerror(-r));
+        }
+}
+
 static int install_error(int r, const ParseError *e, sd_bus_error *error) {
         char msg[sizeof(e->message) + 32]; /* "line N: " + the message */
 
@@ -264,18 +310,11 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = read_passed_fd(fd, MANIFEST_FILE_MAX, &data, &len);
+        r = read_passed_fd_arg(fd, "manifest", MANIFEST_FILE_MAX, &data, &len, error);
         if (r >= 0)
-                r = read_passed_fd(sfd, SIGNATURE_MAX, &sig, &sig_len);
-        if (r == -EFBIG)
-                return sd_bus_error_set(error, ENDPOINTD_ERROR_TOO_LARGE,
-                                        "The manifest or its signature is too large.");
-        if (r == -EBADFD || r == -EAGAIN)
-                return sd_bus_error_setf(
-                        error, SD_BUS_ERROR_INVALID_ARGS,
-                        "Pass regular files, or pipes that were completely written and closed.");
+                r = read_passed_fd_arg(sfd, "signature", SIGNATURE_MAX, &sig, &sig_len, error);
         if (r < 0)
-                return bus_error_set_errnof(error, r, "Failed to read the passed files: %m");
+                return r;
         r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done,
                               sd_bus_message_ref(msg));
         if (r < 0) {

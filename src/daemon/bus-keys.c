@@ -198,6 +198,9 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
                         "key's); refusing.",
                         n);
         case -EUCLEAN:
+                if (m->keys && keystore_refusal(m->keys))
+                        return bus_error_set_errnof(error, EUCLEAN, "The key file of '%s' %s; refusing.", n,
+                                                    keystore_refusal(m->keys));
                 return bus_error_set_errnof(error, EUCLEAN,
                                  "Integrity check failed for '%s': the data or the key file was "
                                  "changed, or the AAD differs.",

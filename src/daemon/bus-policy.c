@@ -41,6 +41,17 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = authority_reload(m, e, sizeof(e));
         if (r < 0) {
                 log_error_errno(r, "Keeping the old access policy: %s", e);
+                if (r == -ENOMEM)
+                        return r;
+                /* endpointd-dbus(7): Malformed when the file does not
+                 * parse, NotFound for every reason it cannot be read (a
+                 * directory, no permission, an I/O error), not the errno. */
+                if (r != -EBADMSG)
+                        return bus_error_set_errnof(
+                                error, ENOENT,
+                                "%s; the policy file cannot be read, the old policy stays "
+                                "in force.",
+                                e);
                 return bus_error_set_errnof(error, r, "%s; the old policy stays in force.", e);
         }
         return sd_bus_reply_method_return(msg, NULL);

@@ -580,6 +580,15 @@ static int integrity_merge(Integrity *ig, ScanViolation *v, size_t n) {
                         merged[k++] = ig->violations[i];
         }
         for (size_t i = 0; i < n; i++) {
+                /* The list is bounded as a scan's is, also when rechecks
+                 * of watched paths keep adding to it. */
+                if (k >= SCANNER_VIOLATIONS_MAX) {
+                        log_warning("%zu more violations found by a recheck are not kept (at most %u).", n - i,
+                                    SCANNER_VIOLATIONS_MAX);
+                        for (size_t j = i; j < n; j++)
+                                scan_violation_done(v + j);
+                        break;
+                }
                 integrity_log_violation(v + i);
                 bus_integrity_emit_violation(ig->manager, v + i);
                 merged[k++] = v[i];

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "keystore.h"
@@ -35,6 +37,9 @@ struct KeyStore {
         char *dir;
         usec_t cache_timeout;
         CachedKey *cache;
+        /* Why the last key file was refused before its content was read
+         * (see keystore_refusal()); "" when it was not. */
+        char refusal[96];
 };
 
 /* A parsed key file; tpm points into the file's buffer. policy is what
@@ -348,16 +353,83 @@ static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFil
         return r < 0 ? r : 0;
 }
 
+static const char *file_type_name(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "directory";
+        case S_IFIFO:
+                return "fifo";
+        case S_IFSOCK:
+                return "socket";
+        case S_IFCHR:
+                return "character device";
+        case S_IFBLK:
+                return "block device";
+        case S_IFLNK:
+                return "symbolic link";
+        default:
+                return "unknown type";
+        }
+}
+
+/* Opens name's file for reading, refusing anything that is not a regular
+ * file of a size a key file can have. The state directory is ours, so
+ * whatever else stands there was put there by someone else: it is never
+ * followed (a symlink to /dev/zero or to another file), never waited on (a
+ * FIFO) and refused as tampering (-EUCLEAN, with ks->refusal saying why).
+ * -ENOENT when there is no such file. */
+static int key_file_open(KeyStore *ks, const char *path, int *ret_fd) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+
+                /* ELOOP: a symlink (O_NOFOLLOW); ENXIO, ENODEV: a socket or
+                 * a device without a driver. Other errors are not the
+                 * file's. */
+                if (e != ELOOP && e != ENXIO && e != ENODEV && e != EOPNOTSUPP)
+                        return -e;
+                (void) snprintf(ks->refusal, sizeof(ks->refusal), "is not a regular file (%s)",
+                                lstat(path, &st) == 0 ? file_type_name(st.st_mode) : strerror(e));
+                return -EUCLEAN;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode)) {
+                (void) snprintf(ks->refusal, sizeof(ks->refusal), "is not a regular file (%s)",
+                                file_type_name(st.st_mode));
+                return -EUCLEAN;
+        }
+        if (st.st_size > (off_t) KEYSTORE_FILE_MAX) {
+                (void) snprintf(ks->refusal, sizeof(ks->refusal), "is larger than any key file (%lld bytes)",
+                                (long long) st.st_size);
+                return -EUCLEAN;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+const char *keystore_refusal(const KeyStore *ks) {
+        return ks->refusal[0] ? ks->refusal : NULL;
+}
+
 /* Reads and parses name's file; *ret_buf owns what kf points into. */
 static int key_file_load(KeyStore *ks, const char *name, char **ret_buf, KeyFile *kf) {
         _cleanup_(freep) char *path = NULL, *buf = NULL;
+        _cleanup_(closep) int fd = -EBADF;
         size_t len;
         int r;
 
+        ks->refusal[0] = 0;
         r = key_path(ks, name, &path);
         if (r < 0)
                 return r;
-        r = read_full_file(path, KEYSTORE_FILE_MAX, &buf, &len);
+        r = key_file_open(ks, path, &fd);
+        if (r < 0)
+                return r;
+        r = read_full_fd(fd, KEYSTORE_FILE_MAX, &buf, &len);
         if (r == -EFBIG)
                 return -EUCLEAN;
         if (r < 0)
@@ -402,6 +474,7 @@ static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, 
         size_t tpm_len;
         int r;
 
+        ks->refusal[0] = 0;
         r = key_path(ks, name, &path);
         if (r < 0)
                 return r;
@@ -536,11 +609,18 @@ int keystore_delete(KeyStore *ks, const char *name) {
         _cleanup_(freep) char *path = NULL;
         int r;
 
+        ks->refusal[0] = 0;
         r = key_path(ks, name, &path);
         if (r < 0)
                 return r;
         cache_drop(ks, name);
-        return unlink_durable(path);
+        r = unlink_durable(path);
+        if (r == -EISDIR) {
+                /* Not a key file, and not ours to remove recursively. */
+                (void) snprintf(ks->refusal, sizeof(ks->refusal), "is not a regular file (directory)");
+                return -EUCLEAN;
+        }
+        return r;
 }
 
 static int keyinfo_compare(const void *a, const void *b) {
@@ -601,6 +681,7 @@ static int data_key_get(KeyStore *ks, Tpm *t, const char *name, uint8_t key[DATA
         KeyFile kf;
         int r;
 
+        ks->refusal[0] = 0;
         if (!name_is_valid(name))
                 return -EINVAL;
         c = cache_find(ks, name);

@@ -114,7 +114,18 @@ int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, con
  * damaged, -EPROTONOSUPPORT another key file version, -EBADE PCRs changed. */
 int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_t *ret_len);
 
-/* Deletes a key or secret (and its cached copy). -ENOENT, -EINVAL. */
+/* Why the last call on ks that failed with -EUCLEAN refused the key file
+ * before reading it, as words to follow "The key file of 'NAME' ", e.g.
+ * "is not a regular file (fifo)"; NULL when that refusal was about the
+ * file's content (or the call did not fail so). Key files are opened
+ * without following symlinks and without blocking, and anything but a
+ * regular file of at most KEYSTORE_FILE_MAX bytes is refused with -EUCLEAN
+ * by keystore_unseal(), keystore_encrypt(), keystore_decrypt() and
+ * keystore_delete() (a directory). Valid until the next call on ks. */
+const char *keystore_refusal(const KeyStore *ks);
+
+/* Deletes a key or secret (and its cached copy). -ENOENT, -EINVAL,
+ * -EUCLEAN a directory in the key file's place. */
 int keystore_delete(KeyStore *ks, const char *name);
 
 /* All keys, sorted by name; malloc'ed array. Unreadable files and other

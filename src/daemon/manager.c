@@ -87,6 +87,8 @@ void manager_set_status(Manager *m, const char *format, ...) {
 }
 
 void manager_access_changed(Manager *m) {
+        /* The device id may be new: grants and licences are bound to it. */
+        authority_device_changed(m);
         bus_integrity_access_changed(m);
 }
 
@@ -142,6 +144,25 @@ int manager_reload(Manager *m) {
         if (!streq(c->state_dir, m->config->state_dir) || !streq(c->user, m->config->user) ||
             !streq(c->runtime_dir, m->config->runtime_dir))
                 log_warning("StateDirectory=, RuntimeDirectory= and User= take effect only after a restart.");
+        /* The filter installed at start stays what it is: keep what it was
+         * made for rather than be killed by the first TPM connection. */
+        if (c->seccomp != m->config->seccomp) {
+                log_warning("Seccomp=%s takes effect only after a restart.", seccomp_mode_to_string(c->seccomp));
+                c->seccomp = m->config->seccomp;
+        }
+        if (m->config->seccomp == SECCOMP_MODE_ENFORCE && sandbox_tcti_needs_inet(c->tcti) &&
+            !sandbox_tcti_needs_inet(m->config->tcti)) {
+                char *keep = strdup(m->config->tcti);
+
+                if (!keep) {
+                        (void) sd_notify(false, "READY=1");
+                        return log_oom();
+                }
+                log_warning("TCTI=%s needs AF_INET sockets, which the system call filter does not permit; "
+                            "keeping TCTI=%s until a restart.", c->tcti, m->config->tcti);
+                free(c->tcti);
+                c->tcti = keep;
+        }
 
         old = m->config;
         m->config = TAKE_PTR(c);
@@ -253,7 +274,7 @@ int manager_startup(Manager *m) {
         }
 
         /* Everything that loads code or needs privileges is done by now. */
-        r = sandbox_install(m->config->seccomp);
+        r = sandbox_install(m->config->seccomp, sandbox_tcti_needs_inet(m->config->tcti));
         if (r < 0)
                 return r;
 

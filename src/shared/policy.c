@@ -143,6 +143,43 @@ bool policy_permission_is_valid(const char *perm, bool patterns) {
         return name_is_valid(colon + 1);
 }
 
+/* What the daemon checks (src/daemon/bus-auth.c) and endpointd-policy(5)
+ * lists, plus audit.verify, which the design reserves. */
+static const struct {
+        const char *name;
+        bool object;
+} known_permissions[] = {
+        { "status.read", false },       { "integrity.read", false }, { "integrity.scan", false },
+        { "integrity.install", false }, { "keys.create", false },    { "keys.delete", false },
+        { "keys.list", false },         { "keys.use", true },        { "keys.unseal", true },
+        { "device.sign", false },       { "device.attest", false },  { "policy.read", false },
+        { "policy.reload", false },     { "grants.install", false }, { "grants.revoke", false },
+        { "licence.install", false },   { "licence.read", false },   { "audit.read", false },
+        { "audit.verify", false },
+};
+
+int policy_permission_known(const char *perm) {
+        const char *colon = strchr(strempty(perm), ':');
+        size_t n = colon ? (size_t) (colon - perm) : strlen(strempty(perm));
+
+        for (size_t i = 0; i < ELEMENTSOF(known_permissions); i++)
+                if (strlen(known_permissions[i].name) == n &&
+                    strncmp(known_permissions[i].name, perm, n) == 0)
+                        return known_permissions[i].object == !!colon &&
+                                               policy_permission_is_valid(perm, false)
+                                       ? 0
+                                       : -EINVAL;
+        return -ENOENT;
+}
+
+const char *policy_permission_name(size_t i, bool *ret_object) {
+        if (i >= ELEMENTSOF(known_permissions))
+                return NULL;
+        if (ret_object)
+                *ret_object = known_permissions[i].object;
+        return known_permissions[i].name;
+}
+
 bool policy_permission_match(const char *pattern, const char *perm) {
         size_t n = strlen(pattern);
 
@@ -651,6 +688,25 @@ char *policy_format(const Policy *p) {
         if (fclose(f) != 0)
                 return NULL;
         return TAKE_PTR(buf);
+}
+
+const char *policy_role(const Policy *p, size_t i, char *const **ret_permissions) {
+        if (i >= p->n_roles)
+                return NULL;
+        if (ret_permissions)
+                *ret_permissions = p->roles[i].permissions;
+        return p->roles[i].name;
+}
+
+const PolicySubject *policy_subject(const Policy *p, size_t i, char *const **ret_roles,
+                                    const char **ret_executable) {
+        if (i >= p->n_bindings)
+                return NULL;
+        if (ret_roles)
+                *ret_roles = p->bindings[i].roles;
+        if (ret_executable)
+                *ret_executable = p->bindings[i].executable;
+        return &p->bindings[i].subject;
 }
 
 const char *policy_path(const Policy *p) {

@@ -60,6 +60,15 @@ bool policy_subject_match(const PolicySubject *s, const PolicyCaller *c) _pure_;
 /* Whether perm is a syntactically valid permission: "a.b", "a.b:OBJECT",
  * and with patterns true also "*", "a.*" and "a.b:*". */
 bool policy_permission_is_valid(const char *perm, bool patterns) _pure_;
+/* Whether perm (no wildcards) is one the daemon checks: a name of its
+ * permission table, with ":OBJECT" exactly for those that take one
+ * ("keys.use:NAME"). Returns 0, -ENOENT for a name the daemon does not
+ * know, -EINVAL when the object is missing or not allowed. */
+int policy_permission_known(const char *perm);
+/* The i-th known permission name ("keys.use" for "keys.use:NAME"), and
+ * whether it takes an object; NULL past the end. */
+const char *policy_permission_name(size_t i, bool *ret_object);
+
 /* Whether pattern covers perm (see endpointd-policy(5) for wildcards). */
 bool policy_permission_match(const char *pattern, const char *perm) _pure_;
 
@@ -110,6 +119,12 @@ bool policy_role_allows(const Policy *p, const char *name, const char *perm) _pu
 /* Writes a normalised rendering of the policy (roles, then subjects) into
  * a malloc'ed string, for "endpointctl policy show". NULL on OOM. */
 char *policy_format(const Policy *p);
+/* Roles and subjects in file order, for structured output. Out of range:
+ * NULL. Returned pointers belong to p. */
+const char *policy_role(const Policy *p, size_t i, char *const **ret_permissions);
+const PolicySubject *policy_subject(const Policy *p, size_t i, char *const **ret_roles,
+                                    const char **ret_executable);
+
 /* Path the policy was parsed from. */
 const char *policy_path(const Policy *p) _pure_;
 

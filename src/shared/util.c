@@ -329,3 +329,36 @@ int parse_error_set(ParseError *e, unsigned line, int error, const char *format,
         }
         return -abs(error);
 }
+
+size_t string_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), *d, r;
+
+        /* Optimal string alignment: Levenshtein plus the swap of two
+         * neighbours, the typo people make most ("stauts"). One row per
+         * character of a, three rows kept. */
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        d = calloc(3 * (lb + 1), sizeof(size_t));
+        if (!d)
+                return SIZE_MAX;
+#define D(i, j) d[((i) % 3) * (lb + 1) + (j)]
+        for (size_t i = 0; i <= la; i++)
+                for (size_t j = 0; j <= lb; j++) {
+                        size_t v;
+
+                        if (i == 0 || j == 0) {
+                                D(i, j) = i + j;
+                                continue;
+                        }
+                        v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
+                        v = MIN(v, D(i - 1, j) + 1);
+                        v = MIN(v, D(i, j - 1) + 1);
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                                v = MIN(v, D(i - 2, j - 2) + 1);
+                        D(i, j) = v;
+                }
+        r = D(la, lb);
+#undef D
+        free(d);
+        return r;
+}

@@ -52,6 +52,11 @@ bool name_is_valid(const char *s);
 
 char *strjoin_alloc(const char *a, const char *b, const char *c);
 
+/* Edit distance between a and b (insertions, deletions, substitutions and
+ * swaps of neighbours each count 1), for "did you mean" hints. SIZE_MAX
+ * for strings longer than 64 bytes or on OOM. */
+size_t string_distance(const char *a, const char *b);
+
 /* Where and why a parser refused its input. Parsers fill it and return the
  * negative errno; callers print "file:line: message". line is 0 when the
  * problem is not tied to a line (file too large, I/O error). */

@@ -38,9 +38,10 @@ ep_stop
 
 # Usage errors: exit 2 (endpointctl) with one line; --help and --version work.
 ep_expect_exit 2 ep_ctl frobnicate
-ep_assert_eq "$(cat "$EP_TMP/last.out")" "endpointctl: Unknown command 'frobnicate'; see --help." "unknown verb"
+ep_assert_eq "$(cat "$EP_TMP/last.out")" "endpointctl: Unknown verb 'frobnicate'; see --help." "unknown verb"
 ep_expect_exit 2 ep_ctl status extra
-ep_expect_exit 2 ep_ctl
+# No verb is "status", as with systemd's tools; the daemon is stopped here.
+ep_expect_exit 3 ep_ctl
 ep_expect_exit 2 ep_ctl --bogus
 ep_expect_exit 0 ep_ctl --help
 ep_assert_contains "$(cat "$EP_TMP/last.out")" "status" "endpointctl --help"

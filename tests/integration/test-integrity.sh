@@ -102,7 +102,7 @@ if command -v script >/dev/null; then
         ep_ok "--no-progress draws no bar"
 fi
 ep_expect_exit 5 ep_ctl --json scan
-ep_assert_eq "$(jq length "$EP_TMP/last.out")" 12 "scan --json lists the violations"
+ep_assert_eq "$(jq '.violations | length' "$EP_TMP/last.out")" 12 "scan --json lists the violations"
 
 # Default deny: a user the policy does not mention may do none of it.
 ep_expect_exit 4 ep_as 65534 "$EP_BUILD/endpointctl" --no-progress scan

@@ -64,6 +64,29 @@ ep_assert_eq "$(awk '/^Seccomp:/ {print $2}' "/proc/$EP_DAEMON_PID/status")" 0 "
 ep_stop INT
 ep_assert_eq "$EP_DAEMON_RC" 0 "exit status after SIGINT"
 
+# A device TCTI gets a filter without AF_INET sockets. A reload to a network
+# TCTI keeps the old one: the TPM retry timer (every 2 s) would otherwise
+# open an AF_INET socket, and the filter would kill the daemon.
+if [ -z "$EP_DAEMON_WRAPPER" ] && [ -z "$EP_SANITIZED" ]; then
+        ep_config Daemon Seccomp yes
+        ep_config TPM TCTI "device:$EP_TMP/no-such-tpm"
+        ep_start
+        ep_config TPM TCTI "swtpm:host=127.0.0.1,port=$(ep_free_port)"
+        ep_write_config
+        kill -HUP "$EP_DAEMON_PID"
+        for _ in $(seq 50); do grep -q "Configuration reloaded" "$EP_TMP/daemon.log" && break; sleep 0.1; done
+        ep_assert_contains "$(cat "$EP_TMP/daemon.log")" \
+                "which the system call filter does not permit; keeping TCTI=device:$EP_TMP/no-such-tpm until a restart" \
+                "reload to a network TCTI"
+        sleep 3
+        kill -0 "$EP_DAEMON_PID" || ep_fail "daemon died after a reload to a network TCTI: $(tail -n 3 "$EP_TMP/daemon.log")"
+        ep_ctl status >/dev/null || ep_fail "status failed after a reload to a network TCTI"
+        ep_ok "the daemon outlives a reload to a TCTI its filter was not made for"
+        ep_stop TERM
+        ep_config Daemon Seccomp no
+        ep_write_config
+fi
+
 # WatchdogSec=: WATCHDOG=1 keeps coming from the loop.
 rm -f "$EP_TMP/notify.sock"
 "$EP_BUILD/notify-listen" "$EP_TMP/notify.sock" 3 all >"$EP_TMP/watchdog.log" &

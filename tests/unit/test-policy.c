@@ -229,6 +229,23 @@ START_TEST(test_words) {
 }
 END_TEST
 
+START_TEST(test_permission_known) {
+        bool object;
+
+        ck_assert_int_eq(policy_permission_known("status.read"), 0);
+        ck_assert_int_eq(policy_permission_known("keys.use:infusion"), 0);
+        ck_assert_int_eq(policy_permission_known("foo.bar"), -ENOENT);
+        ck_assert_int_eq(policy_permission_known("status.reed"), -ENOENT);
+        ck_assert_int_eq(policy_permission_known("keys.use"), -EINVAL);
+        ck_assert_int_eq(policy_permission_known("keys.use:*"), -EINVAL);
+        ck_assert_int_eq(policy_permission_known("status.read:x"), -EINVAL);
+        ck_assert_int_eq(policy_permission_known(""), -ENOENT);
+        ck_assert_str_eq(policy_permission_name(0, &object), "status.read");
+        ck_assert(!object);
+        ck_assert_ptr_null(policy_permission_name(1000, NULL));
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("policy");
         TCase *tc = tcase_create("core");
@@ -244,6 +261,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_format_round_trip);
         tcase_add_test(tc, test_unknown_user_warns);
         tcase_add_test(tc, test_words);
+        tcase_add_test(tc, test_permission_known);
         suite_add_tcase(s, tc);
         return s;
 }

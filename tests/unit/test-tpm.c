@@ -531,6 +531,81 @@ END_TEST
 
 /* Key files that must not parse, without a TPM: every one is refused
  * before anything would be asked of it. */
+/* Whatever stands in a key file's place that is not a regular file is
+ * refused as tampering (-EUCLEAN) without following it or waiting on it,
+ * and keystore_refusal() says what it is; also a symlink to a file that
+ * would parse. Needs no TPM: the refusal comes before the TPM is asked. */
+START_TEST(test_keystore_odd_files) {
+        _cleanup_(keystore_freep) KeyStore *ks = NULL;
+        _cleanup_(freep) uint8_t *env = NULL, *plain = NULL, *big = NULL;
+        _cleanup_(freep) KeyInfo *list = NULL;
+        _cleanup_(closep) int sock = -EBADF;
+        char dir[] = "/tmp/test-keystore.XXXXXX", path[256], cmd[64];
+        uint8_t good[KEY_FILE_HEADER_SIZE + 8] = "EPKS\x02\x01\x01";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t env_len, plain_len, n;
+        static const struct {
+                const char *name, *what;
+        } odd[] = {
+                { "fifo", "is not a regular file (fifo)" },
+                { "zero", "is not a regular file (symbolic link)" },
+                { "link", "is not a regular file (symbolic link)" },
+                { "dir", "is not a regular file (directory)" },
+                { "sock", "is not a regular file (socket)" },
+                { "big", "is larger than any key file" },
+        };
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(keystore_new(dir, 0, &ks), 0);
+        good[8 + 1] = 1; /* PCR 16 */
+        good[KEY_FILE_HEADER_SIZE - 1] = 8;
+        key_file_put(dir, "good", good, sizeof(good));
+        ck_assert_int_eq(unseal_rc(ks, NULL, "good"), -ENODEV);
+
+        snprintf(path, sizeof(path), "%s/fifo.key", dir);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        snprintf(path, sizeof(path), "%s/zero.key", dir);
+        ck_assert_int_eq(symlink("/dev/zero", path), 0);
+        snprintf(path, sizeof(path), "%s/link.key", dir);
+        ck_assert_int_eq(symlink("good.key", path), 0);
+        snprintf(path, sizeof(path), "%s/dir.key", dir);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock.key", dir);
+        sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(sock, 0);
+        ck_assert_int_eq(bind(sock, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        big = calloc(1, KEYSTORE_FILE_MAX + 1);
+        ck_assert_ptr_nonnull(big);
+        memcpy(big, good, sizeof(good));
+        key_file_put(dir, "big", big, KEYSTORE_FILE_MAX + 1);
+
+        for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
+                ck_assert_msg(unseal_rc(ks, NULL, odd[i].name) == -EUCLEAN, "unseal %s", odd[i].name);
+                ck_assert_ptr_nonnull(keystore_refusal(ks));
+                ck_assert_msg(strncmp(keystore_refusal(ks), odd[i].what, strlen(odd[i].what)) == 0, "%s: %s",
+                              odd[i].name, keystore_refusal(ks));
+                ck_assert_int_eq(keystore_encrypt(ks, NULL, odd[i].name, "x", 1, NULL, 0, &env, &env_len),
+                                 -EUCLEAN);
+                ck_assert_ptr_nonnull(keystore_refusal(ks));
+        }
+        /* A refusal for the content says nothing about the file's kind, and
+         * no earlier refusal lingers into it. */
+        key_file_put(dir, "garbage", "EPKS", 4);
+        ck_assert_int_eq(unseal_rc(ks, NULL, "garbage"), -EUCLEAN);
+        ck_assert_ptr_null(keystore_refusal(ks));
+        ck_assert_int_eq(keystore_delete(ks, "dir"), -EUCLEAN);
+        ck_assert_ptr_nonnull(keystore_refusal(ks));
+        ck_assert_int_eq(keystore_decrypt(ks, NULL, "fifo", good, sizeof(good), NULL, 0, &plain, &plain_len),
+                         -EUCLEAN);
+        /* Listed are only the regular files that parse. */
+        ck_assert_int_eq(keystore_list(ks, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].name, "good");
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_keystore_malformed) {
         _cleanup_(keystore_freep) KeyStore *ks = NULL;
         _cleanup_(freep) KeyInfo *list = NULL;
@@ -625,6 +700,7 @@ static Suite *make_suite(void) {
                 fprintf(stderr, "swtpm is not installed: skipping the TPM tests.\n");
         tcase_add_test(te, test_envelope);
         tcase_add_test(te, test_keystore_malformed);
+        tcase_add_test(te, test_keystore_odd_files);
         tcase_add_test(te, test_tss2_to_errno);
         suite_add_tcase(s, te);
         return s;

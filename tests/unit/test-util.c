@@ -110,6 +110,16 @@ START_TEST(test_write_file_atomic) {
 }
 END_TEST
 
+START_TEST(test_string_distance) {
+        ck_assert_uint_eq(string_distance("list", "list"), 0);
+        ck_assert_uint_eq(string_distance("lst", "list"), 1);
+        ck_assert_uint_eq(string_distance("stauts", "status"), 1);
+        ck_assert_uint_eq(string_distance("", "abc"), 3);
+        ck_assert_uint_eq(string_distance("kitten", "sitting"), 3);
+        ck_assert_uint_gt(string_distance("frobnicate", "create"), 2);
+}
+END_TEST
+
 static bool fd_is_open(int fd) {
         return fcntl(fd, F_GETFD) >= 0;
 }
@@ -204,6 +214,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_hex);
         tcase_add_test(tc, test_utf8);
         tcase_add_test(tc, test_write_file_atomic);
+        tcase_add_test(tc, test_string_distance);
         tcase_add_test(tc, test_safe_close);
         tcase_add_test(tc, test_closep_resets);
         tcase_add_test(tc, test_closedirp_owns_fd);
