@@ -29,63 +29,12 @@
 #   8. clock once set forward (50 min), then back (restart): a grant valid
 #      by the real clock is refused as Expired (the mark does not go back)
 . "$top_srcdir/tests/attack/lib.sh"
-# --- helpers of the independent tester (the same block in every indep-*.sh) ---
-# call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
-# (any signature, byte arrays of any size, file descriptors). Prints
-# "OK <result>" or "ERR <error name> <message>" and exits 1 on an error.
-EP_PY=/usr/bin/python3
-"$EP_PY" -c 'import dbus' 2>/dev/null || ep_skip "python3-dbus is not installed"
-indep_write_helper() {
-        cat >"$EP_TMP/call.py" <<'PYEOF'
-import sys, os, socket, dbus
-bus = dbus.SystemBus()
-obj = bus.get_object('org.endpointd.Endpoint1', '/org/endpointd/Endpoint1', introspect=False)
-iface, method, sig, expr = sys.argv[1:5]
-env = {'os': os, 'socket': socket, 'dbus': dbus, 'fd': dbus.types.UnixFd,
-       'ay': lambda b: dbus.ByteArray(b), 'au': lambda l: dbus.Array(l, signature='u')}
-args = eval(expr, env) if expr else ()
-try:
-    r = obj.get_dbus_method(method, iface or None)(*args, signature=sig, timeout=60, byte_arrays=True)
-except dbus.exceptions.DBusException as e:
-    print("ERR", e.get_dbus_name(), e.get_dbus_message())
-    sys.exit(1)
-def show(v):
-    if isinstance(v, (bytes, dbus.ByteArray)):
-        return 'bytes[%d]:%s' % (len(v), bytes(v).hex())
-    if isinstance(v, (tuple, list, dbus.Struct, dbus.Array)):
-        return '(' + ', '.join(show(x) for x in v) + ')'
-    if isinstance(v, dbus.Dictionary):
-        return '{' + ', '.join('%s: %s' % (show(k), show(x)) for k, x in v.items()) + '}'
-    if isinstance(v, dbus.Boolean):
-        return 'true' if v else 'false'
-    if isinstance(v, (dbus.String, dbus.ObjectPath, dbus.Signature)):
-        return str(v)
-    return str(v)
-print("OK", show(r))
-PYEOF
-        chmod 0644 "$EP_TMP/call.py"
-}
-call() { "$EP_PY" "$EP_TMP/call.py" "$@"; }
-# indep_alive: the daemon process still runs and endpointctl status answers.
-indep_alive() {
-        kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died ($*)"
-        ep_ctl status >/dev/null 2>&1 || ep_fail "endpointctl status fails ($*)"
-        ep_ok "daemon alive and answering status ($*)"
-}
-# indep_expect_ok CMD...: CMD must succeed; its output is in $INDEP_OUT.
-indep_expect_ok() {
-        INDEP_OUT=$("$@" 2>&1) || ep_fail "expected success from: $* (got: $INDEP_OUT)"
-        ep_ok "$* succeeded"
-}
-# --- end of helpers ---
+. "$top_srcdir/tests/attack/indep-lib.sh"
 
 ep_setup
 ep_pki_init
 FAKE=$EP_TMP/faketime
-echo "+0" >"$FAKE"
-FAKELIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-[ -f "$FAKELIB" ] || ep_skip "libfaketime is not installed"
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKELIB FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+ep_faketime_daemon "$FAKE"
 ep_config Integrity ScanInterval infinity
 ep_config TPM KeyCacheTimeout 0
 cat >>"$EP_POLICY" <<'POL'
@@ -113,16 +62,6 @@ W=$EP_TMP/work
 mkdir -p "$W"
 DEV=$(ep_ctl device-id) || ep_fail "device-id"
 utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-grant() {
-        printf '[Grant]\nId=%s\nDevice=%s\nSubject=%s\nRoles=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" "$7" >"$W/$1"
-        ep_sign "$W/$1" "$W/$1.sig" "${8:-signer-grant}"
-}
-licence() {
-        printf '[Licence]\nId=%s\nDevice=%s\nFeatures=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" >"$W/$1"
-        ep_sign "$W/$1" "$W/$1.sig" "${7:-signer-licence}"
-}
-install_grant() { call $P InstallGrant ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
-install_licence() { call $P InstallLicence ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
 install() { call $I InstallManifest hh "(fd(os.open('$W/$1', os.O_RDONLY)), fd(os.open('$W/${2:-$1.sig}', os.O_RDONLY)))"; }
 reload_as() { ep_as "$1" "$EP_PY" "$EP_TMP/call.py" $P Reload '' ''; }
 prop() { ep_busctl get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 $E "$1" | cut -d' ' -f2-; }

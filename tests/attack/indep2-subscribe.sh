@@ -23,55 +23,7 @@
 #      violations: status still answers at once, other subscribers are served
 # (Forged ScanFinished signals against endpointctl scan: findings2-integrity.sh.)
 . "$top_srcdir/tests/attack/lib.sh"
-# --- helpers of the independent tester (the same block in every indep-*.sh) ---
-# call IFACE METHOD SIGNATURE PYTHON-ARGS: one raw D-Bus call with python3-dbus
-# (any signature, byte arrays of any size, file descriptors). Prints
-# "OK <result>" or "ERR <error name> <message>" and exits 1 on an error.
-EP_PY=/usr/bin/python3
-"$EP_PY" -c 'import dbus' 2>/dev/null || ep_skip "python3-dbus is not installed"
-indep_write_helper() {
-        cat >"$EP_TMP/call.py" <<'PYEOF'
-import sys, os, socket, dbus
-bus = dbus.SystemBus()
-obj = bus.get_object('org.endpointd.Endpoint1', '/org/endpointd/Endpoint1', introspect=False)
-iface, method, sig, expr = sys.argv[1:5]
-env = {'os': os, 'socket': socket, 'dbus': dbus, 'fd': dbus.types.UnixFd,
-       'ay': lambda b: dbus.ByteArray(b), 'au': lambda l: dbus.Array(l, signature='u')}
-args = eval(expr, env) if expr else ()
-try:
-    r = obj.get_dbus_method(method, iface or None)(*args, signature=sig, timeout=60, byte_arrays=True)
-except dbus.exceptions.DBusException as e:
-    print("ERR", e.get_dbus_name(), e.get_dbus_message())
-    sys.exit(1)
-def show(v):
-    if isinstance(v, (bytes, dbus.ByteArray)):
-        return 'bytes[%d]:%s' % (len(v), bytes(v).hex())
-    if isinstance(v, (tuple, list, dbus.Struct, dbus.Array)):
-        return '(' + ', '.join(show(x) for x in v) + ')'
-    if isinstance(v, dbus.Dictionary):
-        return '{' + ', '.join('%s: %s' % (show(k), show(x)) for k, x in v.items()) + '}'
-    if isinstance(v, dbus.Boolean):
-        return 'true' if v else 'false'
-    if isinstance(v, (dbus.String, dbus.ObjectPath, dbus.Signature)):
-        return str(v)
-    return str(v)
-print("OK", show(r))
-PYEOF
-        chmod 0644 "$EP_TMP/call.py"
-}
-call() { "$EP_PY" "$EP_TMP/call.py" "$@"; }
-# indep_alive: the daemon process still runs and endpointctl status answers.
-indep_alive() {
-        kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died ($*)"
-        ep_ctl status >/dev/null 2>&1 || ep_fail "endpointctl status fails ($*)"
-        ep_ok "daemon alive and answering status ($*)"
-}
-# indep_expect_ok CMD...: CMD must succeed; its output is in $INDEP_OUT.
-indep_expect_ok() {
-        INDEP_OUT=$("$@" 2>&1) || ep_fail "expected success from: $* (got: $INDEP_OUT)"
-        ep_ok "$* succeeded"
-}
-# --- end of helpers ---
+. "$top_srcdir/tests/attack/indep-lib.sh"
 
 ep_setup
 ep_pki_init
