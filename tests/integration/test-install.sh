@@ -8,6 +8,8 @@
 
 EP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/endpointd-test.XXXXXX")
 root=$EP_TMP/root
+# A make of its own: not the flags or jobserver of a "make check" around us.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR
 
 # makevar NAME: a variable of the build's Makefile, expanded.
 makevar() {
