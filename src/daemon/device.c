@@ -6,10 +6,12 @@
 #include "endpointd/bus.h" /* MESSAGE_ID= of journal entries only */
 #include "log.h"
 #include "openssl-util.h"
+#include "tpm-nv.h"
 
 struct Device {
         sd_event_source *timer;
         char *tcti;
+        char *state_dir;
         Tpm *tpm;
         char *id;
         usec_t housekeeping_usec;
@@ -51,6 +53,18 @@ static int device_connect(Device *d) {
         r = device_id_from_key(tpm_device_key(t), &id);
         if (r < 0)
                 return r;
+        /* The NV indices stay readable without the writer's secret; only
+         * raising a floor then fails (and says why). */
+        r = tpm_nv_setup(t, d->state_dir);
+        if (r < 0 && r != -ENODEV && r != -EBUSY)
+                log_struct(
+                        LOG_WARNING, ENDPOINTD_MESSAGE_TPM,
+                        "The TPM's NV indices are read-only for endpointd (%s): %s. See endpointd-tpm(7).",
+                        strerror(-r), tpm_last_error(t));
+        else if (r < 0) {
+                free(id);
+                return r;
+        }
         d->tpm = TAKE_PTR(t);
         free(d->id);
         d->id = id;
@@ -98,7 +112,8 @@ static void device_retry_soon(Device *d) {
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 }
 
-int device_new(sd_event *e, const char *tcti, const DeviceEvents *sink, void *userdata, Device **ret) {
+int device_new(sd_event *e, const char *tcti, const char *state_dir, const DeviceEvents *sink,
+               void *userdata, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(Device));
         int r;
 
@@ -106,7 +121,8 @@ int device_new(sd_event *e, const char *tcti, const DeviceEvents *sink, void *us
                 return -ENOMEM;
         d->tcti = strdup(strempty(tcti));
         d->id = strdup("");
-        if (!d->tcti || !d->id)
+        d->state_dir = strdup(state_dir);
+        if (!d->tcti || !d->id || !d->state_dir)
                 return -ENOMEM;
         d->sink = sink;
         d->userdata = userdata;
@@ -135,6 +151,7 @@ Device *device_free(Device *d) {
         sd_event_source_disable_unref(d->timer);
         tpm_free(d->tpm);
         free(d->tcti);
+        free(d->state_dir);
         free(d->id);
         free(d);
         return NULL;

@@ -34,10 +34,12 @@ typedef struct DeviceEvents {
 } DeviceEvents;
 
 /* Makes the device and tries the TPM once through tcti (a tctildr string);
- * without one it keeps looking. The sink is called for the first time
+ * without one it keeps looking. On every connection it sets up the NV
+ * writer (tpm_nv_setup()) with the secret kept in state_dir. The sink is called for the first time
  * from here when the TPM answers. Returns -ENOMEM, or the error of adding
  * the timer to e. */
-int device_new(sd_event *e, const char *tcti, const DeviceEvents *sink, void *userdata, Device **ret);
+int device_new(sd_event *e, const char *tcti, const char *state_dir, const DeviceEvents *sink,
+               void *userdata, Device **ret);
 
 /* Drops the TPM (without calling the sink) and the timer. NULL-safe. */
 Device *device_free(Device *d);
