@@ -312,14 +312,16 @@ static void integrity_serial_floor_load(Integrity *ig) {
 static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
         int r;
 
-        if (ig->serial_floor_damaged || serial <= ig->serial_floor)
+        /* Not only above the floor in memory: that may be NV's, and the
+         * file (or NV) may still be below it. */
+        if (ig->serial_floor_damaged)
                 return;
         r = serial_floor_raise(ig->manager->config->state_dir, ig->manager->tpm, serial);
         if (r < 0)
                 log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
         else if (r > 0)
                 log_debug("Manifest serial floor raised to %" PRIu64 ".", serial);
-        ig->serial_floor = serial;
+        ig->serial_floor = MAX(ig->serial_floor, serial);
 }
 
 static int integrity_load_bundle(Integrity *ig) {

@@ -196,8 +196,6 @@ static int index_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
         bool written;
         int r;
 
-        if (!t)
-                return -ENODEV;
         r = index_public(which, &pub);
         if (r < 0)
                 return r;
@@ -325,10 +323,18 @@ static int index_update(Tpm *t, ESYS_TR tr, bool increment, uint64_t value) {
 
 /* ---- the API ---------------------------------------------------------------- */
 
-int tpm_nv_counter_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
-        if (!index_is_counter(which))
+/* -EINVAL unless which is an index of the kind asked for, -ENODEV without
+ * a TPM. */
+static int index_check(const Tpm *t, TpmNvIndex which, bool counter) {
+        if (which < 0 || which >= _TPM_NV_INDEX_MAX || index_is_counter(which) != counter)
                 return -EINVAL;
-        return index_read(t, which, ret);
+        return t ? 0 : -ENODEV;
+}
+
+int tpm_nv_counter_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
+        int r = index_check(t, which, true);
+
+        return r < 0 ? r : index_read(t, which, ret);
 }
 
 int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
@@ -337,10 +343,9 @@ int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
         uint64_t v;
         int r;
 
-        if (!index_is_counter(which))
-                return -EINVAL;
-        if (!t)
-                return -ENODEV;
+        r = index_check(t, which, true);
+        if (r < 0)
+                return r;
         r = index_open_or_define(t, which, &tr, &written);
         if (r < 0)
                 return r;
@@ -356,9 +361,9 @@ int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
 }
 
 int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
-        if (which < 0 || which >= _TPM_NV_INDEX_MAX || index_is_counter(which))
-                return -EINVAL;
-        return index_read(t, which, ret);
+        int r = index_check(t, which, false);
+
+        return r < 0 ? r : index_read(t, which, ret);
 }
 
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
@@ -367,10 +372,9 @@ int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
         uint64_t cur = 0;
         int r;
 
-        if (which < 0 || which >= _TPM_NV_INDEX_MAX || index_is_counter(which))
-                return -EINVAL;
-        if (!t)
-                return -ENODEV;
+        r = index_check(t, which, false);
+        if (r < 0)
+                return r;
         r = index_open_or_define(t, which, &tr, &written);
         if (r < 0)
                 return r;

@@ -372,6 +372,21 @@ ep_sign() {
 ep_sign_grant() { ep_sign "$1" "$2" signer-grant; }
 ep_sign_licence() { ep_sign "$1" "$2" signer-licence; }
 
+# ep_faketime_daemon: the next ep_start runs the daemon with libfaketime,
+# its wall clock real time plus the offset in $EP_TMP/faketime (read on
+# every call; CLOCK_MONOTONIC stays real, as when somebody sets the date).
+# Sets FAKETIME_LIB; skips the test without libfaketime. After ep_setup.
+ep_faketime_daemon() {
+        FAKETIME_LIB=$(ls /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
+                /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
+        [ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
+        echo "+0" >"$EP_TMP/faketime"
+        # An ASan build wants its runtime first; libfaketime only wraps libc calls.
+        EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime
+                FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
+                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
+}
+
 # ep_flip_byte FILE OFFSET: inverts every bit of one byte in place, so the
 # file is changed whatever the byte was (writing a fixed value would leave
 # it unchanged one time in 256).

@@ -9,8 +9,6 @@
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 
 command -v tpm2_nvread >/dev/null || ep_skip "tpm2-tools is not installed"
-FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
-[ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
 
 # nv_value HANDLE: the index's 8 bytes as a decimal number.
 nv_value() { printf '%d\n' "0x$(k_tpm2 tpm2_nvread "$1" -s 8 | od -An -tx1 -v | tr -d ' \n')"; }
@@ -18,6 +16,7 @@ NV_MANIFEST=0x01800E42
 NV_CLOCK=0x01800E43
 
 ep_setup
+ep_faketime_daemon
 ep_pki_init
 ep_config Integrity Watch no
 mkdir -p "$EP_ROOT/usr/bin"
@@ -36,10 +35,6 @@ Permissions=policy.reload
 User=daemon
 Roles=viewer
 POLICY
-echo "+0" >"$EP_TMP/faketime"
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1
-        FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-        $EP_DAEMON_WRAPPER"
 ep_start
 device=$(ep_ctl device-id)
 [ -n "$device" ] || ep_fail "no device id"
