@@ -168,6 +168,29 @@ ep_write_config() {
 }
 
 # ep_setup [--no-tpm]
+# ep_faketime: sets FAKETIME_LIB to libfaketime's path, or skips the test.
+ep_faketime() {
+        local f
+        for f in /usr/lib/*/faketime/libfaketime.so.1; do
+                [ -f "$f" ] && FAKETIME_LIB=$f && return 0
+        done
+        ep_skip "libfaketime (package faketime) is not installed"
+}
+
+# ep_faketime_daemon FILE [--fake-monotonic]: the daemon started next reads
+# its wall clock as the real time plus the offset in FILE ("+0" unless it
+# exists; libfaketime rereads it at every call). CLOCK_MONOTONIC stays real
+# unless --fake-monotonic. libfaketime only wraps libc calls, so an ASan
+# runtime may come first; an outer wrapper (valgrind in CI) stays outside.
+ep_faketime_daemon() {
+        local mono=FAKETIME_DONT_FAKE_MONOTONIC=1
+        [ "${2:-}" = --fake-monotonic ] && mono=
+        [ -n "${FAKETIME_LIB:-}" ] || ep_faketime
+        [ -f "$1" ] || echo "+0" >"$1"
+        EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$1 FAKETIME_NO_CACHE=1 $mono
+                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
+}
+
 ep_setup() {
         local tpm=1
         [ "${1:-}" = "--no-tpm" ] && tpm=0
@@ -371,21 +394,6 @@ ep_sign() {
 # certificate made for that kind of artefact.
 ep_sign_grant() { ep_sign "$1" "$2" signer-grant; }
 ep_sign_licence() { ep_sign "$1" "$2" signer-licence; }
-
-# ep_faketime_daemon: the next ep_start runs the daemon with libfaketime,
-# its wall clock real time plus the offset in $EP_TMP/faketime (read on
-# every call; CLOCK_MONOTONIC stays real, as when somebody sets the date).
-# Sets FAKETIME_LIB; skips the test without libfaketime. After ep_setup.
-ep_faketime_daemon() {
-        FAKETIME_LIB=$(ls /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
-                /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
-        [ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
-        echo "+0" >"$EP_TMP/faketime"
-        # An ASan build wants its runtime first; libfaketime only wraps libc calls.
-        EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime
-                FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
-                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
-}
 
 # ep_flip_byte FILE OFFSET: inverts every bit of one byte in place, so the
 # file is changed whatever the byte was (writing a fixed value would leave

@@ -7,8 +7,9 @@
 # offset read from a file on every call) does not extend a grant.
 . "$top_srcdir/tests/integration/lib.sh"
 
+ep_faketime
+
 ep_setup
-ep_faketime_daemon
 # Certificates valid since yesterday, so that the set-back clock below
 # still finds the signer valid and only the grant's own times matter.
 LD_PRELOAD=$FAKETIME_LIB FAKETIME="-1d" ep_pki_init
@@ -30,6 +31,10 @@ Roles=viewer
 User=bin
 Roles=viewer
 EOF
+# The daemon's wall clock: real time plus the offset in this file (CLOCK_MONOTONIC
+# stays real, as when somebody sets the date).
+echo "+0" >"$EP_TMP/faketime"
+ep_faketime_daemon "$EP_TMP/faketime"
 ep_start
 
 device=$(ep_ctl device-id)

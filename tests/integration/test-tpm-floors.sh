@@ -16,7 +16,7 @@ NV_MANIFEST=0x01800E42
 NV_CLOCK=0x01800E43
 
 ep_setup
-ep_faketime_daemon
+ep_faketime_daemon "$EP_TMP/faketime"
 ep_pki_init
 ep_config Integrity Watch no
 mkdir -p "$EP_ROOT/usr/bin"
