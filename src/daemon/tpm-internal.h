@@ -16,6 +16,10 @@ ESYS_CONTEXT *tpm_esys(Tpm *t);
  * of the TPM) and returns its errno, as tss2_to_errno(). */
 int tpm_record_failure(Tpm *t, TSS2_RC rc, const char *what);
 
+/* Whether rc is the TPM response code what (TPM2_RC_*), with the handle,
+ * session or parameter number of a format-one code ignored. */
+bool tpm_rc_is(TSS2_RC rc, TSS2_RC what);
+
 /* Records what failed without a TSS2 code and returns r. */
 int tpm_record_error(Tpm *t, int r, const char *what);
 

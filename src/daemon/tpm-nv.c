@@ -109,13 +109,27 @@ static int index_public(TpmNvIndex i, TPM2B_NV_PUBLIC *ret) {
         return index_policy(&ret->nvPublic.authPolicy);
 }
 
+int tpm_nv_index_name(TpmNvIndex which, uint8_t ret[34]) {
+        TPM2B_NV_PUBLIC pub;
+        TPM2B_NAME name;
+        int r;
+
+        if (which < 0 || which >= _TPM_NV_INDEX_MAX)
+                return -EINVAL;
+        r = index_public(which, &pub);
+        if (r < 0)
+                return r;
+        pub.nvPublic.attributes |= TPMA_NV_WRITTEN;
+        r = nv_name(&pub, &name);
+        if (r < 0)
+                return r;
+        memcpy(ret, name.name, 34);
+        return 0;
+}
+
 /* ---- talking to the TPM ---------------------------------------------------- */
 
-static bool rc_is(TSS2_RC rc, TSS2_RC what) {
-        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
-                return false;
-        return ((rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF) == what;
-}
+#define rc_is tpm_rc_is
 
 /* A handle for the index at handle, checked against the public area we
  * define (want): 0 and *ret_written; -ENOENT when nothing is defined

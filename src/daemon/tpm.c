@@ -118,6 +118,12 @@ int tss2_to_errno(TSS2_RC rc) {
         }
 }
 
+bool tpm_rc_is(TSS2_RC rc, TSS2_RC what) {
+        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+                return false;
+        return ((rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF) == what;
+}
+
 /* Records what failed with the decoded TSS2 text and returns the errno.
  * The one place TPM errors turn into errnos. */
 static int tpm_fail(Tpm *t, TSS2_RC rc, const char *what) {
