@@ -667,6 +667,13 @@ static int key_file_unseal(KeyStore *ks, Tpm *t, const KeyFile *kf, uint8_t **re
         return r == -EBADMSG ? -EUCLEAN : r;
 }
 
+bool keystore_is_signed(KeyStore *ks, const char *name) {
+        _cleanup_(freep) char *buf = NULL;
+        KeyFile kf;
+
+        return key_file_load(ks, name, &buf, &kf) >= 0 && kf.info.signed_policy;
+}
+
 int keystore_set_approval_dir(KeyStore *ks, const char *dir) {
         char *copy = strdup(dir);
 

@@ -115,6 +115,10 @@ int keystore_create_key_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t 
 int keystore_seal_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const uint8_t *key_name,
                          const void *secret, size_t len);
 
+/* Whether name's key file says it was sealed with a signed policy (for
+ * messages; not verified). */
+bool keystore_is_signed(KeyStore *ks, const char *name);
+
 /* Where the installed approval is ("approval", "approval.ticket"). */
 int keystore_set_approval_dir(KeyStore *ks, const char *dir);
 
