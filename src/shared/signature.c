@@ -494,9 +494,11 @@ int signature_signer_raw(const void *sig, size_t sig_len, EVP_PKEY **ret_key, ui
         si = sk_CMS_SignerInfo_value(sis, 0);
         /* With signed attributes the signature is over their DER, not over
          * the content's digest. */
-        if (CMS_signed_get_attr_count(si) >= 0)
+        if (CMS_signed_get_attr_count(si) > 0)
                 return -EKEYREJECTED;
         /* Fills in the signer certificate from those the signature carries. */
+        if (CMS_set1_signers_certs(cms, NULL, 0) < 1)
+                return -EKEYREJECTED;
         signers = CMS_get0_signers(cms);
         if (!signers || sk_X509_num(signers) != 1)
                 return -EKEYREJECTED;
