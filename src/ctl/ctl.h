@@ -58,6 +58,7 @@ extern uint64_t arg_serial; /* 0: not given */
 extern const char *arg_product;
 extern const char *arg_release_version; /* manifest create --version */
 extern const char *arg_trust;
+extern bool arg_policy_signed; /* --policy=signed (seal, key create) */
 extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
 
 /* Handlers get the verb's arguments with argv[0] the verb's last word
@@ -79,6 +80,8 @@ int verb_seal(int argc, char *argv[], void *userdata);
 int verb_unseal(int argc, char *argv[], void *userdata);
 int verb_sign(int argc, char *argv[], void *userdata);
 int verb_attest(int argc, char *argv[], void *userdata);
+int verb_approval_make(int argc, char *argv[], void *userdata);
+int verb_approval_install(int argc, char *argv[], void *userdata);
 int verb_scan(int argc, char *argv[], void *userdata);
 int verb_violations(int argc, char *argv[], void *userdata);
 int verb_verify(int argc, char *argv[], void *userdata);

@@ -29,8 +29,8 @@ static int append_pcr_array(sd_bus_message *m, uint32_t mask) {
         return sd_bus_message_append_array(m, 'u', pcrs, n * sizeof(uint32_t));
 }
 
-/* a{sv} with "pcrs" (when --pcrs is given) and "exportable" (when
- * --exportable is). */
+/* a{sv} with "pcrs" (when --pcrs is given), "exportable" (when
+ * --exportable is) and "policy" (when --policy=signed is). */
 static int append_options(sd_bus_message *m) {
         int r = sd_bus_message_open_container(m, 'a', "{sv}");
 
@@ -49,6 +49,8 @@ static int append_options(sd_bus_message *m) {
         }
         if (r >= 0 && arg_exportable)
                 r = sd_bus_message_append(m, "{sv}", "exportable", "b", 1);
+        if (r >= 0 && arg_policy_signed)
+                r = sd_bus_message_append(m, "{sv}", "policy", "s", "signed");
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -110,6 +112,8 @@ static json_object *key_fields(const char *name, const char *kind) {
         if (!o || json_object_object_add(o, "name", json_object_new_string(name)) < 0 ||
             json_object_object_add(o, "kind", json_object_new_string(kind)) < 0 ||
             json_object_object_add(o, "exportable", json_object_new_boolean(arg_exportable)) < 0 ||
+            json_object_object_add(o, "policy",
+                                   json_object_new_string(arg_policy_signed ? "signed" : "pcr")) < 0 ||
             /* null: the daemon's default, PCRs= of endpointd.conf */
             json_object_object_add(
                     o, "pcrs",
@@ -230,7 +234,7 @@ int verb_key_create(int argc, char *argv[], void *userdata) {
 }
 
 static int key_list_entry(Table *t, sd_bus_message *reply) {
-        const char *name, *key, *kind = "";
+        const char *name, *key, *kind = "", *policy = "pcr";
         const uint32_t *pcrs = NULL;
         size_t pcrs_size = 0;
         uint64_t created = 0;
@@ -249,6 +253,8 @@ static int key_list_entry(Table *t, sd_bus_message *reply) {
                         r = sd_bus_message_read(reply, "v", "b", &exportable);
                 else if (r >= 0 && streq(key, "created"))
                         r = sd_bus_message_read(reply, "v", "t", &created);
+                else if (r >= 0 && streq(key, "policy"))
+                        r = sd_bus_message_read(reply, "v", "s", &policy);
                 else if (r >= 0 && streq(key, "pcrs")) {
                         r = sd_bus_message_enter_container(reply, 'v', "au");
                         if (r >= 0)
@@ -269,8 +275,10 @@ static int key_list_entry(Table *t, sd_bus_message *reply) {
                         mask |= 1U << pcrs[i];
         if (table_add(t, CELL_STRING, name) < 0 || table_add(t, CELL_STRING, kind) < 0 ||
             table_add(t, CELL_BOOLEAN, exportable) < 0 ||
-            table_add(t, CELL_STRING, format_pcr_list(buf, sizeof(buf), mask)) < 0 ||
-            table_add(t, CELL_TIMESTAMP, created) < 0)
+            table_add(t, CELL_STRING,
+                      !arg_json && streq(policy, "signed") ? "signed"
+                                                           : format_pcr_list(buf, sizeof(buf), mask)) < 0 ||
+            (arg_json && table_add(t, CELL_STRING, policy) < 0) || table_add(t, CELL_TIMESTAMP, created) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -284,7 +292,10 @@ int verb_key_list(int argc, char *argv[], void *userdata) {
         r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "ListKeys", &reply, "list keys", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created");
+        /* For people a signed policy shows in the Pcrs column (it has no
+         * PCR list of its own); JSON has a field for it. */
+        t = arg_json ? table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Policy", "Created")
+                     : table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");

@@ -379,9 +379,10 @@ static int append_key_info(sd_bus_message *reply, const KeyInfo *k) {
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "kind", "s", key_kind_to_string(k->kind),
-                                          "exportable", "b", k->exportable, "created", "t",
-                                          (uint64_t) k->created);
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "kind", "s",
+                                          key_kind_to_string(k->kind), "exportable", "b", k->exportable,
+                                          "created", "t", (uint64_t) k->created, "policy", "s",
+                                          k->signed_policy ? "signed" : "pcr");
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)

@@ -11,6 +11,7 @@
 
 command -v tpm2_pcrextend >/dev/null || ep_skip "tpm2-tools is not installed"
 command -v xxd >/dev/null || ep_skip "xxd is not installed"
+command -v jq >/dev/null || ep_skip "jq is not installed"
 
 NV_APPROVAL=0x01800E44
 # The Name of the APPROVAL floor index (endpointd-approval(5)).
@@ -36,9 +37,12 @@ approval_make() {
                 -signer "$EP_PKI/$signer.pem" -inkey "$EP_PKI/$signer.key" -nosmimecap ||
                 ep_fail "openssl cms -sign failed for $3"
 }
+# install_approval FILE: through gdbus, for the D-Bus error name on refusal.
 install_approval() { k_call InstallApproval "$(k_ay_file "$1")" "$(k_ay_file "$1.sig")"; }
 pcr7() { k_tpm2 tpm2_pcrread sha256:7 -o "$EP_TMP/pcr7.bin" >/dev/null && hex <"$EP_TMP/pcr7.bin"; }
 unseal() { k_call Unseal secret; }
+# ctl_unsealed: the secret as endpointctl unseal prints it.
+ctl_unsealed() { ep_assert_eq "$(ep_ctl unseal secret)" s3cr3t "$1"; }
 
 ep_setup
 ep_pki_init
@@ -57,8 +61,16 @@ it_install "$M.5" "$M.5.sig" || ep_fail "serial 5 did not install"
 approval_make 1 "$(pcr7)" "$EP_TMP/a1"
 ep_assert_contains "$(install_approval "$EP_TMP/a1")" "uint64 1" "approval 1 installed"
 ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor in NV"
-k_call Seal secret "$(k_ay "s3cr3t")" "{'policy': <'signed'>}" >/dev/null || ep_fail "signed seal failed"
+printf s3cr3t | ep_ctl seal secret --policy=signed >/dev/null || ep_fail "endpointctl seal --policy=signed failed"
+ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "secret") | .policy')" signed \
+        "key list reports the signed policy"
+ep_assert_eq "$(ep_ctl --no-legend key list | awk '$1 == "secret" { print $4 }')" signed "key list shows it"
 ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "unsealed under approval 1"
+ctl_unsealed "endpointctl unseals under approval 1"
+ep_ctl key create dk --policy=signed --exportable >/dev/null || ep_fail "key create --policy=signed failed"
+ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "dk") | "\(.kind) \(.policy)"')" \
+        "data signed" "a data key with a signed policy"
+ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the signed-policy data key works"
 cp -a "$EP_STATE" "$EP_TMP/state.old"
 
 # The update: new software, PCR 7 moves, release 2's manifest and approval.
@@ -69,10 +81,30 @@ ep_ok "after the PCR change, approval 1 no longer opens it"
 echo "pump firmware 2" >"$EP_ROOT/usr/bin/pumpd"
 it_manifest 6 "$M.6"
 it_install "$M.6" "$M.6.sig" || ep_fail "serial 6 did not install"
+# Release 2's approval made by endpointctl, the same bytes as the openssl
+# recipe's; signed with openssl, installed with endpointctl.
 approval_make 2 "$(pcr7)" "$EP_TMP/a2"
-ep_assert_contains "$(install_approval "$EP_TMP/a2")" "uint64 2" "approval 2 installed"
+ep_ctl approval make 2 "7=$(pcr7)" --output="$EP_TMP/a2ctl" >"$EP_TMP/make.out" ||
+        ep_fail "endpointctl approval make failed"
+cmp "$EP_TMP/a2" "$EP_TMP/a2ctl" || ep_fail "endpointctl approval make and the openssl recipe differ"
+ep_assert_contains "$(cat "$EP_TMP/make.out")" "openssl cms -sign" "approval make prints the signing command"
+ep_assert_eq "$(ep_ctl approval make 2 "7=$(pcr7)" | cmp - "$EP_TMP/a2" && echo same)" same \
+        "approval make to standard output"
+ep_assert_eq "$(ep_ctl --json approval make 2 "7=$(pcr7)" | jq -r '"\(.version) \(.pcrs)" | gsub("\\s"; "")')" \
+        '2[7]' "approval make --json"
+ep_expect_exit 2 ep_ctl approval make 0 "7=$(pcr7)"
+ep_expect_exit 2 ep_ctl approval make 2 "24=$(pcr7)"
+ep_expect_exit 2 ep_ctl approval make 2 "7=abcd"
+ep_expect_exit 2 ep_ctl approval make 2 "7=$(pcr7)" "7=$(pcr7)"
+ep_expect_exit 1 ep_ctl approval install "$EP_TMP/a2.sig" "$EP_TMP/a2.sig"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "is not a PCR approval" "a signature given as the approval"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor after the local refusals"
+ep_assert_eq "$(ep_ctl approval install "$EP_TMP/a2" "$EP_TMP/a2.sig")" "Installed PCR approval version 2." \
+        "approval 2 installed by endpointctl"
 ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor raised"
 ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "the secret survived the signed update"
+ctl_unsealed "endpointctl unseals after the signed update"
+ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the data key survived it too"
 
 # A state nobody approved.
 k_tpm2 tpm2_pcrextend 7:sha256=$(printf 'rogue' | openssl dgst -sha256 -r | cut -c1-64)
@@ -83,6 +115,8 @@ ep_ok "an unapproved PCR state cannot unseal"
 # state again with approval 1 restored by hand: refused by the TPM.
 ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a1"
 ep_ok "approval 1 after approval 2 is refused"
+ep_expect_exit 1 ep_ctl approval install "$EP_TMP/a1" "$EP_TMP/a1.sig"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "refused" "endpointctl says why"
 
 # An approval signed with a manifest-signer certificate.
 approval_make 3 "$(pcr7)" "$EP_TMP/a3m" signer
