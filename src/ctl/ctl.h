@@ -71,6 +71,7 @@ typedef int (*VerbFunction)(int argc, char *argv[], void *userdata);
 int verb_status(int argc, char *argv[], void *userdata);
 int verb_device_id(int argc, char *argv[], void *userdata);
 int verb_device_key(int argc, char *argv[], void *userdata);
+int verb_device_csr(int argc, char *argv[], void *userdata);
 int verb_key_create(int argc, char *argv[], void *userdata);
 int verb_key_list(int argc, char *argv[], void *userdata);
 int verb_key_delete(int argc, char *argv[], void *userdata);

@@ -90,6 +90,8 @@ static const Verb verbs[] = {
           "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
+        { "device-csr", "[--output=FILE]", 0, 0, VERB_BUS, OPT_OUTPUT, verb_device_csr,
+          "Print a PKCS#10 request signed by the TPM device key" },
         { "key create", "NAME [--pcrs=LIST] [--exportable] [--policy=signed]", 1, 1, VERB_BUS,
           OPT_PCRS | OPT_EXPORTABLE | OPT_POLICY, verb_key_create, "Create a data key sealed to the TPM" },
         { "key list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_key_list,
