@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "macro.h"
@@ -103,6 +104,19 @@ int verb_licence_install(int argc, char *argv[], void *userdata);
 int verb_licence_list(int argc, char *argv[], void *userdata);
 int verb_licence_check(int argc, char *argv[], void *userdata);
 int verb_licence_verify(int argc, char *argv[], void *userdata);
+
+/* Helpers the Keys1 and approval verbs share (verb-keys.c). */
+typedef struct json_object json_object;
+typedef struct sd_bus sd_bus;
+typedef struct sd_bus_message sd_bus_message;
+/* Adds key: base64 of p (n bytes) to o; adds key: [PCR indices of mask]
+ * to o. Both return 0 or -ENOMEM. */
+int json_add_base64(json_object *o, const char *key, const void *p, size_t n);
+int json_add_pcrs(json_object *o, const char *key, uint32_t mask);
+/* Reads the DeviceId property: 0 with *ret_id pointing into *ret_reply
+ * (the caller unrefs it), or a negative errno, printed (-ENODEV while no
+ * TPM has been seen). */
+int ctl_device_id_read(sd_bus *bus, sd_bus_message **ret_reply, const char **ret_id);
 
 /* Prints one usage mistake: "MESSAGE; usage: endpointctl VERB ARGS" for the
  * verb being run, and returns -EINVAL. */

@@ -4,7 +4,6 @@
  * values its release produces) and approval install (Keys1.InstallApproval).
  * Signing stays with openssl; approval make prints the command. */
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,27 +48,17 @@ static int parse_pcr_value(const char *arg, uint8_t (*values)[32], uint32_t *mas
 
 static int approval_print_json(const uint8_t *file, uint32_t mask) {
         _cleanup_(freep) char *digest = hexmem(file + 20, 32), *policy = hexmem(file + 52, 32);
-        _cleanup_(freep) char *b64 = malloc(4 * ((APPROVAL_FILE_SIZE + 2) / 3) + 1);
-        json_object *o = json_object_new_object(), *pcrs = json_object_new_array();
+        json_object *o = json_object_new_object();
         Approval a;
-        bool ok = o && pcrs && digest && policy && b64 && approval_parse(file, APPROVAL_FILE_SIZE, &a) == 0;
+        bool ok = o && digest && policy && approval_parse(file, APPROVAL_FILE_SIZE, &a) == 0 &&
+                  json_add_pcrs(o, "pcrs", mask) >= 0 &&
+                  json_object_object_add(o, "version", json_object_new_uint64(a.version)) >= 0 &&
+                  json_object_object_add(o, "pcrDigest", json_object_new_string(digest)) >= 0 &&
+                  json_object_object_add(o, "approvedPolicy", json_object_new_string(policy)) >= 0 &&
+                  json_add_base64(o, "approval", file, APPROVAL_FILE_SIZE) >= 0 &&
+                  json_object_object_add(o, "output",
+                                         arg_output ? json_object_new_string(arg_output) : NULL) >= 0;
 
-        for (unsigned i = 0; ok && i < APPROVAL_PCR_MAX; i++)
-                if (mask & (1U << i))
-                        ok = json_object_array_add(pcrs, json_object_new_int((int) i)) >= 0;
-        if (ok && json_object_object_add(o, "pcrs", pcrs) >= 0)
-                pcrs = NULL;
-        else
-                ok = false;
-        if (ok)
-                (void) EVP_EncodeBlock((unsigned char *) b64, file, APPROVAL_FILE_SIZE);
-        ok = ok && json_object_object_add(o, "version", json_object_new_uint64(a.version)) >= 0 &&
-             json_object_object_add(o, "pcrDigest", json_object_new_string(digest)) >= 0 &&
-             json_object_object_add(o, "approvedPolicy", json_object_new_string(policy)) >= 0 &&
-             json_object_object_add(o, "approval", json_object_new_string(b64)) >= 0 &&
-             json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >=
-                     0;
-        json_object_put(pcrs);
         if (!ok) {
                 json_object_put(o);
                 return log_oom();

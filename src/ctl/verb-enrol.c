@@ -31,15 +31,9 @@ static int read_device(sd_bus *bus, char **ret_id, EVP_PKEY **ret_key) {
         EVP_PKEY *key;
         int r;
 
-        r = ctl_call(bus, "org.freedesktop.DBus.Properties", "Get", &idr, "read the device id", "ss",
-                     ENDPOINTD_IFACE_ENDPOINT, "DeviceId");
+        r = ctl_device_id_read(bus, &idr, &id);
         if (r != 0)
                 return r;
-        r = sd_bus_message_read(idr, "v", "s", &id);
-        if (r < 0)
-                return log_error_errno(r, "Cannot parse the reply: %m");
-        if (isempty(id))
-                return log_error_errno(ENODEV, "The device id is not known yet: no TPM is available.");
         r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", &keyr, "read the device public key",
                      NULL);
         if (r != 0)

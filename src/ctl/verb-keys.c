@@ -72,14 +72,26 @@ static int write_all(int fd, const void *p, size_t len) {
         return 0;
 }
 
-/* Adds key: base64 of p to o. */
-static int json_add_base64(json_object *o, const char *key, const void *p, size_t n) {
+int json_add_base64(json_object *o, const char *key, const void *p, size_t n) {
         _cleanup_(freep) char *b = malloc(4 * ((n + 2) / 3) + 1);
 
         if (!b)
                 return -ENOMEM;
         (void) EVP_EncodeBlock((unsigned char *) b, p, (int) n);
         return json_object_object_add(o, key, json_object_new_string(b));
+}
+
+int json_add_pcrs(json_object *o, const char *key, uint32_t mask) {
+        json_object *a = json_object_new_array();
+
+        for (unsigned i = 0; a && i < 24; i++)
+                if ((mask & (1U << i)) && json_object_array_add(a, json_object_new_int((int) i)) < 0)
+                        break;
+        if (!a || json_object_object_add(o, key, a) < 0) {
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 /* Prints { key: base64 } for --json. */
@@ -158,10 +170,8 @@ static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what
         return 0;
 }
 
-int verb_device_id(int argc, char *argv[], void *userdata) {
+int ctl_device_id_read(sd_bus *bus, sd_bus_message **ret_reply, const char **ret_id) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        sd_bus *bus = userdata;
         const char *id;
         int r;
 
@@ -177,6 +187,20 @@ int verb_device_id(int argc, char *argv[], void *userdata) {
                           "started.");
                 return -ENODEV;
         }
+        *ret_reply = TAKE_PTR(reply);
+        *ret_id = id;
+        return 0;
+}
+
+int verb_device_id(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        const char *id;
+        int r;
+
+        r = ctl_device_id_read(userdata, &reply, &id);
+        if (r != 0)
+                return r;
         if (!arg_json) {
                 printf("%s\n", id);
                 return 0;
@@ -490,24 +514,16 @@ static int attest_write(const char *dir, const void *const part[3], const size_t
 
 /* --json: the quote's parts in base64, the PCRs it covers, the key and the nonce. */
 static int attest_print_json(const void *const part[3], const size_t len[3], const char *ak, uint32_t mask) {
-        json_object *o = json_object_new_object(), *pcrs = json_object_new_array();
-        bool ok = o && pcrs;
+        json_object *o = json_object_new_object();
+        bool ok = o && json_object_object_add(o, "nonce", json_object_new_string(arg_nonce)) >= 0 &&
+                  json_add_pcrs(o, "pcrs", mask) >= 0;
 
-        for (unsigned i = 0; ok && i < 24; i++)
-                if (mask & (1U << i))
-                        ok = json_object_array_add(pcrs, json_object_new_int((int) i)) >= 0;
-        ok = ok && json_object_object_add(o, "nonce", json_object_new_string(arg_nonce)) >= 0;
-        if (ok && json_object_object_add(o, "pcrs", pcrs) >= 0)
-                pcrs = NULL;
-        else
-                ok = false;
         ok = ok && json_add_base64(o, "quote", part[0], len[0]) >= 0 &&
              json_add_base64(o, "signature", part[1], len[1]) >= 0 &&
              json_add_base64(o, "pcrValues", part[2], len[2]) >= 0 &&
              json_object_object_add(o, "attestationKey", json_object_new_string(ak)) >= 0 &&
              json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >=
                      0;
-        json_object_put(pcrs);
         if (!ok) {
                 json_object_put(o);
                 return log_oom();
