@@ -25,6 +25,10 @@ _endpointctl() {
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
                 ;;
+        --policy)
+                mapfile -t COMPREPLY < <(compgen -W "pcr signed" -- "$cur")
+                return
+                ;;
         esac
         if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "$("${COMP_WORDS[0]}" --help 2>/dev/null |

@@ -47,9 +47,9 @@ B="ep_busctl call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd
 $B Seal 'saya{sv}' bench 16 $(seq 1 16) 0 >/dev/null || ep_fail "seal"
 $B CreateKey 'sa{sv}' data 0 >/dev/null || ep_fail "create key"
 
-# tcti-swtpm logs "Sending command" with TSS2_LOG=tcti+debug; the daemon's
-# own swtpm TCTI logs "TPM command" at debug level.
-commands() { grep -cE "Sending command|TPM command 0x" "$EP_TMP/daemon.log"; }
+# tcti-swtpm logs "Sending command" with TSS2_LOG=tcti+debug, the daemon's
+# own swtpm TCTI the same words at debug level.
+commands() { grep -c "Sending command" "$EP_TMP/daemon.log"; }
 
 # count OP ARGS: TPM commands per call (mean of 20).
 count() {

@@ -33,6 +33,7 @@ uint64_t arg_serial = 0;
 const char *arg_product = NULL;
 const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
+bool arg_policy_signed = false;
 char **arg_ignore = NULL;
 
 static bool arg_help = false;
@@ -53,12 +54,13 @@ typedef enum VerbOption {
         OPT_VERSION = 1U << 7,
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
-        _OPT_COUNT = 10,
+        OPT_POLICY = 1U << 10,
+        _OPT_COUNT = 11,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
-        "--serial", "--product",    "--version", "--ignore", "--trust",
+        "--pcrs",    "--exportable", "--aad",    "--nonce", "--output", "--serial",
+        "--product", "--version",    "--ignore", "--trust", "--policy",
 };
 
 typedef enum VerbFlags {
@@ -88,8 +90,10 @@ static const Verb verbs[] = {
           "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
-        { "key create", "NAME [--pcrs=LIST] [--exportable]", 1, 1, VERB_BUS, OPT_PCRS | OPT_EXPORTABLE,
-          verb_key_create, "Create a data key sealed to the TPM" },
+        { "device-csr", "[--output=FILE]", 0, 0, VERB_BUS, OPT_OUTPUT, verb_device_csr,
+          "Print a PKCS#10 request signed by the TPM device key" },
+        { "key create", "NAME [--pcrs=LIST] [--exportable] [--policy=signed]", 1, 1, VERB_BUS,
+          OPT_PCRS | OPT_EXPORTABLE | OPT_POLICY, verb_key_create, "Create a data key sealed to the TPM" },
         { "key list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_key_list,
           "List sealed secrets and data keys" },
         { "key delete", "NAME", 1, 1, VERB_BUS, 0, verb_key_delete, "Delete a key or sealed secret" },
@@ -97,12 +101,16 @@ static const Verb verbs[] = {
           "Encrypt standard input with a data key" },
         { "decrypt", "NAME [--aad=STRING]", 1, 1, VERB_BUS, OPT_AAD, verb_decrypt,
           "Decrypt standard input with a data key" },
-        { "seal", "NAME [--pcrs=LIST]", 1, 1, VERB_BUS, OPT_PCRS, verb_seal,
+        { "seal", "NAME [--pcrs=LIST] [--policy=signed]", 1, 1, VERB_BUS, OPT_PCRS | OPT_POLICY, verb_seal,
           "Seal the secret on standard input to the TPM" },
         { "unseal", "NAME", 1, 1, VERB_BUS, 0, verb_unseal, "Print a sealed secret" },
         { "sign", "", 0, 0, VERB_BUS, 0, verb_sign, "Sign standard input with the device key" },
         { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
           OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
+        { "approval make", "VERSION PCR=HEX... [--output=FILE]", 2, 1 + 24, 0, OPT_OUTPUT,
+          verb_approval_make, "Write an unsigned PCR approval of expected PCR values" },
+        { "approval install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_approval_install,
+          "Install a signed PCR approval" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
         { "violations", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_violations,
           "List the integrity violations" },
@@ -413,6 +421,7 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_TRUST,
                 ARG_CONFIG,
                 ARG_NO_PAGER,
+                ARG_POLICY,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -433,6 +442,7 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "trust", required_argument, NULL, ARG_TRUST },
                                                  { "config", required_argument, NULL, ARG_CONFIG },
                                                  { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                                                 { "policy", required_argument, NULL, ARG_POLICY },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -529,6 +539,14 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                         break;
                 case ARG_NO_PAGER:
                         arg_no_pager = true;
+                        break;
+                case ARG_POLICY:
+                        if (!streq(optarg, "pcr") && !streq(optarg, "signed")) {
+                                log_error("Invalid --policy '%s': expected pcr or signed.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_policy_signed = streq(optarg, "signed");
+                        given |= OPT_POLICY;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);

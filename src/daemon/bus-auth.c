@@ -56,6 +56,7 @@ static const struct {
         { ENDPOINTD_IFACE_KEYS, "Decrypt", "keys.use" },        /* keys.use:NAME */
         { ENDPOINTD_IFACE_KEYS, "Seal", "keys.create" },
         { ENDPOINTD_IFACE_KEYS, "Unseal", "keys.unseal" },      /* keys.unseal:NAME */
+        { ENDPOINTD_IFACE_KEYS, "InstallApproval", "keys.approve" },
         { ENDPOINTD_IFACE_KEYS, "Sign", "device.sign" },
         { ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", "status.read" },
         { ENDPOINTD_IFACE_KEYS, "GetAttestationPublicKey", "status.read" },

@@ -10,7 +10,10 @@
 #include "device.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
+#include "approvals.h"
 #include "keystore.h"
+#include "signature.h"
+#include "tpm-policy.h"
 #include "log.h"
 #include "openssl-util.h"
 #include "tpm.h"
@@ -58,6 +61,8 @@ static int tpm_start(Manager *m) {
         if (!dir)
                 return -ENOMEM;
         r = keystore_new(dir, m->config->key_cache_timeout, &m->keys);
+        if (r >= 0)
+                r = keystore_set_approval_dir(m->keys, m->config->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
         r = device_new(m->event, m->config->tcti, m->config->state_dir, &device_events, m, &m->device);
@@ -122,6 +127,11 @@ static int keys_error(Manager *m, int r, bool lost, const char *name, sd_bus_err
                         error, SD_BUS_ERROR_ACCESS_DENIED,
                         "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
         case -EBADE:
+                if (m->keys && keystore_is_signed(m->keys, n))
+                        return bus_error_set_errnof(
+                                error, EBADE,
+                                "The PCR values are not those the installed approval covers ('%s'); refusing.",
+                                n);
                 return bus_error_set_errnof(error, EBADE, "The PCR values differ from when '%s' was sealed; refusing.",
                                  n);
         case -EXDEV:
@@ -150,7 +160,9 @@ static int keys_error(Manager *m, int r, bool lost, const char *name, sd_bus_err
                         "(restored from a copy?); refusing.",
                         n);
         case -ENOKEY:
-                return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
+                return bus_error_set_errnof(error, ENOKEY,
+                                            "No installed PCR approval opens '%s' (%s); refusing.", n,
+                                            tpm_last_error(m->tpm));
         case -EBADMSG:
                 return bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
         case -EPROTONOSUPPORT:
@@ -220,9 +232,11 @@ static int read_pcrs(sd_bus_message *msg, uint32_t *ret, sd_bus_error *error) {
         return 0;
 }
 
-/* Reads the a{sv} options: "pcrs" (au) and "exportable" (b). */
-static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportable, sd_bus_error *error) {
-        const char *key;
+/* Reads the a{sv} options: "pcrs" (au), "exportable" (b) and "policy" (s:
+ * "pcr", the default, or "signed"). */
+static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportable, bool *signed_policy,
+                        sd_bus_error *error) {
+        const char *key, *v;
         int r, b;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -245,6 +259,15 @@ static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportabl
                                                          "Option 'exportable' must be of type b.");
                         r = sd_bus_message_read(msg, "b", &b);
                         *exportable = b;
+                } else if (streq(key, "policy")) {
+                        r = sd_bus_message_enter_container(msg, 'v', "s");
+                        if (r >= 0)
+                                r = sd_bus_message_read(msg, "s", &v);
+                        if (r < 0 || (!streq(v, "pcr") && !streq(v, "signed")))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'policy' must be the string 'pcr' or "
+                                                         "'signed'.");
+                        *signed_policy = streq(v, "signed");
                 } else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.",
                                                  key);
@@ -259,6 +282,20 @@ static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportabl
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(msg);
+}
+
+/* The PCR-policy key's Name for a seal with a signed policy. */
+static int signed_key_name(Manager *m, bool signed_policy, uint8_t *ret, sd_bus_error *error) {
+        int r;
+
+        if (!signed_policy)
+                return 0;
+        r = approvals_policy_key_name(m->config->trust_dir, ret);
+        if (r < 0)
+                return bus_error_set_errnof(error, ENOENT,
+                                            "No usable PCR-policy key %s/%s for a signed policy (%s).",
+                                            m->config->trust_dir, APPROVALS_KEY_FILE, strerror(-r));
+        return 0;
 }
 
 static int reply_bytes(sd_bus_message *msg, const void *p, size_t len, bool sensitive) {
@@ -282,13 +319,14 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         const char *name;
         uint32_t pcrs = m->config->pcr_mask;
-        bool exportable = false;
+        bool exportable = false, signed_policy = false;
+        uint8_t key_name[TPM_KEY_NAME_SIZE];
         int r;
 
         r = read_name(msg, &name, error);
         if (r < 0)
                 return r;
-        r = read_options(msg, &pcrs, &exportable, error);
+        r = read_options(msg, &pcrs, &exportable, &signed_policy, error);
         if (r < 0)
                 return r;
         r = bus_authorize(m, msg, NULL, error);
@@ -297,7 +335,11 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = require_tpm(m, error);
         if (r < 0)
                 return r;
-        r = keystore_create_key(m->keys, m->tpm, name, pcrs, exportable);
+        r = signed_key_name(m, signed_policy, key_name, error);
+        if (r < 0)
+                return r;
+        r = keystore_create_key_signed(m->keys, m->tpm, name, pcrs, signed_policy ? key_name : NULL,
+                                       exportable);
         if (r < 0)
                 return keys_fail(m, r, name, error);
         log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Created data key '%s'%s.", name,
@@ -337,9 +379,10 @@ static int append_key_info(sd_bus_message *reply, const KeyInfo *k) {
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "kind", "s", key_kind_to_string(k->kind),
-                                          "exportable", "b", k->exportable, "created", "t",
-                                          (uint64_t) k->created);
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "kind", "s",
+                                          key_kind_to_string(k->kind), "exportable", "b", k->exportable,
+                                          "created", "t", (uint64_t) k->created, "policy", "s",
+                                          k->signed_policy ? "signed" : "pcr");
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -401,6 +444,8 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
                 r = keystore_encrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
         else
                 r = keystore_decrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
+        if (r == -ENOKEY)
+                return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", name);
         if (r < 0)
                 return keys_fail(m, r, name, error);
         r = reply_bytes(msg, out, out_len, !encrypt);
@@ -426,7 +471,8 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         const void *secret;
         size_t len;
         uint32_t pcrs = m->config->pcr_mask;
-        bool exportable = true;
+        bool exportable = true, signed_policy = false;
+        uint8_t key_name[TPM_KEY_NAME_SIZE];
         int r;
 
         (void) sd_bus_message_sensitive(msg);
@@ -436,7 +482,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_read_array(msg, 'y', &secret, &len);
         if (r < 0)
                 return r;
-        r = read_options(msg, &pcrs, &exportable, error);
+        r = read_options(msg, &pcrs, &exportable, &signed_policy, error);
         if (r < 0)
                 return r;
         if (!exportable)
@@ -454,7 +500,10 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = require_tpm(m, error);
         if (r < 0)
                 return r;
-        r = keystore_seal(m->keys, m->tpm, name, pcrs, secret, len);
+        r = signed_key_name(m, signed_policy, key_name, error);
+        if (r < 0)
+                return r;
+        r = keystore_seal_signed(m->keys, m->tpm, name, pcrs, signed_policy ? key_name : NULL, secret, len);
         if (r < 0)
                 return keys_fail(m, r, name, error);
         log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Sealed secret '%s'.", name);
@@ -603,6 +652,45 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const void *data, *sig;
+        size_t len, sig_len;
+        char why[SIGNATURE_ERROR_MAX] = "";
+        uint64_t version = 0;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'y', &data, &len);
+        if (r >= 0)
+                r = sd_bus_message_read_array(msg, 'y', &sig, &sig_len);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig, sig_len,
+                              &version, why, sizeof(why));
+        switch (r) {
+        case 0:
+                break;
+        case -EBADMSG:
+                return bus_error_set_errnof(error, EBADMSG, "Not a PCR approval: %s.", why);
+        case -EKEYREJECTED:
+                return bus_error_set_errnof(error, EKEYREJECTED, "The PCR approval is refused: %s.", why);
+        case -ESTALE:
+                return bus_error_set_errnof(error, ESTALE, "The PCR approval is refused: %s.", why);
+        case -ENOENT:
+                return bus_error_set_errnof(error, ENOENT, "No trust anchors: %s.", why);
+        default:
+                return keys_fail(m, r, NULL, error);
+        }
+        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Installed PCR approval version %" PRIu64 ".", version);
+        return sd_bus_reply_method_return(msg, "t", version);
+}
+
 const sd_bus_vtable keys_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("CreateKey", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_NO_RESULT,
@@ -619,6 +707,8 @@ const sd_bus_vtable keys_vtable[] = {
                                 SD_BUS_NO_RESULT, method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", secret), method_unseal,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InstallApproval", SD_BUS_ARGS("ay", approval, "ay", signature),
+                                SD_BUS_RESULT("t", version), method_install_approval, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Sign", SD_BUS_ARGS("ay", data), SD_BUS_RESULT("ay", signature), method_sign,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevicePublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),

@@ -160,7 +160,8 @@ static TSS2_RC tcti_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t 
          * a restarted simulator answers TPM_RC_INITIALIZE). */
         if (t->fd < 0 && tcti_connect(t) < 0)
                 return TSS2_TCTI_RC_IO_ERROR;
-        log_debug("TPM command 0x%" PRIx32 " (%zu bytes)", be32(cmd + 6), size);
+        /* The words of tcti-swtpm's TSS2_LOG line, which bench/tpm counts. */
+        log_debug("Sending command with TPM_CC 0x%" PRIx32 " and size %zu", be32(cmd + 6), size);
         if (tcti_send(t, cmd, size) < 0) {
                 tcti_disconnect(t);
                 return TSS2_TCTI_RC_IO_ERROR;

@@ -41,6 +41,8 @@ struct Tpm {
         /* The NV writer's secret (tpm-nv.c), when it is known. */
         uint8_t nv_auth[32];
         bool nv_auth_set;
+        /* The approval floor's NV handle, kept by tpm-policy.c. */
+        ESYS_TR policy_nv;
 };
 
 /* A transient object or session that is flushed on every path out of the
@@ -127,6 +129,12 @@ int tss2_to_errno(TSS2_RC rc) {
         }
 }
 
+bool tpm_rc_is(TSS2_RC rc, TSS2_RC what) {
+        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+                return false;
+        return ((rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF) == what;
+}
+
 /* Records what failed with the decoded TSS2 text and returns the errno.
  * The one place TPM errors turn into errnos. */
 static int tpm_fail(Tpm *t, TSS2_RC rc, const char *what) {
@@ -166,6 +174,10 @@ int tpm_record_error(Tpm *t, int r, const char *what) {
 
 const uint8_t *tpm_nv_auth(const Tpm *t) {
         return t->nv_auth_set ? t->nv_auth : NULL;
+}
+
+ESYS_TR *tpm_policy_nv_slot(Tpm *t) {
+        return &t->policy_nv;
 }
 
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]) {
@@ -518,8 +530,8 @@ int tpm_new(const char *tcti, Tpm **ret) {
 
         if (!t)
                 return -ENOMEM;
-        t->srk = t->device = ESYS_TR_NONE;
-        /* swtpm: one connection for the context's life (see tpm-tcti.h). */
+        t->srk = t->device = t->policy_nv = ESYS_TR_NONE;
+        /* swtpm: one connection per operation (see tpm-tcti.h). */
         r = tpm_tcti_swtpm_new(tcti, &t->tcti);
         if (r != -EOPNOTSUPP) {
                 if (r < 0) {
@@ -664,7 +676,23 @@ int tpm_pcr_digest(Tpm *t, uint32_t pcr_mask, uint8_t ret[32]) {
  * caller; it is there because its policyRef is the one place a policy
  * takes arbitrary bytes into the digest. That makes the caller's binding
  * part of the object's public area, whose integrity the TPM checks on
- * Load, and part of what the TPM demands before Unseal. */
+ * Load, and part of what the TPM demands before Unseal. The second step is
+ * tpm_policy_secret_extend(), which signed policies (tpm-policy.c) share. */
+int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[32]) {
+        uint8_t buf[32 + 4 + sizeof(TPMU_NAME)] = {};
+        size_t off = 32;
+
+        memcpy(buf, digest, 32);
+        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicySecret, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            off + t->srk_name.size > sizeof(buf))
+                return tpm_set_error(t, -EPROTO, "Cannot marshal the SRK's name");
+        memcpy(buf + off, t->srk_name.name, t->srk_name.size);
+        if (sha256_buffer(buf, off + t->srk_name.size, buf) < 0)
+                return -EIO;
+        memcpy(buf + 32, binding, 32);
+        return sha256_buffer(buf, 64, digest) < 0 ? -EIO : 0;
+}
+
 static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         uint8_t buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + sizeof(TPMU_NAME)] = {};
         TPML_PCR_SELECTION sel;
@@ -679,16 +707,9 @@ static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         if (sha256_buffer(buf, off + 32, buf) < 0)
                 return -EIO;
 
-        off = 32;
-        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicySecret, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
-            off + t->srk_name.size > sizeof(buf))
-                return tpm_set_error(t, -EPROTO, "Cannot marshal the SRK's name");
-        memcpy(buf + off, t->srk_name.name, t->srk_name.size);
-        if (sha256_buffer(buf, off + t->srk_name.size, buf) < 0)
-                return -EIO;
-        memcpy(buf + 32, p->binding, 32);
         ret->size = 32;
-        return sha256_buffer(buf, 64, ret->buffer) < 0 ? -EIO : 0;
+        memcpy(ret->buffer, buf, 32);
+        return tpm_policy_secret_extend(t, ret->buffer, p->binding);
 }
 
 /* A session salted by the SRK (ECDH), so that its session key, and with it
@@ -704,6 +725,13 @@ static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attribute
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "TRSess_SetAttributes");
         return 0;
+}
+
+/* The session was used without continueSession: the TPM flushed it, so
+ * only ESYS's bookkeeping is left to drop. */
+static void tpm_session_consumed(Tpm *t, TpmTransient *s) {
+        (void) Esys_TR_Close(t->esys, &s->handle);
+        s->handle = ESYS_TR_NONE;
 }
 
 static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint8_t **ret, size_t *ret_len) {
@@ -756,6 +784,21 @@ static const TSS2L_SYS_AUTH_COMMAND auth_password = {
 
 int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, size_t len, uint8_t **ret,
              size_t *ret_len) {
+        TPM2B_DIGEST auth_policy;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (policy->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = policy_digest(t, policy, &auth_policy);
+        if (r < 0)
+                return r;
+        return tpm_seal_digest(t, &auth_policy, no_export, data, len, ret, ret_len);
+}
+
+int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, const void *data, size_t len,
+                    uint8_t **ret, size_t *ret_len) {
         _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
         TpmSession session = {};
         TPM2B_SENSITIVE_CREATE sensitive = {};
@@ -778,15 +821,12 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
         TPM2B_PRIVATE priv = {};
         TPM2B_PUBLIC pub = {};
         TSS2_RC rc;
-        int r;
 
         if (!t)
                 return -ENODEV;
-        if (len == 0 || len > TPM_SEAL_MAX || policy->pcr_mask >> TPM_PCR_MAX)
+        if (len == 0 || len > TPM_SEAL_MAX)
                 return -EINVAL;
-        r = policy_digest(t, policy, &tmpl.publicArea.authPolicy);
-        if (r < 0)
-                return r;
+        tmpl.publicArea.authPolicy = *auth_policy;
         sensitive.sensitive.data.size = (UINT16) len;
         memcpy(sensitive.sensitive.data.buffer, data, len);
 
@@ -838,8 +878,8 @@ static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TP
  * what it saves is the ECDH and StartAuthSession of every call. After any
  * failure its state is unknown, so it is flushed and the next call starts
  * a new one. */
-static int tpm_unseal_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name, const TpmPolicy *policy,
-                             TPM2B_SENSITIVE_DATA *ret) {
+static int tpm_unseal_pcr_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name, const TpmPolicy *policy,
+                                 TPM2B_SENSITIVE_DATA *ret) {
         TpmSession *s = &t->policy_session;
         TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPML_PCR_SELECTION sel;
@@ -886,44 +926,96 @@ static int tpm_unseal_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name,
         return 0;
 }
 
+int tpm_policy_secret_run(Tpm *t, ESYS_TR session, const uint8_t binding[32]) {
+        TPM2B_DIGEST empty = {};
+        TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
+        TPM2B_TIMEOUT *timeout = NULL;
+        TPMT_TK_AUTH *ticket = NULL;
+        TSS2_RC rc;
+
+        memcpy(ref.buffer, binding, 32);
+        /* Empty nonceTPM, cpHash and expiration: the assertion is not
+         * limited in time or to a command; the object's policy is what
+         * limits it to Unseal of this object. */
+        rc = Esys_PolicySecret(t->esys, t->srk, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                               &empty_nonce, &empty, &ref, 0, &timeout, &ticket);
+        Esys_Free(timeout);
+        Esys_Free(ticket);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PolicySecret");
+}
+
+/* Opens the policy session, has run satisfy the object's policy in it and
+ * unseals; the loaded object is the caller's to flush. */
+static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, TpmPolicyRun run, void *userdata,
+                             TPM2B_SENSITIVE_DATA **ret) {
+        TpmTransient session = TPM_TRANSIENT(t);
+        TSS2_RC rc;
+        int r;
+
+        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
+        if (r < 0)
+                return r;
+        r = run(t, session.handle, userdata);
+        if (r < 0) {
+                tpm_transient_flush(&session);
+                return r;
+        }
+        rc = Esys_Unseal(t->esys, object, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "Unseal");
+                tpm_transient_flush(&session);
+                return r;
+        }
+        tpm_session_consumed(t, &session);
+        return 0;
+}
+
 /* Whether pub's authPolicy is the one policy commits to. Before Load this
  * is a consistency check; once the TPM has loaded pub (its integrity check
  * covers the public area) it proves that policy is the one the object was
  * sealed with. */
-static int blob_check_policy(Tpm *t, const TpmPolicy *policy, const TPM2B_PUBLIC *pub) {
-        TPM2B_DIGEST want;
-        int r;
-
-        r = policy_digest(t, policy, &want);
-        if (r < 0)
-                return r;
-        if (pub->publicArea.authPolicy.size != want.size ||
-            CRYPTO_memcmp(pub->publicArea.authPolicy.buffer, want.buffer, want.size) != 0)
+static int blob_check_policy(Tpm *t, const TPM2B_DIGEST *want, const TPM2B_PUBLIC *pub) {
+        if (pub->publicArea.authPolicy.size != want->size ||
+            CRYPTO_memcmp(pub->publicArea.authPolicy.buffer, want->buffer, want->size) != 0)
                 return tpm_set_error(t, -EKEYREJECTED, "The sealed object was made with another policy");
         return 0;
 }
 
-int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len) {
+int tpm_check_policy_digest(Tpm *t, const TPM2B_DIGEST *want, const uint8_t *blob, size_t blob_len) {
         TPM2B_PUBLIC pub;
         TPM2B_PRIVATE priv;
+        int r;
+
+        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        if (r < 0)
+                return tpm_set_error(t, r, "The sealed object does not parse");
+        return blob_check_policy(t, want, &pub);
+}
+
+int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len) {
+        TPM2B_DIGEST want;
         int r;
 
         if (!t)
                 return -ENODEV;
         if (policy->pcr_mask >> TPM_PCR_MAX)
                 return -EINVAL;
-        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        r = policy_digest(t, policy, &want);
         if (r < 0)
-                return tpm_set_error(t, r, "The sealed object does not parse");
-        return blob_check_policy(t, policy, &pub);
+                return r;
+        return tpm_check_policy_digest(t, &want, blob, blob_len);
 }
 
+/* The PCR policy's Unseal, the frequent one: through SAPI with the kept
+ * session (tpm_unseal_pcr_loaded()). Other policies go through
+ * tpm_unseal_run() and ESYS. */
 int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export) {
         _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
         _cleanup_(tpm_sys_object_flush) TpmSysObject object = { .tpm = t };
         TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPM2B_SENSITIVE_DATA out = {};
+        TPM2B_DIGEST want;
         TPM2B_PUBLIC pub;
         TPM2B_PRIVATE priv;
         TPM2B_NAME name = {}, tpm_name = { .size = sizeof(TPMU_NAME) };
@@ -941,7 +1033,10 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         /* Before anything reaches the TPM: a changed header or a file of
          * another name fails here, and is never reported as a policy
          * (PCR) failure of the Unseal below. */
-        r = blob_check_policy(t, policy, &pub);
+        r = policy_digest(t, policy, &want);
+        if (r < 0)
+                return r;
+        r = blob_check_policy(t, &want, &pub);
         if (r < 0)
                 return r;
         /* The name goes into the Unseal's HMAC: computed here, so that
@@ -959,7 +1054,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         }
         /* Loaded, pub is authentic and so is the policy it matched: a
          * policy failure from here on is the PCRs'. */
-        r = tpm_unseal_loaded(t, object.handle, &name, policy, &out);
+        r = tpm_unseal_pcr_loaded(t, object.handle, &name, policy, &out);
         if (r < 0)
                 return r;
         secret = OPENSSL_secure_malloc(MAX(out.size, 1));
@@ -970,6 +1065,53 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         memcpy(secret, out.buffer, out.size);
         *ret_len = out.size;
         OPENSSL_cleanse(&out, sizeof(out));
+        *ret_no_export = pub.publicArea.objectAttributes & TPMA_OBJECT_NODA;
+        *ret = secret;
+        return 0;
+}
+
+int tpm_unseal_run(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyRun run, void *userdata, const uint8_t *blob,
+                   size_t blob_len, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
+        _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
+        TPM2B_SENSITIVE_DATA *out = NULL;
+        TPM2B_PUBLIC pub;
+        TPM2B_PRIVATE priv;
+        uint8_t *secret;
+        TSS2_RC rc;
+        int r;
+
+        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        if (r < 0)
+                return tpm_set_error(t, r, "The sealed object does not parse");
+        /* Before anything reaches the TPM: a changed header or a file of
+         * another name fails here, and is never reported as a policy
+         * (PCR) failure of the Unseal below. */
+        r = blob_check_policy(t, want, &pub);
+        if (r < 0)
+                return r;
+        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+                       &object.handle);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, rc, "Load");
+                /* A blob of another TPM or a mangled one fails to load in
+                 * many ways besides TPM_RC_INTEGRITY; none is a TPM fault. */
+                return r == -EPROTO ? -EUCLEAN : r;
+        }
+        /* Loaded, pub is authentic and so is the policy it matched: a
+         * policy failure from here on is the PCRs'. */
+        r = tpm_unseal_loaded(t, object.handle, run, userdata, &out);
+        if (r < 0)
+                return r;
+        secret = OPENSSL_secure_malloc(MAX(out->size, 1));
+        if (!secret) {
+                OPENSSL_cleanse(out, sizeof(*out));
+                Esys_Free(out);
+                return -ENOMEM;
+        }
+        memcpy(secret, out->buffer, out->size);
+        *ret_len = out->size;
+        OPENSSL_cleanse(out, sizeof(*out));
+        Esys_Free(out);
         *ret_no_export = pub.publicArea.objectAttributes & TPMA_OBJECT_NODA;
         *ret = secret;
         return 0;

@@ -155,7 +155,7 @@ static const struct {
         { "device.sign", false },       { "device.attest", false },  { "policy.read", false },
         { "policy.reload", false },     { "grants.install", false }, { "grants.revoke", false },
         { "licence.install", false },   { "licence.read", false },   { "audit.read", false },
-        { "audit.verify", false },
+        { "audit.verify", false },      { "keys.approve", false },
 };
 
 int policy_permission_known(const char *perm) {
