@@ -24,6 +24,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "../bench-util.h"
+
 #define BUS_NAME "org.endpointd.Endpoint1"
 #define OBJECT_PATH "/org/endpointd/Endpoint1"
 #define TIMEOUT_US (120ULL * 1000000ULL)
@@ -43,13 +45,6 @@ typedef struct Client {
         Stats s;
         int setup_error;
 } Client;
-
-static double now_sec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* Records one call: its latency, and lost/wrong/refused. ok: the reply's
  * content was checked and is right. */
@@ -96,8 +91,8 @@ static void one_round(Client *c, sd_bus *bus, unsigned i) {
         if (k == K_STATUS) {
                 const char *state = NULL;
                 t0 = now_sec();
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get", &e,
-                                       &reply, "ss", "org.endpointd.Endpoint1", "IntegrityState");
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                       &e, &reply, "ss", "org.endpointd.Endpoint1", "IntegrityState");
                 bool ok = r >= 0 && sd_bus_message_read(reply, "v", "s", &state) >= 0 &&
                           (strcmp(state, "trusted") == 0 || strcmp(state, "scanning") == 0);
                 record(c, K_STATUS, t0, r, &e, ok);
@@ -105,8 +100,8 @@ static void one_round(Client *c, sd_bus *bus, unsigned i) {
                 int allowed = 0;
                 const char *reason;
                 t0 = now_sec();
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Policy1", "CheckAccess", &e,
-                                       &reply, "s", "status.read");
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Policy1", "CheckAccess",
+                                       &e, &reply, "s", "status.read");
                 bool ok = r >= 0 && sd_bus_message_read(reply, "bs", &allowed, &reason) >= 0 && allowed;
                 record(c, K_CHECK, t0, r, &e, ok);
         } else if (k == 2) {
@@ -114,7 +109,8 @@ static void one_round(Client *c, sd_bus *bus, unsigned i) {
                 size_t n = 1 + (size_t) ((i * 7919U + c->id) % sizeof(plain));
                 for (size_t j = 0; j < n; j++)
                         plain[j] = (uint8_t) (i + j + c->id);
-                r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1", "Encrypt");
+                r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1",
+                                                   "Encrypt");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", "k1");
                 if (r >= 0)
@@ -130,7 +126,8 @@ static void one_round(Client *c, sd_bus *bus, unsigned i) {
                         goto out;
                 sd_bus_message_unref(m);
                 m = NULL;
-                r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1", "Decrypt");
+                r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1",
+                                                   "Decrypt");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", "k1");
                 if (r >= 0)
@@ -148,16 +145,16 @@ static void one_round(Client *c, sd_bus *bus, unsigned i) {
                 sd_bus_message_unref(reply2);
         } else if (k == 3) {
                 t0 = now_sec();
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1", "Unseal", &e, &reply, "s",
-                                       "s1");
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Keys1", "Unseal", &e,
+                                       &reply, "s", "s1");
                 bool ok = r >= 0 && sd_bus_message_read_array(reply, 'y', &data, &len) >= 0 &&
                           len == strlen(c->secret) && memcmp(data, c->secret, len) == 0;
                 record(c, K_UNSEAL, t0, r, &e, ok);
         } else {
                 const char *state = NULL, *expected, *actual;
                 t0 = now_sec();
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Integrity1", "VerifyFile", &e,
-                                       &reply, "s", c->path);
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.endpointd.Integrity1", "VerifyFile",
+                                       &e, &reply, "s", c->path);
                 bool ok = r >= 0 && sd_bus_message_read(reply, "sss", &state, &expected, &actual) >= 0 &&
                           strcmp(state, "ok") == 0;
                 record(c, K_VERIFY, t0, r, &e, ok);
@@ -188,12 +185,6 @@ static void *client_run(void *arg) {
         return NULL;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-
-        return x < y ? -1 : x > y;
-}
-
 int main(int argc, char *argv[]) {
         unsigned clients, calls;
         size_t total = 0, lost = 0, wrong = 0, refused = 0;
@@ -212,7 +203,7 @@ int main(int argc, char *argv[]) {
         if (!c)
                 return 1;
         for (unsigned i = 0; i < clients; i++) {
-                c[i] = (Client) { .calls = calls, .id = i, .secret = argv[3], .path = argv[4] };
+                c[i] = (Client){ .calls = calls, .id = i, .secret = argv[3], .path = argv[4] };
                 for (unsigned k = 0; k < K_MAX; k++) {
                         c[i].s.lat[k] = calloc(calls + 2, sizeof(uint32_t));
                         if (!c[i].s.lat[k])
@@ -223,14 +214,14 @@ int main(int argc, char *argv[]) {
         for (unsigned i = 0; i < clients; i++)
                 if (pthread_create(&c[i].thread, NULL, client_run, &c[i]) != 0)
                         return 1;
-        for (unsigned i = 0; i < clients; i++) {
+        for (unsigned i = 0; i < clients; i++)
                 pthread_join(c[i].thread, NULL);
+        elapsed = now_sec() - start;
+        for (unsigned i = 0; i < clients; i++)
                 if (c[i].setup_error < 0) {
-                        fprintf(stderr, "cannot connect: %s\n", strerror(-c[i].setup_error));
+                        fprintf(stderr, "client %u cannot connect: %s\n", i, strerror(-c[i].setup_error));
                         return 1;
                 }
-        }
-        elapsed = now_sec() - start;
         for (unsigned k = 0; k < K_MAX; k++) {
                 size_t n = 0, l = 0, w = 0, rf = 0;
                 uint32_t *all;
@@ -257,7 +248,8 @@ int main(int argc, char *argv[]) {
                 refused += rf;
                 free(all);
         }
-        printf("total %zu %zu %zu %zu %.1f %.0f\n", total, lost, wrong, refused, elapsed, (double) total / elapsed);
+        printf("total %zu %zu %zu %zu %.1f %.0f\n", total, lost, wrong, refused, elapsed,
+               (double) total / elapsed);
         free(c);
         return lost || wrong ? 1 : 0;
 }

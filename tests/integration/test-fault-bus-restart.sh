@@ -8,13 +8,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 
-ep_setup
-ep_pki_init
-ep_config TPM PCRs 16
-ep_config Integrity Watch no
-mkdir -p "$EP_ROOT/bin"
-echo pump >"$EP_ROOT/bin/pumpd"
+f_setup
 ep_start
 T=$EP_TMP
 it_manifest 1 "$T/m1"

@@ -11,19 +11,15 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 [ -x "$EP_BUILD/bus-noread" ] || ep_skip "bus-noread is not built (make check builds it)"
 
-ep_setup
-ep_pki_init
-ep_config TPM PCRs 16
-ep_config Integrity Watch no
+f_setup
 # The bad clients are root: the rate limit would refuse most of their calls
 # before they reach the handlers, which is not what is tested here.
 ep_config Policy RateLimitBurst 100000
 ep_config Policy RateLimitPerSecond 100000
-mkdir -p "$EP_ROOT/bin"
 head -c 4M /dev/urandom >"$EP_ROOT/bin/big"
-echo pump >"$EP_ROOT/bin/pumpd"
 ep_start
 T=$EP_TMP
 it_manifest 1 "$T/m1"

@@ -11,15 +11,14 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 [ -x "$EP_BUILD/fuzz-bus" ] || ep_skip "fuzz-bus is not built (make check builds it)"
 secs=${EP_FUZZ_BUS_SECONDS:-30}
 # Under valgrind a call may take 50 times as long.
 timeout=30
 [ -n "$EP_DAEMON_WRAPPER" ] && timeout=300
 
-ep_setup
-ep_pki_init
-ep_config TPM PCRs 16
+f_setup
 # Fuzzed calls come fast; the rate limit is part of what is fuzzed, but
 # uid 1 must get past it often enough to reach the handlers.
 ep_config Policy RateLimitBurst 1000
@@ -34,8 +33,6 @@ Permissions=status.read integrity.read policy.read keys.use:k1 licence.read
 User=daemon
 Roles=fuzz
 EOF
-mkdir -p "$EP_ROOT/bin"
-echo pump >"$EP_ROOT/bin/pumpd"
 ep_start
 it_manifest 1 "$EP_TMP/m1"
 it_install "$EP_TMP/m1" "$EP_TMP/m1.sig" || ep_fail "manifest not installed"

@@ -17,20 +17,17 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 
 rounds=${EP_FAULT_KILL_ROUNDS:-100}
 [ -n "$EP_DAEMON_WRAPPER" ] && rounds=${EP_FAULT_KILL_ROUNDS:-20}
-ep_setup
-ep_pki_init
-ep_config Integrity Watch no
+f_setup
 cat >>"$EP_POLICY" <<'EOF'
 
 [Role]
 Name=service
 Permissions=policy.reload
 EOF
-mkdir -p "$EP_ROOT/bin"
-echo pump >"$EP_ROOT/bin/pumpd"
 ep_start
 device=$(ep_ctl device-id) || ep_fail "device-id"
 T=$EP_TMP
@@ -45,6 +42,17 @@ f_grant() {
         gdbus call --system -d org.endpointd.Endpoint1 -o /org/endpointd/Endpoint1 \
                 -m org.endpointd.Policy1.InstallGrant "$(k_ay_file "$T/g$1")" "$(k_ay_file "$T/g$1.sig")" \
                 >/dev/null 2>&1
+}
+
+# f_all_loaded ROUND DIR SUFFIX NAMES: every DIR/*.SUFFIX file of the state
+# dir is one of NAMES (one a line), i.e. the daemon loaded it.
+f_all_loaded() {
+        local f n
+        for f in "$EP_STATE/$2"/*."$3"; do
+                [ -e "$f" ] || continue
+                n=$(basename "$f" ".$3")
+                grep -qx "$n" <<<"$4" || ep_fail "round $1: $2/$n.$3 was not loaded"
+        done
 }
 
 serial=0
@@ -83,20 +91,11 @@ for ((i = 1; i <= rounds; i++)); do
         [ -z "$untouched" ] || ep_fail "round $i: files changed that the round did not write: $untouched"
 
         keys=$(ep_ctl --json key list | jq -r '.[].name' | sort)
-        for f in "$EP_STATE"/keys/*.key; do
-                [ -e "$f" ] || continue
-                n=$(basename "$f" .key)
-                grep -qx "$n" <<<"$keys" || ep_fail "round $i: key file $n.key is not a loaded key"
-        done
+        f_all_loaded "$i" keys key "$keys"
         if grep -qx "key$i" <<<"$keys"; then
                 ep_ctl encrypt "key$i" <<<"x" >/dev/null || ep_fail "round $i: the new key$i does not encrypt"
         fi
-        grants=$(ep_ctl --json grant list | jq -r '.[].id' | sort)
-        for f in "$EP_STATE"/grants/*.grant; do
-                [ -e "$f" ] || continue
-                n=$(basename "$f" .grant)
-                grep -qx "$n" <<<"$grants" || ep_fail "round $i: grant file $n.grant is not a loaded grant"
-        done
+        f_all_loaded "$i" grants grant "$(ep_ctl --json grant list | jq -r '.[].id' | sort)"
 
         now=$(it_prop ManifestSerial)
         case $now in

@@ -14,12 +14,10 @@ fi
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 [ "$(id -u)" = 0 ] || ep_skip "mounting a tmpfs needs root"
 
-ep_setup
-ep_pki_init
-ep_config TPM PCRs 16
-ep_config Integrity Watch no
+f_setup
 mkdir -p "$EP_STATE"
 mount -t tmpfs -o size=512k,mode=0700 endpointd-fault "$EP_STATE" || ep_skip "cannot mount a tmpfs"
 # Unmounted before lib.sh removes the temp dir (lazily: the daemon may
@@ -33,8 +31,6 @@ T=$EP_TMP
 k_call CreateKey k1 "{}" >/dev/null || ep_fail "CreateKey k1"
 k_call Seal s1 "$(k_ay 'infusion rate table v1')" "{}" >/dev/null || ep_fail "Seal s1"
 ep_ctl encrypt k1 <<<"patient 42" >"$T/ct" || ep_fail "encrypt with k1"
-mkdir -p "$EP_ROOT/bin"
-echo pump >"$EP_ROOT/bin/pumpd"
 it_manifest 1 "$T/m1"
 it_install "$T/m1" "$T/m1.sig" || ep_fail "manifest 1 not installed"
 ep_assert_eq "$(it_prop ManifestSerial)" "1" "serial before the disk fills"

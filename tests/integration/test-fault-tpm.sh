@@ -11,17 +11,13 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-fault-lib.sh"
 
 # How long the call gets to reach the stopped TPM (the daemon under
 # valgrind is slow to get there).
 settle=1
 [ -n "$EP_DAEMON_WRAPPER" ] && settle=10
-ep_setup
-ep_pki_init
-ep_config TPM PCRs 16
-ep_config Integrity Watch no
-mkdir -p "$EP_ROOT/bin"
-echo pump >"$EP_ROOT/bin/pumpd"
+f_setup
 ep_start
 k_call Seal s1 "$(k_ay 'dose limits')" "{}" >/dev/null || ep_fail "Seal s1"
 T=$EP_TMP
