@@ -10,16 +10,18 @@
 #   - the serial is the old or the new one, the serial floor agrees, and
 #     the installed manifest verifies a file;
 #   - no temp file is mistaken for state (left-over *.tmp-* are ignored).
-# EP_FAULT_KILL_ROUNDS rounds (default 100, i.e. 300 operations killed
-# at a random point or just after; 20 with EP_DAEMON_WRAPPER, where each
-# start of a daemon under valgrind takes seconds). A round takes about a
-# second, most of it the restart (the TPM primary keys are re-created).
+# EP_FAULT_KILL_ROUNDS rounds (default 200, i.e. 600 operations killed
+# at a random point or just after; 60 in a sanitizer build, where each
+# round is slower; 20 with EP_DAEMON_WRAPPER, where each start of a daemon
+# under valgrind takes seconds). A round takes about a second, most of it
+# the restart (the TPM primary keys are re-created).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
 . "$top_srcdir/tests/integration/test-fault-lib.sh"
 
-rounds=${EP_FAULT_KILL_ROUNDS:-100}
+rounds=${EP_FAULT_KILL_ROUNDS:-200}
+[ -n "$EP_SANITIZED" ] && rounds=${EP_FAULT_KILL_ROUNDS:-60}
 window=60 # ms
 [ -n "$EP_DAEMON_WRAPPER" ] && rounds=${EP_FAULT_KILL_ROUNDS:-20} window=3000
 f_setup
