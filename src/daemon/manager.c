@@ -8,16 +8,138 @@
 #include "bus-auth.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
-#include "bus-keys.h"
 #include "bus-integrity.h"
+#include "bus-keys.h"
 #include "bus-policy.h"
 #include "endpointd/bus.h"
+#include "events.h"
 #include "fileio.h"
 #include "integrity.h"
 #include "log.h"
 #include "manager.h"
 #include "privs.h"
 #include "sandbox.h"
+#include "tpm.h"
+
+/* The TPM component may be left out of a build; then nothing is extended. */
+#pragma weak tpm_pcr_extend
+
+/* --- the access policy ------------------------------------------------------ */
+
+static void on_authority_access_changed(Authority *a, void *userdata) {
+        manager_access_changed(userdata);
+}
+
+static const AuthoritySink authority_sink = {
+        .access_changed = on_authority_access_changed,
+};
+
+static int authority_start(Manager *m) {
+        return authority_new(m->event, m->config, m->events, &authority_sink, m, &m->authority);
+}
+
+static void authority_stop(Manager *m) {
+        m->authority = authority_free(m->authority);
+}
+
+static int authority_reload_component(Manager *m, const Config *old) {
+        char error[512];
+        int r;
+
+        authority_set_config(m->authority, m->config);
+        r = authority_reload(m->authority, EVENT_SUBJECT_DAEMON, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "Keeping the old access policy: %s", error);
+        return 0;
+}
+
+static const Component authority_component = {
+        .name = "access policy",
+        .start = authority_start,
+        .stop = authority_stop,
+        .reload = authority_reload_component,
+};
+
+/* --- integrity ---------------------------------------------------------------- */
+
+static void on_integrity_state(Integrity *ig, const char *state, void *userdata) {
+        Manager *m = userdata;
+
+        m->integrity_state = state;
+        manager_emit_endpoint_changed(m, "IntegrityState");
+        manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, state);
+}
+
+static void on_integrity_scanned(Integrity *ig, usec_t when, void *userdata) {
+        Manager *m = userdata;
+
+        m->last_scan = when;
+        manager_emit_endpoint_changed(m, "LastScan");
+}
+
+static void on_integrity_progress(Integrity *ig, uint64_t scan_id, const ScanProgress *p, void *userdata) {
+        bus_integrity_emit_progress(userdata, scan_id, p);
+}
+
+static void on_integrity_manifest(Integrity *ig, uint64_t serial, void *userdata) {
+        Manager *m = userdata;
+
+        m->manifest_serial = serial;
+        /* Executable= bindings are checked against the manifest. */
+        manager_access_changed(m);
+        manager_emit_endpoint_changed(m, "ManifestSerial");
+}
+
+static int on_integrity_extend(unsigned pcr, const uint8_t digest[32], void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->tpm || !tpm_pcr_extend)
+                return -ENODEV;
+        return tpm_pcr_extend(m->tpm, pcr, digest);
+}
+
+static usec_t on_integrity_now(void *userdata) {
+        Manager *m = userdata;
+
+        return m->authority ? authority_now(m->authority) : now_usec(CLOCK_REALTIME);
+}
+
+static const IntegritySink integrity_sink = {
+        .state_changed = on_integrity_state,
+        .scanned = on_integrity_scanned,
+        .progress = on_integrity_progress,
+        .manifest_changed = on_integrity_manifest,
+        .pcr_extend = on_integrity_extend,
+        .now = on_integrity_now,
+};
+
+static int integrity_start(Manager *m) {
+        return integrity_new(m->event, m->config, m->events, &integrity_sink, m, &m->integrity);
+}
+
+static void integrity_stop(Manager *m) {
+        m->integrity = integrity_free(m->integrity);
+}
+
+static int integrity_reload_component(Manager *m, const Config *old) {
+        integrity_reload(m->integrity, m->config, old);
+        return 0;
+}
+
+static const Component integrity_component = {
+        .name = "integrity",
+        .start = integrity_start,
+        .stop = integrity_stop,
+        .reload = integrity_reload_component,
+};
+
+/* The bus end of the event pipeline: events that are signals go to their
+ * subscribers. */
+static void on_event(const Event *e, void *userdata) {
+        Manager *m = userdata;
+
+        bus_integrity_event(m, e);
+}
 
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
@@ -51,6 +173,10 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         m->config = config;
         m->integrity_state = ENDPOINTD_STATE_UNVERIFIED;
 
+        r = events_new(&m->events);
+        if (r < 0)
+                return r;
+        events_set_notifier(m->events, on_event, m);
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
@@ -68,6 +194,7 @@ Manager *manager_free(Manager *m) {
         bus_auth_free(m->bus_auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
+        events_free(m->events);
         config_free(m->config);
         free(m->config_path);
         free(m->device_id);
@@ -88,7 +215,7 @@ void manager_set_status(Manager *m, const char *format, ...) {
 
 void manager_access_changed(Manager *m) {
         /* The device id may be new: grants and licences are bound to it. */
-        authority_device_changed(m);
+        authority_set_device_id(m->authority, m->device_id);
         bus_integrity_access_changed(m);
 }
 
@@ -175,7 +302,9 @@ int manager_reload(Manager *m) {
                                                   components[i]->name);
                 }
         config_free(old);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_RELOADED, "Configuration reloaded from %s.", m->config_path);
+        events_emit(m->events, EVENT_CONFIG_RELOADED, EVENT_SUBJECT_DAEMON, m->config_path, 0,
+                    EVENT_FIELDS({ "PATH", m->config_path }), "Configuration reloaded from %s.",
+                    m->config_path);
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, "Serving; configuration reloaded.");
         return 0;
@@ -191,8 +320,9 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return sd_event_exit(m->event, 1);
         }
         m->ready = true;
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_STARTED, "endpointd %s serving %s.", PACKAGE_VERSION,
-                   ENDPOINTD_BUS_NAME);
+        events_emit(m->events, EVENT_DAEMON_STARTED, EVENT_SUBJECT_DAEMON, NULL, 0,
+                    EVENT_FIELDS({ "VERSION", PACKAGE_VERSION }), "endpointd %s serving %s.",
+                    PACKAGE_VERSION, ENDPOINTD_BUS_NAME);
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, m->integrity_state);
         return 0;
@@ -290,6 +420,7 @@ int manager_run(Manager *m) {
 
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_STOPPED, "endpointd stopped.");
+        events_emit(m->events, EVENT_DAEMON_STOPPED, EVENT_SUBJECT_DAEMON, NULL, 0, EVENT_NO_FIELDS,
+                    "endpointd stopped.");
         return r;
 }

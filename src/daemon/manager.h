@@ -29,6 +29,11 @@ struct Manager {
         usec_t last_scan;             /* CLOCK_REALTIME µs, 0 = never */
         uint64_t manifest_serial;     /* 0 = no manifest installed */
 
+        /* The one event pipeline (events.h): every capability reports its
+         * security events here; it fans them out to the audit log, the
+         * journal and the bus. */
+        struct Events *events;
+
         /* Capabilities. Each owns its pointer; NULL when not started. */
         struct Tpm *tpm;
         struct KeyStore *keys;
