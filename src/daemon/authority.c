@@ -413,7 +413,7 @@ static void authority_device_changed(Authority *a) {
         if (!a || isempty(a->device_id) || streq_ptr(a->tokens_device, a->device_id))
                 return;
         /* Recorded first: grants_lapse() below reports through
-         * manager_access_changed(), which calls us again. */
+         * the access_changed sink, which calls us again. */
         id = strdup(a->device_id);
         if (!id)
                 return (void) log_oom();

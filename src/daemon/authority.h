@@ -125,7 +125,7 @@ int authority_grant_revoke(Authority *a, const EventSubject *subject, const char
  * it is known (or when it changes, with another TPM) the stored tokens for
  * this device are loaded and those for any other device are unloaded (their
  * files stay) with a warning. Cheap when the id has not changed, so it is
- * called on every manager_access_changed(). */
+ * called whenever access may have changed. */
 void authority_set_device_id(Authority *a, const char *device_id);
 
 /* Whether an installed, valid licence for this device enables feature;

@@ -9,6 +9,7 @@
 #include "bus-keys.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
+#include "events.h"
 #include "keystore.h"
 #include "log.h"
 #include "openssl-util.h"
@@ -18,6 +19,23 @@
 #define TPM_RETRY_USEC (2 * USEC_PER_SEC)
 
 /* ---- the TPM's lifecycle ------------------------------------------------- */
+
+/* An event about key, caused by the sender of msg (the daemon when msg is
+ * NULL or its sender cannot be identified). */
+static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
+                       const EventField *fields, const char *format, ...) _printf_(6, 7);
+static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
+                       const EventField *fields, const char *format, ...) {
+        EventSubject subject;
+        bool known = msg && bus_event_subject(m, msg, &subject) >= 0;
+        char text[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(text, sizeof(text), format, ap);
+        va_end(ap);
+        events_emit(m->events, kind, known ? &subject : EVENT_SUBJECT_DAEMON, key, 0, fields, "%s", text);
+}
 
 static int device_id_from_key(EVP_PKEY *pkey, char **ret) {
         unsigned char *der = NULL;
@@ -50,8 +68,9 @@ static int tpm_try_connect(Manager *m) {
         m->tpm_available = true;
         free(m->device_id);
         m->device_id = id;
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_TPM, "TPM available via '%s'; device id %s.", m->config->tcti,
-                   m->device_id);
+        events_emit(m->events, EVENT_TPM_AVAILABLE, EVENT_SUBJECT_DAEMON, NULL, 0,
+                    EVENT_FIELDS({ "TCTI", m->config->tcti }, { "DEVICE_ID", m->device_id }),
+                    "TPM available via '%s'; device id %s.", m->config->tcti, m->device_id);
         manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId");
         /* Grants are bound to the device id. */
         manager_access_changed(m);
@@ -59,8 +78,10 @@ static int tpm_try_connect(Manager *m) {
 }
 
 static void tpm_lost(Manager *m) {
-        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "Lost the TPM (%s); looking for it every %llus.",
-                   tpm_last_error(m->tpm), (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
+        events_emit(m->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, -ENODEV,
+                    EVENT_FIELDS({ "TCTI", m->config->tcti }, { "REASON", tpm_last_error(m->tpm) }),
+                    "Lost the TPM (%s); looking for it every %llus.", tpm_last_error(m->tpm),
+                    (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
         m->tpm = tpm_free(m->tpm);
         m->tpm_available = false;
         manager_emit_endpoint_changed(m, "TpmAvailable");
@@ -111,9 +132,10 @@ static int tpm_start(Manager *m) {
         if (r < 0) {
                 /* Not fatal: the device keeps working without its TPM and
                  * picks it up when it appears. */
-                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "No TPM via '%s' (%s); retrying every %llus.",
-                           m->config->tcti, strerror(-r),
-                           (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
+                events_emit(m->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, r,
+                            EVENT_FIELDS({ "TCTI", m->config->tcti }, { "REASON", strerror(-r) }),
+                            "No TPM via '%s' (%s); retrying every %llus.", m->config->tcti, strerror(-r),
+                            (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
         }
         return 0;
 }
@@ -355,8 +377,9 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = keystore_create_key(m->keys, m->tpm, name, pcrs, exportable);
         if (r < 0)
                 return keys_error(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Created data key '%s'%s.", name,
-                   exportable ? " (exportable)" : "");
+        keys_event(m, msg, EVENT_KEY_CREATED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "EXPORTABLE", exportable ? "yes" : "no" }),
+                   "Created data key '%s'%s.", name, exportable ? " (exportable)" : "");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -374,7 +397,8 @@ static int method_delete_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = keystore_delete(m->keys, name);
         if (r < 0)
                 return keys_error(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Deleted key '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_DELETED, name, EVENT_FIELDS({ "KEY", name }), "Deleted key '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -461,6 +485,9 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
         r = reply_bytes(msg, out, out_len, !encrypt);
         if (!encrypt)
                 OPENSSL_cleanse(out, out_len);
+        keys_event(m, msg, EVENT_KEY_USED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "OPERATION", encrypt ? "encrypt" : "decrypt" }),
+                   "%s with data key '%s' for a client.", encrypt ? "Encrypted" : "Decrypted", name);
         return r;
 }
 
@@ -512,7 +539,8 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = keystore_seal(m->keys, m->tpm, name, pcrs, secret, len);
         if (r < 0)
                 return keys_error(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Sealed secret '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_SEALED, name, EVENT_FIELDS({ "KEY", name }), "Sealed secret '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -535,7 +563,8 @@ static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return keys_error(m, r, name, error);
         r = reply_bytes(msg, secret, len, true);
         OPENSSL_secure_clear_free(secret, len);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Unsealed '%s' for a client.", name);
+        keys_event(m, msg, EVENT_KEY_UNSEALED, name, EVENT_FIELDS({ "KEY", name }),
+                   "Unsealed '%s' for a client.", name);
         return r;
 }
 
@@ -563,6 +592,12 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = tpm_sign_digest(m->tpm, digest, &sig, &sig_len);
         if (r < 0)
                 return keys_error(m, r, NULL, error);
+        {
+                _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
+
+                keys_event(m, msg, EVENT_DEVICE_SIGNED, NULL, EVENT_FIELDS({ "DIGEST", hex }),
+                           "Signed data with the device key for a client.");
+        }
         return reply_bytes(msg, sig, sig_len, false);
 }
 
@@ -646,6 +681,13 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
         if (r < 0)
                 return keys_error(m, r, NULL, error);
+        {
+                char pcrlist[16];
+
+                (void) snprintf(pcrlist, sizeof(pcrlist), "0x%06x", (unsigned) mask);
+                keys_event(m, msg, EVENT_DEVICE_ATTESTED, NULL, EVENT_FIELDS({ "PCRS", pcrlist }),
+                           "Quoted PCRs for a client.");
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', quote, quote_len);
