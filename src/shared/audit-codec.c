@@ -218,8 +218,8 @@ void audit_field_iter_init(const AuditRaw *r, AuditFieldIter *it) {
         it->end = r->body + r->body_len;
 }
 
-bool audit_field_iter_next(AuditFieldIter *it, const uint8_t **name, uint16_t *name_len, const uint8_t **value,
-                           uint32_t *value_len) {
+bool audit_field_iter_next(AuditFieldIter *it, const uint8_t **name, uint16_t *name_len,
+                           const uint8_t **value, uint32_t *value_len) {
         if (it->end - it->p < 6)
                 return false;
         *name_len = get16(it->p);
@@ -238,7 +238,7 @@ int audit_checkpoint_digest(const uint8_t *record, uint8_t ret[32]) {
                 return -ENOMEM;
         if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
             EVP_DigestUpdate(ctx, AUDIT_CHECKPOINT_DOMAIN, sizeof(AUDIT_CHECKPOINT_DOMAIN)) != 1 ||
-            EVP_DigestUpdate(ctx, record, AUDIT_RECORD_HEADER_SIZE + 80) != 1 ||
+            EVP_DigestUpdate(ctx, record + 8, AUDIT_RECORD_HEADER_SIZE - 8 + 80) != 1 ||
             EVP_DigestFinal_ex(ctx, ret, &n) != 1 || n != 32)
                 return -EIO;
         return 0;
@@ -247,7 +247,7 @@ int audit_checkpoint_digest(const uint8_t *record, uint8_t ret[32]) {
 int audit_mac_init(AuditMac *m) {
         OSSL_PARAM params[2];
 
-        *m = (AuditMac) {};
+        *m = (AuditMac){};
         m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
         if (!m->mac)
                 return -EIO;
@@ -268,7 +268,7 @@ int audit_mac_init(AuditMac *m) {
 void audit_mac_done(AuditMac *m) {
         EVP_MAC_CTX_free(m->ctx);
         EVP_MAC_free(m->mac);
-        *m = (AuditMac) {};
+        *m = (AuditMac){};
 }
 
 static int mac_run(AuditMac *m, const uint8_t key[AUDIT_KEY_SIZE], const void *a, size_t alen, const void *b,

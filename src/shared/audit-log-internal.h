@@ -26,7 +26,7 @@ typedef struct AuditFileHeader {
 /* A record as found in a buffer: pointers into it. */
 typedef struct AuditRaw {
         const uint8_t *data; /* the whole record */
-        uint32_t len;        /* whole record, tag included */
+        uint32_t len; /* whole record, tag included */
         uint16_t type, flags;
         uint64_t seq, realtime, monotonic;
         const uint8_t *body;
@@ -82,14 +82,15 @@ typedef struct AuditFieldIter {
         const uint8_t *p, *end;
 } AuditFieldIter;
 void audit_field_iter_init(const AuditRaw *r, AuditFieldIter *it);
-bool audit_field_iter_next(AuditFieldIter *it, const uint8_t **name, uint16_t *name_len, const uint8_t **value,
-                           uint32_t *value_len);
+bool audit_field_iter_next(AuditFieldIter *it, const uint8_t **name, uint16_t *name_len,
+                           const uint8_t **value, uint32_t *value_len);
 
 bool audit_kind_is_valid(const char *s, size_t len);
 bool audit_field_name_is_valid(const char *s, size_t len);
 
-/* SHA-256 over AUDIT_CHECKPOINT_DOMAIN, its NUL, and the checkpoint's first
- * AUDIT_RECORD_HEADER_SIZE + 80 bytes (everything before the signature). */
+/* SHA-256 over AUDIT_CHECKPOINT_DOMAIN, its NUL, and the checkpoint's bytes
+ * 8..AUDIT_RECORD_HEADER_SIZE + 80: the header after magic and length (the
+ * length depends on the signature), and the body before the signature. */
 int audit_checkpoint_digest(const uint8_t *record, uint8_t ret[32]);
 
 /* HMAC-SHA256 with a prefetched implementation, rekeyed per call. */

@@ -18,12 +18,13 @@
 #define DEFAULT_MAX_FILE_SIZE (8U * 1024U * 1024U)
 #define DEFAULT_MAX_TOTAL_SIZE (64U * 1024U * 1024U)
 /* Room kept in a file for the checkpoint that closes it. */
-#define CHECKPOINT_ROOM (AUDIT_RECORD_HEADER_SIZE + AUDIT_CHECKPOINT_FIXED + AUDIT_SIGNATURE_MAX + AUDIT_TAG_SIZE)
+#define CHECKPOINT_ROOM                                                                                     \
+        (AUDIT_RECORD_HEADER_SIZE + AUDIT_CHECKPOINT_FIXED + AUDIT_SIGNATURE_MAX + AUDIT_TAG_SIZE)
 
 /* Key material, kept apart in the secure heap where there is one. */
 typedef struct AuditSecrets {
         uint8_t seed[AUDIT_KEY_SIZE]; /* of the open epoch, disclosed by its checkpoint */
-        uint8_t key[AUDIT_KEY_SIZE];  /* for the next record */
+        uint8_t key[AUDIT_KEY_SIZE]; /* for the next record */
 } AuditSecrets;
 
 typedef struct AuditFile {
@@ -48,7 +49,7 @@ struct AuditLog {
         bool have_counter;
         uint64_t last_counter;
         usec_t unsynced_since; /* USEC_INFINITY when synced */
-        usec_t anchor_retry;   /* after a failed checkpoint: not before this (monotonic) */
+        usec_t anchor_retry; /* after a failed checkpoint: not before this (monotonic) */
         bool broken;
 
         uint8_t *buf;
@@ -150,8 +151,8 @@ static int record_commit(AuditLog *log, size_t len, bool force_sync) {
 static int entry_size(const AuditEntry *e, size_t *ret) {
         size_t n = AUDIT_RECORD_HEADER_SIZE + 4 + AUDIT_TAG_SIZE;
 
-        if (!e || !e->kind || !audit_kind_is_valid(e->kind, strlen(e->kind)) || e->n_fields > AUDIT_FIELDS_MAX ||
-            (e->n_fields > 0 && !e->fields))
+        if (!e || !e->kind || !audit_kind_is_valid(e->kind, strlen(e->kind)) ||
+            e->n_fields > AUDIT_FIELDS_MAX || (e->n_fields > 0 && !e->fields))
                 return -EINVAL;
         n += strlen(e->kind);
         for (size_t i = 0; i < e->n_fields; i++) {
@@ -183,7 +184,8 @@ static int write_event(AuditLog *log, const AuditEntry *e, size_t len, uint64_t 
         if (r < 0)
                 return r;
         record_header(log->buf, (uint32_t) len, AUDIT_RECORD_EVENT, flags, log->next_seq,
-                      e->realtime_usec ?: now_usec(CLOCK_REALTIME), e->monotonic_usec ?: now_usec(CLOCK_MONOTONIC));
+                      e->realtime_usec ?: now_usec(CLOCK_REALTIME),
+                      e->monotonic_usec ?: now_usec(CLOCK_MONOTONIC));
         p = log->buf + AUDIT_RECORD_HEADER_SIZE;
         put16(p, (uint16_t) strlen(e->kind));
         put16(p + 2, (uint16_t) e->n_fields);
@@ -236,10 +238,11 @@ static int counter_next(AuditLog *log, uint64_t *ret) {
                 AuditField f[] = {
                         { "AUDIT_COUNTER", a },
                         { "AUDIT_LOG_COUNTER", b },
-                        { "AUDIT_PROBLEM", v > log->last_counter ? "counter ahead of the log: records or "
-                                                                   "checkpoints were removed"
-                                                                 : "counter behind the log: another TPM or a "
-                                                                   "reset counter" },
+                        { "AUDIT_PROBLEM", v > log->last_counter
+                                                   ? "counter ahead of the log: records or "
+                                                     "checkpoints were removed"
+                                                   : "counter behind the log: another TPM or a "
+                                                     "reset counter" },
                 };
                 snprintf(a, sizeof(a), "%" PRIu64, v);
                 snprintf(b, sizeof(b), "%" PRIu64, log->last_counter);
@@ -331,8 +334,8 @@ static int file_start(AuditLog *log) {
         audit_file_name(log->next_seq, files[log->n_files].name);
         files[log->n_files].size = AUDIT_FILE_HEADER_SIZE;
 
-        fd = openat(log->dir_fd, files[log->n_files].name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-                    0600);
+        fd = openat(log->dir_fd, files[log->n_files].name,
+                    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         audit_file_header_write(header, log->next_seq, log->prev_tag);
@@ -403,9 +406,8 @@ static int rotate(AuditLog *log) {
 }
 
 static bool checkpoint_is_due(const AuditLog *log) {
-        return log->epoch_records > 0 &&
-               (log->epoch_records >= log->config.checkpoint_records ||
-                now_usec(CLOCK_MONOTONIC) >= audit_log_checkpoint_due(log));
+        return log->epoch_records > 0 && (log->epoch_records >= log->config.checkpoint_records ||
+                                          now_usec(CLOCK_MONOTONIC) >= audit_log_checkpoint_due(log));
 }
 
 int audit_log_append(AuditLog *log, const AuditEntry *entry, uint64_t *ret_seq) {
@@ -484,10 +486,10 @@ AuditLog *audit_log_free(AuditLog *log) {
 
 /* What the end of the existing log looks like. */
 typedef struct LogTail {
-        bool found;          /* a complete record exists */
+        bool found; /* a complete record exists */
         uint64_t last_seq;
         uint8_t last_tag[AUDIT_TAG_SIZE];
-        bool clean;          /* the last record is a checkpoint */
+        bool clean; /* the last record is a checkpoint */
         uint64_t unanchored; /* records after the last checkpoint (in the newest file) */
         uint64_t torn_bytes;
         bool have_counter;
@@ -520,7 +522,8 @@ static int scan_file(AuditLog *log, const char *name, LogTail *t, uint64_t *ret_
         for (off = AUDIT_FILE_HEADER_SIZE; off < size;) {
                 AuditRaw raw;
 
-                r = audit_record_parse((const uint8_t *) data + off, size - off, &raw, reason, sizeof(reason));
+                r = audit_record_parse((const uint8_t *) data + off, size - off, &raw, reason,
+                                       sizeof(reason));
                 if (r == -EAGAIN)
                         break;
                 if (r < 0)
@@ -608,7 +611,8 @@ finish:
         return r;
 }
 
-int audit_log_open(const char *dir, const AuditLogConfig *config, const AuditAnchor *anchor, AuditLog **ret) {
+int audit_log_open(const char *dir, const AuditLogConfig *config, const AuditAnchor *anchor,
+                   AuditLog **ret) {
         _cleanup_(audit_log_freep) AuditLog *log = NULL;
         char torn_file[AUDIT_FILE_NAME_MAX] = "";
         LogTail tail;
@@ -623,7 +627,7 @@ int audit_log_open(const char *dir, const AuditLogConfig *config, const AuditAnc
                 return -ENOMEM;
         log->dir_fd = log->lock_fd = log->fd = -EBADF;
         log->unsynced_since = USEC_INFINITY;
-        log->config = config ? *config : (AuditLogConfig) {};
+        log->config = config ? *config : (AuditLogConfig){};
         if (log->config.checkpoint_records == 0)
                 log->config.checkpoint_records = DEFAULT_CHECKPOINT_RECORDS;
         if (log->config.checkpoint_interval == 0)

@@ -41,10 +41,10 @@
 
 /* Kinds the log writes itself (besides the checkpoint record type). */
 #define AUDIT_KIND_CHECKPOINT "audit.checkpoint" /* how the reader shows a checkpoint */
-#define AUDIT_KIND_CREATED "audit.created"       /* first record of a new log */
-#define AUDIT_KIND_OPENED "audit.opened"         /* writer started on an existing log */
-#define AUDIT_KIND_ROTATED "audit.rotated"       /* oldest files are being deleted */
-#define AUDIT_KIND_ANCHOR "audit.anchor"         /* counter and log disagreed at a checkpoint */
+#define AUDIT_KIND_CREATED "audit.created" /* first record of a new log */
+#define AUDIT_KIND_OPENED "audit.opened" /* writer started on an existing log */
+#define AUDIT_KIND_ROTATED "audit.rotated" /* oldest files are being deleted */
+#define AUDIT_KIND_ANCHOR "audit.anchor" /* counter and log disagreed at a checkpoint */
 
 /* One field of an event: a journal-style name ([A-Z0-9_], 1..64 bytes, not
  * starting with a digit or '_', e.g. ENDPOINTD_UID) and a text value (valid
@@ -86,14 +86,14 @@ typedef struct AuditAnchor {
 #define AUDIT_CHECKPOINT_DOMAIN "endpointd audit checkpoint v1"
 
 typedef struct AuditLogConfig {
-        uint64_t checkpoint_records;  /* a checkpoint after this many records; 0: default 1000 */
-        usec_t checkpoint_interval;   /* ... or when the oldest unanchored record is this old
-                                       * at the next append or audit_log_checkpoint(); 0: 5 min */
-        uint64_t max_file_size;       /* rotate before a file grows past this; 0: default 8 MiB */
-        uint64_t max_total_size;      /* delete the oldest files above this; 0: default 64 MiB */
-        usec_t sync_interval;         /* 0: fdatasync() before append returns (the default);
-                                       * otherwise audit_log_sync() is due this long after the
-                                       * first unsynced record (see audit_log_sync_due()) */
+        uint64_t checkpoint_records; /* a checkpoint after this many records; 0: default 1000 */
+        usec_t checkpoint_interval; /* ... or when the oldest unanchored record is this old
+                                     * at the next append or audit_log_checkpoint(); 0: 5 min */
+        uint64_t max_file_size; /* rotate before a file grows past this; 0: default 8 MiB */
+        uint64_t max_total_size; /* delete the oldest files above this; 0: default 64 MiB */
+        usec_t sync_interval; /* 0: fdatasync() before append returns (the default);
+                               * otherwise audit_log_sync() is due this long after the
+                               * first unsynced record (see audit_log_sync_due()) */
 } AuditLogConfig;
 
 typedef struct AuditLog AuditLog;
@@ -171,18 +171,18 @@ int audit_log_read(const char *dir, uint64_t from_seq, size_t max, AuditReadCall
 
 /* What audit_verify() found. */
 typedef struct AuditVerifyResult {
-        bool ok;                  /* no sign of tampering */
-        uint64_t first_bad_seq;   /* when !ok: the first record found wrong (0: not tied to a record) */
-        char reason[512];         /* when !ok: what is wrong; when ok: notes ("" if none) */
+        bool ok; /* no sign of tampering */
+        uint64_t first_bad_seq; /* when !ok: the first record found wrong (0: not tied to a record) */
+        char reason[512]; /* when !ok: what is wrong; when ok: notes ("" if none) */
         uint64_t first_seq, last_seq; /* range of the records present (0, 0: none) */
-        uint64_t records;         /* records read */
+        uint64_t records; /* records read */
         uint64_t checkpoints;
-        uint64_t last_counter;    /* counter of the newest checkpoint */
-        uint64_t unanchored;      /* records no signed checkpoint covers (tail; epochs cut by a crash) */
-        uint64_t bytes;           /* bytes read */
-        bool signatures_checked;  /* a device key was given */
-        bool torn;                /* the log ends in a torn (partly written) record */
-        uint64_t torn_offset;     /* where, in torn_file */
+        uint64_t last_counter; /* counter of the newest checkpoint */
+        uint64_t unanchored; /* records no signed checkpoint covers (tail; epochs cut by a crash) */
+        uint64_t bytes; /* bytes read */
+        bool signatures_checked; /* a device key was given */
+        bool torn; /* the log ends in a torn (partly written) record */
+        uint64_t torn_offset; /* where, in torn_file */
         char torn_file[64];
 } AuditVerifyResult;
 
@@ -199,8 +199,8 @@ int audit_verify(const char *dir, EVP_PKEY *device_pub, const uint64_t *nv_count
 
 /* The same over files already in memory (for the fuzzer and the tests):
  * names[i] ("audit-0000000000000001.log") and data[i]/sizes[i]. */
-int audit_verify_buffers(const char *const *names, const uint8_t *const *data, const size_t *sizes,
-                         size_t n, EVP_PKEY *device_pub, const uint64_t *nv_counter, AuditVerifyResult *ret);
+int audit_verify_buffers(const char *const *names, const uint8_t *const *data, const size_t *sizes, size_t n,
+                         EVP_PKEY *device_pub, const uint64_t *nv_counter, AuditVerifyResult *ret);
 
 /* --- the record codec (endpointd-audit(5)), exposed for tests ------------ */
 

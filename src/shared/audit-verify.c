@@ -27,7 +27,7 @@ static void loaded_files_done(LoadedFiles *f) {
         free(f->data);
         free(f->sizes);
         audit_files_free(f->names);
-        *f = (LoadedFiles) {};
+        *f = (LoadedFiles){};
 }
 
 /* Reads the log files of dir, skipping those wholly before from_seq. */
@@ -99,10 +99,10 @@ static int deliver(const AuditRaw *raw, AuditReadCallback cb, void *userdata) {
                         return -ENOMEM;
                 snprintf(counter, sizeof(counter), "%" PRIu64, raw->counter);
                 snprintf(first, sizeof(first), "%" PRIu64, raw->epoch_first_seq);
-                fields[0] = (AuditField) { "AUDIT_COUNTER", counter };
-                fields[1] = (AuditField) { "AUDIT_EPOCH_FIRST_SEQ", first };
-                fields[2] = (AuditField) { "AUDIT_HEAD", head };
-                fields[3] = (AuditField) { "AUDIT_SIGNED", raw->sig_len > 0 ? "yes" : "no" };
+                fields[0] = (AuditField){ "AUDIT_COUNTER", counter };
+                fields[1] = (AuditField){ "AUDIT_EPOCH_FIRST_SEQ", first };
+                fields[2] = (AuditField){ "AUDIT_HEAD", head };
+                fields[3] = (AuditField){ "AUDIT_SIGNED", raw->sig_len > 0 ? "yes" : "no" };
                 rec.kind = AUDIT_KIND_CHECKPOINT;
                 rec.n_fields = 4;
                 r = cb(&rec, userdata);
@@ -160,8 +160,8 @@ int audit_log_read(const char *dir, uint64_t from_seq, size_t max, AuditReadCall
                         char reason[128];
                         AuditRaw raw;
 
-                        if (audit_record_parse(f.data[i] + off, f.sizes[i] - off, &raw, reason, sizeof(reason)) <
-                            0)
+                        if (audit_record_parse(f.data[i] + off, f.sizes[i] - off, &raw, reason,
+                                               sizeof(reason)) < 0)
                                 break;
                         off += raw.len;
                         if (raw.seq < from_seq)
@@ -269,15 +269,19 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
         int r;
 
         if (cp->epoch_first_seq != v->epoch_first_seq)
-                return fail(v, cp->seq, "checkpoint %" PRIu64 " names epoch start %" PRIu64 ", the records say %" PRIu64,
+                return fail(v, cp->seq,
+                            "checkpoint %" PRIu64 " names epoch start %" PRIu64 ", the records say %" PRIu64,
                             cp->seq, cp->epoch_first_seq, v->epoch_first_seq);
         if (CRYPTO_memcmp(cp->head, v->prev_tag, AUDIT_TAG_SIZE) != 0)
-                return fail(v, cp->seq, "checkpoint %" PRIu64 ": chain head does not match the records before it "
-                            "(a record before it was replaced)", cp->seq);
+                return fail(v, cp->seq,
+                            "checkpoint %" PRIu64 ": chain head does not match the records before it "
+                            "(a record before it was replaced)",
+                            cp->seq);
         if (v->have_counter && cp->counter != v->last_counter + 1)
                 return fail(v, cp->seq,
                             "checkpoint %" PRIu64 ": counter %" PRIu64 " does not follow %" PRIu64
-                            " of the checkpoint before (checkpoints removed, reordered, or an older copy of the log)",
+                            " of the checkpoint before (checkpoints removed, reordered, or an older copy of "
+                            "the log)",
                             cp->seq, cp->counter, v->last_counter);
         if (v->pub) {
                 _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
@@ -291,12 +295,14 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
                 ctx = EVP_PKEY_CTX_new(v->pub, NULL);
                 if (!ctx || EVP_PKEY_verify_init(ctx) != 1)
                         return -ENOMEM;
-                if (EVP_PKEY_get_base_id(v->pub) == EVP_PKEY_RSA || EVP_PKEY_get_base_id(v->pub) == EVP_PKEY_EC)
+                if (EVP_PKEY_get_base_id(v->pub) == EVP_PKEY_RSA ||
+                    EVP_PKEY_get_base_id(v->pub) == EVP_PKEY_EC)
                         (void) EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256());
                 if (EVP_PKEY_verify(ctx, cp->sig, cp->sig_len, digest, sizeof(digest)) != 1) {
                         char err[128];
                         (void) openssl_errors_drain(err, sizeof(err));
-                        return fail(v, cp->seq, "checkpoint %" PRIu64 ": signature does not verify with the device key",
+                        return fail(v, cp->seq,
+                                    "checkpoint %" PRIu64 ": signature does not verify with the device key",
                                     cp->seq);
                 }
         }
@@ -314,7 +320,8 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
                         return r;
                 if (CRYPTO_memcmp(tag, rec + len - AUDIT_TAG_SIZE, AUDIT_TAG_SIZE) != 0)
                         return fail(v, get64(rec + 16),
-                                    "record %" PRIu64 ": keyed hash does not match (the record was altered, or "
+                                    "record %" PRIu64
+                                    ": keyed hash does not match (the record was altered, or "
                                     "made with a key that was not the one for its place in the chain)",
                                     get64(rec + 16));
                 memcpy(key, next, AUDIT_KEY_SIZE);
@@ -322,7 +329,7 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
         }
         OPENSSL_cleanse(key, sizeof(key));
         v->have_counter = true;
-        v->last_counter = cp->counter;
+        v->last_counter = v->res->last_counter = cp->counter;
         v->last_checkpoint_seq = cp->seq;
         v->res->checkpoints++;
         v->in_epoch = false;
@@ -336,31 +343,38 @@ static int verify_record(Verifier *v, const AuditRaw *raw) {
 
         if (raw->seq != v->expect_seq) {
                 if (raw->seq > v->expect_seq)
-                        return fail(v, v->expect_seq, "record %" PRIu64 " missing (found %" PRIu64 " in its place)",
+                        return fail(v, v->expect_seq,
+                                    "record %" PRIu64 " missing (found %" PRIu64 " in its place)",
                                     v->expect_seq, raw->seq);
-                return fail(v, v->expect_seq, "record %" PRIu64 " out of order (expected %" PRIu64 ")", raw->seq,
-                            v->expect_seq);
+                return fail(v, v->expect_seq, "record %" PRIu64 " out of order (expected %" PRIu64 ")",
+                            raw->seq, v->expect_seq);
         }
         if (v->need_opened && !raw_kind_is(raw, AUDIT_KIND_OPENED))
-                return fail(v, raw->seq, "the file before record %" PRIu64 " ends without a checkpoint, and no "
-                            "restart record follows it", raw->seq);
+                return fail(v, raw->seq,
+                            "the file before record %" PRIu64 " ends without a checkpoint, and no "
+                            "restart record follows it",
+                            raw->seq);
         if (raw->flags & AUDIT_FLAG_EPOCH_START) {
                 if (v->in_epoch) {
                         /* Only a restart after an unclean stop abandons an epoch. */
                         if (!raw_kind_is(raw, AUDIT_KIND_OPENED))
-                                return fail(v, raw->seq, "record %" PRIu64 " starts an epoch while %" PRIu64
-                                            " is not closed by a checkpoint", raw->seq, v->epoch_first_seq);
+                                return fail(v, raw->seq,
+                                            "record %" PRIu64 " starts an epoch while %" PRIu64
+                                            " is not closed by a checkpoint",
+                                            raw->seq, v->epoch_first_seq);
                         v->res->unanchored += v->n_epoch;
-                        note(v, "records %" PRIu64 "-%" PRIu64 " were not anchored when the writer stopped "
-                             "uncleanly", v->epoch_first_seq, raw->seq - 1);
+                        note(v,
+                             "records %" PRIu64 "-%" PRIu64 " were not anchored when the writer stopped "
+                             "uncleanly",
+                             v->epoch_first_seq, raw->seq - 1);
                 }
                 v->in_epoch = true;
                 v->epoch_first_seq = raw->seq;
                 memcpy(v->epoch_prev_tag, v->prev_tag, AUDIT_TAG_SIZE);
                 v->n_epoch = 0;
         } else if (!v->in_epoch)
-                return fail(v, raw->seq, "record %" PRIu64 " follows a checkpoint but does not start an epoch",
-                            raw->seq);
+                return fail(v, raw->seq,
+                            "record %" PRIu64 " follows a checkpoint but does not start an epoch", raw->seq);
         v->need_opened = false;
         r = epoch_add(v, raw->data);
         if (r < 0)
@@ -401,10 +415,11 @@ static int verify_file(Verifier *v, const char *name, const uint8_t *data, size_
                 v->res->first_seq = h.first_seq;
                 memcpy(v->prev_tag, h.prev_tag, AUDIT_TAG_SIZE);
         } else if (h.first_seq > v->expect_seq)
-                return fail(v, v->expect_seq, "records %" PRIu64 "-%" PRIu64 " missing (%s follows)", v->expect_seq,
-                            h.first_seq - 1, name);
+                return fail(v, v->expect_seq, "records %" PRIu64 "-%" PRIu64 " missing (%s follows)",
+                            v->expect_seq, h.first_seq - 1, name);
         else if (h.first_seq < v->expect_seq)
-                return fail(v, h.first_seq, "%s starts at record %" PRIu64 ", already seen", name, h.first_seq);
+                return fail(v, h.first_seq, "%s starts at record %" PRIu64 ", already seen", name,
+                            h.first_seq);
         else if (CRYPTO_memcmp(h.prev_tag, v->prev_tag, AUDIT_TAG_SIZE) != 0)
                 return fail(v, h.first_seq, "%s does not continue the chain of the file before it", name);
 
@@ -420,14 +435,24 @@ static int verify_file(Verifier *v, const char *name, const uint8_t *data, size_
                         if (last)
                                 return 0;
                         v->need_opened = true;
-                        note(v, "torn record at offset %zu of %s (%zu bytes) after record %" PRIu64, off, name,
-                             size - off, v->expect_seq - 1);
+                        note(v, "torn record at offset %zu of %s (%zu bytes) after record %" PRIu64, off,
+                             name, size - off, v->expect_seq - 1);
                         v->res->torn = false;
                         return 0;
                 }
                 if (r < 0)
-                        return fail(v, v->expect_seq, "record %" PRIu64 " at offset %zu of %s: %s", v->expect_seq,
-                                    off, name, reason);
+                        return fail(v, v->expect_seq, "record %" PRIu64 " at offset %zu of %s: %s",
+                                    v->expect_seq, off, name, reason);
+                if (raw.seq > v->expect_seq && off + raw.len < size) {
+                        /* A swap shows as the expected record coming next. */
+                        AuditRaw next;
+                        if (audit_record_parse(data + off + raw.len, size - off - raw.len, &next, reason,
+                                               sizeof(reason)) >= 0 &&
+                            next.seq == v->expect_seq)
+                                return fail(v, v->expect_seq,
+                                            "records %" PRIu64 " and %" PRIu64 " out of order (swapped)",
+                                            v->expect_seq, raw.seq);
+                }
                 r = verify_record(v, &raw);
                 if (r != 0)
                         return r;
@@ -463,14 +488,16 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
                 goto finish;
         }
         if (res.first_seq > 1 && v.deleted_through + 1 != res.first_seq) {
-                fail(&v, v.deleted_through + 1, "records %" PRIu64 "-%" PRIu64
+                fail(&v, v.deleted_through + 1,
+                     "records %" PRIu64 "-%" PRIu64
                      " missing: the oldest file was removed without a rotation record",
                      v.deleted_through + 1, res.first_seq - 1);
                 goto finish;
         }
         if (nv_counter) {
                 if (!v.have_counter) {
-                        fail(&v, 0, "the log has no checkpoint, but the counter is %" PRIu64 " (log replaced?)",
+                        fail(&v, 0,
+                             "the log has no checkpoint, but the counter is %" PRIu64 " (log replaced?)",
                              *nv_counter);
                         goto finish;
                 }
@@ -483,9 +510,10 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
                 }
                 if (*nv_counter + 1 == v.last_counter)
                         note(&v, "the counter is one behind the newest checkpoint (stopped between "
-                             "writing it and incrementing)");
+                                 "writing it and incrementing)");
                 else if (*nv_counter < v.last_counter) {
-                        fail(&v, v.last_checkpoint_seq, "the counter is %" PRIu64 ", behind the newest checkpoint's "
+                        fail(&v, v.last_checkpoint_seq,
+                             "the counter is %" PRIu64 ", behind the newest checkpoint's "
                              "%" PRIu64 ": a log of another TPM, or the counter was reset",
                              *nv_counter, v.last_counter);
                         goto finish;
@@ -518,8 +546,8 @@ int audit_verify(const char *dir, EVP_PKEY *device_pub, const uint64_t *nv_count
         r = loaded_files_read(dir, 0, &f);
         if (r < 0)
                 return r;
-        r = audit_verify_buffers((const char *const *) f.names, (const uint8_t *const *) f.data, f.sizes, f.n,
-                                 device_pub, nv_counter, ret);
+        r = audit_verify_buffers((const char *const *) f.names, (const uint8_t *const *) f.data, f.sizes,
+                                 f.n, device_pub, nv_counter, ret);
         loaded_files_done(&f);
         return r;
 }
