@@ -30,8 +30,16 @@ static void on_authority_access_changed(Authority *a, void *userdata) {
         manager_access_changed(userdata);
 }
 
+/* The TPM as the device has it now (NULL while there is none). */
+static Tpm *on_tpm(void *userdata) {
+        Manager *m = userdata;
+
+        return m->tpm;
+}
+
 static const AuthoritySink authority_sink = {
         .access_changed = on_authority_access_changed,
+        .tpm = on_tpm,
 };
 
 static int authority_start(Manager *m) {
@@ -111,6 +119,7 @@ static const IntegritySink integrity_sink = {
         .manifest_changed = on_integrity_manifest,
         .pcr_extend = on_integrity_extend,
         .now = on_integrity_now,
+        .tpm = on_tpm,
 };
 
 static int integrity_start(Manager *m) {

@@ -35,7 +35,8 @@ struct Manager {
         struct Events *events;
 
         /* Capabilities. Each owns its pointer; NULL when not started. */
-        struct Tpm *tpm;
+        struct Device *device; /* the TPM's life cycle (device.h) */
+        struct Tpm *tpm;       /* device_tpm(device), kept by the device's sink; NULL without a TPM */
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
