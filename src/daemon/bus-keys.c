@@ -522,6 +522,13 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        /* The device key also signs the audit log's checkpoints, whose
+         * signed part begins with this domain string: a client must not get
+         * such data signed, or it could forge checkpoints (endpointd-audit(5)). */
+        if (len >= strlen(AUDIT_CHECKPOINT_DOMAIN) &&
+            memcmp(data, AUDIT_CHECKPOINT_DOMAIN, strlen(AUDIT_CHECKPOINT_DOMAIN)) == 0)
+                return bus_error_set_errnof(error, EINVAL,
+                                            "Data that begins like an audit checkpoint is not signed.");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;

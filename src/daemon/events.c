@@ -38,7 +38,7 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
         [EVENT_DAEMON_UNCLEAN_STOP] = { "daemon-unclean-stop",
                                         "ee285ce60be346489e03fccaf74e8935",
                                         LOG_WARNING,
-                                        { "LAST_SEQ", NULL },
+                                        { "LAST_SEQ", "LAST_EVENT", "TORN_BYTES", NULL },
                                         "endpointd started after a stop that was not clean (crash, kill, "
                                         "power loss)" },
         [EVENT_CONFIG_RELOADED] = { "config-reloaded",

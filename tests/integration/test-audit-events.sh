@@ -36,6 +36,8 @@ ep_assert_eq "$(a_count daemon-unclean-stop)" 0 "no unclean stop on a new log"
 ep_ctl key create k1 --exportable || ep_fail "key create"
 printf 'data' | ep_ctl sign >/dev/null || ep_fail "sign"
 ep_ctl key delete k1 || ep_fail "key delete"
+# The device key signs checkpoints: no client gets checkpoint-like data signed.
+ep_expect_error org.freedesktop.DBus.Error.InvalidArgs k_call Sign "$(k_ay "endpointd audit checkpoint v1xyz")"
 rec=$(a_last key-created)
 ep_assert_contains "$rec" "ENDPOINTD_KEY=k1" "key-created names the key"
 ep_assert_contains "$rec" "ENDPOINTD_EXPORTABLE=yes" "key-created's own field"
