@@ -17,21 +17,15 @@
 #include "tpm.h"
 
 /* An event about key, caused by the sender of msg (the daemon when msg is
- * NULL or its sender cannot be identified). */
-static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
-                       const EventField *fields, const char *format, ...) _printf_(6, 7);
-static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
-                       const EventField *fields, const char *format, ...) {
-        EventSubject subject;
-        bool known = msg && bus_event_subject(m, msg, &subject) >= 0;
-        char text[512];
-        va_list ap;
-
-        va_start(ap, format);
-        (void) vsnprintf(text, sizeof(text), format, ap);
-        va_end(ap);
-        events_emit(m->events, kind, known ? &subject : EVENT_SUBJECT_DAEMON, key, 0, fields, "%s", text);
-}
+ * NULL or its sender cannot be identified). A macro, so that the journal's
+ * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
+#define keys_event(m, msg, kind, key, fields, ...)                                                        \
+        do {                                                                                                \
+                EventSubject _subject;                                                                      \
+                bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \
+                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key), 0,       \
+                            (fields), __VA_ARGS__);                                                         \
+        } while (0)
 
 /* ---- the TPM component: the device's sink ----------------------------------- */
 
