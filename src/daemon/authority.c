@@ -185,6 +185,27 @@ static void grant_remove(Authority *a, size_t i) {
         grant_unload(a, i);
 }
 
+/* Reports each licence of this device that passed its NotAfter= since the
+ * last check (licence-expired); it stays installed, and simply enables
+ * nothing any more (authority_feature_enabled()). */
+static void licences_expire(Authority *a) {
+        usec_t now = authority_now(a);
+        char when[32];
+
+        for (size_t i = 0; i < a->n_licences; i++) {
+                const Token *t = a->licences[i];
+
+                if (t->not_after <= a->licences_checked || t->not_after > now ||
+                    !token_device_matches(t, a->device_id))
+                        continue;
+                (void) format_iso8601(when, sizeof(when), t->not_after);
+                events_emit(a->events, EVENT_LICENCE_EXPIRED, EVENT_SUBJECT_DAEMON, t->id, 0,
+                            EVENT_FIELDS({ "LICENCE", t->id }, { "NOT_AFTER", when }),
+                            "Licence '%s' expired at %s.", t->id, when);
+        }
+        a->licences_checked = now;
+}
+
 /* Removes the grants that have lapsed by authority_now(): from the timers
  * and at start-up, never on a decision's path. */
 static void grants_lapse(Authority *a) {
@@ -192,6 +213,7 @@ static void grants_lapse(Authority *a) {
         bool lapsed = false;
         char when[32];
 
+        licences_expire(a);
         for (size_t i = a->n_grants; i > 0; i--) {
                 Token *t = a->grants[i - 1].token;
 
@@ -221,6 +243,9 @@ static void lapse_timer_arm(Authority *a) {
 
         for (size_t i = 0; i < a->n_grants; i++)
                 next = MIN(next, a->grants[i].token->not_after);
+        for (size_t i = 0; i < a->n_licences; i++)
+                if (a->licences[i]->not_after > a->licences_checked)
+                        next = MIN(next, a->licences[i]->not_after);
         if (!a->lapse_timer) {
                 r = sd_event_add_time(a->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
                                       USEC_PER_SEC / 4, on_lapse_timer, a);

@@ -80,6 +80,10 @@ struct Authority {
         char boot_id[40]; /* this boot's /proc/sys/kernel/random/boot_id */
         sd_event_source *clock_timer;
         sd_event_source *lapse_timer;
+        /* Licences whose NotAfter= is up to here were reported expired (a
+         * licence stays installed after it expires; it is reported once a
+         * run, when it passes NotAfter= or at the first check after start). */
+        usec_t licences_checked;
 };
 
 /* Loads the policy (refusing to start on a bad one), the time mark, the

@@ -23,6 +23,7 @@ a_counter() { k_tpm2 tpm2_nvread 0x01800E41 2>/dev/null | od -An -tu8 --endian=b
 a_verify() { "$EP_BUILD/audit-dump" --verify "$AUDIT" "$EP_TMP/device.pem" "$@"; }
 
 ep_setup
+ep_pki_init
 AUDIT=$EP_STATE/audit
 ep_config Audit CheckpointRecords 8
 ep_start
@@ -81,6 +82,18 @@ n_allowed=$(a_count access-allowed)
 ep_ctl status >/dev/null || ep_fail "status"
 [ "$(a_count access-allowed)" -gt "$n_allowed" ] || ep_fail "a read is not recorded at AllowedCalls=all"
 ep_assert_contains "$(a_last access-allowed)" "ENDPOINTD_PERMISSION=status.read" "access-allowed names the permission"
+
+# A licence that passes its NotAfter= while the daemon runs: licence-expired.
+device=$(ep_ctl device-id) || ep_fail "device-id"
+printf '[Licence]\nId=lic-short\nDevice=%s\nFeatures=basic\nNotBefore=%s\nNotAfter=%s\n' "$device" \
+        "$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%SZ)" "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)" \
+        >"$EP_TMP/short.licence"
+ep_sign_licence "$EP_TMP/short.licence" "$EP_TMP/short.sig"
+ep_ctl licence install "$EP_TMP/short.licence" "$EP_TMP/short.sig" >/dev/null || ep_fail "licence install"
+ep_assert_contains "$(a_last licence-installed)" "ENDPOINTD_LICENCE=lic-short" "licence-installed recorded"
+for _ in $(seq 600); do [ "$(a_count licence-expired)" -gt 0 ] && break; sleep 0.1; done
+ep_assert_contains "$(a_last licence-expired)" "ENDPOINTD_LICENCE=lic-short" "licence-expired when NotAfter= passed"
+ep_assert_eq "$(a_count licence-expired)" 1 "licence-expired once"
 
 # Without the TPM the log keeps appending; the checkpoint made once it is
 # back covers those records, and the counter still matches.
