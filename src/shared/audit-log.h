@@ -43,6 +43,7 @@
 #define AUDIT_KIND_CHECKPOINT "audit.checkpoint" /* how the reader shows a checkpoint */
 #define AUDIT_KIND_CREATED "audit.created" /* first record of a new log */
 #define AUDIT_KIND_OPENED "audit.opened" /* writer started on an existing log */
+#define AUDIT_KIND_CLOSED "audit.closed" /* writer stopped cleanly (a checkpoint follows) */
 #define AUDIT_KIND_ROTATED "audit.rotated" /* oldest files are being deleted */
 #define AUDIT_KIND_ANCHOR "audit.anchor" /* counter and log disagreed at a checkpoint */
 
@@ -139,9 +140,9 @@ usec_t audit_log_sync_due(const AuditLog *log);
 /* The seq the next record will get. */
 uint64_t audit_log_next_seq(const AuditLog *log);
 
-/* Closes the log: a final checkpoint (clean stop) if records await one,
- * sync, unlock, wipe the key. NULL-safe; returns NULL. Errors of the final
- * checkpoint are lost: call audit_log_checkpoint() first to see them. */
+/* Closes the log: an AUDIT_KIND_CLOSED record and a final checkpoint (so
+ * the next writer knows the stop was clean), sync, unlock, wipe the key. NULL-safe; returns NULL. Errors of
+ * the final checkpoint are lost: call audit_log_checkpoint() first to see them. */
 AuditLog *audit_log_free(AuditLog *log);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_log_free);
 

@@ -199,6 +199,9 @@ typedef struct Verifier {
         uint64_t last_counter, last_checkpoint_seq;
         uint64_t deleted_through;
         bool need_opened; /* the previous file ended without a checkpoint: a crash */
+        /* for the notes */
+        uint64_t crash_epochs, crash_first_seq, torn_earlier, torn_earlier_first_seq;
+        bool counter_behind;
 } Verifier;
 
 _printf_(3, 4) static int fail(Verifier *v, uint64_t seq, const char *format, ...) {
@@ -363,10 +366,8 @@ static int verify_record(Verifier *v, const AuditRaw *raw) {
                                             " is not closed by a checkpoint",
                                             raw->seq, v->epoch_first_seq);
                         v->res->unanchored += v->n_epoch;
-                        note(v,
-                             "records %" PRIu64 "-%" PRIu64 " were not anchored when the writer stopped "
-                             "uncleanly",
-                             v->epoch_first_seq, raw->seq - 1);
+                        if (v->crash_epochs++ == 0)
+                                v->crash_first_seq = v->epoch_first_seq;
                 }
                 v->in_epoch = true;
                 v->epoch_first_seq = raw->seq;
@@ -435,8 +436,8 @@ static int verify_file(Verifier *v, const char *name, const uint8_t *data, size_
                         if (last)
                                 return 0;
                         v->need_opened = true;
-                        note(v, "torn record at offset %zu of %s (%zu bytes) after record %" PRIu64, off,
-                             name, size - off, v->expect_seq - 1);
+                        if (v->torn_earlier++ == 0)
+                                v->torn_earlier_first_seq = v->expect_seq;
                         v->res->torn = false;
                         return 0;
                 }
@@ -483,11 +484,14 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
                 if (r != 0)
                         goto finish;
         }
-        if (res.records == 0 && !res.torn) {
-                fail(&v, 0, "the log has no records");
+        if (n == 0) {
+                fail(&v, 0, "no log files");
                 goto finish;
         }
-        if (res.first_seq > 1 && v.deleted_through + 1 != res.first_seq) {
+        if (res.records == 0)
+                note(&v, "no records (the writer stopped while creating the log)");
+        /* A rotation record is written before its files are deleted: they may still be there. */
+        if (res.first_seq > 1 && v.deleted_through + 1 < res.first_seq) {
                 fail(&v, v.deleted_through + 1,
                      "records %" PRIu64 "-%" PRIu64
                      " missing: the oldest file was removed without a rotation record",
@@ -509,8 +513,7 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
                         goto finish;
                 }
                 if (*nv_counter + 1 == v.last_counter)
-                        note(&v, "the counter is one behind the newest checkpoint (stopped between "
-                                 "writing it and incrementing)");
+                        v.counter_behind = true;
                 else if (*nv_counter < v.last_counter) {
                         fail(&v, v.last_checkpoint_seq,
                              "the counter is %" PRIu64 ", behind the newest checkpoint's "
@@ -519,12 +522,26 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
                         goto finish;
                 }
         }
+        /* Notes, the most important first. */
+        if (res.torn)
+                note(&v, "torn last record at offset %" PRIu64 " of %s", res.torn_offset, res.torn_file);
         if (v.in_epoch && v.n_epoch > 0) {
                 res.unanchored += v.n_epoch;
                 note(&v, "%zu records after the newest checkpoint are not anchored yet", v.n_epoch);
         }
-        if (res.torn)
-                note(&v, "torn last record at offset %" PRIu64 " of %s", res.torn_offset, res.torn_file);
+        if (v.counter_behind)
+                note(&v, "the counter is one behind the newest checkpoint (stopped between writing it and "
+                         "incrementing)");
+        if (v.torn_earlier > 0)
+                note(&v,
+                     "%" PRIu64
+                     " torn records left by earlier unclean stops (the first after record %" PRIu64 ")",
+                     v.torn_earlier, v.torn_earlier_first_seq - 1);
+        if (v.crash_epochs > 0)
+                note(&v,
+                     "%" PRIu64 " epochs cut by unclean stops, not anchored (the first from record %" PRIu64
+                     ")",
+                     v.crash_epochs, v.crash_first_seq);
         if (!device_pub)
                 note(&v, "checkpoint signatures not checked (no device key)");
         r = 0;
