@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "audit-log.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
@@ -552,6 +553,11 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        /* The device key also signs the audit log's checkpoints: data that
+         * could be one is never signed for a client (endpointd-audit(5)). */
+        if (len >= sizeof(AUDIT_CHECKPOINT_DOMAIN) &&
+            memcmp(data, AUDIT_CHECKPOINT_DOMAIN, sizeof(AUDIT_CHECKPOINT_DOMAIN)) == 0)
+                return bus_error_set_errnof(error, EINVAL, "Sign refuses data that begins like an audit checkpoint.");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
