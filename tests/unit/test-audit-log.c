@@ -536,6 +536,24 @@ START_TEST(test_codec_bad) {
 }
 END_TEST
 
+/* Without a TPM the checkpoints are unsigned and carry no counter: the
+ * chain is still checked, and a verifier with a device key refuses them. */
+START_TEST(test_no_anchor) {
+        AuditLog *log = NULL;
+        AuditVerifyResult res;
+
+        ck_assert_int_eq(audit_log_open(dir, &small, NULL, &log), 0);
+        append_n(log, 25);
+        log = audit_log_free(log);
+        ck_assert_int_eq(audit_verify(dir, NULL, NULL, &res), 0);
+        ck_assert_msg(res.ok, "%s", res.reason);
+        ck_assert_uint_eq(res.checkpoints, 4);
+        ck_assert_ptr_nonnull(strstr(res.reason, "4 checkpoints unsigned"));
+        assert_bad(NULL, 2, "is not signed");
+        ck_assert_uint_eq(ta.signs, 0);
+}
+END_TEST
+
 /* The committed seed files of the fuzzer are fixtures of the format: a
  * change of the byte layout breaks them. */
 START_TEST(test_fixtures) {
@@ -608,6 +626,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_rotation);
         tcase_add_test(tc, test_codec_bad);
         tcase_add_test(tc, test_fixtures);
+        tcase_add_test(tc, test_no_anchor);
         suite_add_tcase(s, tc);
         return s;
 }
