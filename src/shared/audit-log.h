@@ -7,7 +7,7 @@
  * directory (the state directory's audit/). Each record carries an
  * HMAC-SHA256 tag over the previous record's tag and its own bytes, so the
  * tags form a chain. The HMAC key evolves forward after every record
- * (K[n+1] = HMAC(K[n], "endpointd-audit-evolve")) and the old key is wiped.
+ * (K[n+1] = SHA-256(K[n] || "endpointd-audit-evolve")) and the old key is wiped.
  * Each epoch (the records between two checkpoints) starts from a fresh
  * random seed, which the checkpoint closing the epoch discloses: a
  * checkpoint is signed by the anchor (the TPM device key) and carries the
@@ -205,7 +205,7 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
 
 /* --- the record codec (endpointd-audit(5)), exposed for tests ------------ */
 
-/* K[n+1] = HMAC-SHA256(K[n], "endpointd-audit-evolve"); wipes nothing. */
+/* K[n+1] = SHA-256(K[n] || "endpointd-audit-evolve"); wipes nothing. */
 int audit_key_evolve(const uint8_t key[AUDIT_KEY_SIZE], uint8_t ret_next[AUDIT_KEY_SIZE]);
 /* tag = HMAC-SHA256(key, prev_tag || record[0..len)) where len excludes the tag. */
 int audit_record_tag(const uint8_t key[AUDIT_KEY_SIZE], const uint8_t prev_tag[AUDIT_TAG_SIZE],
