@@ -31,6 +31,10 @@ const char *arg_product = NULL;
 const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
 char **arg_ignore = NULL;
+const char *arg_audit_dir = NULL;
+const char *arg_device_key = NULL;
+uint64_t arg_counter = 0;
+bool arg_counter_set = false;
 
 static bool arg_help = false;
 static bool arg_show_version = false;
@@ -49,12 +53,16 @@ typedef enum VerbOption {
         OPT_VERSION = 1U << 7,
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
-        _OPT_COUNT = 10,
+        OPT_DIR = 1U << 10,
+        OPT_DEVICE_KEY = 1U << 11,
+        OPT_COUNTER = 1U << 12,
+        _OPT_COUNT = 13,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
         "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
         "--serial", "--product",    "--version", "--ignore", "--trust",
+        "--dir",    "--device-key", "--counter",
 };
 
 typedef enum VerbFlags {
@@ -129,6 +137,9 @@ static const Verb verbs[] = {
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
           "Parse and verify a licence locally" },
+        { "audit verify", "[--dir=DIR] [--device-key=PEM] [--counter=N]", 0, 0, 0,
+          OPT_DIR | OPT_DEVICE_KEY | OPT_COUNTER, verb_audit_verify,
+          "Verify the audit log offline: chain, checkpoints, counter" },
 };
 
 /* The verb being run, for verb_usage_error(). */
@@ -398,6 +409,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_PRODUCT,
                 ARG_IGNORE,
                 ARG_TRUST,
+                ARG_DIR,
+                ARG_DEVICE_KEY,
+                ARG_COUNTER,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -416,6 +430,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
+                                                 { "dir", required_argument, NULL, ARG_DIR },
+                                                 { "device-key", required_argument, NULL, ARG_DEVICE_KEY },
+                                                 { "counter", required_argument, NULL, ARG_COUNTER },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -506,6 +523,22 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 case ARG_TRUST:
                         arg_trust = optarg;
                         given |= OPT_TRUST;
+                        break;
+                case ARG_DIR:
+                        arg_audit_dir = optarg;
+                        given |= OPT_DIR;
+                        break;
+                case ARG_DEVICE_KEY:
+                        arg_device_key = optarg;
+                        given |= OPT_DEVICE_KEY;
+                        break;
+                case ARG_COUNTER:
+                        if (parse_uint64(optarg, UINT64_MAX, &arg_counter) < 0) {
+                                log_error("Invalid --counter '%s', expected the NV counter's value.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_counter_set = true;
+                        given |= OPT_COUNTER;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);

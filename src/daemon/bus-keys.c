@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "audit-log.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
