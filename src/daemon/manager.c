@@ -167,7 +167,8 @@ static int on_audit_tail_record(const AuditRecord *rec, void *userdata) {
                  * is the previous run's. */
                 memcpy(t->last_kind, t->kind, sizeof(t->kind));
         }
-        if (rec->checkpoint || streq(kind, AUDIT_KIND_ROTATED) || streq(kind, AUDIT_KIND_ANCHOR))
+        if (rec->checkpoint || streq(kind, AUDIT_KIND_ROTATED) || streq(kind, AUDIT_KIND_ANCHOR) ||
+            streq(kind, AUDIT_KIND_CLOSED))
                 return 0;
         (void) snprintf(t->kind, sizeof(t->kind), "%s", kind);
         return 0;
@@ -252,9 +253,8 @@ static int audit_start(Manager *m) {
 static void audit_stop(Manager *m) {
         if (m->events)
                 events_set_recorder(m->events, NULL, NULL);
-        /* A checkpoint for what the components wrote while stopping;
-         * without the TPM (stopped before) it stays unanchored, and
-         * manager_run() wrote the signed one after daemon-stopped. */
+        /* Normally closed by manager_run() already; here after a failed
+         * start (no TPM any more: the final checkpoint stays unsigned). */
         m->audit_log = audit_log_free(m->audit_log);
         m->audit_timer = sd_event_source_disable_unref(m->audit_timer);
         m->audit_anchor_failed = sd_event_source_disable_unref(m->audit_anchor_failed);
@@ -696,12 +696,16 @@ int manager_run(Manager *m) {
                 return log_error_errno(r, "Event loop failed: %m");
         events_emit(m->events, EVENT_DAEMON_STOPPED, EVENT_SUBJECT_DAEMON, NULL, 0, EVENT_NO_FIELDS,
                     "endpointd stopped.");
-        /* The final checkpoint, while the TPM is still there to sign it. */
+        /* The log is closed here (its audit.closed record and the final
+         * checkpoint), while the TPM is still there to sign; what the
+         * components say while stopping reaches the journal only. */
         if (m->audit_log) {
                 int k = audit_log_checkpoint(m->audit_log);
 
                 if (k < 0)
                         log_warning_errno(k, "Failed to write the audit log's final checkpoint: %m");
+                events_set_recorder(m->events, NULL, NULL);
+                m->audit_log = audit_log_free(m->audit_log);
         }
         return r;
 }

@@ -64,7 +64,10 @@ ep_ok "$rounds rounds of SIGKILL while appending: never silent loss ($torn with 
 # the device key and the NV counter, after a clean stop.
 ep_ctl device-key >"$EP_TMP/device.pem" || ep_fail "device-key"
 ep_stop
-counter=$(TPM2TOOLS_TCTI=$EP_TCTI_tpm tpm2_nvread 0x01800E41 2>/dev/null | od -An -tu8 --endian=big | tr -d ' ')
+counter=$(TPM2TOOLS_TCTI=$EP_TCTI_tpm tpm2_nvread 0x01800E41 2>"$EP_TMP/nvread.err" | od -An -tu8 --endian=big | tr -d ' ')
+[ -n "$counter" ] || ep_fail "cannot read the audit NV counter: $(cat "$EP_TMP/nvread.err")"
+"$EP_BUILD/endpointctl" audit verify --dir="$AUDIT" --device-key="$EP_TMP/device.pem" >"$EP_TMP/ctl-verify.out" 2>&1 ||
+        ep_fail "endpointctl audit verify: $(cat "$EP_TMP/ctl-verify.out")"
 "$EP_BUILD/audit-dump" --verify "$AUDIT" "$EP_TMP/device.pem" "$counter" >"$EP_TMP/verify.out" ||
         ep_fail "the whole log does not verify: $(cat "$EP_TMP/verify.out")"
 ep_assert_eq "$("$EP_BUILD/audit-dump" "$AUDIT" | awk '$2 == "daemon-unclean-stop"' | wc -l)" "$rounds" \
