@@ -31,6 +31,7 @@ ep_config Policy RateLimitPerSecond 4000000000
 # Not at info: the journal line of each call is not what is measured.
 ep_config Daemon LogLevel notice
 ep_config Audit AllowedCalls all
+[ -n "${CHECKPOINT_RECORDS:-}" ] && ep_config Audit CheckpointRecords "$CHECKPOINT_RECORDS"
 
 # setting NAME: the [Audit] settings of a configuration.
 setting() {
