@@ -7,6 +7,7 @@
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "log.h"
+#include "tpm-nv.h"
 
 #define SIGNATURE_SUFFIX ".sig"
 
@@ -30,6 +31,10 @@ static char *token_path(Manager *m, TokenType type, const char *id, bool sig) {
 
 /* ---- time high-water mark ------------------------------------------------ */
 
+/* A build without the TPM module (the unit tests) keeps the file only. */
+#pragma weak tpm_nv_floor_read
+#pragma weak tpm_nv_floor_raise
+
 /* STATE/clock holds "MARK BOOTTIME BOOT_ID": the mark, the CLOCK_BOOTTIME
  * at which it was taken and the boot it was taken in. Older files hold the
  * mark alone. */
@@ -52,6 +57,36 @@ static void clock_advance(Authority *a) {
                           (a->clock_mark - real) / USEC_PER_SEC);
 }
 
+/* The mark is also kept in TPM NV (TPM_NV_CLOCK, in seconds), which a
+ * restored or wiped state directory does not take back. Read whenever the
+ * mark is saved and when the TPM appears; written only when the mark is
+ * AUTHORITY_CLOCK_NV_STEP_USEC past what NV holds, so at most 24 NV writes
+ * a day however often the daemon restarts (endpointd-tpm(7)). */
+static void clock_sync_tpm(Manager *m) {
+        Authority *a = m->authority;
+        uint64_t nv, mark;
+        int r;
+
+        if (!a || !m->tpm || !tpm_nv_floor_read || !tpm_nv_floor_raise)
+                return;
+        r = tpm_nv_floor_read(m->tpm, TPM_NV_CLOCK, &nv);
+        if (r < 0)
+                return (void) log_debug_errno(r, "Cannot read the time high-water mark from TPM NV: %m");
+        if (nv <= UINT64_MAX / USEC_PER_SEC && nv * USEC_PER_SEC > authority_now(a)) {
+                log_info("The time high-water mark in TPM NV is %" PRIu64 " s ahead of the state directory's; "
+                         "using it.",
+                         (nv * USEC_PER_SEC - authority_now(a)) / USEC_PER_SEC);
+                a->clock_mark = nv * USEC_PER_SEC;
+                a->clock_boot = now_usec(CLOCK_BOOTTIME);
+        }
+        mark = authority_now(a) / USEC_PER_SEC;
+        if (mark < nv + AUTHORITY_CLOCK_NV_STEP_USEC / USEC_PER_SEC)
+                return;
+        r = tpm_nv_floor_raise(m->tpm, TPM_NV_CLOCK, mark);
+        if (r < 0)
+                log_warning_errno(r, "Failed to save the time high-water mark to TPM NV: %m");
+}
+
 static void clock_persist(Manager *m) {
         Authority *a = m->authority;
         _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock");
@@ -60,6 +95,7 @@ static void clock_persist(Manager *m) {
 
         if (!path)
                 return (void) log_oom();
+        clock_sync_tpm(m);
         clock_advance(a);
         n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 " %s\n", a->clock_mark, a->clock_boot,
                      a->boot_id);
@@ -395,6 +431,8 @@ void authority_device_changed(Manager *m) {
                 return (void) log_oom();
         free(a->tokens_device);
         a->tokens_device = id;
+        /* The TPM is there: its mark counts before any grant is judged. */
+        clock_sync_tpm(m);
 
         /* Loaded for a device id that is no longer ours (another TPM):
          * forgotten, their files kept for the TPM they belong to. */

@@ -27,6 +27,9 @@
  * and at shutdown); a crash loses at most this much of it across a reboot.
  * Within one boot nothing is lost: see authority_now(). */
 #define AUTHORITY_CLOCK_TIMER_USEC (30 * USEC_PER_SEC)
+/* The mark in TPM NV is written only when it moved this far: its
+ * granularity, and the NV write budget (24 a day). */
+#define AUTHORITY_CLOCK_NV_STEP_USEC (3600 * USEC_PER_SEC)
 /* A wall clock this far behind the mark is worth a line in the journal. */
 #define AUTHORITY_CLOCK_SLACK_USEC (10 * USEC_PER_SEC)
 

@@ -289,18 +289,22 @@ static int integrity_verify_and_parse(const char *trust_dir, usec_t at, const ch
  * unreadable, and says how to recover. */
 static void integrity_serial_floor_load(Integrity *ig) {
         const char *dir = ig->manager->config->state_dir;
+        uint64_t v;
         int r;
 
-        r = serial_floor_read(dir, &ig->serial_floor);
-        if (r >= 0)
+        r = serial_floor_read(dir, ig->manager->tpm, &v);
+        if (r >= 0) {
+                ig->serial_floor = MAX(ig->serial_floor, v);
                 return;
+        }
         ig->serial_floor = UINT64_MAX;
         ig->serial_floor_damaged = true;
         log_struct(
                 LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
-                "Cannot read the manifest serial floor %s/%s (%s): refusing every manifest. With the daemon "
-                "stopped, remove it to take the stored manifest's serial as the floor.",
-                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged" : strerror(-r));
+                "Cannot read the manifest serial floor %s/%s or its TPM NV index (%s): refusing every "
+                "manifest. With the daemon stopped, remove the file to take the stored manifest's serial "
+                "as the floor; see endpointd-tpm(7) for the NV index.",
+                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged, or not endpointd's" : strerror(-r));
 }
 
 /* Raises the floor to serial, on disk and here. A failure to write is
@@ -308,14 +312,16 @@ static void integrity_serial_floor_load(Integrity *ig) {
 static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
         int r;
 
-        if (ig->serial_floor_damaged || serial <= ig->serial_floor)
+        /* Not only above the floor in memory: that may be NV's, and the
+         * file (or NV) may still be below it. */
+        if (ig->serial_floor_damaged)
                 return;
-        r = serial_floor_raise(ig->manager->config->state_dir, serial);
+        r = serial_floor_raise(ig->manager->config->state_dir, ig->manager->tpm, serial);
         if (r < 0)
                 log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
         else if (r > 0)
                 log_debug("Manifest serial floor raised to %" PRIu64 ".", serial);
-        ig->serial_floor = serial;
+        ig->serial_floor = MAX(ig->serial_floor, serial);
 }
 
 static int integrity_load_bundle(Integrity *ig) {
@@ -961,6 +967,9 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         Manager *m = ig->manager;
         int r;
 
+        /* The TPM may have come since start: its NV floor counts too. */
+        if (!ig->serial_floor_damaged)
+                integrity_serial_floor_load(ig);
         if (ig->serial_floor_damaged)
                 return parse_error_set(
                         &j->error, 0, ESTALE,

@@ -30,7 +30,8 @@ struct Manager {
         uint64_t manifest_serial;     /* 0 = no manifest installed */
 
         /* Capabilities. Each owns its pointer; NULL when not started. */
-        struct Tpm *tpm;
+        struct Device *device; /* the TPM's life cycle (device.h) */
+        struct Tpm *tpm;       /* device_tpm(device), kept by the device's sink; NULL without a TPM */
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
