@@ -128,7 +128,8 @@ int main(int argc, char *argv[]) {
                 best = MAX(best, got / ((double) (t1 - t0) / USEC_PER_SEC));
                 best_cpu = MAX(best_cpu, got / ((double) (c1 - c0) / USEC_PER_SEC));
         }
-        printf("verify: %" PRIu64 " records, %" PRIu64 " checkpoints, %.1f MiB: best of 3 %.0f MiB/s wall clock, "
+        printf("verify: %" PRIu64 " records, %" PRIu64
+               " checkpoints, %.1f MiB: best of 3 %.0f MiB/s wall clock, "
                "%.0f MiB per CPU second\n",
                res.records, res.checkpoints, (double) res.bytes / (1024.0 * 1024.0), best, best_cpu);
         EVP_PKEY_free(soft.key);
