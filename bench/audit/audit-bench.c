@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The audit log's costs (endpointd-audit(5)):
  *   appends per second with the promised durability (fdatasync per record),
- *   and with SyncInterval=50ms; verification MB/s over a log of SIZE MiB.
+ *   and with sync interval 50 ms; verification MB/s over a log of SIZE MiB.
  * The anchor is a software P-256 key and an in-memory counter: a TPM's
  * signing time (one per checkpoint) is measured by bench/tpm, not here.
  *
@@ -103,8 +103,8 @@ int main(int argc, char *argv[]) {
         snprintf(d1, sizeof(d1), "%s/sync", argv[1]);
         snprintf(d2, sizeof(d2), "%s/batch", argv[1]);
         snprintf(d3, sizeof(d3), "%s/verify", argv[1]);
-        printf("appends/s, fdatasync per record (SyncInterval=0): %.0f\n", appends_per_second(d1, 0, secs));
-        printf("appends/s, SyncInterval=50ms: %.0f\n", appends_per_second(d2, 50 * USEC_PER_MSEC, secs));
+        printf("appends/s, fdatasync per record (sync interval 0): %.0f\n", appends_per_second(d1, 0, secs));
+        printf("appends/s, sync interval 50 ms: %.0f\n", appends_per_second(d2, 50 * USEC_PER_MSEC, secs));
 
         if (audit_log_open(d3, &big, &anchor, &log) < 0)
                 return 1;
@@ -128,7 +128,8 @@ int main(int argc, char *argv[]) {
                 best = MAX(best, got / ((double) (t1 - t0) / USEC_PER_SEC));
                 best_cpu = MAX(best_cpu, got / ((double) (c1 - c0) / USEC_PER_SEC));
         }
-        printf("verify: %" PRIu64 " records, %" PRIu64 " checkpoints, %.1f MiB: best of 3 %.0f MiB/s wall clock, "
+        printf("verify: %" PRIu64 " records, %" PRIu64
+               " checkpoints, %.1f MiB: best of 3 %.0f MiB/s wall clock, "
                "%.0f MiB per CPU second\n",
                res.records, res.checkpoints, (double) res.bytes / (1024.0 * 1024.0), best, best_cpu);
         EVP_PKEY_free(soft.key);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The audit log's costs: appends per second with fdatasync per record (the
-# default durability of endpointd-audit(5)) and with SyncInterval=50ms, and
+# default durability of endpointd-audit(5)) and with sync interval 50 ms, and
 # offline verification in MiB/s.
 #
 #   bench/audit/run.sh [BUILDDIR] [DIR]   (defaults: ./build, a temp dir in /var/tmp)

@@ -45,6 +45,7 @@ extern bool arg_quiet;
 extern bool arg_full;
 extern bool arg_legend;
 extern bool arg_utc;
+extern const char *arg_config; /* --config=FILE; NULL: the default file */
 
 /* Verb options; endpointctl.c checks that the verb takes each one given. */
 extern uint32_t arg_pcr_mask;

@@ -8,9 +8,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl-bus.h"
 #include "ctl.h"
 #include "log.h"
+#include "pager.h"
 #include "util.h"
 
 JsonFormat arg_json = JSON_OFF;
@@ -19,6 +21,7 @@ bool arg_quiet = false;
 bool arg_full = false;
 bool arg_legend = true;
 bool arg_utc = false;
+const char *arg_config = NULL;
 
 uint32_t arg_pcr_mask = 0;
 bool arg_pcrs_set = false;
@@ -37,6 +40,7 @@ uint64_t arg_counter = 0;
 bool arg_counter_set = false;
 
 static bool arg_help = false;
+static bool arg_no_pager = false;
 static bool arg_show_version = false;
 
 /* Options that only some verbs take. One getopt_long pass reads them all
@@ -72,6 +76,7 @@ typedef enum VerbFlags {
          * reported even with the daemon down. */
         VERB_BUS_LATE = 1U << 1,
         VERB_DEFAULT = 1U << 2, /* run when no verb is given */
+        VERB_PAGER = 1U << 3, /* output may be long: through the pager on a terminal */
 } VerbFlags;
 
 typedef struct Verb {
@@ -87,13 +92,14 @@ typedef struct Verb {
 
 /* Every verb, in the order --help and endpointctl(1) list them. */
 static const Verb verbs[] = {
-        { "status", "", 0, 0, VERB_BUS | VERB_DEFAULT, 0, verb_status,
+        { "status", "", 0, 0, VERB_PAGER | VERB_BUS | VERB_DEFAULT, 0, verb_status,
           "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
         { "key create", "NAME [--pcrs=LIST] [--exportable]", 1, 1, VERB_BUS, OPT_PCRS | OPT_EXPORTABLE,
           verb_key_create, "Create a data key sealed to the TPM" },
-        { "key list", "", 0, 0, VERB_BUS, 0, verb_key_list, "List sealed secrets and data keys" },
+        { "key list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_key_list,
+          "List sealed secrets and data keys" },
         { "key delete", "NAME", 1, 1, VERB_BUS, 0, verb_key_delete, "Delete a key or sealed secret" },
         { "encrypt", "NAME [--aad=STRING]", 1, 1, VERB_BUS, OPT_AAD, verb_encrypt,
           "Encrypt standard input with a data key" },
@@ -106,33 +112,38 @@ static const Verb verbs[] = {
         { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
           OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
-        { "violations", "", 0, 0, VERB_BUS, 0, verb_violations, "List the integrity violations" },
+        { "violations", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_violations,
+          "List the integrity violations" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
-        { "measurements", "", 0, 0, VERB_BUS, 0, verb_measurements, "Show the PCR measurement log" },
+        { "measurements", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_measurements,
+          "Show the PCR measurement log" },
         { "manifest create",
           "DIR [--serial=N] [--product=P] [--version=V] [--ignore=SUBDIR]... [--output=FILE]", 1, 1, 0,
           OPT_SERIAL | OPT_PRODUCT | OPT_VERSION | OPT_IGNORE | OPT_OUTPUT, verb_manifest_create,
           "Write a manifest of a directory tree" },
         { "manifest install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_install,
           "Install a signed manifest" },
-        { "manifest show", "[FILE]", 0, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_show,
+        { "manifest show", "[FILE]", 0, 1, VERB_PAGER | VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_show,
           "Show the installed manifest, or FILE without the daemon" },
         { "manifest check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_manifest_check,
           "Parse a manifest and verify its signature" },
-        { "policy show", "", 0, 0, VERB_BUS, 0, verb_policy_show, "Show the access policy in force" },
+        { "policy show", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_policy_show,
+          "Show the access policy in force" },
         { "policy check", "PERMISSION", 1, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_policy_check,
           "Whether the caller holds a permission" },
         { "policy reload", "", 0, 0, VERB_BUS, 0, verb_policy_reload, "Re-read the policy file" },
-        { "policy verify", "FILE", 1, 1, 0, 0, verb_policy_verify, "Parse a policy file locally" },
+        { "policy verify", "[FILE]", 0, 1, 0, 0, verb_policy_verify,
+          "Parse a policy file (the configured one by default) locally" },
         { "grant install", "FILE SIG", 2, 2, VERB_BUS, 0, verb_grant_install,
           "Install a signed maintenance grant" },
-        { "grant list", "", 0, 0, VERB_BUS, 0, verb_grant_list, "List the installed grants" },
+        { "grant list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_grant_list, "List the installed grants" },
         { "grant revoke", "ID", 1, 1, VERB_BUS, 0, verb_grant_revoke, "Remove a grant for good" },
         { "grant check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_grant_check,
           "Parse and verify a grant locally" },
         { "licence install", "FILE SIG", 2, 2, VERB_BUS, 0, verb_licence_install,
           "Install a signed licence" },
-        { "licence list", "", 0, 0, VERB_BUS, 0, verb_licence_list, "List the installed licences" },
+        { "licence list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_licence_list,
+          "List the installed licences" },
         { "licence check", "FEATURE", 1, 1, VERB_BUS, 0, verb_licence_check,
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
@@ -197,6 +208,8 @@ static void help(void) {
                "     --no-legend            Do not print the column headers\n"
                "     --utc                  Show times in UTC instead of local time\n"
                "     --no-progress          Do not show progress bars\n"
+               "     --no-pager             Do not pipe long output into a pager\n"
+               "     --config=FILE          Read FILE (and FILE.d/) instead of " CONFIG_FILE_DEFAULT "\n"
                "  -h --help                 Show this help, or a verb's with VERB --help\n"
                "     --version              Show the version and exit\n\n"
                "Exit status: 0 success, 1 failure, 2 usage error, 3 daemon not reachable,\n"
@@ -412,6 +425,8 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_DIR,
                 ARG_DEVICE_KEY,
                 ARG_COUNTER,
+                ARG_CONFIG,
+                ARG_NO_PAGER,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -433,6 +448,8 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "dir", required_argument, NULL, ARG_DIR },
                                                  { "device-key", required_argument, NULL, ARG_DEVICE_KEY },
                                                  { "counter", required_argument, NULL, ARG_COUNTER },
+                                                 { "config", required_argument, NULL, ARG_CONFIG },
+                                                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -539,6 +556,12 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                         }
                         arg_counter_set = true;
                         given |= OPT_COUNTER;
+                        break;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case ARG_NO_PAGER:
+                        arg_no_pager = true;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);
@@ -662,12 +685,14 @@ static int run(int argc, char *argv[]) {
                 return r;
         if (!v) { /* a group alone */
                 if (arg_help) {
+                        (void) pager_open(arg_no_pager);
                         help_of_group(args[0]);
                         return 0;
                 }
                 return missing_sub_verb(args[0]);
         }
         if (arg_help) {
+                (void) pager_open(arg_no_pager);
                 if (n == 0)
                         help();
                 else
@@ -690,6 +715,12 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
+        /* Before the bus connection: the pager gets no fd of it. */
+        if (v->flags & VERB_PAGER) {
+                r = pager_open(arg_no_pager);
+                if (r < 0)
+                        return r;
+        }
         if ((v->flags & (VERB_BUS | VERB_BUS_LATE)) == VERB_BUS) {
                 r = ctl_bus_connect(&bus);
                 if (r < 0)
@@ -702,6 +733,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
 
+        pager_close();
         free(arg_ignore);
         return exit_status_from_verb(r);
 }

@@ -73,7 +73,7 @@ json_object *table_to_json(Table *t);
 int json_print(json_object *o, FILE *f);
 
 /* The width of the terminal on fd, $COLUMNS first; 0 when fd is not a
- * terminal. */
+ * terminal (standard output going to the pager counts as one). */
 unsigned terminal_columns(int fd);
 
 /* Display width of s in the current locale (bytes that do not decode count

@@ -9,12 +9,11 @@
 #include <stdio.h>
 
 #include "audit-log.h"
+#include "ctl-config.h"
 #include "ctl.h"
 #include "log.h"
 #include "openssl-util.h"
 #include "table.h"
-
-#define AUDIT_DIR_DEFAULT LOCALSTATEDIR "/lib/endpointd/audit"
 
 static int load_public_key(const char *path, EVP_PKEY **ret) {
         _cleanup_(BIO_free_allp) BIO *b = NULL;
@@ -52,12 +51,32 @@ static int add_field(Table *t, const char *name, const char *json_name, CellType
         return r;
 }
 
+/* --dir, else the audit/ directory of the configuration's StateDirectory=. */
+static int audit_dir(char **ret) {
+        _cleanup_(config_freep) Config *c = NULL;
+        int r;
+
+        if (arg_audit_dir)
+                r = (*ret = strdup(arg_audit_dir)) ? 0 : -ENOMEM;
+        else {
+                r = ctl_config_load(&c);
+                if (r < 0)
+                        return r;
+                r = asprintf(ret, "%s/audit", c->state_dir) < 0 ? -ENOMEM : 0;
+        }
+        return r < 0 ? log_oom() : 0;
+}
+
 int verb_audit_verify(int argc, char *argv[], void *userdata) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(table_freep) Table *t = NULL;
-        const char *dir = arg_audit_dir ?: AUDIT_DIR_DEFAULT;
+        _cleanup_(freep) char *dir = NULL;
         AuditVerifyResult res;
         int r;
+
+        r = audit_dir(&dir);
+        if (r < 0)
+                return r;
 
         if (arg_device_key) {
                 r = load_public_key(arg_device_key, &key);

@@ -528,19 +528,22 @@ static void config_warn(const char *file, unsigned line, const char *message, vo
 
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_(freep) char *bad_file = NULL;
         Config *old;
         ParseError e = {};
         int r;
 
         (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
                           (unsigned long long) now_usec(CLOCK_MONOTONIC));
-        r = config_load(m->config_path, config_warn, NULL, &c, &e);
+        r = config_load(m->config_path, 0, config_warn, NULL, &c, &e, &bad_file);
         if (r < 0) {
+                const char *file = bad_file ?: m->config_path;
+
                 (void) sd_notify(false, "READY=1");
                 if (e.line > 0)
-                        return log_error_errno(r, "%s:%u: %s; keeping the old configuration.", m->config_path,
-                                               e.line, e.message);
-                return log_error_errno(r, "%s: %s; keeping the old configuration.", m->config_path, e.message);
+                        return log_error_errno(r, "%s:%u: %s; keeping the old configuration.", file, e.line,
+                                               e.message);
+                return log_error_errno(r, "%s: %s; keeping the old configuration.", file, e.message);
         }
         if (!streq(c->state_dir, m->config->state_dir) || !streq(c->user, m->config->user) ||
             !streq(c->runtime_dir, m->config->runtime_dir))

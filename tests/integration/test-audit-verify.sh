@@ -27,6 +27,12 @@ ep_assert_eq "$(jq -r .counter <<<"$out")" "$counter" "newest checkpoint's count
 ep_expect_exit 0 v
 ep_assert_contains "$(cat "$EP_TMP/last.out")" "signatures not checked" "without a key"
 
+# Without --dir: the audit/ directory of StateDirectory= in the configuration.
+mkdir -p "$EP_TMP/state" && cp -a "$EP_TMP/log" "$EP_TMP/state/audit"
+printf '[Daemon]\nStateDirectory=%s\n' "$EP_TMP/state" >"$EP_TMP/endpointd.conf"
+ep_expect_exit 0 ep_ctl --config="$EP_TMP/endpointd.conf" audit verify
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "$EP_TMP/state/audit" "the configuration's state directory"
+
 # Usage mistakes and unusable inputs.
 ep_expect_exit 2 v --counter=abc
 ep_expect_exit 2 ep_ctl audit verify extra-arg
