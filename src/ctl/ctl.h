@@ -61,6 +61,10 @@ extern const char *arg_release_version; /* manifest create --version */
 extern const char *arg_trust;
 extern bool arg_policy_signed; /* --policy=signed (seal, key create) */
 extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
+extern const char *arg_audit_dir;  /* audit verify --dir */
+extern const char *arg_device_key; /* audit verify --device-key (PEM public key) */
+extern uint64_t arg_counter;       /* audit verify --counter */
+extern bool arg_counter_set;
 
 /* Handlers get the verb's arguments with argv[0] the verb's last word
  * ("create" for "key create"), so argv[1] is the first argument; argc was
@@ -104,6 +108,7 @@ int verb_licence_install(int argc, char *argv[], void *userdata);
 int verb_licence_list(int argc, char *argv[], void *userdata);
 int verb_licence_check(int argc, char *argv[], void *userdata);
 int verb_licence_verify(int argc, char *argv[], void *userdata);
+int verb_audit_verify(int argc, char *argv[], void *userdata);
 
 /* Helpers the Keys1 and approval verbs share (verb-keys.c). */
 typedef struct json_object json_object;

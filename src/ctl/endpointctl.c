@@ -35,6 +35,10 @@ const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
 bool arg_policy_signed = false;
 char **arg_ignore = NULL;
+const char *arg_audit_dir = NULL;
+const char *arg_device_key = NULL;
+uint64_t arg_counter = 0;
+bool arg_counter_set = false;
 
 static bool arg_help = false;
 static bool arg_no_pager = false;
@@ -55,12 +59,16 @@ typedef enum VerbOption {
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
         OPT_POLICY = 1U << 10,
-        _OPT_COUNT = 11,
+        OPT_DIR = 1U << 11,
+        OPT_DEVICE_KEY = 1U << 12,
+        OPT_COUNTER = 1U << 13,
+        _OPT_COUNT = 14,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",    "--exportable", "--aad",    "--nonce", "--output", "--serial",
-        "--product", "--version",    "--ignore", "--trust", "--policy",
+        "--pcrs",   "--exportable", "--aad",        "--nonce",   "--output",
+        "--serial", "--product",    "--version",    "--ignore",  "--trust",
+        "--policy", "--dir",        "--device-key", "--counter",
 };
 
 typedef enum VerbFlags {
@@ -148,6 +156,9 @@ static const Verb verbs[] = {
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
           "Parse and verify a licence locally" },
+        { "audit verify", "[--dir=DIR] [--device-key=PEM] [--counter=N]", 0, 0, 0,
+          OPT_DIR | OPT_DEVICE_KEY | OPT_COUNTER, verb_audit_verify,
+          "Verify the audit log offline: chain, checkpoints, counter" },
 };
 
 /* The verb being run, for verb_usage_error(). */
@@ -419,6 +430,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_PRODUCT,
                 ARG_IGNORE,
                 ARG_TRUST,
+                ARG_DIR,
+                ARG_DEVICE_KEY,
+                ARG_COUNTER,
                 ARG_CONFIG,
                 ARG_NO_PAGER,
                 ARG_POLICY,
@@ -440,6 +454,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
+                                                 { "dir", required_argument, NULL, ARG_DIR },
+                                                 { "device-key", required_argument, NULL, ARG_DEVICE_KEY },
+                                                 { "counter", required_argument, NULL, ARG_COUNTER },
                                                  { "config", required_argument, NULL, ARG_CONFIG },
                                                  { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                                                  { "policy", required_argument, NULL, ARG_POLICY },
@@ -533,6 +550,22 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 case ARG_TRUST:
                         arg_trust = optarg;
                         given |= OPT_TRUST;
+                        break;
+                case ARG_DIR:
+                        arg_audit_dir = optarg;
+                        given |= OPT_DIR;
+                        break;
+                case ARG_DEVICE_KEY:
+                        arg_device_key = optarg;
+                        given |= OPT_DEVICE_KEY;
+                        break;
+                case ARG_COUNTER:
+                        if (parse_uint64(optarg, UINT64_MAX, &arg_counter) < 0) {
+                                log_error("Invalid --counter '%s', expected the NV counter's value.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_counter_set = true;
+                        given |= OPT_COUNTER;
                         break;
                 case ARG_CONFIG:
                         arg_config = optarg;

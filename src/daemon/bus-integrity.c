@@ -40,7 +40,7 @@ static int method_scan(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = integrity_scan(m, &id);
+        r = integrity_scan(m->integrity, &id);
         if (r == -ENOMEDIUM)
                 return bus_error_set_errnof(error, r, "No manifest is installed; there is nothing to scan against.");
         if (r < 0)
@@ -58,7 +58,7 @@ static int method_get_violations(sd_bus_message *msg, void *userdata, sd_bus_err
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        v = integrity_get_violations(m, &n);
+        v = integrity_get_violations(m->integrity, &n);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssst)");
@@ -75,8 +75,8 @@ static int method_get_violations(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static void verify_done(Manager *m, int error, const char *state, const char *expected, const char *actual,
-                        void *userdata) {
+static void verify_done(Integrity *ig, int error, const char *state, const char *expected,
+                        const char *actual, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
 
         if (error < 0) {
@@ -131,7 +131,7 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = bus_caller_uid(m, msg, &uid);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's identity: %m");
-        r = integrity_verify_file(m, path, uid, verify_done, sd_bus_message_ref(msg));
+        r = integrity_verify_file(m->integrity, path, uid, verify_done, sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -ENOMEDIUM)
@@ -285,7 +285,7 @@ static int install_error(int r, const ParseError *e, sd_bus_error *error) {
         }
 }
 
-static void install_done(Manager *m, int r, const ParseError *e, void *userdata) {
+static void install_done(Integrity *ig, int r, const ParseError *e, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
@@ -301,6 +301,7 @@ static void install_done(Manager *m, int r, const ParseError *e, void *userdata)
 static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         Manager *m = userdata;
+        EventSubject subject;
         size_t len, sig_len;
         int fd, sfd, r;
 
@@ -315,8 +316,11 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
                 r = read_passed_fd_arg(sfd, "signature", SIGNATURE_MAX, &sig, &sig_len, error);
         if (r < 0)
                 return r;
-        r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done,
-                              sd_bus_message_ref(msg));
+        r = bus_event_subject(m, msg, &subject);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot determine the caller's identity: %m");
+        r = integrity_install(m->integrity, &subject, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len,
+                              install_done, sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -EBUSY)
@@ -334,7 +338,7 @@ static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = integrity_get_manifest_info(m, &info);
+        r = integrity_get_manifest_info(m->integrity, &info);
         if (r < 0)
                 return bus_error_set_errnof(error, r, "No manifest is installed.");
         return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version,
@@ -351,7 +355,7 @@ static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_e
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        ms = integrity_get_measurements(m, &n);
+        ms = integrity_get_measurements(m->integrity, &n);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(uayst)");
@@ -647,18 +651,25 @@ void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgres
                          p->bytes_total);
 }
 
-void bus_integrity_emit_finished(Manager *m, uint64_t scan_id, const char *state, uint32_t violations) {
-        subscribers_emit(m, "ScanFinished", "tsu", scan_id, state, violations);
-}
+/* The events that are Integrity1 signals: ScanFinished and Violation, made
+ * from the event's fields (see the kinds table in events.c). */
+void bus_integrity_event(Manager *m, const Event *e) {
+        uint64_t id = 0;
+        uint32_t n = 0;
 
-void bus_integrity_emit_violation(Manager *m, const ScanViolation *v) {
-        _cleanup_(freep) char *p = NULL;
-
-        if (!m->integrity_subscriptions || m->integrity_subscriptions->n == 0)
-                return;
-        p = scan_path_escape(v->path);
-        if (p)
-                subscribers_emit(m, "Violation", "sss", p, violation_kind_to_string(v->kind), v->detail);
+        switch (e->kind) {
+        case EVENT_SCAN_FINISHED:
+                (void) parse_uint64(strempty(event_field(e, "SCAN_ID")), UINT64_MAX, &id);
+                (void) parse_uint32(strempty(event_field(e, "VIOLATIONS")), &n);
+                subscribers_emit(m, "ScanFinished", "tsu", id, strempty(event_field(e, "STATE")), n);
+                break;
+        case EVENT_VIOLATION:
+                subscribers_emit(m, "Violation", "sss", strempty(event_field(e, "PATH")),
+                                 strempty(event_field(e, "VIOLATION")), strempty(event_field(e, "DETAIL")));
+                break;
+        default:
+                break;
+        }
 }
 
 const sd_bus_vtable integrity_vtable[] = {

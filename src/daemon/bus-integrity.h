@@ -3,7 +3,9 @@
 
 #include <systemd/sd-bus.h>
 
+#include "events.h"
 #include "manager.h"
+#include "scanner.h"
 
 /* org.endpointd.Integrity1 on /org/endpointd/Endpoint1. */
 extern const sd_bus_vtable integrity_vtable[];
@@ -20,3 +22,10 @@ void bus_integrity_access_changed(Manager *m);
 
 /* Ends every subscription; before the bus is closed. */
 void bus_integrity_subscriptions_free(Manager *m);
+
+/* Integrity1.ScanProgress to the subscribers. */
+void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgress *p);
+
+/* Sends the events that are Integrity1 signals (scan-finished as
+ * ScanFinished, violation as Violation) to the subscribers. */
+void bus_integrity_event(Manager *m, const Event *e);

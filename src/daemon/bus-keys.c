@@ -4,19 +4,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "approvals.h"
+#include "audit-log.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
 #include "device.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
-#include "approvals.h"
+#include "events.h"
 #include "keystore.h"
-#include "signature.h"
-#include "tpm-policy.h"
 #include "log.h"
 #include "openssl-util.h"
+#include "signature.h"
+#include "tpm-policy.h"
 #include "tpm.h"
+
+/* An event about key, caused by the sender of msg (the daemon when msg is
+ * NULL or its sender cannot be identified). A macro, so that the journal's
+ * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
+#define keys_event(m, msg, kind, key, fields, ...)                                                          \
+        do {                                                                                                \
+                EventSubject _subject;                                                                      \
+                bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \
+                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key), 0,       \
+                            (fields), __VA_ARGS__);                                                         \
+        } while (0)
 
 /* ---- the TPM component: the device's sink ----------------------------------- */
 
@@ -65,7 +78,7 @@ static int tpm_start(Manager *m) {
                 r = keystore_set_approval_dir(m->keys, m->config->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
-        r = device_new(m->event, m->config->tcti, m->config->state_dir, &device_events, m, &m->device);
+        r = device_new(m->event, m->config->tcti, m->config->state_dir, m->events, &device_events, m, &m->device);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the housekeeping timer: %m");
         device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
@@ -342,8 +355,9 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
                                        exportable);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Created data key '%s'%s.", name,
-                   exportable ? " (exportable)" : "");
+        keys_event(m, msg, EVENT_KEY_CREATED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "EXPORTABLE", exportable ? "yes" : "no" }),
+                   "Created data key '%s'%s.", name, exportable ? " (exportable)" : "");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -361,7 +375,8 @@ static int method_delete_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = keystore_delete(m->keys, name);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Deleted key '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_DELETED, name, EVENT_FIELDS({ "KEY", name }), "Deleted key '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -451,6 +466,9 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
         r = reply_bytes(msg, out, out_len, !encrypt);
         if (!encrypt)
                 OPENSSL_cleanse(out, out_len);
+        keys_event(m, msg, EVENT_KEY_USED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "OPERATION", encrypt ? "encrypt" : "decrypt" }),
+                   "%s with data key '%s' for a client.", encrypt ? "Encrypted" : "Decrypted", name);
         return r;
 }
 
@@ -506,7 +524,8 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = keystore_seal_signed(m->keys, m->tpm, name, pcrs, signed_policy ? key_name : NULL, secret, len);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Sealed secret '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_SEALED, name, EVENT_FIELDS({ "KEY", name }), "Sealed secret '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -529,7 +548,8 @@ static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return keys_fail(m, r, name, error);
         r = reply_bytes(msg, secret, len, true);
         OPENSSL_secure_clear_free(secret, len);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Unsealed '%s' for a client.", name);
+        keys_event(m, msg, EVENT_KEY_UNSEALED, name, EVENT_FIELDS({ "KEY", name }),
+                   "Unsealed '%s' for a client.", name);
         return r;
 }
 
@@ -546,6 +566,13 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        /* The device key also signs the audit log's checkpoints, whose
+         * signed part begins with this domain string: a client must not get
+         * such data signed, or it could forge checkpoints (endpointd-audit(5)). */
+        if (len >= strlen(AUDIT_CHECKPOINT_DOMAIN) &&
+            memcmp(data, AUDIT_CHECKPOINT_DOMAIN, strlen(AUDIT_CHECKPOINT_DOMAIN)) == 0)
+                return bus_error_set_errnof(error, EINVAL,
+                                            "Data that begins like an audit checkpoint is not signed.");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -557,6 +584,12 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = tpm_sign_digest(m->tpm, digest, &sig, &sig_len);
         if (r < 0)
                 return keys_fail(m, r, NULL, error);
+        {
+                _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
+
+                keys_event(m, msg, EVENT_DEVICE_SIGNED, NULL, EVENT_FIELDS({ "DIGEST", hex }),
+                           "Signed data with the device key for a client.");
+        }
         return reply_bytes(msg, sig, sig_len, false);
 }
 
@@ -640,6 +673,13 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
         if (r < 0)
                 return keys_fail(m, r, NULL, error);
+        {
+                char pcrlist[16];
+
+                (void) snprintf(pcrlist, sizeof(pcrlist), "0x%06x", (unsigned) mask);
+                keys_event(m, msg, EVENT_DEVICE_ATTESTED, NULL, EVENT_FIELDS({ "PCRS", pcrlist }),
+                           "Quoted PCRs for a client.");
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', quote, quote_len);
@@ -673,6 +713,9 @@ static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_e
                 return r;
         r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig, sig_len,
                               &version, why, sizeof(why));
+        if (r < 0 && r != -ENOENT && why[0])
+                keys_event(m, msg, EVENT_APPROVAL_REFUSED, "approval", EVENT_FIELDS({ "REASON", why }),
+                           "Refused a PCR approval: %s.", why);
         switch (r) {
         case 0:
                 break;
@@ -687,7 +730,10 @@ static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_e
         default:
                 return keys_fail(m, r, NULL, error);
         }
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Installed PCR approval version %" PRIu64 ".", version);
+        char v[32];
+        (void) snprintf(v, sizeof(v), "%" PRIu64, version);
+        keys_event(m, msg, EVENT_APPROVAL_INSTALLED, "approval", EVENT_FIELDS({ "APPROVAL_VERSION", v }),
+                   "Installed PCR approval version %s.", v);
         return sd_bus_reply_method_return(msg, "t", version);
 }
 

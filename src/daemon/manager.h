@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "audit-log.h"
 #include "config.h"
 #include "util.h"
 
@@ -28,6 +29,20 @@ struct Manager {
         const char *integrity_state;  /* one of ENDPOINTD_STATE_* */
         usec_t last_scan;             /* CLOCK_REALTIME µs, 0 = never */
         uint64_t manifest_serial;     /* 0 = no manifest installed */
+
+        /* The one event pipeline (events.h): every capability reports its
+         * security events here; it fans them out to the audit log, the
+         * journal and the bus. */
+        struct Events *events;
+
+        /* The audit log (audit-log.h) in STATE/audit/, the events'
+         * recorder; NULL when [Audit] Enabled=no. Opened first, closed
+         * last (with a final checkpoint). */
+        AuditLog *audit_log;
+        sd_event_source *audit_timer; /* the next timed checkpoint or sync */
+        sd_event_source *audit_anchor_failed; /* tells the device, off the log's call stack */
+        int audit_anchor_error;
+        bool audit_checkpoint_now; /* the TPM is back: anchor what was written without it */
 
         /* Capabilities. Each owns its pointer; NULL when not started. */
         struct Device *device; /* the TPM's life cycle (device.h) */

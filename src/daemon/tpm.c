@@ -405,55 +405,47 @@ static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmp
 /* TPM2_TRANSIENT_FIRST from the tss2 headers shifts a signed int into its
  * sign bit (undefined behaviour that UBSan reports); the value is fixed. */
 #define TPM_TRANSIENT_FIRST UINT32_C(0x80000000)
+#define TPM_LOADED_SESSION_FIRST UINT32_C(0x02000000)
 
-/* A TPM without resource manager (swtpm, /dev/tpm0) keeps transient
- * objects of a process that died; they would fill its few slots. Under a
- * resource manager a new connection sees none, so this is a no-op there. */
-/* Loaded sessions count against a few slots as well (three on swtpm); a
- * daemon that was killed leaves the Unseal session it kept. */
-static int tpm_flush_stale_sessions(Tpm *t) {
-        TPMS_CAPABILITY_DATA *cap = NULL;
-        TSS2_SYS_CONTEXT *sys = NULL;
-        TSS2_RC rc;
-        unsigned n = 0;
-
-        rc = Esys_GetSysContext(t->esys, &sys);
-        if (rc == TSS2_RC_SUCCESS)
-                rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                        TPM2_LOADED_SESSION_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
-        if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(t, rc, "GetCapability");
-        for (uint32_t i = 0; i < cap->data.handles.count; i++)
-                if (Tss2_Sys_FlushContext(sys, cap->data.handles.handle[i]) == TSS2_RC_SUCCESS)
-                        n++;
-        Esys_Free(cap);
-        if (n > 0)
-                log_notice("Flushed %u TPM sessions left behind by an earlier process.", n);
-        return 0;
-}
-
+/* A TPM without resource manager (swtpm, /dev/tpm0) keeps the transient
+ * objects and the loaded sessions of a process that died (killed in the
+ * middle of an Unseal, say); they would fill its few slots (swtpm has
+ * three for sessions) until a command fails with "out of memory for
+ * session contexts". Under a resource manager a new connection sees none,
+ * so this is a no-op there. */
 static int tpm_flush_stale(Tpm *t) {
-        TPMS_CAPABILITY_DATA *cap = NULL;
-        TSS2_RC rc;
+        static const uint32_t ranges[] = { TPM_TRANSIENT_FIRST, TPM_LOADED_SESSION_FIRST };
         unsigned n = 0;
 
-        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                TPM_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
-        if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(t, rc, "GetCapability");
-        for (uint32_t i = 0; i < cap->data.handles.count; i++) {
-                ESYS_TR tr;
+        for (size_t k = 0; k < ELEMENTSOF(ranges); k++) {
+                TPMS_CAPABILITY_DATA *cap = NULL;
+                TSS2_RC rc;
 
-                if (Esys_TR_FromTPMPublic(t->esys, cap->data.handles.handle[i], ESYS_TR_NONE, ESYS_TR_NONE,
-                                          ESYS_TR_NONE, &tr) != TSS2_RC_SUCCESS)
-                        continue;
-                if (Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
-                        n++;
+                rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                        ranges[k], TPM2_MAX_CAP_HANDLES, NULL, &cap);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "GetCapability");
+                for (uint32_t i = 0; i < cap->data.handles.count; i++) {
+                        TPM2_HANDLE h = cap->data.handles.handle[i];
+                        ESYS_TR tr;
+
+                        /* The loaded-session range ends below the first
+                         * permanent handle; GetCapability runs on past it. */
+                        if (k == 1 && h >= TPM_TRANSIENT_FIRST)
+                                break;
+                        if (Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr) !=
+                            TSS2_RC_SUCCESS)
+                                continue;
+                        if (Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
+                                n++;
+                        else
+                                (void) Esys_TR_Close(t->esys, &tr);
+                }
+                Esys_Free(cap);
         }
-        Esys_Free(cap);
         if (n > 0)
-                log_notice("Flushed %u transient TPM objects left behind by an earlier process.", n);
-        return tpm_flush_stale_sessions(t);
+                log_notice("Flushed %u transient TPM objects or sessions left behind by an earlier process.", n);
+        return 0;
 }
 
 int tpm_count_transient(Tpm *t, unsigned *ret) {

@@ -157,7 +157,7 @@ ep_config_unset() { unset 'EP_CFG[$1/$2]'; }
 ep_write_config() {
         local section key k
         : >"$EP_CONF"
-        for section in Daemon TPM Integrity Policy; do
+        for section in Daemon TPM Integrity Policy Audit; do
                 echo "[$section]" >>"$EP_CONF"
                 for k in "${!EP_CFG[@]}"; do
                         [ "${k%%/*}" = "$section" ] || continue
