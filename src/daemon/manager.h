@@ -41,9 +41,11 @@ struct Manager {
         struct Authority *authority;
         struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
 
-        /* Bus layer state: the clients that called Integrity1.Subscribe()
-         * (bus-integrity.c); NULL until the first one. */
+        /* Bus layer state: the clients that called Subscribe() on
+         * Integrity1 and Audit1 (bus-subscribe.h); made when the bus is
+         * connected. */
         struct BusSubscriptions *integrity_subscriptions;
+        struct BusSubscriptions *audit_subscriptions;
 };
 
 /* A capability: started after the bus is connected and before the name is
