@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "authority.h"
+#include "bus-audit.h"
 #include "bus-auth.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
@@ -140,6 +141,7 @@ static void on_event(const Event *e, void *userdata) {
         Manager *m = userdata;
 
         bus_integrity_event(m, e);
+        bus_audit_event(m, e);
 }
 
 /* Capabilities in start order. Later issues add their line here. */
@@ -159,6 +161,7 @@ static const struct {
         { ENDPOINTD_IFACE_KEYS, keys_vtable },
         { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_POLICY, policy_vtable },
+        { ENDPOINTD_IFACE_AUDIT, audit_vtable },
 };
 
 int manager_new(const char *config_path, Config *config, Manager **ret) {
@@ -191,6 +194,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = ELEMENTSOF(components); i > 0; i--)
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
+        bus_audit_stop(m);
         m->integrity_subscriptions = bus_subscriptions_free(m->integrity_subscriptions);
         m->audit_subscriptions = bus_subscriptions_free(m->audit_subscriptions);
         bus_auth_free(m->bus_auth);
@@ -359,6 +363,10 @@ static int manager_connect_bus(Manager *m) {
         r = bus_subscriptions_new(m, ENDPOINTD_IFACE_INTEGRITY,
                                   bus_permission_lookup(ENDPOINTD_IFACE_INTEGRITY, "Subscribe"),
                                   &m->integrity_subscriptions);
+        if (r >= 0)
+                r = bus_subscriptions_new(m, ENDPOINTD_IFACE_AUDIT,
+                                          bus_permission_lookup(ENDPOINTD_IFACE_AUDIT, "Subscribe"),
+                                          &m->audit_subscriptions);
         if (r < 0)
                 return log_oom();
         for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {

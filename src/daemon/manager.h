@@ -46,6 +46,8 @@ struct Manager {
          * connected. */
         struct BusSubscriptions *integrity_subscriptions;
         struct BusSubscriptions *audit_subscriptions;
+        /* The Audit1.Verify() running on a thread (bus-audit.c), or NULL. */
+        struct AuditVerifyJob *audit_verify;
 };
 
 /* A capability: started after the bus is connected and before the name is
