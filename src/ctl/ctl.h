@@ -8,7 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+
 #include "macro.h"
+#include "util.h"
 
 /* Exit codes (also in endpointctl(1)). Verbs never return these: they
  * return 0, a negative errno or VERB_VIOLATIONS, and run() maps them in
@@ -58,6 +61,9 @@ extern const char *arg_product;
 extern const char *arg_release_version; /* manifest create --version */
 extern const char *arg_trust;
 extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
+extern usec_t arg_since; /* audit show --since: CLOCK_REALTIME µs, 0: not given */
+extern const char *arg_kind; /* audit show --kind */
+extern bool arg_follow; /* audit show, violations --follow */
 
 /* Handlers get the verb's arguments with argv[0] the verb's last word
  * ("create" for "key create"), so argv[1] is the first argument; argc was
@@ -98,6 +104,15 @@ int verb_licence_install(int argc, char *argv[], void *userdata);
 int verb_licence_list(int argc, char *argv[], void *userdata);
 int verb_licence_check(int argc, char *argv[], void *userdata);
 int verb_licence_verify(int argc, char *argv[], void *userdata);
+int verb_audit_show(int argc, char *argv[], void *userdata);
+int verb_monitor(int argc, char *argv[], void *userdata);
+/* violations --follow (verb-events.c) */
+int verb_violations_follow(sd_bus *bus);
+
+/* --since TIME: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with T; local
+ * time, UTC with --utc or a trailing Z), "@SECONDS" since the epoch, or
+ * "-SPAN" before now (e.g. -1h, -30min). Returns 0 or -EINVAL. */
+int parse_since(const char *s, usec_t *ret);
 
 /* Prints one usage mistake: "MESSAGE; usage: endpointctl VERB ARGS" for the
  * verb being run, and returns -EINVAL. */

@@ -31,6 +31,9 @@ const char *arg_product = NULL;
 const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
 char **arg_ignore = NULL;
+usec_t arg_since = 0;
+const char *arg_kind = NULL;
+bool arg_follow = false;
 
 static bool arg_help = false;
 static bool arg_show_version = false;
@@ -49,12 +52,16 @@ typedef enum VerbOption {
         OPT_VERSION = 1U << 7,
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
-        _OPT_COUNT = 10,
+        OPT_SINCE = 1U << 10,
+        OPT_KIND = 1U << 11,
+        OPT_FOLLOW = 1U << 12,
+        _OPT_COUNT = 13,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
         "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
         "--serial", "--product",    "--version", "--ignore", "--trust",
+        "--since",  "--kind",       "--follow",
 };
 
 typedef enum VerbFlags {
@@ -98,7 +105,8 @@ static const Verb verbs[] = {
         { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
           OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
-        { "violations", "", 0, 0, VERB_BUS, 0, verb_violations, "List the integrity violations" },
+        { "violations", "[--follow]", 0, 0, VERB_BUS, OPT_FOLLOW, verb_violations,
+          "List the integrity violations (and follow new ones)" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
         { "measurements", "", 0, 0, VERB_BUS, 0, verb_measurements, "Show the PCR measurement log" },
         { "manifest create",
@@ -129,6 +137,9 @@ static const Verb verbs[] = {
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
           "Parse and verify a licence locally" },
+        { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_BUS,
+          OPT_SINCE | OPT_KIND | OPT_FOLLOW, verb_audit_show, "Show the audit log (and follow it)" },
+        { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor, "Print every event the caller may see as it happens" },
 };
 
 /* The verb being run, for verb_usage_error(). */
@@ -398,6 +409,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_PRODUCT,
                 ARG_IGNORE,
                 ARG_TRUST,
+                ARG_SINCE,
+                ARG_KIND,
+                ARG_FOLLOW,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -416,6 +430,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
+                                                 { "since", required_argument, NULL, ARG_SINCE },
+                                                 { "kind", required_argument, NULL, ARG_KIND },
+                                                 { "follow", no_argument, NULL, ARG_FOLLOW },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -506,6 +523,23 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 case ARG_TRUST:
                         arg_trust = optarg;
                         given |= OPT_TRUST;
+                        break;
+                case ARG_SINCE:
+                        if (parse_since(optarg, &arg_since) < 0) {
+                                log_error("Invalid --since '%s': use YYYY-MM-DD [HH:MM[:SS]], @SECONDS or "
+                                          "-SPAN (e.g. -1h).",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        given |= OPT_SINCE;
+                        break;
+                case ARG_KIND:
+                        arg_kind = optarg;
+                        given |= OPT_KIND;
+                        break;
+                case ARG_FOLLOW:
+                        arg_follow = true;
+                        given |= OPT_FOLLOW;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);

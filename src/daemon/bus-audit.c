@@ -254,8 +254,9 @@ static int verify_start(Manager *m, AuditVerifyJob **ret) {
         r = audit_dir(m, &j->dir);
         if (r < 0)
                 return r;
-        /* Checkpoints are signed by the TPM device key. */
-        pub = m->tpm && tpm_device_key ? tpm_device_key(m->tpm) : NULL;
+        /* Checkpoints are signed by the TPM device key when the log has
+         * the TPM as its anchor. */
+        pub = m->audit_anchored && m->tpm && tpm_device_key ? tpm_device_key(m->tpm) : NULL;
         if (pub && EVP_PKEY_up_ref(pub) == 1)
                 j->pub = pub;
         r = sd_event_add_io(m->event, &j->source, j->event_fd, EPOLLIN, on_verify_done, m);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "audit-log.h"
 #include "authority.h"
 #include "bus-audit.h"
 #include "bus-auth.h"
@@ -144,6 +145,59 @@ static void on_event(const Event *e, void *userdata) {
         bus_audit_event(m, e);
 }
 
+/* --- the audit log --------------------------------------------------------------
+ *
+ * A stand-in until the log's own wiring (anchor, timers, [Audit] keys)
+ * lands: the log in STATE/audit/, without an anchor, each event one record
+ * with the journal's field names. */
+
+static int record_audit(const Event *e, uint64_t *ret_seq, void *userdata) {
+        AuditField f[EVENT_FIELDS_MAX + 6];
+        char uid[16], pid[16], err[16];
+        AuditEntry entry = { .kind = event_kind_to_string(e->kind),
+                             .realtime_usec = e->realtime,
+                             .monotonic_usec = e->monotonic,
+                             .fields = f };
+        char names[EVENT_FIELDS_MAX][AUDIT_FIELD_NAME_MAX + 1];
+
+        if (e->subject.uid != UID_INVALID) {
+                (void) snprintf(uid, sizeof(uid), "%u", (unsigned) e->subject.uid);
+                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_UID", uid };
+        }
+        if (e->subject.pid > 0) {
+                (void) snprintf(pid, sizeof(pid), "%d", (int) e->subject.pid);
+                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_PID", pid };
+        }
+        if (!isempty(e->object) && utf8_is_valid(e->object, strlen(e->object)))
+                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_OBJECT", e->object };
+        f[entry.n_fields++] = (AuditField){ "ENDPOINTD_RESULT", e->result < 0 ? "failed" : "ok" };
+        for (size_t i = 0; i < e->n_fields && i < EVENT_FIELDS_MAX; i++) {
+                (void) snprintf(names[i], sizeof(names[i]), "ENDPOINTD_%s", e->fields[i].name);
+                if (utf8_is_valid(e->fields[i].value, strlen(e->fields[i].value)))
+                        f[entry.n_fields++] = (AuditField){ names[i], e->fields[i].value };
+        }
+        if (e->result < 0) {
+                (void) snprintf(err, sizeof(err), "%d", -e->result);
+                f[entry.n_fields++] = (AuditField){ "ERRNO", err };
+        }
+        if (e->message && utf8_is_valid(e->message, strlen(e->message)))
+                f[entry.n_fields++] = (AuditField){ "MESSAGE", e->message };
+        return audit_log_append(userdata, &entry, ret_seq);
+}
+
+static int manager_open_audit_log(Manager *m) {
+        _cleanup_(freep) char *dir = NULL;
+        int r;
+
+        if (asprintf(&dir, "%s/audit", m->config->state_dir) < 0)
+                return log_oom();
+        r = audit_log_open(dir, NULL, NULL, &m->audit_log);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log in %s: %m", dir);
+        events_set_recorder(m->events, record_audit, m->audit_log);
+        return 0;
+}
+
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
         &authority_component, /* first: every other component's calls are authorized */
@@ -198,6 +252,8 @@ Manager *manager_free(Manager *m) {
         m->integrity_subscriptions = bus_subscriptions_free(m->integrity_subscriptions);
         m->audit_subscriptions = bus_subscriptions_free(m->audit_subscriptions);
         bus_auth_free(m->bus_auth);
+        events_set_recorder(m->events, NULL, NULL);
+        m->audit_log = audit_log_free(m->audit_log);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         events_free(m->events);
@@ -401,6 +457,10 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create state directory '%s': %m", m->config->state_dir);
         r = privs_drop(m->config->user, m->config->state_dir);
+        if (r < 0)
+                return r;
+
+        r = manager_open_audit_log(m);
         if (r < 0)
                 return r;
 

@@ -48,6 +48,13 @@ struct Manager {
         struct BusSubscriptions *audit_subscriptions;
         /* The Audit1.Verify() running on a thread (bus-audit.c), or NULL. */
         struct AuditVerifyJob *audit_verify;
+
+        /* The audit log (audit-log.h) the events are recorded in; NULL when
+         * it is off. */
+        struct AuditLog *audit_log;
+        /* Its checkpoints are signed by the TPM device key (an anchor is
+         * plugged in): Audit1.Verify then checks the signatures. */
+        bool audit_anchored;
 };
 
 /* A capability: started after the bus is connected and before the name is
