@@ -59,9 +59,8 @@ typedef enum VerbOption {
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
-        "--serial", "--product",    "--version", "--ignore", "--trust",
-        "--since",  "--kind",       "--follow",
+        "--pcrs",    "--exportable", "--aad",   "--nonce", "--output", "--serial", "--product",
+        "--version", "--ignore",     "--trust", "--since", "--kind",   "--follow",
 };
 
 typedef enum VerbFlags {
@@ -139,7 +138,8 @@ static const Verb verbs[] = {
           "Parse and verify a licence locally" },
         { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_BUS,
           OPT_SINCE | OPT_KIND | OPT_FOLLOW, verb_audit_show, "Show the audit log (and follow it)" },
-        { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor, "Print every event the caller may see as it happens" },
+        { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor,
+          "Print every event the caller may see as it happens" },
 };
 
 /* The verb being run, for verb_usage_error(). */
