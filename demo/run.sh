@@ -14,8 +14,21 @@ set +e
 . "$top_srcdir/tests/integration/lib.sh"
 EP_TEST_NAME=demo
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# Bold headings on a terminal only; never with NO_COLOR or TERM=dumb.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+        say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+        say() { printf '\n== %s\n' "$*"; }
+fi
+# run CMD...: shows CMD as a user would type it (programs from PATH, files
+# relative to the demo's directory), then runs it.
+run() {
+        local shown=$*
+        printf '$ %s\n' "${shown//$EP_TMP\//}"
+        "$@"
+}
+# show LINE: a command line run another way (with a redirection), shown as typed.
+show() { printf '$ %s\n' "$*"; }
 
 # An infusion pump's software, in miniature.
 demo_tree() {
@@ -34,16 +47,20 @@ demo_tree
 ep_pki_init
 ep_config Daemon LogLevel notice
 ep_start
+# Commands as a user types them: endpointctl from PATH, files in the temp dir.
+export PATH="$EP_BUILD:$PATH"
+cd "$EP_TMP"
 echo "endpointd is running as PID $EP_DAEMON_PID on $DBUS_SYSTEM_BUS_ADDRESS"
+echo "(its log: $EP_TMP/daemon.log)"
 
 say "Status"
-run "$EP_BUILD/endpointctl" status
+run endpointctl status
 
 say "The D-Bus interface, as busctl sees it"
 run busctl --system --no-pager introspect org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1
 
 # Each capability adds its part of the demo in demo/NAME.sh.
-for part in tpm integrity policy; do
+for part in tpm integrity policy grants; do
         if [ -f "$here/$part.sh" ]; then
                 . "$here/$part.sh"
                 "demo_$part" || ep_fail "the $part part of the demo failed"
@@ -51,7 +68,7 @@ for part in tpm integrity policy; do
 done
 
 say "Status at the end"
-run "$EP_BUILD/endpointctl" status
+run endpointctl status
 
 say "Stopping endpointd (SIGTERM), the bus and swtpm"
 ep_stop TERM

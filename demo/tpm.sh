@@ -3,32 +3,34 @@
 # say, run, ep_* and a running endpointd on swtpm).
 
 demo_tpm() {
-        local ctl="$EP_BUILD/endpointctl" d="$EP_TMP/demo-tpm"
+        local d=demo-tpm
         mkdir -p "$d"
 
         say "Device identity: SHA-256 of the TPM device key's public key"
-        run "$ctl" device-id || return 1
+        run endpointctl device-id || return 1
 
         say "Seal a secret to the TPM and PCR 7, then unseal it"
         printf 'pump-service-password\n' >"$d/secret"
-        printf '$ %s\n' "endpointctl seal pump-password --pcrs=7 < secret"
-        "$ctl" seal pump-password --pcrs=7 <"$d/secret" || return 1
-        run "$ctl" unseal pump-password || return 1
-        run "$ctl" key list || return 1
+        show "endpointctl seal pump-password --pcrs=7 < $d/secret"
+        endpointctl seal pump-password --pcrs=7 <"$d/secret" || return 1
+        run endpointctl unseal pump-password || return 1
+        run endpointctl key list || return 1
 
         say "Encrypt a record with a TPM-sealed data key (AES-256-GCM)"
-        run "$ctl" key create records || return 1
+        run endpointctl key create records || return 1
         printf 'patient 4711: 5 ml/h\n' >"$d/record"
-        printf '$ %s\n' "endpointctl encrypt records --aad=bed-12 < record > record.enc"
-        "$ctl" encrypt records --aad=bed-12 <"$d/record" >"$d/record.enc" || return 1
-        printf '$ %s\n' "endpointctl decrypt records --aad=bed-12 < record.enc"
-        "$ctl" decrypt records --aad=bed-12 <"$d/record.enc" || return 1
+        show "endpointctl encrypt records --aad=bed-12 < $d/record > $d/record.enc"
+        endpointctl encrypt records --aad=bed-12 <"$d/record" >"$d/record.enc" || return 1
+        show "endpointctl decrypt records --aad=bed-12 < $d/record.enc"
+        endpointctl decrypt records --aad=bed-12 <"$d/record.enc" || return 1
 
         say "Quote PCRs 0 and 7 and verify it as a remote verifier would (tpm2_checkquote)"
-        run "$ctl" attest --nonce "$(openssl rand -hex 16 | tee "$d/nonce")" --pcrs 0,7 --output "$d/quote" || return 1
+        local nonce
+        nonce=$(openssl rand -hex 16)
+        run endpointctl attest --nonce "$nonce" --pcrs 0,7 --output "$d/quote" || return 1
         if command -v tpm2_checkquote >/dev/null; then
                 (cd "$d/quote" && run tpm2_checkquote -u ak.pem -m quote.msg -s quote.sig -f quote.pcrs \
-                        -l sha256:0,7 -g sha256 -q "$(cat "$d/nonce")") || return 1
+                        -l sha256:0,7 -g sha256 -q "$nonce") || return 1
         else
                 echo "(tpm2_checkquote is not installed; skipping the verification)"
         fi

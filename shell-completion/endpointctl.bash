@@ -21,8 +21,12 @@ _endpointctl() {
                 esac
         done
         case $prev in
-        --output | --trust | --ignore)
+        --output | --trust | --ignore | --device-key)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                return
+                ;;
+        --dir)
+                mapfile -t COMPREPLY < <(compgen -d -- "$cur")
                 return
                 ;;
         esac

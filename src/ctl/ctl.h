@@ -48,6 +48,7 @@ extern bool arg_quiet;
 extern bool arg_full;
 extern bool arg_legend;
 extern bool arg_utc;
+extern const char *arg_config; /* --config=FILE; NULL: the default file */
 
 /* Verb options; endpointctl.c checks that the verb takes each one given. */
 extern uint32_t arg_pcr_mask;
@@ -64,6 +65,10 @@ extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
 extern usec_t arg_since; /* audit show --since: CLOCK_REALTIME µs, 0: not given */
 extern const char *arg_kind; /* audit show --kind */
 extern bool arg_follow; /* audit show, violations --follow */
+extern const char *arg_audit_dir;  /* audit verify --dir */
+extern const char *arg_device_key; /* audit verify --device-key (PEM public key) */
+extern uint64_t arg_counter;       /* audit verify --counter */
+extern bool arg_counter_set;
 
 /* Handlers get the verb's arguments with argv[0] the verb's last word
  * ("create" for "key create"), so argv[1] is the first argument; argc was
@@ -113,6 +118,7 @@ int verb_violations_follow(sd_bus *bus);
  * time, UTC with --utc or a trailing Z), "@SECONDS" since the epoch, or
  * "-SPAN" before now (e.g. -1h, -30min). Returns 0 or -EINVAL. */
 int parse_since(const char *s, usec_t *ret);
+int verb_audit_verify(int argc, char *argv[], void *userdata);
 
 /* Prints one usage mistake: "MESSAGE; usage: endpointctl VERB ARGS" for the
  * verb being run, and returns -EINVAL. */

@@ -8,9 +8,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl-bus.h"
 #include "ctl.h"
 #include "log.h"
+#include "pager.h"
 #include "util.h"
 
 JsonFormat arg_json = JSON_OFF;
@@ -19,6 +21,7 @@ bool arg_quiet = false;
 bool arg_full = false;
 bool arg_legend = true;
 bool arg_utc = false;
+const char *arg_config = NULL;
 
 uint32_t arg_pcr_mask = 0;
 bool arg_pcrs_set = false;
@@ -31,11 +34,16 @@ const char *arg_product = NULL;
 const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
 char **arg_ignore = NULL;
+const char *arg_audit_dir = NULL;
+const char *arg_device_key = NULL;
+uint64_t arg_counter = 0;
+bool arg_counter_set = false;
 usec_t arg_since = 0;
 const char *arg_kind = NULL;
 bool arg_follow = false;
 
 static bool arg_help = false;
+static bool arg_no_pager = false;
 static bool arg_show_version = false;
 
 /* Options that only some verbs take. One getopt_long pass reads them all
@@ -52,15 +60,19 @@ typedef enum VerbOption {
         OPT_VERSION = 1U << 7,
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
-        OPT_SINCE = 1U << 10,
-        OPT_KIND = 1U << 11,
-        OPT_FOLLOW = 1U << 12,
-        _OPT_COUNT = 13,
+        OPT_DIR = 1U << 10,
+        OPT_DEVICE_KEY = 1U << 11,
+        OPT_COUNTER = 1U << 12,
+        OPT_SINCE = 1U << 13,
+        OPT_KIND = 1U << 14,
+        OPT_FOLLOW = 1U << 15,
+        _OPT_COUNT = 16,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",    "--exportable", "--aad",   "--nonce", "--output", "--serial", "--product",
-        "--version", "--ignore",     "--trust", "--since", "--kind",   "--follow",
+        "--pcrs",    "--exportable", "--aad",     "--nonce",   "--output", "--serial",
+        "--product", "--version",    "--ignore",  "--trust",   "--dir",    "--device-key",
+        "--counter", "--since",      "--kind",    "--follow",
 };
 
 typedef enum VerbFlags {
@@ -70,6 +82,7 @@ typedef enum VerbFlags {
          * reported even with the daemon down. */
         VERB_BUS_LATE = 1U << 1,
         VERB_DEFAULT = 1U << 2, /* run when no verb is given */
+        VERB_PAGER = 1U << 3, /* output may be long: through the pager on a terminal */
 } VerbFlags;
 
 typedef struct Verb {
@@ -85,13 +98,14 @@ typedef struct Verb {
 
 /* Every verb, in the order --help and endpointctl(1) list them. */
 static const Verb verbs[] = {
-        { "status", "", 0, 0, VERB_BUS | VERB_DEFAULT, 0, verb_status,
+        { "status", "", 0, 0, VERB_PAGER | VERB_BUS | VERB_DEFAULT, 0, verb_status,
           "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
         { "key create", "NAME [--pcrs=LIST] [--exportable]", 1, 1, VERB_BUS, OPT_PCRS | OPT_EXPORTABLE,
           verb_key_create, "Create a data key sealed to the TPM" },
-        { "key list", "", 0, 0, VERB_BUS, 0, verb_key_list, "List sealed secrets and data keys" },
+        { "key list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_key_list,
+          "List sealed secrets and data keys" },
         { "key delete", "NAME", 1, 1, VERB_BUS, 0, verb_key_delete, "Delete a key or sealed secret" },
         { "encrypt", "NAME [--aad=STRING]", 1, 1, VERB_BUS, OPT_AAD, verb_encrypt,
           "Encrypt standard input with a data key" },
@@ -104,39 +118,46 @@ static const Verb verbs[] = {
         { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
           OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
-        { "violations", "[--follow]", 0, 0, VERB_BUS, OPT_FOLLOW, verb_violations,
+        { "violations", "[--follow]", 0, 0, VERB_PAGER | VERB_BUS, OPT_FOLLOW, verb_violations,
           "List the integrity violations (and follow new ones)" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
-        { "measurements", "", 0, 0, VERB_BUS, 0, verb_measurements, "Show the PCR measurement log" },
+        { "measurements", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_measurements,
+          "Show the PCR measurement log" },
         { "manifest create",
           "DIR [--serial=N] [--product=P] [--version=V] [--ignore=SUBDIR]... [--output=FILE]", 1, 1, 0,
           OPT_SERIAL | OPT_PRODUCT | OPT_VERSION | OPT_IGNORE | OPT_OUTPUT, verb_manifest_create,
           "Write a manifest of a directory tree" },
         { "manifest install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_install,
           "Install a signed manifest" },
-        { "manifest show", "[FILE]", 0, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_show,
+        { "manifest show", "[FILE]", 0, 1, VERB_PAGER | VERB_BUS | VERB_BUS_LATE, 0, verb_manifest_show,
           "Show the installed manifest, or FILE without the daemon" },
         { "manifest check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_manifest_check,
           "Parse a manifest and verify its signature" },
-        { "policy show", "", 0, 0, VERB_BUS, 0, verb_policy_show, "Show the access policy in force" },
+        { "policy show", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_policy_show,
+          "Show the access policy in force" },
         { "policy check", "PERMISSION", 1, 1, VERB_BUS | VERB_BUS_LATE, 0, verb_policy_check,
           "Whether the caller holds a permission" },
         { "policy reload", "", 0, 0, VERB_BUS, 0, verb_policy_reload, "Re-read the policy file" },
-        { "policy verify", "FILE", 1, 1, 0, 0, verb_policy_verify, "Parse a policy file locally" },
+        { "policy verify", "[FILE]", 0, 1, 0, 0, verb_policy_verify,
+          "Parse a policy file (the configured one by default) locally" },
         { "grant install", "FILE SIG", 2, 2, VERB_BUS, 0, verb_grant_install,
           "Install a signed maintenance grant" },
-        { "grant list", "", 0, 0, VERB_BUS, 0, verb_grant_list, "List the installed grants" },
+        { "grant list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_grant_list, "List the installed grants" },
         { "grant revoke", "ID", 1, 1, VERB_BUS, 0, verb_grant_revoke, "Remove a grant for good" },
         { "grant check", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_grant_check,
           "Parse and verify a grant locally" },
         { "licence install", "FILE SIG", 2, 2, VERB_BUS, 0, verb_licence_install,
           "Install a signed licence" },
-        { "licence list", "", 0, 0, VERB_BUS, 0, verb_licence_list, "List the installed licences" },
+        { "licence list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_licence_list,
+          "List the installed licences" },
         { "licence check", "FEATURE", 1, 1, VERB_BUS, 0, verb_licence_check,
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
           "Parse and verify a licence locally" },
-        { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_BUS,
+        { "audit verify", "[--dir=DIR] [--device-key=PEM] [--counter=N]", 0, 0, 0,
+          OPT_DIR | OPT_DEVICE_KEY | OPT_COUNTER, verb_audit_verify,
+          "Verify the audit log offline: chain, checkpoints, counter" },
+        { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_PAGER | VERB_BUS,
           OPT_SINCE | OPT_KIND | OPT_FOLLOW, verb_audit_show, "Show the audit log (and follow it)" },
         { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor,
           "Print every event the caller may see as it happens" },
@@ -197,6 +218,8 @@ static void help(void) {
                "     --no-legend            Do not print the column headers\n"
                "     --utc                  Show times in UTC instead of local time\n"
                "     --no-progress          Do not show progress bars\n"
+               "     --no-pager             Do not pipe long output into a pager\n"
+               "     --config=FILE          Read FILE (and FILE.d/) instead of " CONFIG_FILE_DEFAULT "\n"
                "  -h --help                 Show this help, or a verb's with VERB --help\n"
                "     --version              Show the version and exit\n\n"
                "Exit status: 0 success, 1 failure, 2 usage error, 3 daemon not reachable,\n"
@@ -409,6 +432,11 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_PRODUCT,
                 ARG_IGNORE,
                 ARG_TRUST,
+                ARG_DIR,
+                ARG_DEVICE_KEY,
+                ARG_COUNTER,
+                ARG_CONFIG,
+                ARG_NO_PAGER,
                 ARG_SINCE,
                 ARG_KIND,
                 ARG_FOLLOW,
@@ -430,6 +458,11 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
+                                                 { "dir", required_argument, NULL, ARG_DIR },
+                                                 { "device-key", required_argument, NULL, ARG_DEVICE_KEY },
+                                                 { "counter", required_argument, NULL, ARG_COUNTER },
+                                                 { "config", required_argument, NULL, ARG_CONFIG },
+                                                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                                                  { "since", required_argument, NULL, ARG_SINCE },
                                                  { "kind", required_argument, NULL, ARG_KIND },
                                                  { "follow", no_argument, NULL, ARG_FOLLOW },
@@ -523,6 +556,28 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 case ARG_TRUST:
                         arg_trust = optarg;
                         given |= OPT_TRUST;
+                        break;
+                case ARG_DIR:
+                        arg_audit_dir = optarg;
+                        given |= OPT_DIR;
+                        break;
+                case ARG_DEVICE_KEY:
+                        arg_device_key = optarg;
+                        given |= OPT_DEVICE_KEY;
+                        break;
+                case ARG_COUNTER:
+                        if (parse_uint64(optarg, UINT64_MAX, &arg_counter) < 0) {
+                                log_error("Invalid --counter '%s', expected the NV counter's value.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_counter_set = true;
+                        given |= OPT_COUNTER;
+                        break;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case ARG_NO_PAGER:
+                        arg_no_pager = true;
                         break;
                 case ARG_SINCE:
                         if (parse_since(optarg, &arg_since) < 0) {
@@ -663,12 +718,14 @@ static int run(int argc, char *argv[]) {
                 return r;
         if (!v) { /* a group alone */
                 if (arg_help) {
+                        (void) pager_open(arg_no_pager);
                         help_of_group(args[0]);
                         return 0;
                 }
                 return missing_sub_verb(args[0]);
         }
         if (arg_help) {
+                (void) pager_open(arg_no_pager);
                 if (n == 0)
                         help();
                 else
@@ -691,6 +748,13 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
+        /* Before the bus connection: the pager gets no fd of it. Lines
+         * that follow the daemon go straight out, as they happen. */
+        if ((v->flags & VERB_PAGER) && !arg_follow) {
+                r = pager_open(arg_no_pager);
+                if (r < 0)
+                        return r;
+        }
         if ((v->flags & (VERB_BUS | VERB_BUS_LATE)) == VERB_BUS) {
                 r = ctl_bus_connect(&bus);
                 if (r < 0)
@@ -703,6 +767,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
 
+        pager_close();
         free(arg_ignore);
         return exit_status_from_verb(r);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "pager.h"
 #include "table.h"
 #include "util.h"
 
@@ -225,7 +226,7 @@ unsigned terminal_columns(int fd) {
         struct winsize ws = {};
         uint64_t n;
 
-        if (!isatty(fd))
+        if (!on_terminal(fd))
                 return 0;
         if (e && parse_uint64(e, 10000, &n) >= 0 && n > 0)
                 return (unsigned) n;
@@ -317,7 +318,7 @@ static bool column_is_text(const Table *t, size_t c) {
 static bool colors_enabled(FILE *f) {
         const char *term = getenv("TERM");
 
-        return isatty(fileno(f)) && !getenv("NO_COLOR") && !streq_ptr(term, "dumb");
+        return on_terminal(fileno(f)) && !getenv("NO_COLOR") && !streq_ptr(term, "dumb");
 }
 
 static const char *const color_sequences[_TABLE_COLOR_MAX] = {

@@ -77,7 +77,7 @@ int json_print(json_object *o, FILE *f);
 char *format_timestamp(uint64_t usec);
 
 /* The width of the terminal on fd, $COLUMNS first; 0 when fd is not a
- * terminal. */
+ * terminal (standard output going to the pager counts as one). */
 unsigned terminal_columns(int fd);
 
 /* Display width of s in the current locale (bytes that do not decode count

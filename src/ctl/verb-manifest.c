@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ctl-bus.h"
+#include "ctl-config.h"
 #include "ctl.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
@@ -16,7 +17,6 @@
 #include "signature.h"
 #include "table.h"
 
-#define TRUST_DIRECTORY_DEFAULT SYSCONFDIR "/endpointd/trust"
 #define IGNORE_MAX 64
 
 /* --ignore paths of "manifest create", normalised, NULL-terminated. */
@@ -331,7 +331,12 @@ int verb_manifest_check(int argc, char *argv[], void *userdata) {
         if (arg_trust && argc < 3)
                 return verb_usage_error("--trust needs a signature to check");
         if (argc == 3) {
-                r = check_signature(argv[1], argv[2], arg_trust ?: TRUST_DIRECTORY_DEFAULT, &signer);
+                _cleanup_(freep) char *trust = NULL;
+
+                r = ctl_trust_directory(&trust);
+                if (r < 0)
+                        return r;
+                r = check_signature(argv[1], argv[2], trust, &signer);
                 if (r < 0)
                         return r == -EINVAL ? -EBADMSG : r;
         }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "ctl-bus.h"
+#include "ctl-config.h"
 #include "ctl.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
@@ -47,10 +48,19 @@ static json_object *json_string_object(const char *key, const char *value) {
 int verb_policy_verify(int argc, char *argv[], void *userdata) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_(freep) char *sentence = NULL;
+        _cleanup_(config_freep) Config *c = NULL;
         const char *path = argv[1];
         json_object *o;
         ParseError e = {};
         int r;
+
+        /* Without FILE: the policy the daemon reads, [Policy] File= of its configuration. */
+        if (argc < 2) {
+                r = ctl_config_load(&c);
+                if (r < 0)
+                        return r;
+                path = c->policy_file;
+        }
 
         /* The daemon's own parser, so the verdict is the daemon's. */
         r = policy_load(path, verify_warn, NULL, &p, &e);
@@ -278,8 +288,6 @@ static int token_install(sd_bus *bus, TokenType type, const char *file, const ch
         return print_done(json_string_object("id", id), id);
 }
 
-#define TRUST_DIRECTORY_DEFAULT SYSCONFDIR "/endpointd/trust"
-
 /* With a signature: the daemon's one verifier, against the trust directory
  * and this machine's clock; the device binding is left to the daemon. */
 static int token_check_signature(TokenType type, const char *file, const char *data, size_t len,
@@ -332,13 +340,13 @@ static int token_check_file(TokenType type, int argc, char *argv[]) {
         _cleanup_(freep) char *data = NULL;
         _cleanup_(token_freep) Token *t = NULL;
         _cleanup_(freep) char *list = NULL;
-        const char *file = argv[1], *sig_file = argc > 2 ? argv[2] : NULL, *trust_dir = arg_trust;
+        const char *file = argv[1], *sig_file = argc > 2 ? argv[2] : NULL;
         char nb[32], na[32];
         ParseError e = {};
         size_t len;
         int r;
 
-        if (trust_dir && !sig_file)
+        if (arg_trust && !sig_file)
                 return verb_usage_error("--trust needs a signature to check");
         r = read_full_file(file, TOKEN_FILE_MAX, &data, &len);
         if (r < 0)
@@ -349,8 +357,11 @@ static int token_check_file(TokenType type, int argc, char *argv[]) {
                 return r == -EINVAL ? -EBADMSG : r;
         }
         if (sig_file) {
-                r = token_check_signature(type, file, data, len, sig_file,
-                                          trust_dir ?: TRUST_DIRECTORY_DEFAULT);
+                _cleanup_(freep) char *trust = NULL;
+
+                r = ctl_trust_directory(&trust);
+                if (r >= 0)
+                        r = token_check_signature(type, file, data, len, sig_file, trust);
                 if (r < 0)
                         return r;
         }

@@ -7,6 +7,7 @@
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "log.h"
+#include "tpm-nv.h"
 
 #define SIGNATURE_SUFFIX ".sig"
 
@@ -36,6 +37,10 @@ static char *token_path(Authority *a, TokenType type, const char *id, bool sig) 
 }
 
 /* ---- time high-water mark ------------------------------------------------ */
+
+/* A build without the TPM module (the unit tests) keeps the file only. */
+#pragma weak tpm_nv_floor_read
+#pragma weak tpm_nv_floor_raise
 
 /* STATE/clock holds "MARK BOOTTIME BOOT_ID": the mark, the CLOCK_BOOTTIME
  * at which it was taken and the boot it was taken in. Older files hold the
@@ -69,6 +74,36 @@ static void clock_advance(Authority *a) {
                 a->clock_behind = false;
 }
 
+/* The mark is also kept in TPM NV (TPM_NV_CLOCK, in seconds), which a
+ * restored or wiped state directory does not take back. Read whenever the
+ * mark is saved and when the TPM appears; written only when the mark is
+ * AUTHORITY_CLOCK_NV_STEP_USEC past what NV holds, so at most 24 NV writes
+ * a day however often the daemon restarts (endpointd-tpm(7)). */
+static void clock_sync_tpm(Authority *a) {
+        Tpm *tpm = a && a->sink && a->sink->tpm ? a->sink->tpm(a->userdata) : NULL;
+        uint64_t nv, mark;
+        int r;
+
+        if (!tpm || !tpm_nv_floor_read || !tpm_nv_floor_raise)
+                return;
+        r = tpm_nv_floor_read(tpm, TPM_NV_CLOCK, &nv);
+        if (r < 0)
+                return (void) log_debug_errno(r, "Cannot read the time high-water mark from TPM NV: %m");
+        if (nv <= UINT64_MAX / USEC_PER_SEC && nv * USEC_PER_SEC > authority_now(a)) {
+                log_info("The time high-water mark in TPM NV is %" PRIu64 " s ahead of the state directory's; "
+                         "using it.",
+                         (nv * USEC_PER_SEC - authority_now(a)) / USEC_PER_SEC);
+                a->clock_mark = nv * USEC_PER_SEC;
+                a->clock_boot = now_usec(CLOCK_BOOTTIME);
+        }
+        mark = authority_now(a) / USEC_PER_SEC;
+        if (mark < nv + AUTHORITY_CLOCK_NV_STEP_USEC / USEC_PER_SEC)
+                return;
+        r = tpm_nv_floor_raise(tpm, TPM_NV_CLOCK, mark);
+        if (r < 0)
+                log_warning_errno(r, "Failed to save the time high-water mark to TPM NV: %m");
+}
+
 static void clock_persist(Authority *a) {
         _cleanup_(freep) char *path = strjoin_alloc(a->config->state_dir, "/", "clock");
         char buf[128];
@@ -76,6 +111,7 @@ static void clock_persist(Authority *a) {
 
         if (!path)
                 return (void) log_oom();
+        clock_sync_tpm(a);
         clock_advance(a);
         n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 " %s\n", a->clock_mark, a->clock_boot,
                      a->boot_id);
@@ -149,6 +185,27 @@ static void grant_remove(Authority *a, size_t i) {
         grant_unload(a, i);
 }
 
+/* Reports each licence of this device that passed its NotAfter= since the
+ * last check (licence-expired); it stays installed, and simply enables
+ * nothing any more (authority_feature_enabled()). */
+static void licences_expire(Authority *a) {
+        usec_t now = authority_now(a);
+        char when[32];
+
+        for (size_t i = 0; i < a->n_licences; i++) {
+                const Token *t = a->licences[i];
+
+                if (t->not_after <= a->licences_checked || t->not_after > now ||
+                    !token_device_matches(t, a->device_id))
+                        continue;
+                (void) format_iso8601(when, sizeof(when), t->not_after);
+                events_emit(a->events, EVENT_LICENCE_EXPIRED, EVENT_SUBJECT_DAEMON, t->id, 0,
+                            EVENT_FIELDS({ "LICENCE", t->id }, { "NOT_AFTER", when }),
+                            "Licence '%s' expired at %s.", t->id, when);
+        }
+        a->licences_checked = now;
+}
+
 /* Removes the grants that have lapsed by authority_now(): from the timers
  * and at start-up, never on a decision's path. */
 static void grants_lapse(Authority *a) {
@@ -156,6 +213,7 @@ static void grants_lapse(Authority *a) {
         bool lapsed = false;
         char when[32];
 
+        licences_expire(a);
         for (size_t i = a->n_grants; i > 0; i--) {
                 Token *t = a->grants[i - 1].token;
 
@@ -185,6 +243,9 @@ static void lapse_timer_arm(Authority *a) {
 
         for (size_t i = 0; i < a->n_grants; i++)
                 next = MIN(next, a->grants[i].token->not_after);
+        for (size_t i = 0; i < a->n_licences; i++)
+                if (a->licences[i]->not_after > a->licences_checked)
+                        next = MIN(next, a->licences[i]->not_after);
         if (!a->lapse_timer) {
                 r = sd_event_add_time(a->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
                                       USEC_PER_SEC / 4, on_lapse_timer, a);
@@ -419,6 +480,8 @@ static void authority_device_changed(Authority *a) {
                 return (void) log_oom();
         free(a->tokens_device);
         a->tokens_device = id;
+        /* The TPM is there: its mark counts before any grant is judged. */
+        clock_sync_tpm(a);
 
         /* Loaded for a device id that is no longer ours (another TPM):
          * forgotten, their files kept for the TPM they belong to. */

@@ -28,6 +28,9 @@
  * and at shutdown); a crash loses at most this much of it across a reboot.
  * Within one boot nothing is lost: see authority_now(). */
 #define AUTHORITY_CLOCK_TIMER_USEC (30 * USEC_PER_SEC)
+/* The mark in TPM NV is written only when it moved this far: its
+ * granularity, and the NV write budget (24 a day). */
+#define AUTHORITY_CLOCK_NV_STEP_USEC (3600 * USEC_PER_SEC)
 /* A wall clock this far behind the mark is worth a line in the journal. */
 #define AUTHORITY_CLOCK_SLACK_USEC (10 * USEC_PER_SEC)
 
@@ -45,6 +48,9 @@ typedef struct AuthoritySink {
          * whatever lasts on the strength of an earlier decision is to be
          * checked again. */
         void (*access_changed)(Authority *a, void *userdata);
+        /* The TPM now (the time high-water mark is also kept in its NV), or
+         * NULL while there is none. May be NULL. */
+        struct Tpm *(*tpm)(void *userdata);
 } AuthoritySink;
 
 struct Authority {
@@ -74,6 +80,10 @@ struct Authority {
         char boot_id[40]; /* this boot's /proc/sys/kernel/random/boot_id */
         sd_event_source *clock_timer;
         sd_event_source *lapse_timer;
+        /* Licences whose NotAfter= is up to here were reported expired (a
+         * licence stays installed after it expires; it is reported once a
+         * run, when it passes NotAfter= or at the first check after start). */
+        usec_t licences_checked;
 };
 
 /* Loads the policy (refusing to start on a bad one), the time mark, the

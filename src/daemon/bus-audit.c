@@ -11,10 +11,12 @@
 #include "bus-subscribe.h"
 #include "endpointd/bus.h"
 #include "log.h"
+#include "tpm-nv.h"
 #include "tpm.h"
 
 /* The TPM component may be left out of a build; then nothing is signed. */
 #pragma weak tpm_device_key
+#pragma weak tpm_nv_counter_read
 
 /* One record as it crosses the bus: the arguments of Event, a struct of
  * ReadEvents' array. */
@@ -172,6 +174,8 @@ static int method_read_events(sd_bus_message *msg, void *userdata, sd_bus_error 
 typedef struct AuditVerifyJob {
         char *dir;
         EVP_PKEY *pub; /* a reference of our own; NULL: signatures not checked */
+        uint64_t counter; /* the TPM's audit counter at the call */
+        bool have_counter;
         AuditVerifyResult result;
         int r;
         int event_fd;
@@ -201,7 +205,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AuditVerifyJob *, verify_job_free);
 static void *verify_thread(void *userdata) {
         AuditVerifyJob *j = userdata;
 
-        j->r = audit_verify(j->dir, j->pub, NULL, &j->result);
+        j->r = audit_verify(j->dir, j->pub, j->have_counter ? &j->counter : NULL, &j->result);
         (void) eventfd_write(j->event_fd, 1);
         return NULL;
 }
@@ -222,9 +226,10 @@ static void verify_reply(AuditVerifyJob *j, sd_bus_message *msg) {
         if (res->ok)
                 (void) snprintf(reason, sizeof(reason),
                                 "%" PRIu64 " records (seq %" PRIu64 "-%" PRIu64 "), %" PRIu64
-                                " checkpoints, signatures %s%s%s",
+                                " checkpoints, signatures %s, counter %s%s%s",
                                 res->records, res->first_seq, res->last_seq, res->checkpoints,
-                                res->signatures_checked ? "checked" : "not checked (no device key)",
+                                res->signatures_checked ? "checked" : "not checked (no TPM)",
+                                j->have_counter ? "checked" : "not checked (no TPM)",
                                 *res->reason ? "; " : "", res->reason);
         else
                 (void) snprintf(reason, sizeof(reason), "%s", res->reason);
@@ -254,11 +259,15 @@ static int verify_start(Manager *m, AuditVerifyJob **ret) {
         r = audit_dir(m, &j->dir);
         if (r < 0)
                 return r;
-        /* Checkpoints are signed by the TPM device key when the log has
-         * the TPM as its anchor. */
-        pub = m->audit_anchored && m->tpm && tpm_device_key ? tpm_device_key(m->tpm) : NULL;
+        /* The log's anchor is the TPM: its device key signs the checkpoints
+         * and its audit counter counts them (a whole log rolled back to an
+         * older copy is behind it). Without the TPM, neither is checked,
+         * and the reply says so. */
+        pub = m->tpm && tpm_device_key ? tpm_device_key(m->tpm) : NULL;
         if (pub && EVP_PKEY_up_ref(pub) == 1)
                 j->pub = pub;
+        j->have_counter =
+                m->tpm && tpm_nv_counter_read && tpm_nv_counter_read(m->tpm, TPM_NV_AUDIT, &j->counter) >= 0;
         r = sd_event_add_io(m->event, &j->source, j->event_fd, EPOLLIN, on_verify_done, m);
         if (r < 0)
                 return r;

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "audit-log.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
+#include "device.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
 #include "events.h"
@@ -15,100 +17,52 @@
 #include "openssl-util.h"
 #include "tpm.h"
 
-/* How often to look for a TPM that is absent or went away. */
-#define TPM_RETRY_USEC (2 * USEC_PER_SEC)
-
-/* ---- the TPM's lifecycle ------------------------------------------------- */
-
 /* An event about key, caused by the sender of msg (the daemon when msg is
- * NULL or its sender cannot be identified). */
-static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
-                       const EventField *fields, const char *format, ...) _printf_(6, 7);
-static void keys_event(Manager *m, sd_bus_message *msg, EventKind kind, const char *key,
-                       const EventField *fields, const char *format, ...) {
-        EventSubject subject;
-        bool known = msg && bus_event_subject(m, msg, &subject) >= 0;
-        char text[512];
-        va_list ap;
+ * NULL or its sender cannot be identified). A macro, so that the journal's
+ * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
+#define keys_event(m, msg, kind, key, fields, ...)                                                        \
+        do {                                                                                                \
+                EventSubject _subject;                                                                      \
+                bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \
+                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key), 0,       \
+                            (fields), __VA_ARGS__);                                                         \
+        } while (0)
 
-        va_start(ap, format);
-        (void) vsnprintf(text, sizeof(text), format, ap);
-        va_end(ap);
-        events_emit(m->events, kind, known ? &subject : EVENT_SUBJECT_DAEMON, key, 0, fields, "%s", text);
-}
+/* ---- the TPM component: the device's sink ----------------------------------- */
 
-static int device_id_from_key(EVP_PKEY *pkey, char **ret) {
-        unsigned char *der = NULL;
-        uint8_t digest[32];
-        int n, r;
+static void on_device_changed(Device *d, bool available, const char *id, void *userdata) {
+        Manager *m = userdata;
+        char *copy;
 
-        n = i2d_PUBKEY(pkey, &der);
-        if (n <= 0)
-                return -EIO;
-        r = sha256_buffer(der, (size_t) n, digest);
-        OPENSSL_free(der);
-        if (r < 0)
-                return r;
-        *ret = hexmem(digest, sizeof(digest));
-        return *ret ? 0 : -ENOMEM;
-}
-
-static int tpm_try_connect(Manager *m) {
-        _cleanup_(tpm_freep) Tpm *t = NULL;
-        char *id = NULL;
-        int r;
-
-        r = tpm_new(m->config->tcti, &t);
-        if (r < 0)
-                return r;
-        r = device_id_from_key(tpm_device_key(t), &id);
-        if (r < 0)
-                return r;
-        m->tpm = TAKE_PTR(t);
-        m->tpm_available = true;
-        free(m->device_id);
-        m->device_id = id;
-        events_emit(m->events, EVENT_TPM_AVAILABLE, EVENT_SUBJECT_DAEMON, NULL, 0,
-                    EVENT_FIELDS({ "TCTI", m->config->tcti }, { "DEVICE_ID", m->device_id }),
-                    "TPM available via '%s'; device id %s.", m->config->tcti, m->device_id);
+        m->tpm = device_tpm(d);
+        m->tpm_available = available;
+        if (!available) {
+                manager_emit_endpoint_changed(m, "TpmAvailable");
+                return;
+        }
+        copy = strdup(id);
+        if (copy) {
+                free(m->device_id);
+                m->device_id = copy;
+        }
         manager_emit_endpoint_changed(m, "TpmAvailable", "DeviceId");
         /* Grants are bound to the device id. */
         manager_access_changed(m);
-        return 0;
 }
 
-static void tpm_lost(Manager *m) {
-        events_emit(m->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, -ENODEV,
-                    EVENT_FIELDS({ "TCTI", m->config->tcti }, { "REASON", tpm_last_error(m->tpm) }),
-                    "Lost the TPM (%s); looking for it every %llus.", tpm_last_error(m->tpm),
-                    (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
-        m->tpm = tpm_free(m->tpm);
-        m->tpm_available = false;
-        manager_emit_endpoint_changed(m, "TpmAvailable");
-}
-
-/* One housekeeping timer (floating, owned by the event loop): looks for
- * the TPM every TPM_RETRY_USEC while there is none, and wipes cached data
- * keys whose time is up, running at a tenth of the cache timeout so that
- * a key outlives it by at most 10%. */
-static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
+/* Wipes cached data keys whose time is up; the housekeeping timer runs at
+ * a tenth of the cache timeout, so a key outlives it by at most 10%. */
+static void on_device_housekeeping(Device *d, void *userdata) {
         Manager *m = userdata;
-        usec_t t = m->config->key_cache_timeout, next;
 
-        if (!m->tpm)
-                (void) tpm_try_connect(m);
         if (m->keys)
                 (void) keystore_cache_expire(m->keys, now_usec(CLOCK_MONOTONIC));
-        /* At most every 10 s also while the TPM is there: a lost TPM is
-         * only noticed by a failing call, and this timer cannot be re-armed
-         * from there (it is floating), so it must come round soon anyway. */
-        next = t == 0 || t == USEC_INFINITY ? 10 * USEC_PER_SEC
-                                            : MIN(MAX(t / 10, USEC_PER_SEC), 10 * USEC_PER_SEC);
-        if (!m->tpm)
-                next = MIN(next, TPM_RETRY_USEC);
-        (void) sd_event_source_set_time_relative(s, next);
-        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
+
+static const DeviceEvents device_events = {
+        .changed = on_device_changed,
+        .housekeeping = on_device_housekeeping,
+};
 
 static int tpm_start(Manager *m) {
         _cleanup_(freep) char *dir = strjoin_alloc(m->config->state_dir, "/", "keys");
@@ -116,49 +70,30 @@ static int tpm_start(Manager *m) {
 
         if (!dir)
                 return -ENOMEM;
-        /* Every TSS2 error reaches the journal once, decoded, through
-         * tss2_to_errno(); the library's own stderr chatter would repeat
-         * it. An explicit TSS2_LOG (e.g. tcti+trace) still wins. */
-        (void) setenv("TSS2_LOG", "all+none", false);
         r = keystore_new(dir, m->config->key_cache_timeout, &m->keys);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
-        r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, TPM_RETRY_USEC, USEC_PER_SEC / 10,
-                                       on_housekeeping, m);
+        r = device_new(m->event, m->config->tcti, m->config->state_dir, m->events, &device_events, m, &m->device);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the housekeeping timer: %m");
-
-        r = tpm_try_connect(m);
-        if (r < 0) {
-                /* Not fatal: the device keeps working without its TPM and
-                 * picks it up when it appears. */
-                events_emit(m->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, r,
-                            EVENT_FIELDS({ "TCTI", m->config->tcti }, { "REASON", strerror(-r) }),
-                            "No TPM via '%s' (%s); retrying every %llus.", m->config->tcti, strerror(-r),
-                            (unsigned long long) (TPM_RETRY_USEC / USEC_PER_SEC));
-        }
+        device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
         return 0;
 }
 
 static void tpm_stop(Manager *m) {
         m->keys = keystore_free(m->keys);
-        m->tpm = tpm_free(m->tpm);
+        m->device = device_free(m->device);
+        m->tpm = NULL;
         m->tpm_available = false;
 }
 
 static int tpm_reload(Manager *m, const Config *old) {
         if (m->keys)
                 keystore_set_cache_timeout(m->keys, m->config->key_cache_timeout);
-        if (streq(old->tcti, m->config->tcti) || !m->tpm)
+        if (!m->device)
                 return 0;
-        /* A new TCTI: drop the old connection and let the retry timer pick
-         * up the new one (right away if it answers). */
-        m->tpm = tpm_free(m->tpm);
-        if (tpm_try_connect(m) < 0) {
-                m->tpm_available = false;
-                manager_emit_endpoint_changed(m, "TpmAvailable");
-        }
-        return 0;
+        device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
+        return device_set_tcti(m->device, m->config->tcti);
 }
 
 const Component tpm_component = {
@@ -170,24 +105,18 @@ const Component tpm_component = {
 
 /* ---- helpers of the handlers --------------------------------------------- */
 
-static void tpm_ensure(Manager *m);
-
 /* Turns a module error into the bus error a client can act on. name is the
- * key concerned (or NULL). */
-static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) {
+ * key concerned (or NULL); lost tells whether the TPM went away during the
+ * call (device_check_lost()). Pure: what to do about a lost TPM is the
+ * device's decision, taken before this is called. */
+static int keys_error(Manager *m, int r, bool lost, const char *name, sd_bus_error *error) {
         const char *n = strempty(name);
 
-        if (r == -ENODEV || (m->tpm && tpm_is_lost(m->tpm))) {
-                if (m->tpm) {
-                        tpm_lost(m);
-                        /* A TPM that was merely reset is back at once; this
-                         * call still fails, the next one finds it. */
-                        tpm_ensure(m);
-                        return bus_error_set_errnof(error, ENODEV,
-                                         "The TPM was reset or disconnected during the call; try again.");
-                }
+        if (lost)
+                return bus_error_set_errnof(error, ENODEV,
+                                            "The TPM was reset or disconnected during the call; try again.");
+        if (r == -ENODEV)
                 return bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
-        }
         switch (r) {
         case -ENOENT:
                 return bus_error_set_errnof(error, ENOENT, "Key '%s' does not exist.", n);
@@ -252,10 +181,17 @@ static int keys_error(Manager *m, int r, const char *name, sd_bus_error *error) 
         }
 }
 
+/* Tells the device about a failed call (it drops a TPM that went away and
+ * looks for it again), then maps the error. */
+static int keys_fail(Manager *m, int r, const char *name, sd_bus_error *error) {
+        bool lost = device_check_lost(m->device, r);
+
+        return keys_error(m, r, lost, name, error);
+}
+
 /* A TPM that came back is used at once, not at the next tick. */
 static void tpm_ensure(Manager *m) {
-        if (!m->tpm)
-                (void) tpm_try_connect(m);
+        (void) device_ensure(m->device);
 }
 
 static int require_tpm(Manager *m, sd_bus_error *error) {
@@ -376,7 +312,7 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         r = keystore_create_key(m->keys, m->tpm, name, pcrs, exportable);
         if (r < 0)
-                return keys_error(m, r, name, error);
+                return keys_fail(m, r, name, error);
         keys_event(m, msg, EVENT_KEY_CREATED, name,
                    EVENT_FIELDS({ "KEY", name }, { "EXPORTABLE", exportable ? "yes" : "no" }),
                    "Created data key '%s'%s.", name, exportable ? " (exportable)" : "");
@@ -396,7 +332,7 @@ static int method_delete_key(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         r = keystore_delete(m->keys, name);
         if (r < 0)
-                return keys_error(m, r, name, error);
+                return keys_fail(m, r, name, error);
         keys_event(m, msg, EVENT_KEY_DELETED, name, EVENT_FIELDS({ "KEY", name }), "Deleted key '%s'.",
                    name);
         return sd_bus_reply_method_return(msg, NULL);
@@ -444,7 +380,7 @@ static int method_list_keys(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
         r = keystore_list(m->keys, &keys, &n);
         if (r < 0)
-                return keys_error(m, r, NULL, error);
+                return keys_fail(m, r, NULL, error);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
@@ -481,7 +417,7 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
         else
                 r = keystore_decrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
         if (r < 0)
-                return keys_error(m, r, name, error);
+                return keys_fail(m, r, name, error);
         r = reply_bytes(msg, out, out_len, !encrypt);
         if (!encrypt)
                 OPENSSL_cleanse(out, out_len);
@@ -538,7 +474,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         r = keystore_seal(m->keys, m->tpm, name, pcrs, secret, len);
         if (r < 0)
-                return keys_error(m, r, name, error);
+                return keys_fail(m, r, name, error);
         keys_event(m, msg, EVENT_KEY_SEALED, name, EVENT_FIELDS({ "KEY", name }), "Sealed secret '%s'.",
                    name);
         return sd_bus_reply_method_return(msg, NULL);
@@ -560,7 +496,7 @@ static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         tpm_ensure(m);
         r = keystore_unseal(m->keys, m->tpm, name, &secret, &len);
         if (r < 0)
-                return keys_error(m, r, name, error);
+                return keys_fail(m, r, name, error);
         r = reply_bytes(msg, secret, len, true);
         OPENSSL_secure_clear_free(secret, len);
         keys_event(m, msg, EVENT_KEY_UNSEALED, name, EVENT_FIELDS({ "KEY", name }),
@@ -581,6 +517,13 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        /* The device key also signs the audit log's checkpoints, whose
+         * signed part begins with this domain string: a client must not get
+         * such data signed, or it could forge checkpoints (endpointd-audit(5)). */
+        if (len >= strlen(AUDIT_CHECKPOINT_DOMAIN) &&
+            memcmp(data, AUDIT_CHECKPOINT_DOMAIN, strlen(AUDIT_CHECKPOINT_DOMAIN)) == 0)
+                return bus_error_set_errnof(error, EINVAL,
+                                            "Data that begins like an audit checkpoint is not signed.");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -591,7 +534,7 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r >= 0)
                 r = tpm_sign_digest(m->tpm, digest, &sig, &sig_len);
         if (r < 0)
-                return keys_error(m, r, NULL, error);
+                return keys_fail(m, r, NULL, error);
         {
                 _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
 
@@ -618,7 +561,7 @@ static int reply_pem(Manager *m, sd_bus_message *msg, EVP_PKEY *pkey, sd_bus_err
         int r = pem_of(pkey, &pem);
 
         if (r < 0)
-                return keys_error(m, r, NULL, error);
+                return keys_fail(m, r, NULL, error);
         return sd_bus_reply_method_return(msg, "s", pem);
 }
 
@@ -648,7 +591,7 @@ static int method_get_attestation_public_key(sd_bus_message *msg, void *userdata
                 return r;
         r = tpm_attestation_key(m->tpm, &ak);
         if (r < 0)
-                return keys_error(m, r, NULL, error);
+                return keys_fail(m, r, NULL, error);
         return reply_pem(m, msg, ak, error);
 }
 
@@ -680,7 +623,7 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return r;
         r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
         if (r < 0)
-                return keys_error(m, r, NULL, error);
+                return keys_fail(m, r, NULL, error);
         {
                 char pcrlist[16];
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "audit-log.h"
 #include "events.h"
 #include "log.h"
 
@@ -37,7 +38,7 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
         [EVENT_DAEMON_UNCLEAN_STOP] = { "daemon-unclean-stop",
                                         "ee285ce60be346489e03fccaf74e8935",
                                         LOG_WARNING,
-                                        { "LAST_SEQ", NULL },
+                                        { "LAST_SEQ", "LAST_EVENT", "TORN_BYTES", NULL },
                                         "endpointd started after a stop that was not clean (crash, kill, "
                                         "power loss)" },
         [EVENT_CONFIG_RELOADED] = { "config-reloaded",
@@ -203,23 +204,6 @@ EventKind event_kind_from_string(const char *s) {
         return _EVENT_KIND_INVALID;
 }
 
-static const char *const allowed_levels[_EVENTS_ALLOWED_MAX] = {
-        [EVENTS_ALLOWED_NONE] = "none",
-        [EVENTS_ALLOWED_CHANGES] = "changes",
-        [EVENTS_ALLOWED_ALL] = "all",
-};
-
-const char *events_allowed_level_to_string(EventsAllowedLevel l) {
-        return l >= 0 && l < _EVENTS_ALLOWED_MAX ? allowed_levels[l] : NULL;
-}
-
-EventsAllowedLevel events_allowed_level_from_string(const char *s) {
-        for (EventsAllowedLevel l = 0; s && l < _EVENTS_ALLOWED_MAX; l++)
-                if (streq(allowed_levels[l], s))
-                        return l;
-        return _EVENTS_ALLOWED_INVALID;
-}
-
 const char *event_field(const Event *e, const char *name) {
         for (size_t i = 0; i < e->n_fields; i++)
                 if (streq(e->fields[i].name, name))
@@ -296,61 +280,139 @@ uint64_t events_get_record_failures(const Events *ev) {
         return ev->n_record_failures;
 }
 
-/* The journal fields of e: the common ones, then the kind's own, as
- * "ENDPOINTD_NAME=value" strings in buf (NUL-separated); ptrs point into
- * it. Values are cut at the size of buf rather than left out. */
-#define JOURNAL_FIELDS_MAX (EVENT_FIELDS_MAX + 12U)
+/* The fields of e that the journal and the audit log both carry, in this
+ * order: the common ones (UID, GID, PID, EXE, BUS_NAME, OBJECT, RESULT),
+ * then the kind's own, each named ENDPOINTD_<NAME>. Text is kept in buf;
+ * a value is cut at the size of buf rather than left out. */
+#define RECORD_FIELDS_MAX (EVENT_FIELDS_MAX + 12U)
 
-typedef struct JournalFields {
+typedef struct RecordFields {
         char buf[8192];
         size_t used;
-        const char *ptrs[JOURNAL_FIELDS_MAX];
+        AuditField f[RECORD_FIELDS_MAX];
         size_t n;
-} JournalFields;
+} RecordFields;
 
-static void journal_field_add(JournalFields *j, const char *name, const char *format, ...) _printf_(3, 4);
-static void journal_field_add(JournalFields *j, const char *name, const char *format, ...) {
-        size_t left = sizeof(j->buf) - j->used;
+static const char *record_text(RecordFields *c, const char *format, ...) _printf_(2, 3);
+static const char *record_text(RecordFields *c, const char *format, ...) {
+        size_t left = sizeof(c->buf) - c->used;
+        char *p = c->buf + c->used;
         va_list ap;
         int n;
 
-        if (j->n >= ELEMENTSOF(j->ptrs) || left < 32)
-                return;
-        n = snprintf(j->buf + j->used, left, "ENDPOINTD_%s=", name);
-        if (n < 0 || (size_t) n >= left)
-                return;
+        if (left < 2)
+                return NULL;
         va_start(ap, format);
-        n += vsnprintf(j->buf + j->used + n, left - (size_t) n, format, ap);
+        n = vsnprintf(p, left, format, ap);
         va_end(ap);
-        j->ptrs[j->n++] = j->buf + j->used;
-        j->used += MIN((size_t) n, left - 1) + 1;
+        if (n < 0)
+                return NULL;
+        c->used += MIN((size_t) n, left - 1) + 1;
+        return p;
+}
+
+/* A value that is not valid UTF-8 (a file name is any bytes) is kept with
+ * each byte above 0x7f written as \xNN, so that the log takes it: an
+ * attacker must not be able to keep an event out of the log by its name. */
+static const char *record_value(RecordFields *c, const char *value) {
+        size_t left = sizeof(c->buf) - c->used;
+        char *p = c->buf + c->used, *q = p;
+
+        if (utf8_is_valid(value, strlen(value)))
+                return record_text(c, "%s", value);
+        for (const unsigned char *v = (const unsigned char *) value; *v && left > 5; v++) {
+                int n = *v < 0x80 ? snprintf(q, left, "%c", *v) : snprintf(q, left, "\\x%02x", *v);
+
+                q += n;
+                left -= (size_t) n;
+        }
+        if (left == 0)
+                return NULL;
+        *q = 0;
+        c->used += (size_t) (q - p) + 1;
+        return p;
+}
+
+static void record_field(RecordFields *c, const char *name, const char *value) {
+        const char *full, *v;
+
+        if (!value || c->n >= ELEMENTSOF(c->f))
+                return;
+        full = record_text(c, "ENDPOINTD_%s", name);
+        v = record_value(c, value);
+        if (!full || !v)
+                return;
+        c->f[c->n++] = (AuditField){ full, v };
+}
+
+static void record_fields(const Event *e, RecordFields *c) {
+        char num[32];
+
+        c->used = c->n = 0;
+        if (e->subject.uid != UID_INVALID)
+                record_field(c, "UID", (snprintf(num, sizeof(num), "%u", (unsigned) e->subject.uid), num));
+        if (e->subject.gid != GID_INVALID)
+                record_field(c, "GID", (snprintf(num, sizeof(num), "%u", (unsigned) e->subject.gid), num));
+        if (e->subject.pid > 0)
+                record_field(c, "PID", (snprintf(num, sizeof(num), "%d", (int) e->subject.pid), num));
+        record_field(c, "EXE", e->subject.exe);
+        record_field(c, "BUS_NAME", e->subject.bus_name);
+        if (!isempty(e->object))
+                record_field(c, "OBJECT", e->object);
+        record_field(c, "RESULT", e->result < 0 ? "failed" : "ok");
+        for (size_t i = 0; i < e->n_fields; i++)
+                record_field(c, e->fields[i].name, e->fields[i].value);
 }
 
 static void events_to_journal(const Event *e) {
         const EventKindInfo *info = &kinds[e->kind];
-        JournalFields j = {};
+        const char *ptrs[RECORD_FIELDS_MAX + 2];
+        char event[AUDIT_KIND_MAX + 32], seq[64];
+        RecordFields c, j;
+        size_t n = 0;
 
-        journal_field_add(&j, "EVENT", "%s", info->name);
-        if (e->subject.uid != UID_INVALID)
-                journal_field_add(&j, "UID", "%u", (unsigned) e->subject.uid);
-        if (e->subject.gid != GID_INVALID)
-                journal_field_add(&j, "GID", "%u", (unsigned) e->subject.gid);
-        if (e->subject.pid > 0)
-                journal_field_add(&j, "PID", "%d", (int) e->subject.pid);
-        if (e->subject.exe)
-                journal_field_add(&j, "EXE", "%s", e->subject.exe);
-        if (e->subject.bus_name)
-                journal_field_add(&j, "BUS_NAME", "%s", e->subject.bus_name);
-        if (!isempty(e->object))
-                journal_field_add(&j, "OBJECT", "%s", e->object);
-        journal_field_add(&j, "RESULT", "%s", e->result < 0 ? "failed" : "ok");
-        if (e->seq > 0)
-                journal_field_add(&j, "SEQ", "%llu", (unsigned long long) e->seq);
-        for (size_t i = 0; i < e->n_fields; i++)
-                journal_field_add(&j, e->fields[i].name, "%s", e->fields[i].value);
+        record_fields(e, &c);
+        j.used = j.n = 0;
+        (void) snprintf(event, sizeof(event), "ENDPOINTD_EVENT=%s", info->name);
+        ptrs[n++] = event;
+        for (size_t i = 0; i < c.n; i++) {
+                const char *f = record_text(&j, "%s=%s", c.f[i].name, c.f[i].value);
 
+                if (f)
+                        ptrs[n++] = f;
+        }
+        if (e->seq > 0) {
+                (void) snprintf(seq, sizeof(seq), "ENDPOINTD_SEQ=%llu", (unsigned long long) e->seq);
+                ptrs[n++] = seq;
+        }
         log_send_event(info->priority, -e->result, e->code_file, (int) e->code_line, e->code_func,
-                       info->message_id, j.ptrs, j.n, e->message);
+                       info->message_id, ptrs, n, e->message);
+}
+
+int events_record_audit(const Event *e, uint64_t *ret_seq, void *userdata) {
+        AuditLog *log = userdata;
+        char errno_text[16];
+        RecordFields c;
+        AuditEntry entry = {
+                .kind = kinds[e->kind].name,
+                .realtime_usec = e->realtime,
+                .monotonic_usec = e->monotonic,
+                .fields = c.f,
+        };
+
+        record_fields(e, &c);
+        if (e->result < 0 && c.n < ELEMENTSOF(c.f)) {
+                (void) snprintf(errno_text, sizeof(errno_text), "%d", -e->result);
+                c.f[c.n++] = (AuditField){ "ERRNO", errno_text };
+        }
+        if (c.n < ELEMENTSOF(c.f)) {
+                const char *message = record_value(&c, e->message);
+
+                if (message)
+                        c.f[c.n++] = (AuditField){ "MESSAGE", message };
+        }
+        entry.n_fields = c.n;
+        return audit_log_append(log, &entry, ret_seq);
 }
 
 uint64_t events_emit_internal(Events *ev, EventKind kind, const EventSubject *subject, const char *object,

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "macro.h"
 #include "util.h"
 
@@ -142,19 +143,18 @@ typedef int (*EventsRecordFunc)(const Event *e, uint64_t *ret_seq, void *userdat
 /* The bus layer: tells subscribers. */
 typedef void (*EventsNotifyFunc)(const Event *e, void *userdata);
 
-/* Which allowed calls are events: none, only those that change something
- * (the default), or every one (also reads). */
-typedef enum EventsAllowedLevel {
-        EVENTS_ALLOWED_NONE,
-        EVENTS_ALLOWED_CHANGES,
-        EVENTS_ALLOWED_ALL,
-        _EVENTS_ALLOWED_MAX,
-        _EVENTS_ALLOWED_INVALID = -EINVAL,
-} EventsAllowedLevel;
+/* Which allowed calls are events: EventsAllowedLevel, config.h (AllowedCalls=). */
 
 int events_new(Events **ret);
 Events *events_free(Events *ev);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Events *, events_free);
+
+/* The recorder for the audit log (audit-log.h; userdata: the AuditLog).
+ * The record's kind is the event kind's name; its fields are those the
+ * journal gets (ENDPOINTD_UID=, ENDPOINTD_OBJECT=, ENDPOINTD_RESULT=, the
+ * kind's own as ENDPOINTD_<NAME>=), then ERRNO= when the event failed and
+ * MESSAGE=. Returns audit_log_append()'s result. */
+int events_record_audit(const Event *e, uint64_t *ret_seq, void *userdata);
 
 /* Plugs in (or, with NULL, takes out) the audit log and the bus layer. */
 void events_set_recorder(Events *ev, EventsRecordFunc f, void *userdata);
@@ -184,5 +184,3 @@ uint64_t events_emit_internal(Events *ev, EventKind kind, const EventSubject *su
         events_emit_internal(ev, kind, subject, object, result, fields, __FILE__, __LINE__, __func__,       \
                              __VA_ARGS__)
 
-const char *events_allowed_level_to_string(EventsAllowedLevel l);
-EventsAllowedLevel events_allowed_level_from_string(const char *s);

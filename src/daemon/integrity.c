@@ -314,21 +314,30 @@ static void integrity_event_installed(Integrity *ig, const EventSubject *subject
 
 /* --- the serial floor -------------------------------------------------------- */
 
+/* The TPM now, or NULL while there is none (the NV floor is then not read). */
+static Tpm *integrity_tpm(Integrity *ig) {
+        return ig->sink && ig->sink->tpm ? ig->sink->tpm(ig->userdata) : NULL;
+}
+
 /* Reads the floor; fails closed (nothing installs) when it is damaged or
  * unreadable, and says how to recover. */
 static void integrity_serial_floor_load(Integrity *ig) {
         const char *dir = ig->config->state_dir;
+        uint64_t v;
         int r;
 
-        r = serial_floor_read(dir, &ig->serial_floor);
-        if (r >= 0)
+        r = serial_floor_read(dir, integrity_tpm(ig), &v);
+        if (r >= 0) {
+                ig->serial_floor = MAX(ig->serial_floor, v);
                 return;
+        }
         ig->serial_floor = UINT64_MAX;
         ig->serial_floor_damaged = true;
         log_error(
-                "Cannot read the manifest serial floor %s/%s (%s): refusing every manifest. With the daemon "
-                "stopped, remove it to take the stored manifest's serial as the floor.",
-                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged" : strerror(-r));
+                "Cannot read the manifest serial floor %s/%s or its TPM NV index (%s): refusing every "
+                "manifest. With the daemon stopped, remove the file to take the stored manifest's serial "
+                "as the floor; see endpointd-tpm(7) for the NV index.",
+                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged, or not endpointd's" : strerror(-r));
 }
 
 /* Raises the floor to serial, on disk and here. A failure to write is
@@ -336,14 +345,16 @@ static void integrity_serial_floor_load(Integrity *ig) {
 static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
         int r;
 
-        if (ig->serial_floor_damaged || serial <= ig->serial_floor)
+        /* Not only above the floor in memory: that may be NV's, and the
+         * file (or NV) may still be below it. */
+        if (ig->serial_floor_damaged)
                 return;
-        r = serial_floor_raise(ig->config->state_dir, serial);
+        r = serial_floor_raise(ig->config->state_dir, integrity_tpm(ig), serial);
         if (r < 0)
                 log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
         else if (r > 0)
                 log_debug("Manifest serial floor raised to %" PRIu64 ".", serial);
-        ig->serial_floor = serial;
+        ig->serial_floor = MAX(ig->serial_floor, serial);
 }
 
 static int integrity_load_bundle(Integrity *ig) {
@@ -1005,6 +1016,9 @@ static void *install_thread(void *userdata) {
 static int integrity_install_commit(Integrity *ig, InstallJob *j) {
         int r;
 
+        /* The TPM may have come since start: its NV floor counts too. */
+        if (!ig->serial_floor_damaged)
+                integrity_serial_floor_load(ig);
         if (ig->serial_floor_damaged)
                 return parse_error_set(
                         &j->error, 0, ESTALE,

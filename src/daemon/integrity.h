@@ -44,6 +44,9 @@ typedef struct IntegritySink {
         /* The time signatures are judged at (the access policy's clock,
          * which a clock set back does not turn back). */
         usec_t (*now)(void *userdata);
+        /* The TPM now (the manifest serial floor is also kept in its NV), or
+         * NULL while there is none. May be NULL. */
+        struct Tpm *(*tpm)(void *userdata);
 } IntegritySink;
 
 /* Opens Root=, the measurement log and the serial floor, loads the stored

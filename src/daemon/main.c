@@ -64,6 +64,7 @@ static void config_warn(const char *file, unsigned line, const char *message, vo
 static int run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(freep) char *bad_file = NULL;
         ParseError e = {};
         int r;
 
@@ -79,11 +80,11 @@ static int run(int argc, char *argv[]) {
         if (r <= 0)
                 return r;
 
-        r = config_load(arg_config, config_warn, NULL, &config, &e);
+        r = config_load(arg_config, 0, config_warn, NULL, &config, &e, &bad_file);
         if (r < 0) {
                 if (e.line > 0)
-                        return log_error_errno(r, "%s:%u: %s", arg_config, e.line, e.message);
-                return log_error_errno(r, "%s: %s", arg_config, e.message);
+                        return log_error_errno(r, "%s:%u: %s", bad_file ?: arg_config, e.line, e.message);
+                return log_error_errno(r, "%s: %s", bad_file ?: arg_config, e.message);
         }
         if (arg_check_config) {
                 printf("%s: OK\n", arg_config);

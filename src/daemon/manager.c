@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
-#include "audit-log.h"
 #include "authority.h"
 #include "bus-audit.h"
 #include "bus-auth.h"
@@ -14,6 +13,7 @@
 #include "bus-keys.h"
 #include "bus-policy.h"
 #include "bus-subscribe.h"
+#include "device.h"
 #include "endpointd/bus.h"
 #include "events.h"
 #include "fileio.h"
@@ -22,10 +22,265 @@
 #include "manager.h"
 #include "privs.h"
 #include "sandbox.h"
+#include "tpm-nv.h"
 #include "tpm.h"
 
 /* The TPM component may be left out of a build; then nothing is extended. */
 #pragma weak tpm_pcr_extend
+#pragma weak tpm_sign_digest
+#pragma weak tpm_nv_counter_read
+#pragma weak tpm_nv_counter_increment
+
+/* --- the audit log ------------------------------------------------------------ */
+
+/* The anchor of the audit log: the TPM device key signs checkpoints and
+ * the TPM NV counter TPM_NV_AUDIT counts them. Without a TPM (absent, or
+ * lost) the callbacks fail with -ENODEV: the log keeps appending, its open
+ * epoch stays open, and the first checkpoint once the TPM is back (at once:
+ * see on_event()) covers every record written meanwhile (endpointd-audit(5)).
+ * A failure is handed to the device from a deferred source, never from
+ * here: the device reports it as an event, and an event is a record, which
+ * must not be appended while the log is in the middle of a checkpoint. */
+static void audit_anchor_fail(Manager *m, int r) {
+        if (r == -ENODEV && !m->tpm)
+                return;
+        m->audit_anchor_error = r;
+        if (m->audit_anchor_failed)
+                (void) sd_event_source_set_enabled(m->audit_anchor_failed, SD_EVENT_ONESHOT);
+}
+
+static int on_audit_anchor_failed(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        int r = m->audit_anchor_error;
+
+        m->audit_anchor_error = 0;
+        if (r < 0)
+                (void) device_check_lost(m->device, r);
+        return 0;
+}
+
+static int audit_counter_read(void *userdata, uint64_t *ret) {
+        Manager *m = userdata;
+        int r = m->tpm && tpm_nv_counter_read ? tpm_nv_counter_read(m->tpm, TPM_NV_AUDIT, ret) : -ENODEV;
+
+        if (r < 0)
+                audit_anchor_fail(m, r);
+        return r;
+}
+
+static int audit_counter_increment(void *userdata, uint64_t *ret_new) {
+        Manager *m = userdata;
+        int r = m->tpm && tpm_nv_counter_increment ? tpm_nv_counter_increment(m->tpm, TPM_NV_AUDIT, ret_new)
+                                                   : -ENODEV;
+
+        if (r < 0)
+                audit_anchor_fail(m, r);
+        return r;
+}
+
+static int audit_sign(void *userdata, const uint8_t digest[32], uint8_t **ret_sig, size_t *ret_len) {
+        Manager *m = userdata;
+        int r = m->tpm && tpm_sign_digest ? tpm_sign_digest(m->tpm, digest, ret_sig, ret_len) : -ENODEV;
+
+        if (r < 0)
+                audit_anchor_fail(m, r);
+        return r;
+}
+
+/* Arms the timer for the next timed checkpoint or sync (USEC_INFINITY:
+ * nothing awaits one). Called after every record. */
+static void audit_timer_arm(Manager *m) {
+        usec_t next;
+
+        if (!m->audit_log || !m->audit_timer)
+                return;
+        next = m->audit_checkpoint_now
+                       ? 0
+                       : MIN(audit_log_checkpoint_due(m->audit_log), audit_log_sync_due(m->audit_log));
+        if (next == USEC_INFINITY) {
+                (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_source_set_time(m->audit_timer, next);
+        (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_audit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        if (audit_log_sync_due(m->audit_log) <= now) {
+                r = audit_log_sync(m->audit_log);
+                if (r < 0)
+                        log_error_errno(r, "Failed to sync the audit log: %m");
+        }
+        if (m->audit_checkpoint_now || audit_log_checkpoint_due(m->audit_log) <= now) {
+                m->audit_checkpoint_now = false;
+                r = audit_log_checkpoint(m->audit_log);
+                if (r < 0)
+                        log_debug_errno(r, "No checkpoint of the audit log now (retried later): %m");
+        }
+        audit_timer_arm(m);
+        return 0;
+}
+
+/* The events' recorder: the log, then the timer for what the record made due. */
+static int on_record(const Event *e, uint64_t *ret_seq, void *userdata) {
+        Manager *m = userdata;
+        int r = events_record_audit(e, ret_seq, m->audit_log);
+
+        audit_timer_arm(m);
+        return r;
+}
+
+/* How the previous run ended, from the records before the log's own
+ * "audit.opened" record: it stopped cleanly if its last event was
+ * daemon-stopped (the log's checkpoints, rotations and counter notes may
+ * follow) and nothing torn was left behind. The log's own view (its last
+ * record a checkpoint) is not enough: a timed checkpoint may be the last
+ * record before a SIGKILL. */
+typedef struct AuditLastStop {
+        uint64_t opened_seq; /* 0: a new log (no previous run) */
+        char previous_seq[32];
+        char torn_bytes[32];
+        bool log_says_clean;
+        char last_kind[AUDIT_KIND_MAX + 1]; /* the previous run's last event */
+        char kind[AUDIT_KIND_MAX + 1]; /* while reading: the newest event so far */
+} AuditLastStop;
+
+static int on_audit_tail_record(const AuditRecord *rec, void *userdata) {
+        AuditLastStop *t = userdata;
+        const char *kind = rec->kind;
+
+        if (streq(kind, AUDIT_KIND_OPENED)) {
+                t->opened_seq = rec->seq;
+                for (size_t i = 0; i < rec->n_fields; i++) {
+                        const AuditField *f = rec->fields + i;
+
+                        if (streq(f->name, "AUDIT_PREVIOUS_SEQ"))
+                                (void) snprintf(t->previous_seq, sizeof(t->previous_seq), "%s", f->value);
+                        else if (streq(f->name, "AUDIT_TORN_BYTES"))
+                                (void) snprintf(t->torn_bytes, sizeof(t->torn_bytes), "%s", f->value);
+                        else if (streq(f->name, "AUDIT_CLEAN_STOP"))
+                                t->log_says_clean = streq(f->value, "yes");
+                }
+                /* The newest opened record is ours; what came before it
+                 * is the previous run's. */
+                memcpy(t->last_kind, t->kind, sizeof(t->kind));
+        }
+        if (rec->checkpoint || streq(kind, AUDIT_KIND_ROTATED) || streq(kind, AUDIT_KIND_ANCHOR) ||
+            streq(kind, AUDIT_KIND_CLOSED))
+                return 0;
+        (void) snprintf(t->kind, sizeof(t->kind), "%s", kind);
+        return 0;
+}
+
+static int audit_last_stop(Manager *m, const char *dir, AuditLastStop *t) {
+        uint64_t next = audit_log_next_seq(m->audit_log), from = next > 16 ? next - 16 : 1;
+        int r;
+
+        *t = (AuditLastStop){};
+        /* The opened record and its checkpoint are the newest two; the
+         * window is wide enough for the checkpoint, counter note and
+         * rotation that may follow the previous run's last event. */
+        r = audit_log_read(dir, from, 0, on_audit_tail_record, t);
+        if (r < 0)
+                return r;
+        if (t->last_kind[0] == 0 && from > 1) /* nothing in the window: the log's view */
+                (void) snprintf(t->last_kind, sizeof(t->last_kind), "%s",
+                                t->log_says_clean ? event_kind_to_string(EVENT_DAEMON_STOPPED) : "");
+        return 0;
+}
+
+static int audit_start(Manager *m) {
+        _cleanup_(freep) char *dir = NULL;
+        const Config *c = m->config;
+        AuditLogConfig lc = {
+                .checkpoint_records = c->audit_checkpoint_records,
+                .checkpoint_interval = c->audit_checkpoint_interval,
+                .max_file_size = c->audit_max_file_size,
+                .max_total_size = c->audit_max_total_size,
+                .sync_interval = c->audit_sync_interval,
+        };
+        const AuditAnchor anchor = {
+                .userdata = m,
+                .counter_increment = audit_counter_increment,
+                .counter_read = audit_counter_read,
+                .sign = audit_sign,
+        };
+        AuditLastStop last;
+        int r;
+
+        events_set_allowed_level(m->events, c->audit_allowed_calls);
+        if (!c->audit) {
+                log_notice("The audit log is off ([Audit] Enabled=no): events go to the journal only.");
+                return 0;
+        }
+        dir = strjoin_alloc(c->state_dir, "/", "audit");
+        if (!dir)
+                return -ENOMEM;
+        r = sd_event_add_defer(m->event, &m->audit_anchor_failed, on_audit_anchor_failed, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->audit_anchor_failed, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &m->audit_timer, CLOCK_MONOTONIC, USEC_INFINITY, USEC_PER_SEC,
+                                      on_audit_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the audit log's timers: %m");
+        /* The TPM is not there yet (the device starts later): the first
+         * checkpoint waits for it (audit_anchor_fail()). */
+        r = audit_log_open(dir, &lc, &anchor, &m->audit_log);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log '%s': %m", dir);
+        events_set_recorder(m->events, on_record, m);
+        audit_timer_arm(m);
+
+        r = audit_last_stop(m, dir, &last);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the end of the audit log '%s': %m", dir);
+        else if (last.opened_seq > 0 &&
+                 (!streq(last.last_kind, event_kind_to_string(EVENT_DAEMON_STOPPED)) ||
+                  !streq(last.torn_bytes, "0")))
+                events_emit(m->events, EVENT_DAEMON_UNCLEAN_STOP, EVENT_SUBJECT_DAEMON, NULL, 0,
+                            EVENT_FIELDS({ "LAST_SEQ", last.previous_seq }, { "TORN_BYTES", last.torn_bytes },
+                                         { "LAST_EVENT", last.last_kind }),
+                            "endpointd was not stopped cleanly before this start: its last record was %s "
+                            "(%s); %s bytes of a torn record were left behind.",
+                            last.previous_seq, isempty(last.last_kind) ? "unknown" : last.last_kind,
+                            last.torn_bytes);
+        return 0;
+}
+
+static void audit_stop(Manager *m) {
+        if (m->events)
+                events_set_recorder(m->events, NULL, NULL);
+        /* Normally closed by manager_run() already; here after a failed
+         * start (no TPM any more: the final checkpoint stays unsigned). */
+        m->audit_log = audit_log_free(m->audit_log);
+        m->audit_timer = sd_event_source_disable_unref(m->audit_timer);
+        m->audit_anchor_failed = sd_event_source_disable_unref(m->audit_anchor_failed);
+}
+
+static int audit_reload(Manager *m, const Config *old) {
+        const Config *c = m->config;
+
+        events_set_allowed_level(m->events, c->audit_allowed_calls);
+        if (c->audit != old->audit || c->audit_checkpoint_records != old->audit_checkpoint_records ||
+            c->audit_checkpoint_interval != old->audit_checkpoint_interval ||
+            c->audit_sync_interval != old->audit_sync_interval ||
+            c->audit_max_file_size != old->audit_max_file_size ||
+            c->audit_max_total_size != old->audit_max_total_size)
+                log_warning("[Audit] settings other than AllowedCalls= take effect only after a restart.");
+        return 0;
+}
+
+static const Component audit_component = {
+        .name = "audit log",
+        .start = audit_start,
+        .stop = audit_stop,
+        .reload = audit_reload,
+};
 
 /* --- the access policy ------------------------------------------------------ */
 
@@ -33,8 +288,16 @@ static void on_authority_access_changed(Authority *a, void *userdata) {
         manager_access_changed(userdata);
 }
 
+/* The TPM as the device has it now (NULL while there is none). */
+static Tpm *on_tpm(void *userdata) {
+        Manager *m = userdata;
+
+        return m->tpm;
+}
+
 static const AuthoritySink authority_sink = {
         .access_changed = on_authority_access_changed,
+        .tpm = on_tpm,
 };
 
 static int authority_start(Manager *m) {
@@ -114,6 +377,7 @@ static const IntegritySink integrity_sink = {
         .manifest_changed = on_integrity_manifest,
         .pcr_extend = on_integrity_extend,
         .now = on_integrity_now,
+        .tpm = on_tpm,
 };
 
 static int integrity_start(Manager *m) {
@@ -141,65 +405,21 @@ static const Component integrity_component = {
 static void on_event(const Event *e, void *userdata) {
         Manager *m = userdata;
 
+        /* The TPM is back (or there at last): the checkpoint that waited
+         * for it is made now, from the loop (the device has not handed the
+         * TPM over yet), rather than a CheckpointInterval= later. */
+        if (e->kind == EVENT_TPM_AVAILABLE && m->audit_log) {
+                m->audit_checkpoint_now = true;
+                audit_timer_arm(m);
+        }
+
         bus_integrity_event(m, e);
         bus_audit_event(m, e);
 }
 
-/* --- the audit log --------------------------------------------------------------
- *
- * A stand-in until the log's own wiring (anchor, timers, [Audit] keys)
- * lands: the log in STATE/audit/, without an anchor, each event one record
- * with the journal's field names. */
-
-static int record_audit(const Event *e, uint64_t *ret_seq, void *userdata) {
-        AuditField f[EVENT_FIELDS_MAX + 6];
-        char uid[16], pid[16], err[16];
-        AuditEntry entry = { .kind = event_kind_to_string(e->kind),
-                             .realtime_usec = e->realtime,
-                             .monotonic_usec = e->monotonic,
-                             .fields = f };
-        char names[EVENT_FIELDS_MAX][AUDIT_FIELD_NAME_MAX + 1];
-
-        if (e->subject.uid != UID_INVALID) {
-                (void) snprintf(uid, sizeof(uid), "%u", (unsigned) e->subject.uid);
-                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_UID", uid };
-        }
-        if (e->subject.pid > 0) {
-                (void) snprintf(pid, sizeof(pid), "%d", (int) e->subject.pid);
-                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_PID", pid };
-        }
-        if (!isempty(e->object) && utf8_is_valid(e->object, strlen(e->object)))
-                f[entry.n_fields++] = (AuditField){ "ENDPOINTD_OBJECT", e->object };
-        f[entry.n_fields++] = (AuditField){ "ENDPOINTD_RESULT", e->result < 0 ? "failed" : "ok" };
-        for (size_t i = 0; i < e->n_fields && i < EVENT_FIELDS_MAX; i++) {
-                (void) snprintf(names[i], sizeof(names[i]), "ENDPOINTD_%s", e->fields[i].name);
-                if (utf8_is_valid(e->fields[i].value, strlen(e->fields[i].value)))
-                        f[entry.n_fields++] = (AuditField){ names[i], e->fields[i].value };
-        }
-        if (e->result < 0) {
-                (void) snprintf(err, sizeof(err), "%d", -e->result);
-                f[entry.n_fields++] = (AuditField){ "ERRNO", err };
-        }
-        if (e->message && utf8_is_valid(e->message, strlen(e->message)))
-                f[entry.n_fields++] = (AuditField){ "MESSAGE", e->message };
-        return audit_log_append(userdata, &entry, ret_seq);
-}
-
-static int manager_open_audit_log(Manager *m) {
-        _cleanup_(freep) char *dir = NULL;
-        int r;
-
-        if (asprintf(&dir, "%s/audit", m->config->state_dir) < 0)
-                return log_oom();
-        r = audit_log_open(dir, NULL, NULL, &m->audit_log);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the audit log in %s: %m", dir);
-        events_set_recorder(m->events, record_audit, m->audit_log);
-        return 0;
-}
-
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
+        &audit_component,     /* first: every event is recorded; last to stop, after daemon-stopped */
         &authority_component, /* first: every other component's calls are authorized */
         &tpm_component,       /* before integrity: it extends PCRs through m->tpm */
         &integrity_component, /* after the TPM: measurements extend a PCR through m->tpm */
@@ -252,8 +472,6 @@ Manager *manager_free(Manager *m) {
         m->integrity_subscriptions = bus_subscriptions_free(m->integrity_subscriptions);
         m->audit_subscriptions = bus_subscriptions_free(m->audit_subscriptions);
         bus_auth_free(m->bus_auth);
-        events_set_recorder(m->events, NULL, NULL);
-        m->audit_log = audit_log_free(m->audit_log);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         events_free(m->events);
@@ -317,19 +535,22 @@ static void config_warn(const char *file, unsigned line, const char *message, vo
 
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_(freep) char *bad_file = NULL;
         Config *old;
         ParseError e = {};
         int r;
 
         (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
                           (unsigned long long) now_usec(CLOCK_MONOTONIC));
-        r = config_load(m->config_path, config_warn, NULL, &c, &e);
+        r = config_load(m->config_path, 0, config_warn, NULL, &c, &e, &bad_file);
         if (r < 0) {
+                const char *file = bad_file ?: m->config_path;
+
                 (void) sd_notify(false, "READY=1");
                 if (e.line > 0)
-                        return log_error_errno(r, "%s:%u: %s; keeping the old configuration.", m->config_path,
-                                               e.line, e.message);
-                return log_error_errno(r, "%s: %s; keeping the old configuration.", m->config_path, e.message);
+                        return log_error_errno(r, "%s:%u: %s; keeping the old configuration.", file, e.line,
+                                               e.message);
+                return log_error_errno(r, "%s: %s; keeping the old configuration.", file, e.message);
         }
         if (!streq(c->state_dir, m->config->state_dir) || !streq(c->user, m->config->user) ||
             !streq(c->runtime_dir, m->config->runtime_dir))
@@ -460,10 +681,6 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
-        r = manager_open_audit_log(m);
-        if (r < 0)
-                return r;
-
         r = bus_errors_register();
         if (r < 0)
                 return log_error_errno(r, "Failed to register bus errors: %m");
@@ -499,5 +716,16 @@ int manager_run(Manager *m) {
                 return log_error_errno(r, "Event loop failed: %m");
         events_emit(m->events, EVENT_DAEMON_STOPPED, EVENT_SUBJECT_DAEMON, NULL, 0, EVENT_NO_FIELDS,
                     "endpointd stopped.");
+        /* The log is closed here (its audit.closed record and the final
+         * checkpoint), while the TPM is still there to sign; what the
+         * components say while stopping reaches the journal only. */
+        if (m->audit_log) {
+                int k = audit_log_checkpoint(m->audit_log);
+
+                if (k < 0)
+                        log_warning_errno(k, "Failed to write the audit log's final checkpoint: %m");
+                events_set_recorder(m->events, NULL, NULL);
+                m->audit_log = audit_log_free(m->audit_log);
+        }
         return r;
 }

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "audit-log.h"
 #include "config.h"
 #include "util.h"
 
@@ -34,8 +35,18 @@ struct Manager {
          * journal and the bus. */
         struct Events *events;
 
+        /* The audit log (audit-log.h) in STATE/audit/, the events'
+         * recorder; NULL when [Audit] Enabled=no. Opened first, closed
+         * last (with a final checkpoint). */
+        AuditLog *audit_log;
+        sd_event_source *audit_timer; /* the next timed checkpoint or sync */
+        sd_event_source *audit_anchor_failed; /* tells the device, off the log's call stack */
+        int audit_anchor_error;
+        bool audit_checkpoint_now; /* the TPM is back: anchor what was written without it */
+
         /* Capabilities. Each owns its pointer; NULL when not started. */
-        struct Tpm *tpm;
+        struct Device *device; /* the TPM's life cycle (device.h) */
+        struct Tpm *tpm;       /* device_tpm(device), kept by the device's sink; NULL without a TPM */
         struct KeyStore *keys;
         struct Integrity *integrity;
         struct Authority *authority;
@@ -48,13 +59,6 @@ struct Manager {
         struct BusSubscriptions *audit_subscriptions;
         /* The Audit1.Verify() running on a thread (bus-audit.c), or NULL. */
         struct AuditVerifyJob *audit_verify;
-
-        /* The audit log (audit-log.h) the events are recorded in; NULL when
-         * it is off. */
-        struct AuditLog *audit_log;
-        /* Its checkpoints are signed by the TPM device key (an anchor is
-         * plugged in): Audit1.Verify then checks the signatures. */
-        bool audit_anchored;
 };
 
 /* A capability: started after the bus is connected and before the name is

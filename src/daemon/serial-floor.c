@@ -3,8 +3,14 @@
 #include <stdio.h>
 
 #include "fileio.h"
+#include "log.h"
 #include "serial-floor.h"
+#include "tpm-nv.h"
 #include "util.h"
+
+/* A build without the TPM module (some unit tests) keeps the file only. */
+#pragma weak tpm_nv_floor_read
+#pragma weak tpm_nv_floor_raise
 
 /* The file holds the decimal serial and a newline, nothing else. */
 #define SERIAL_FLOOR_FILE_MAX 32
@@ -13,7 +19,7 @@ static char *serial_floor_path(const char *state_dir) {
         return strjoin_alloc(state_dir, "/", SERIAL_FLOOR_FILE);
 }
 
-int serial_floor_read(const char *state_dir, uint64_t *ret) {
+static int serial_floor_file_read(const char *state_dir, uint64_t *ret) {
         _cleanup_(freep) char *path = serial_floor_path(state_dir), *data = NULL;
         uint64_t v;
         size_t len;
@@ -39,20 +45,65 @@ int serial_floor_read(const char *state_dir, uint64_t *ret) {
         return 0;
 }
 
-int serial_floor_raise(const char *state_dir, uint64_t serial) {
+/* The NV floor: -EBADMSG for an index that is not ours, 0 (and *ret 0)
+ * when there is no TPM to ask. */
+static int serial_floor_nv_read(Tpm *t, uint64_t *ret) {
+        int r;
+
+        *ret = 0;
+        if (!t || !tpm_nv_floor_read)
+                return 0;
+        r = tpm_nv_floor_read(t, TPM_NV_MANIFEST, ret);
+        if (r == -EKEYREJECTED)
+                return -EBADMSG;
+        if (r < 0) {
+                log_debug_errno(r,
+                                "Cannot read the manifest serial floor from TPM NV, using the file's: %m");
+                *ret = 0;
+        }
+        return 0;
+}
+
+int serial_floor_read(const char *state_dir, Tpm *t, uint64_t *ret) {
+        uint64_t file, nv;
+        int r;
+
+        r = serial_floor_file_read(state_dir, &file);
+        if (r < 0)
+                return r;
+        r = serial_floor_nv_read(t, &nv);
+        if (r < 0)
+                return r;
+        *ret = MAX(file, nv);
+        return 0;
+}
+
+int serial_floor_raise(const char *state_dir, Tpm *t, uint64_t serial) {
         _cleanup_(freep) char *path = serial_floor_path(state_dir);
-        uint64_t floor;
+        uint64_t floor, nv;
         char buf[SERIAL_FLOOR_FILE_MAX];
-        int n, r;
+        int n, r, raised = 0;
 
         if (!path)
                 return -ENOMEM;
-        r = serial_floor_read(state_dir, &floor);
+        r = serial_floor_file_read(state_dir, &floor);
         if (r < 0)
                 return r;
-        if (serial <= floor)
-                return 0;
-        n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", serial);
-        r = write_file_atomic(path, buf, (size_t) n, 0600);
-        return r < 0 ? r : 1;
+        if (serial > floor) {
+                n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", serial);
+                r = write_file_atomic(path, buf, (size_t) n, 0600);
+                if (r < 0)
+                        return r;
+                raised = 1;
+        }
+        r = serial_floor_nv_read(t, &nv);
+        if (r < 0)
+                return r;
+        if (t && tpm_nv_floor_raise && serial > nv) {
+                r = tpm_nv_floor_raise(t, TPM_NV_MANIFEST, serial);
+                if (r < 0)
+                        return r;
+                raised = 1;
+        }
+        return raised;
 }

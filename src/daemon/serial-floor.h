@@ -6,23 +6,31 @@
  * never goes down: not when the stored manifest is damaged, replaced by an
  * older one or no longer verifies (endpointd-manifest(5)).
  *
- * Today the floor is a small file in the state directory, replaced
- * atomically. These two functions are the only place that knows where it
- * lives: moving it into a TPM NV counter changes this module and nothing
- * else. */
+ * The floor is kept twice: in a small file in the state directory,
+ * replaced atomically, and in the TPM's NV index for it (tpm-nv.h), which
+ * a state directory restored from an old backup, or wiped, does not take
+ * back. The floor is the higher of the two. Without a TPM (t NULL, or a
+ * build without it) the file alone holds it. These two functions are the
+ * only place that knows where it lives. */
 
 #include <stdint.h>
 
+#include "tpm.h"
+
 #define SERIAL_FLOOR_FILE "manifest-serial-floor"
 
-/* Reads the floor kept in state_dir into *ret: 0 when none was ever
- * recorded. Returns 0; -EBADMSG when the record is damaged (the caller
- * must then fail closed: the floor is unknown, not 0); other -errno when
- * it cannot be read. */
-int serial_floor_read(const char *state_dir, uint64_t *ret);
+/* Reads the floor kept in state_dir and in t's NV into *ret: 0 when none
+ * was ever recorded. Returns 0; -EBADMSG when the file is damaged or the
+ * NV index is not the daemon's (the caller must then fail closed: the
+ * floor is unknown, not 0); other -errno when the file cannot be read. A
+ * TPM that fails otherwise (gone, busy) leaves the file's floor. */
+int serial_floor_read(const char *state_dir, Tpm *t, uint64_t *ret);
 
-/* Raises the floor kept in state_dir to serial if serial is above it, and
- * durably so before returning. Never lowers it. Returns 1 when raised, 0
- * when serial is not above the floor; -EBADMSG when the record is damaged
- * (it is left as it is), other -errno on I/O (the floor is unchanged). */
-int serial_floor_raise(const char *state_dir, uint64_t serial);
+/* Raises the floor kept in state_dir and in t's NV to serial if serial is
+ * above it, and durably so before returning. Never lowers it. Returns 1
+ * when raised, 0 when serial is not above the floor; -EBADMSG when the
+ * file is damaged (it is left as it is), other -errno on I/O (the floor is
+ * unchanged), or the NV index's error (tpm-nv.h; the file was raised). An
+ * NV write happens only when the serial is above the NV floor, so there
+ * are never more NV writes than installs of a newer manifest. */
+int serial_floor_raise(const char *state_dir, Tpm *t, uint64_t serial);

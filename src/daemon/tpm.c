@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "openssl-util.h"
+#include "tpm-internal.h"
 #include "tpm.h"
 
 struct Tpm {
@@ -26,6 +27,9 @@ struct Tpm {
         TPM2B_NAME srk_name;
         bool lost;
         char error[256];
+        /* The NV writer's secret (tpm-nv.c), when it is known. */
+        uint8_t nv_auth[32];
+        bool nv_auth_set;
 };
 
 /* A transient object or session that is flushed on every path out of the
@@ -135,6 +139,27 @@ bool tpm_is_lost(const Tpm *t) {
 
 const char *tpm_last_error(const Tpm *t) {
         return t && t->error[0] ? t->error : "no TPM";
+}
+
+ESYS_CONTEXT *tpm_esys(Tpm *t) {
+        return t->esys;
+}
+
+int tpm_record_failure(Tpm *t, TSS2_RC rc, const char *what) {
+        return tpm_fail(t, rc, what);
+}
+
+int tpm_record_error(Tpm *t, int r, const char *what) {
+        return tpm_set_error(t, r, what);
+}
+
+const uint8_t *tpm_nv_auth(const Tpm *t) {
+        return t->nv_auth_set ? t->nv_auth : NULL;
+}
+
+void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]) {
+        memcpy(t->nv_auth, auth, 32);
+        t->nv_auth_set = true;
 }
 
 const uint8_t *tpm_srk_id(const Tpm *t) {
@@ -477,6 +502,7 @@ Tpm *tpm_free(Tpm *t) {
         Tss2_TctiLdr_Finalize(&t->tcti);
         EVP_PKEY_free(t->device_pkey);
         EVP_PKEY_free(t->ak_pkey);
+        OPENSSL_cleanse(t->nv_auth, sizeof(t->nv_auth));
         free(t);
         return NULL;
 }

@@ -93,10 +93,12 @@ bool audit_field_name_is_valid(const char *s, size_t len);
  * length depends on the signature), and the body before the signature. */
 int audit_checkpoint_digest(const uint8_t *record, uint8_t ret[32]);
 
-/* HMAC-SHA256 with a prefetched implementation, rekeyed per call. */
+/* HMAC-SHA256 (rekeyed per call) and SHA-256, with prefetched implementations. */
 typedef struct AuditMac {
         EVP_MAC *mac;
         EVP_MAC_CTX *ctx;
+        EVP_MD *sha256;
+        EVP_MD_CTX *md_ctx;
 } AuditMac;
 int audit_mac_init(AuditMac *m);
 void audit_mac_done(AuditMac *m);

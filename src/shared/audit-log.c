@@ -51,6 +51,7 @@ struct AuditLog {
         usec_t unsynced_since; /* USEC_INFINITY when synced */
         usec_t anchor_retry; /* after a failed checkpoint: not before this (monotonic) */
         bool broken;
+        bool opened; /* audit_log_open() finished: a stop is recorded */
 
         uint8_t *buf;
         size_t buf_alloc;
@@ -469,7 +470,8 @@ uint64_t audit_log_next_seq(const AuditLog *log) {
 AuditLog *audit_log_free(AuditLog *log) {
         if (!log)
                 return NULL;
-        if (!log->broken && log->fd >= 0) {
+        if (log->opened && !log->broken) {
+                (void) write_internal(log, AUDIT_KIND_CLOSED, NULL, 0);
                 (void) checkpoint_write(log);
                 (void) audit_log_sync(log);
         }
@@ -503,6 +505,7 @@ static int scan_file(AuditLog *log, const char *name, LogTail *t, uint64_t *ret_
         AuditFileHeader h;
         size_t size, off;
         char reason[128];
+        bool closed = false;
         int r;
 
         fd = openat(log->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -531,8 +534,11 @@ static int scan_file(AuditLog *log, const char *name, LogTail *t, uint64_t *ret_
                 t->found = true;
                 t->last_seq = raw.seq;
                 memcpy(t->last_tag, raw.tag, AUDIT_TAG_SIZE);
-                t->clean = raw.type == AUDIT_RECORD_CHECKPOINT;
-                if (t->clean) {
+                /* Clean: the writer's last act was "closed" and a checkpoint. */
+                t->clean = raw.type == AUDIT_RECORD_CHECKPOINT && closed;
+                closed = raw.type == AUDIT_RECORD_EVENT && raw.kind_len == strlen(AUDIT_KIND_CLOSED) &&
+                         memcmp(raw.kind, AUDIT_KIND_CLOSED, raw.kind_len) == 0;
+                if (raw.type == AUDIT_RECORD_CHECKPOINT) {
                         t->unanchored = 0;
                         t->have_counter = true;
                         t->counter = raw.counter;
@@ -697,6 +703,7 @@ int audit_log_open(const char *dir, const AuditLogConfig *config, const AuditAnc
         r = prune(log);
         if (r < 0)
                 return r;
+        log->opened = true;
         *ret = TAKE_PTR(log);
         return 0;
 }

@@ -7,7 +7,7 @@
  * directory (the state directory's audit/). Each record carries an
  * HMAC-SHA256 tag over the previous record's tag and its own bytes, so the
  * tags form a chain. The HMAC key evolves forward after every record
- * (K[n+1] = HMAC(K[n], "endpointd-audit-evolve")) and the old key is wiped.
+ * (K[n+1] = SHA-256(K[n] || "endpointd-audit-evolve")) and the old key is wiped.
  * Each epoch (the records between two checkpoints) starts from a fresh
  * random seed, which the checkpoint closing the epoch discloses: a
  * checkpoint is signed by the anchor (the TPM device key) and carries the
@@ -43,6 +43,7 @@
 #define AUDIT_KIND_CHECKPOINT "audit.checkpoint" /* how the reader shows a checkpoint */
 #define AUDIT_KIND_CREATED "audit.created" /* first record of a new log */
 #define AUDIT_KIND_OPENED "audit.opened" /* writer started on an existing log */
+#define AUDIT_KIND_CLOSED "audit.closed" /* writer stopped cleanly (a checkpoint follows) */
 #define AUDIT_KIND_ROTATED "audit.rotated" /* oldest files are being deleted */
 #define AUDIT_KIND_ANCHOR "audit.anchor" /* counter and log disagreed at a checkpoint */
 
@@ -139,9 +140,9 @@ usec_t audit_log_sync_due(const AuditLog *log);
 /* The seq the next record will get. */
 uint64_t audit_log_next_seq(const AuditLog *log);
 
-/* Closes the log: a final checkpoint (clean stop) if records await one,
- * sync, unlock, wipe the key. NULL-safe; returns NULL. Errors of the final
- * checkpoint are lost: call audit_log_checkpoint() first to see them. */
+/* Closes the log: an AUDIT_KIND_CLOSED record and a final checkpoint (so
+ * the next writer knows the stop was clean), sync, unlock, wipe the key. NULL-safe; returns NULL. Errors of
+ * the final checkpoint are lost: call audit_log_checkpoint() first to see them. */
 AuditLog *audit_log_free(AuditLog *log);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_log_free);
 
@@ -204,7 +205,7 @@ int audit_verify_buffers(const char *const *names, const uint8_t *const *data, c
 
 /* --- the record codec (endpointd-audit(5)), exposed for tests ------------ */
 
-/* K[n+1] = HMAC-SHA256(K[n], "endpointd-audit-evolve"); wipes nothing. */
+/* K[n+1] = SHA-256(K[n] || "endpointd-audit-evolve"); wipes nothing. */
 int audit_key_evolve(const uint8_t key[AUDIT_KEY_SIZE], uint8_t ret_next[AUDIT_KEY_SIZE]);
 /* tag = HMAC-SHA256(key, prev_tag || record[0..len)) where len excludes the tag. */
 int audit_record_tag(const uint8_t key[AUDIT_KEY_SIZE], const uint8_t prev_tag[AUDIT_TAG_SIZE],

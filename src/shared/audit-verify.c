@@ -14,69 +14,6 @@
 
 #define FILE_READ_MAX (1024U * 1024U * 1024U)
 
-typedef struct LoadedFiles {
-        size_t n;
-        char **names;
-        uint8_t **data;
-        size_t *sizes;
-} LoadedFiles;
-
-static void loaded_files_done(LoadedFiles *f) {
-        for (size_t i = 0; i < f->n; i++)
-                free(f->data[i]);
-        free(f->data);
-        free(f->sizes);
-        audit_files_free(f->names);
-        *f = (LoadedFiles){};
-}
-
-/* Reads the log files of dir, skipping those wholly before from_seq. */
-static int loaded_files_read(const char *dir, uint64_t from_seq, LoadedFiles *ret) {
-        _cleanup_(closep) int dir_fd = -EBADF;
-        LoadedFiles f = {};
-        size_t first = 0;
-        int n, r;
-
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
-                return -errno;
-        n = audit_files_list(dir_fd, &f.names);
-        if (n < 0)
-                return n;
-        while (first + 1 < (size_t) n && audit_file_name_parse(f.names[first + 1]) <= from_seq)
-                first++;
-        f.data = calloc((size_t) n + 1, sizeof(uint8_t *));
-        f.sizes = calloc((size_t) n + 1, sizeof(size_t));
-        if (!f.data || !f.sizes) {
-                loaded_files_done(&f);
-                return -ENOMEM;
-        }
-        /* Keep names[] aligned with data[]: drop the skipped names. */
-        for (size_t i = 0; i < first; i++)
-                free(f.names[i]);
-        memmove(f.names, f.names + first, ((size_t) n - first + 1) * sizeof(char *));
-        f.n = (size_t) n - first;
-        for (size_t i = 0; i < f.n; i++) {
-                _cleanup_(closep) int fd = -EBADF;
-                char *data;
-
-                fd = openat(dir_fd, f.names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-                if (fd < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                r = read_full_fd(fd, FILE_READ_MAX, &data, &f.sizes[i]);
-                if (r < 0)
-                        goto fail;
-                f.data[i] = (uint8_t *) data;
-        }
-        *ret = f;
-        return 0;
-fail:
-        loaded_files_done(&f);
-        return r;
-}
-
 /* --- reader ---------------------------------------------------------------- */
 
 static int deliver(const AuditRaw *raw, AuditReadCallback cb, void *userdata) {
@@ -141,41 +78,57 @@ static int deliver(const AuditRaw *raw, AuditReadCallback cb, void *userdata) {
 }
 
 int audit_log_read(const char *dir, uint64_t from_seq, size_t max, AuditReadCallback cb, void *userdata) {
-        LoadedFiles f;
-        size_t handed = 0;
-        int r;
+        _cleanup_(closep) int dir_fd = -EBADF;
+        char **names = NULL;
+        size_t handed = 0, first = 0;
+        int n, r = 0;
 
         if (!dir || !cb)
                 return -EINVAL;
-        r = loaded_files_read(dir, from_seq, &f);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < f.n; i++) {
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        n = audit_files_list(dir_fd, &names);
+        if (n < 0)
+                return n;
+        /* The last file that starts at or before from_seq. */
+        while (first + 1 < (size_t) n && audit_file_name_parse(names[first + 1]) <= from_seq)
+                first++;
+        for (size_t i = first; i < (size_t) n && r == 0; i++) {
+                _cleanup_(closep) int fd = -EBADF;
+                _cleanup_(freep) char *data = NULL;
+                size_t size, off = AUDIT_FILE_HEADER_SIZE;
                 AuditFileHeader h;
-                size_t off = AUDIT_FILE_HEADER_SIZE;
 
-                if (audit_file_header_parse(f.data[i], f.sizes[i], &h) < 0)
+                /* One file in memory at a time. A file rotated away meanwhile is skipped. */
+                fd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+                if (fd < 0 && errno == ENOENT)
+                        continue;
+                if (fd < 0) {
+                        r = -errno;
                         break;
-                while (off < f.sizes[i]) {
+                }
+                r = read_full_fd(fd, FILE_READ_MAX, &data, &size);
+                if (r < 0)
+                        break;
+                if (audit_file_header_parse((const uint8_t *) data, size, &h) < 0)
+                        break;
+                while (off < size && r == 0) {
                         char reason[128];
                         AuditRaw raw;
 
-                        if (audit_record_parse(f.data[i] + off, f.sizes[i] - off, &raw, reason,
+                        if (audit_record_parse((const uint8_t *) data + off, size - off, &raw, reason,
                                                sizeof(reason)) < 0)
                                 break;
                         off += raw.len;
                         if (raw.seq < from_seq)
                                 continue;
                         r = deliver(&raw, cb, userdata);
-                        if (r != 0)
-                                goto finish;
-                        if (++handed == max)
-                                goto finish;
+                        if (r == 0 && ++handed == max)
+                                r = 1;
                 }
         }
-        r = 0;
-finish:
-        loaded_files_done(&f);
+        audit_files_free(names);
         if (r < 0)
                 return r;
         return (int) MIN(handed, (size_t) INT32_MAX);
@@ -199,6 +152,11 @@ typedef struct Verifier {
         uint64_t last_counter, last_checkpoint_seq;
         uint64_t deleted_through;
         bool need_opened; /* the previous file ended without a checkpoint: a crash */
+        /* for the notes */
+        uint64_t crash_epochs, crash_first_seq, torn_earlier, torn_earlier_first_seq;
+        uint64_t unsigned_checkpoints;
+        bool counter_behind;
+        size_t n_files;
 } Verifier;
 
 _printf_(3, 4) static int fail(Verifier *v, uint64_t seq, const char *format, ...) {
@@ -277,7 +235,10 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
                             "checkpoint %" PRIu64 ": chain head does not match the records before it "
                             "(a record before it was replaced)",
                             cp->seq);
-        if (v->have_counter && cp->counter != v->last_counter + 1)
+        if (cp->sig_len == 0 && cp->counter == 0 && !v->pub) {
+                /* Written without an anchor (no TPM): no counter to follow. */
+                v->unsigned_checkpoints++;
+        } else if (v->have_counter && cp->counter != v->last_counter + 1)
                 return fail(v, cp->seq,
                             "checkpoint %" PRIu64 ": counter %" PRIu64 " does not follow %" PRIu64
                             " of the checkpoint before (checkpoints removed, reordered, or an older copy of "
@@ -328,8 +289,10 @@ static int check_checkpoint(Verifier *v, const AuditRaw *cp) {
                 memcpy(prev, tag, AUDIT_TAG_SIZE);
         }
         OPENSSL_cleanse(key, sizeof(key));
-        v->have_counter = true;
-        v->last_counter = v->res->last_counter = cp->counter;
+        if (cp->sig_len > 0 || cp->counter > 0 || v->pub) {
+                v->have_counter = true;
+                v->last_counter = v->res->last_counter = cp->counter;
+        }
         v->last_checkpoint_seq = cp->seq;
         v->res->checkpoints++;
         v->in_epoch = false;
@@ -363,10 +326,8 @@ static int verify_record(Verifier *v, const AuditRaw *raw) {
                                             " is not closed by a checkpoint",
                                             raw->seq, v->epoch_first_seq);
                         v->res->unanchored += v->n_epoch;
-                        note(v,
-                             "records %" PRIu64 "-%" PRIu64 " were not anchored when the writer stopped "
-                             "uncleanly",
-                             v->epoch_first_seq, raw->seq - 1);
+                        if (v->crash_epochs++ == 0)
+                                v->crash_first_seq = v->epoch_first_seq;
                 }
                 v->in_epoch = true;
                 v->epoch_first_seq = raw->seq;
@@ -435,8 +396,8 @@ static int verify_file(Verifier *v, const char *name, const uint8_t *data, size_
                         if (last)
                                 return 0;
                         v->need_opened = true;
-                        note(v, "torn record at offset %zu of %s (%zu bytes) after record %" PRIu64, off,
-                             name, size - off, v->expect_seq - 1);
+                        if (v->torn_earlier++ == 0)
+                                v->torn_earlier_first_seq = v->expect_seq;
                         v->res->torn = false;
                         return 0;
                 }
@@ -463,74 +424,104 @@ static int verify_file(Verifier *v, const char *name, const uint8_t *data, size_
         return 0;
 }
 
+static int verifier_init(Verifier *v, AuditVerifyResult *res, EVP_PKEY *device_pub) {
+        *res = (AuditVerifyResult){ .ok = true, .signatures_checked = !!device_pub };
+        *v = (Verifier){ .res = res, .pub = device_pub };
+        return audit_mac_init(&v->mac);
+}
+
+static void verifier_done(Verifier *v) {
+        audit_mac_done(&v->mac);
+        free(v->epoch_recs);
+}
+
+/* One file, in name order; last: no file follows. 0 to go on, 1 on a verdict. */
+static int verifier_file(Verifier *v, const char *prev_name, const char *name, const uint8_t *data,
+                         size_t size, bool last) {
+        if (audit_file_name_parse(name) == 0 || (prev_name && strcmp(prev_name, name) >= 0))
+                return -EINVAL;
+        v->n_files++;
+        /* Epochs end at file ends (a checkpoint or a restart): no pointer into this file is kept. */
+        return verify_file(v, name, data, size, last);
+}
+
+/* The checks of the whole log, and the notes. */
+static void verifier_finish(Verifier *v, const uint64_t *nv_counter) {
+        AuditVerifyResult *res = v->res;
+
+        if (v->n_files == 0)
+                return (void) fail(v, 0, "no log files");
+        if (res->records == 0)
+                note(v, "no records (the writer stopped while creating the log)");
+        /* A rotation record is written before its files are deleted: they may still be there. */
+        if (res->first_seq > 1 && v->deleted_through + 1 < res->first_seq)
+                return (void) fail(v, v->deleted_through + 1,
+                                   "records %" PRIu64 "-%" PRIu64
+                                   " missing: the oldest file was removed without a rotation record",
+                                   v->deleted_through + 1, res->first_seq - 1);
+        if (nv_counter) {
+                if (!v->have_counter)
+                        return (void) fail(v, 0,
+                                           "the log has no signed checkpoint, but the counter is %" PRIu64
+                                           " (log replaced?)",
+                                           *nv_counter);
+                if (*nv_counter > v->last_counter)
+                        return (void) fail(
+                                v, v->last_checkpoint_seq + 1,
+                                "the counter is %" PRIu64 ", ahead of the newest checkpoint (record %" PRIu64
+                                ", counter %" PRIu64 "): the log's tail was cut or an older copy restored",
+                                *nv_counter, v->last_checkpoint_seq, v->last_counter);
+                if (*nv_counter + 1 == v->last_counter)
+                        v->counter_behind = true;
+                else if (*nv_counter < v->last_counter)
+                        return (void) fail(v, v->last_checkpoint_seq,
+                                           "the counter is %" PRIu64
+                                           ", behind the newest checkpoint's %" PRIu64
+                                           ": a log of another TPM, or the counter was reset",
+                                           *nv_counter, v->last_counter);
+        }
+        /* Notes, the most important first. */
+        if (res->torn)
+                note(v, "torn last record at offset %" PRIu64 " of %s", res->torn_offset, res->torn_file);
+        if (v->in_epoch && v->n_epoch > 0) {
+                res->unanchored += v->n_epoch;
+                note(v, "%zu records after the newest checkpoint are not anchored yet", v->n_epoch);
+        }
+        if (v->counter_behind)
+                note(v, "the counter is one behind the newest checkpoint (stopped between writing it and "
+                        "incrementing)");
+        if (v->torn_earlier > 0)
+                note(v,
+                     "%" PRIu64
+                     " torn records left by earlier unclean stops (the first after record %" PRIu64 ")",
+                     v->torn_earlier, v->torn_earlier_first_seq - 1);
+        if (v->crash_epochs > 0)
+                note(v,
+                     "%" PRIu64 " epochs cut by unclean stops, not anchored (the first from record %" PRIu64
+                     ")",
+                     v->crash_epochs, v->crash_first_seq);
+        if (v->unsigned_checkpoints > 0)
+                note(v, "%" PRIu64 " checkpoints unsigned (written without a TPM)", v->unsigned_checkpoints);
+        if (!v->pub)
+                note(v, "checkpoint signatures not checked (no device key)");
+}
+
 int audit_verify_buffers(const char *const *names, const uint8_t *const *data, const size_t *sizes, size_t n,
                          EVP_PKEY *device_pub, const uint64_t *nv_counter, AuditVerifyResult *ret) {
-        AuditVerifyResult res = { .ok = true, .signatures_checked = !!device_pub };
-        Verifier v = { .res = &res, .pub = device_pub };
+        AuditVerifyResult res;
+        Verifier v;
         int r;
 
         if (!ret || (n > 0 && (!names || !data || !sizes)))
                 return -EINVAL;
-        r = audit_mac_init(&v.mac);
+        r = verifier_init(&v, &res, device_pub);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++) {
-                if (audit_file_name_parse(names[i]) == 0 || (i > 0 && strcmp(names[i - 1], names[i]) >= 0)) {
-                        r = -EINVAL;
-                        goto finish;
-                }
-                r = verify_file(&v, names[i], data[i], sizes[i], i + 1 == n);
-                if (r != 0)
-                        goto finish;
-        }
-        if (res.records == 0 && !res.torn) {
-                fail(&v, 0, "the log has no records");
-                goto finish;
-        }
-        if (res.first_seq > 1 && v.deleted_through + 1 != res.first_seq) {
-                fail(&v, v.deleted_through + 1,
-                     "records %" PRIu64 "-%" PRIu64
-                     " missing: the oldest file was removed without a rotation record",
-                     v.deleted_through + 1, res.first_seq - 1);
-                goto finish;
-        }
-        if (nv_counter) {
-                if (!v.have_counter) {
-                        fail(&v, 0,
-                             "the log has no checkpoint, but the counter is %" PRIu64 " (log replaced?)",
-                             *nv_counter);
-                        goto finish;
-                }
-                if (*nv_counter > v.last_counter) {
-                        fail(&v, v.last_checkpoint_seq + 1,
-                             "the counter is %" PRIu64 ", ahead of the newest checkpoint (record %" PRIu64
-                             ", counter %" PRIu64 "): the log's tail was cut or an older copy restored",
-                             *nv_counter, v.last_checkpoint_seq, v.last_counter);
-                        goto finish;
-                }
-                if (*nv_counter + 1 == v.last_counter)
-                        note(&v, "the counter is one behind the newest checkpoint (stopped between "
-                                 "writing it and incrementing)");
-                else if (*nv_counter < v.last_counter) {
-                        fail(&v, v.last_checkpoint_seq,
-                             "the counter is %" PRIu64 ", behind the newest checkpoint's "
-                             "%" PRIu64 ": a log of another TPM, or the counter was reset",
-                             *nv_counter, v.last_counter);
-                        goto finish;
-                }
-        }
-        if (v.in_epoch && v.n_epoch > 0) {
-                res.unanchored += v.n_epoch;
-                note(&v, "%zu records after the newest checkpoint are not anchored yet", v.n_epoch);
-        }
-        if (res.torn)
-                note(&v, "torn last record at offset %" PRIu64 " of %s", res.torn_offset, res.torn_file);
-        if (!device_pub)
-                note(&v, "checkpoint signatures not checked (no device key)");
-        r = 0;
-finish:
-        audit_mac_done(&v.mac);
-        free(v.epoch_recs);
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = verifier_file(&v, i > 0 ? names[i - 1] : NULL, names[i], data[i], sizes[i], i + 1 == n);
+        if (r == 0)
+                verifier_finish(&v, nv_counter);
+        verifier_done(&v);
         if (r < 0)
                 return r;
         *ret = res;
@@ -538,16 +529,42 @@ finish:
 }
 
 int audit_verify(const char *dir, EVP_PKEY *device_pub, const uint64_t *nv_counter, AuditVerifyResult *ret) {
-        LoadedFiles f;
-        int r;
+        _cleanup_(closep) int dir_fd = -EBADF;
+        AuditVerifyResult res;
+        char **names = NULL;
+        Verifier v;
+        int n, r;
 
         if (!dir || !ret)
                 return -EINVAL;
-        r = loaded_files_read(dir, 0, &f);
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        n = audit_files_list(dir_fd, &names);
+        if (n < 0)
+                return n;
+        r = verifier_init(&v, &res, device_pub);
+        for (int i = 0; i < n && r == 0; i++) {
+                _cleanup_(closep) int fd = -EBADF;
+                _cleanup_(freep) char *data = NULL;
+                size_t size;
+
+                /* One file in memory at a time: at most MaxFileSize. */
+                fd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+                if (fd < 0)
+                        r = -errno;
+                else
+                        r = read_full_fd(fd, FILE_READ_MAX, &data, &size);
+                if (r >= 0)
+                        r = verifier_file(&v, i > 0 ? names[i - 1] : NULL, names[i], (const uint8_t *) data,
+                                          size, i + 1 == n);
+        }
+        if (r == 0)
+                verifier_finish(&v, nv_counter);
+        verifier_done(&v);
+        audit_files_free(names);
         if (r < 0)
                 return r;
-        r = audit_verify_buffers((const char *const *) f.names, (const uint8_t *const *) f.data, f.sizes,
-                                 f.n, device_pub, nv_counter, ret);
-        loaded_files_done(&f);
-        return r;
+        *ret = res;
+        return 0;
 }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <syslog.h>
 
 #include "config.h"
 #include "fileio.h"
 #include "ini.h"
 #include "log.h"
+#include "policy.h"
 
 static const char *const seccomp_mode_table[_SECCOMP_MODE_MAX] = {
         [SECCOMP_MODE_ENFORCE] = "yes",
@@ -16,6 +20,23 @@ static const char *const seccomp_mode_table[_SECCOMP_MODE_MAX] = {
 
 const char *seccomp_mode_to_string(SeccompMode m) {
         return m >= 0 && m < _SECCOMP_MODE_MAX ? seccomp_mode_table[m] : NULL;
+}
+
+static const char *const allowed_levels[_EVENTS_ALLOWED_MAX] = {
+        [EVENTS_ALLOWED_NONE] = "none",
+        [EVENTS_ALLOWED_CHANGES] = "changes",
+        [EVENTS_ALLOWED_ALL] = "all",
+};
+
+const char *events_allowed_level_to_string(EventsAllowedLevel l) {
+        return l >= 0 && l < _EVENTS_ALLOWED_MAX ? allowed_levels[l] : NULL;
+}
+
+EventsAllowedLevel events_allowed_level_from_string(const char *s) {
+        for (EventsAllowedLevel l = 0; s && l < _EVENTS_ALLOWED_MAX; l++)
+                if (streq(allowed_levels[l], s))
+                        return l;
+        return _EVENTS_ALLOWED_INVALID;
 }
 
 SeccompMode seccomp_mode_from_string(const char *s) {
@@ -143,6 +164,46 @@ static int parse_seccomp(const char *value, void *field, ParseError *e, unsigned
         return 0;
 }
 
+static int parse_allowed_calls(const char *value, void *field, ParseError *e, unsigned line) {
+        EventsAllowedLevel l = events_allowed_level_from_string(value);
+
+        if (l < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not one of none, changes, all", value);
+        *(EventsAllowedLevel *) field = l;
+        return 0;
+}
+
+/* A size in bytes with an optional K, M or G (powers of 1024), at least
+ * 64K and at most 1T: "8M", "65536". */
+static int parse_size(const char *value, void *field, ParseError *e, unsigned line) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 } };
+        char digits[32];
+        unsigned shift = 0;
+        size_t n = strlen(value);
+        uint64_t v;
+        int r;
+
+        for (size_t i = 0; n > 0 && i < ELEMENTSOF(units); i++)
+                if (value[n - 1] == units[i].suffix) {
+                        shift = units[i].shift;
+                        n--;
+                }
+        if (n == 0 || n >= sizeof(digits))
+                return parse_error_set(e, line, EINVAL, "'%s' is not a size like '8M' or '65536'", value);
+        memcpy(digits, value, n);
+        digits[n] = 0;
+        r = parse_uint64(digits, UINT64_C(1) << (40 - shift), &v);
+        if (r == -ERANGE || (r >= 0 && (v << shift) < 64U * 1024U))
+                return parse_error_set(e, line, ERANGE, "'%s' is not a size between 64K and 1024G", value);
+        if (r < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not a size like '8M' or '65536'", value);
+        *(uint64_t *) field = v << shift;
+        return 0;
+}
+
 static const struct ConfigItem {
         const char *section;
         const char *key;
@@ -166,6 +227,13 @@ static const struct ConfigItem {
         { "Policy", "File", parse_path, offsetof(Config, policy_file) },
         { "Policy", "RateLimitBurst", parse_positive_u32, offsetof(Config, rate_limit_burst) },
         { "Policy", "RateLimitPerSecond", parse_positive_u32, offsetof(Config, rate_limit_per_sec) },
+        { "Audit", "Enabled", parse_bool, offsetof(Config, audit) },
+        { "Audit", "CheckpointRecords", parse_positive_u32, offsetof(Config, audit_checkpoint_records) },
+        { "Audit", "CheckpointInterval", parse_span, offsetof(Config, audit_checkpoint_interval) },
+        { "Audit", "SyncInterval", parse_span, offsetof(Config, audit_sync_interval) },
+        { "Audit", "MaxFileSize", parse_size, offsetof(Config, audit_max_file_size) },
+        { "Audit", "MaxTotalSize", parse_size, offsetof(Config, audit_max_total_size) },
+        { "Audit", "AllowedCalls", parse_allowed_calls, offsetof(Config, audit_allowed_calls) },
 };
 
 int config_new_default(Config **ret) {
@@ -192,6 +260,12 @@ int config_new_default(Config **ret) {
         c->watch = true;
         c->rate_limit_burst = 200;
         c->rate_limit_per_sec = 100;
+        c->audit = true;
+        c->audit_checkpoint_records = 1000;
+        c->audit_checkpoint_interval = 5 * USEC_PER_MINUTE;
+        c->audit_max_file_size = 8U * 1024U * 1024U;
+        c->audit_max_total_size = 64U * 1024U * 1024U;
+        c->audit_allowed_calls = EVENTS_ALLOWED_CHANGES;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -211,7 +285,8 @@ static void warn_at(ParseState *s, unsigned line, const char *section, const cha
         if (!s->warn)
                 return;
         if (key)
-                (void) snprintf(msg, sizeof(msg), "Unknown key %s= in section [%s], ignoring.", key, section);
+                (void) snprintf(msg, sizeof(msg), "Unknown key %s= in section [%s], ignoring.", key,
+                                section);
         else
                 (void) snprintf(msg, sizeof(msg), "Unknown section [%s], ignoring.", section);
         s->warn(s->path, line, msg, s->userdata);
@@ -239,8 +314,9 @@ static int config_handler(const char *section, const char *key, const char *valu
                 if (!streq(item->section, section) || !streq(item->key, key))
                         continue;
                 if (s->seen_line[i] > 0)
-                        return parse_error_set(error, line, EEXIST, "duplicate key %s=, first set on line %u",
-                                               key, s->seen_line[i]);
+                        return parse_error_set(error, line, EEXIST,
+                                               "duplicate key %s=, first set on line %u", key,
+                                               s->seen_line[i]);
                 s->seen_line[i] = line;
                 return item->parse(value, (uint8_t *) s->config + item->offset, error, line);
         }
@@ -248,17 +324,24 @@ static int config_handler(const char *section, const char *key, const char *valu
         return 0;
 }
 
+/* Parses one file's text over c: a key set twice in the same file is an
+ * error, a key of an earlier file is overridden. */
+static int config_parse_into(Config *c, const char *path, const char *data, size_t len, ConfigWarn warn,
+                             void *userdata, ParseError *error) {
+        ParseState s = { .config = c, .path = path, .warn = warn, .userdata = userdata };
+
+        return ini_parse(data, len, config_handler, &s, error);
+}
+
 int config_parse(const char *path, const char *data, size_t len, ConfigWarn warn, void *userdata,
                  Config **ret, ParseError *error) {
         _cleanup_(config_freep) Config *c = NULL;
-        ParseState s = { .path = path, .warn = warn, .userdata = userdata };
         int r;
 
         r = config_new_default(&c);
         if (r < 0)
                 return parse_error_set(error, 0, -r, "out of memory");
-        s.config = c;
-        r = ini_parse(data, len, config_handler, &s, error);
+        r = config_parse_into(c, path, data, len, warn, userdata, error);
         if (r < 0)
                 return r;
         c->path = strdup(path);
@@ -268,7 +351,8 @@ int config_parse(const char *path, const char *data, size_t len, ConfigWarn warn
         return 0;
 }
 
-int config_load(const char *path, ConfigWarn warn, void *userdata, Config **ret, ParseError *error) {
+static int config_load_file(Config *c, const char *path, ConfigWarn warn, void *userdata,
+                            ParseError *error) {
         _cleanup_(freep) char *data = NULL;
         size_t len;
         int r;
@@ -278,7 +362,104 @@ int config_load(const char *path, ConfigWarn warn, void *userdata, Config **ret,
                 return parse_error_set(error, 0, EFBIG, "file larger than %u bytes", CONFIG_FILE_MAX);
         if (r < 0)
                 return parse_error_set(error, 0, -r, "cannot read: %s", strerror(-r));
-        return config_parse(path, data, len, warn, userdata, ret, error);
+        return config_parse_into(c, path, data, len, warn, userdata, error);
+}
+
+static int dropin_filter(const struct dirent *d) {
+        size_t n = strlen(d->d_name);
+
+        /* "name.conf", not hidden: editors' and package managers' leftovers
+         * (".#x.conf", "x.conf~", "x.conf.dpkg-new") are skipped. */
+        return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".conf");
+}
+
+static int dropin_compare(const struct dirent **a, const struct dirent **b) {
+        /* Byte order, whatever the locale: the order must not depend on who reads. */
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A drop-in that is a symlink to /dev/null is masked, as with systemd. */
+static bool dropin_masked(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+static void dirents_free(struct dirent **entries, int n) {
+        for (int i = 0; i < n; i++)
+                free(entries[i]);
+        free(entries);
+}
+
+int config_dropin_files(const char *path, char ***ret) {
+        _cleanup_(words_freep) char **l = NULL;
+        _cleanup_(freep) char *dir = NULL;
+        struct dirent **entries = NULL;
+        size_t k = 0;
+        int n;
+
+        if (asprintf(&dir, "%s.d", path) < 0)
+                return -ENOMEM;
+        n = scandir(dir, &entries, dropin_filter, dropin_compare);
+        if (n < 0 && errno != ENOENT && errno != ENOTDIR)
+                return -errno;
+        n = MAX(n, 0);
+        if ((unsigned) n > CONFIG_DROPINS_MAX) {
+                dirents_free(entries, n);
+                return -E2BIG;
+        }
+        l = calloc((size_t) n + 1, sizeof(char *));
+        for (int i = 0; l && i < n; i++) {
+                char *p;
+
+                if (asprintf(&p, "%s/%s", dir, entries[i]->d_name) < 0) {
+                        l = words_free(l);
+                        break;
+                }
+                if (dropin_masked(p))
+                        free(p);
+                else
+                        l[k++] = p;
+        }
+        dirents_free(entries, n);
+        if (!l)
+                return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int config_load(const char *path, ConfigLoadFlags flags, ConfigWarn warn, void *userdata, Config **ret,
+                ParseError *error, char **ret_error_file) {
+        _cleanup_(config_freep) Config *c = NULL;
+        char **dropins = NULL;
+        const char *failed = path;
+        int r;
+
+        r = config_new_default(&c);
+        if (r < 0)
+                return parse_error_set(error, 0, -r, "out of memory");
+        c->path = strdup(path);
+        if (!c->path)
+                return parse_error_set(error, 0, ENOMEM, "out of memory");
+        r = config_load_file(c, path, warn, userdata, error);
+        if (r == -ENOENT && (flags & CONFIG_LOAD_MISSING_OK))
+                r = 0;
+        if (r >= 0) {
+                r = config_dropin_files(path, &dropins);
+                if (r < 0)
+                        r = parse_error_set(error, 0, -r, "cannot list %s.d/: %s", path, strerror(-r));
+        }
+        for (size_t i = 0; r >= 0 && dropins && dropins[i]; i++) {
+                failed = dropins[i];
+                r = config_load_file(c, dropins[i], warn, userdata, error);
+        }
+        if (r < 0 && ret_error_file)
+                *ret_error_file = strdup(failed);
+        words_free(dropins);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 Config *config_free(Config *c) {

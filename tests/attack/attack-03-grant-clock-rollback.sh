@@ -10,11 +10,7 @@
 # the date does not change), also across a stop within one boot.
 . "$top_srcdir/tests/attack/lib.sh"
 
-FAKETIME_LIB=
-for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1; do
-        [ -f "$f" ] && FAKETIME_LIB=$f && break
-done
-[ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
+ep_faketime
 
 ep_setup
 # Certificates valid since yesterday: with the clock set back, only the
@@ -32,9 +28,7 @@ echo "+0" >"$EP_TMP/faketime"
 # A grant must outlive a stop and a start: longer when they are slow.
 SPAN=10
 [ -n "$EP_DAEMON_WRAPPER$EP_SANITIZED" ] && SPAN=45
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1
-        FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-        $EP_DAEMON_WRAPPER"
+ep_faketime_daemon "$EP_TMP/faketime"
 ep_start
 device=$(ep_ctl device-id)
 

@@ -18,11 +18,7 @@
 . "$top_srcdir/tests/attack/lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
 
-FAKETIME_LIB=
-for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1; do
-        [ -f "$f" ] && FAKETIME_LIB=$f && break
-done
-[ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
+ep_faketime
 
 ep_setup
 ep_pki_init
@@ -37,11 +33,8 @@ echo "pump firmware" >"$EP_ROOT/usr/bin/pumpd"
 # while the daemon is stopped. CLOCK_MONOTONIC moves with the wall clock:
 # libfaketime 0.9.10 with FAKETIME_DONT_FAKE_MONOTONIC=1 and a positive
 # offset subtracts that offset from absolute monotonic timerfd times, and
-# sd-event then fails with EINVAL. An ASan build wants its runtime first;
-# libfaketime only wraps libc calls.
-echo "+0" >"$EP_TMP/faketime"
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1
-        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
+# sd-event then fails with EINVAL.
+ep_faketime_daemon "$EP_TMP/faketime" --fake-monotonic
 ep_start
 device=$(ep_ctl device-id)
 [ -n "$device" ] || ep_fail "no device id"

@@ -46,7 +46,11 @@ echo "calibration=42" >"$EP_ROOT/etc/private/calibration.conf"
 chown -R 0:0 "$EP_ROOT/etc/private"
 chmod 0700 "$EP_ROOT/etc/private"
 chmod 0600 "$EP_ROOT/etc/private/calibration.conf"
-it_manifest 1 "$EP_TMP/m"
+# One manifest per way of starting: the second state directory is a fresh
+# one on the same TPM, whose NV serial floor (endpointd-tpm(7)) refuses the
+# first manifest again.
+it_manifest 1 "$EP_TMP/m.root"
+it_manifest 2 "$EP_TMP/m.unit"
 
 # at_status FIELD: the values of one line of the daemon's /proc/PID/status.
 at_status() {
@@ -98,7 +102,7 @@ at_works() {
         ep_ok "$way: endpointctl status answers"
 
         ep_attack "$way: a root-only 0600 file below a 0700 directory is still hashed"
-        it_install "$EP_TMP/m" "$EP_TMP/m.sig" || ep_fail "$way: manifest install failed"
+        it_install "$EP_TMP/m.$way" "$EP_TMP/m.$way.sig" || ep_fail "$way: manifest install failed"
         # A full scan (it waits for the one the install started) finds
         # nothing: the root-only file was read and matched.
         ep_expect_exit 0 ep_ctl --no-progress scan

@@ -48,3 +48,18 @@ indep_expect_ok() {
         INDEP_OUT=$("$@" 2>&1) || ep_fail "expected success from: $* (got: $INDEP_OUT)"
         ep_ok "$* succeeded"
 }
+# grant FILE ID DEVICE SUBJECT ROLES NOTBEFORE NOTAFTER [SIGNER] and
+# licence FILE ID DEVICE FEATURES NOTBEFORE NOTAFTER [SIGNER]: write a grant or
+# licence into $W and sign it (default: the signer of its role).
+grant() {
+        printf '[Grant]\nId=%s\nDevice=%s\nSubject=%s\nRoles=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" "$7" >"$W/$1"
+        ep_sign "$W/$1" "$W/$1.sig" "${8:-signer-grant}"
+}
+licence() {
+        printf '[Licence]\nId=%s\nDevice=%s\nFeatures=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" >"$W/$1"
+        ep_sign "$W/$1" "$W/$1.sig" "${7:-signer-licence}"
+}
+# install_grant / install_licence FILE [SIG]: InstallGrant / InstallLicence
+# with the bytes of files in $W.
+install_grant() { call org.endpointd.Policy1 InstallGrant ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
+install_licence() { call org.endpointd.Policy1 InstallLicence ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }

@@ -38,14 +38,8 @@
 ep_setup
 ep_pki_init
 FAKE=$EP_TMP/faketime
-echo "+0" >"$FAKE"
-FAKELIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-[ -f "$FAKELIB" ] || ep_skip "libfaketime is not installed"
 # Set after ep_setup, so the daemon keeps its system call filter.
-# An ASan build wants its runtime first (libfaketime only wraps libc calls);
-# an outer wrapper (valgrind in CI) stays.
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKELIB FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
-        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
+ep_faketime_daemon "$FAKE"
 cat >>"$EP_POLICY" <<'POL'
 
 [Role]
@@ -79,18 +73,6 @@ DEV=$(ep_ctl device-id) || ep_fail "device-id"
 OTHER=$(printf '%s' "other device" | sha256sum | cut -d' ' -f1)
 past=2020-01-01T00:00:00Z
 future=2099-01-01T00:00:00Z
-# grant FILE ID DEVICE SUBJECT ROLES NOTBEFORE NOTAFTER [SIGNER]: writes and signs a grant.
-grant() {
-        printf '[Grant]\nId=%s\nDevice=%s\nSubject=%s\nRoles=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" "$7" >"$W/$1"
-        ep_sign "$W/$1" "$W/$1.sig" "${8:-signer-grant}"
-}
-licence() {
-        printf '[Licence]\nId=%s\nDevice=%s\nFeatures=%s\nNotBefore=%s\nNotAfter=%s\n' "$2" "$3" "$4" "$5" "$6" >"$W/$1"
-        ep_sign "$W/$1" "$W/$1.sig" "${7:-signer-licence}"
-}
-# install_grant FILE [SIG]: InstallGrant with the file's bytes.
-install_grant() { call $P InstallGrant ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
-install_licence() { call $P InstallLicence ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
 grants_stored() { (cd "$EP_STATE/grants" 2>/dev/null && ls -A | sort | tr '\n' ' '); }
 check_as() { ep_as "$1" "$EP_PY" "$EP_TMP/call.py" $P CheckAccess s "(\"$2\",)"; }
 

@@ -157,7 +157,7 @@ ep_config_unset() { unset 'EP_CFG[$1/$2]'; }
 ep_write_config() {
         local section key k
         : >"$EP_CONF"
-        for section in Daemon TPM Integrity Policy; do
+        for section in Daemon TPM Integrity Policy Audit; do
                 echo "[$section]" >>"$EP_CONF"
                 for k in "${!EP_CFG[@]}"; do
                         [ "${k%%/*}" = "$section" ] || continue
@@ -168,6 +168,29 @@ ep_write_config() {
 }
 
 # ep_setup [--no-tpm]
+# ep_faketime: sets FAKETIME_LIB to libfaketime's path, or skips the test.
+ep_faketime() {
+        local f
+        for f in /usr/lib/*/faketime/libfaketime.so.1; do
+                [ -f "$f" ] && FAKETIME_LIB=$f && return 0
+        done
+        ep_skip "libfaketime (package faketime) is not installed"
+}
+
+# ep_faketime_daemon FILE [--fake-monotonic]: the daemon started next reads
+# its wall clock as the real time plus the offset in FILE ("+0" unless it
+# exists; libfaketime rereads it at every call). CLOCK_MONOTONIC stays real
+# unless --fake-monotonic. libfaketime only wraps libc calls, so an ASan
+# runtime may come first; an outer wrapper (valgrind in CI) stays outside.
+ep_faketime_daemon() {
+        local mono=FAKETIME_DONT_FAKE_MONOTONIC=1
+        [ "${2:-}" = --fake-monotonic ] && mono=
+        [ -n "${FAKETIME_LIB:-}" ] || ep_faketime
+        [ -f "$1" ] || echo "+0" >"$1"
+        EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$1 FAKETIME_NO_CACHE=1 $mono
+                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 $EP_DAEMON_WRAPPER"
+}
+
 ep_setup() {
         local tpm=1
         [ "${1:-}" = "--no-tpm" ] && tpm=0

@@ -166,6 +166,42 @@ run ep_ctl -q key delete nope
 [ "$RC" = 1 ] && [ -z "$OUT" ] && [ -n "$ERR" ] || ep_fail "-q key delete nope: exit $RC, '$OUT', '$ERR'"
 ep_ok "-q still reports errors on stderr"
 
+# ---- the CLI reads endpointd.conf (and endpointd.conf.d/) as the daemon does --------
+# The daemon's configuration names the trust directory: no --trust needed.
+expect 0 ep_ctl --config "$EP_CONF" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$OUT" "Signer:" "manifest check against TrustDirectory= of --config"
+[ "$(grep -c . <<<"$(grep Signer: <<<"$OUT")")" = 1 ] && ! grep -q "Signer: *-$" <<<"$OUT" ||
+        ep_fail "manifest check did not name the signer: $OUT"
+expect 0 ep_ctl --config "$EP_CONF" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
+expect 0 ep_ctl licence verify --config="$EP_CONF" "$EP_TMP/l1.licence" "$EP_TMP/l1.sig"
+# A drop-in moves TrustDirectory= to a directory without the manufacturer's CA.
+cp "$EP_CONF" "$EP_TMP/cli.conf"
+mkdir -p "$EP_TMP/cli.conf.d" "$EP_TMP/other-trust"
+printf '[Integrity]\nTrustDirectory=%s\n' "$EP_TMP/other-trust" >"$EP_TMP/cli.conf.d/50-trust.conf"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/other-trust" "manifest check uses TrustDirectory= of the drop-in"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/other-trust" "grant check uses TrustDirectory= of the drop-in"
+# --trust overrides the configuration.
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig" --trust "$EP_TRUST"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig" --trust="$EP_TRUST"
+# A later drop-in wins (byte order of the names); policy verify without FILE reads File=.
+printf '[Integrity]\nTrustDirectory=%s\n' "$EP_TRUST" >"$EP_TMP/cli.conf.d/60-back.conf"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" policy verify
+ep_assert_eq "$OUT" "$EP_POLICY: OK" "policy verify without FILE checks [Policy] File="
+# A configuration the daemon would refuse: refused the same way, with file:line.
+printf '[Integrity]\nRoot=/\nTrustDirectory=trust\n' >"$EP_TMP/cli.conf.d/70-bad.conf"
+expect 1 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_eq "$ERR" "endpointctl: $EP_TMP/cli.conf.d/70-bad.conf:3: 'trust' is not an absolute path" \
+        "a bad drop-in is named with file:line"
+ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_TMP/cli.conf" --check-config
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "$EP_TMP/cli.conf.d/70-bad.conf:3:" "endpointd names the same drop-in"
+expect 1 ep_ctl --config "$EP_TMP/missing.conf" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$ERR" "$EP_TMP/missing.conf: cannot read: No such file or directory" "a missing --config"
+# Without a signature nothing needs the configuration: a bad one is not read.
+expect 0 ep_ctl --config "$EP_TMP/cli.conf" manifest check "$EP_TMP/m1"
+
 # ---- exit codes -------------------------------------------------------------
 expect 4 ep_as 65534 "$CTL" status
 ep_assert_contains "$ERR" "access denied" "exit 4 says why"
@@ -200,10 +236,22 @@ ep_assert_contains "$(ep_ctl verify bin/ok)" "Expected: $digest" "full digests o
 
 # tty COLS ARGS...: endpointctl ARGS on a terminal of COLS columns; the
 # output split at every \r and \n, escape sequences dropped, in tty.out.
+# The pager is $EP_TMP/pager (unless SYSTEMD_PAGER is set): it notes its
+# environment in pager.env and passes the output through.
+cat >"$EP_TMP/pager" <<PAGER
+#!/bin/sh
+echo "paged LESS=\$LESS LESSSECURE=\$LESSSECURE COLUMNS=\$COLUMNS" >"$EP_TMP/pager.env"
+exec cat
+PAGER
+chmod +x "$EP_TMP/pager"
 tty() {
         local cols=$1
         shift
-        env -u COLUMNS LC_ALL=C TERM=xterm script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
+        local pager=(SYSTEMD_PAGER="${SYSTEMD_PAGER-$EP_TMP/pager}")
+        [ -n "${NO_SYSTEMD_PAGER:-}" ] && pager=(-u SYSTEMD_PAGER)
+        rm -f "$EP_TMP/pager.env"
+        env -u COLUMNS "${pager[@]}" LC_ALL=C TERM="${TERM_FOR_TTY:-xterm}" \
+                script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
         tr '\r' '\n' <"$EP_TMP/tty.raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$EP_TMP/tty.out"
 }
 # fits COLS WHAT: no line of tty.out is wider than COLS.
@@ -227,6 +275,44 @@ for cols in 80 60; do
         ep_assert_contains "$(cat "$EP_TMP/tty.out")" "] 100%" "scan progress on a terminal ends at 100%"
         fits "$cols" "scan progress"
 done
+# The pager: on a terminal only, for the verbs with long output, with
+# systemd's LESS flags, secure as root, and the terminal's width kept.
+tty 80 violations
+ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRSXMK LESSSECURE=$([ "$(id -u)" = 0 ] && echo 1) COLUMNS=80" \
+        "violations on a terminal go through \$SYSTEMD_PAGER"
+ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "the pager shows the violations"
+fits 80 "violations through the pager"
+SYSTEMD_LESS=FRX tty 60 key list
+ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRX " "\$SYSTEMD_LESS replaces the LESS flags"
+fits 60 "key list through the pager"
+NO_SYSTEMD_PAGER=1 PAGER="$EP_TMP/pager" tty 80 measurements
+[ -f "$EP_TMP/pager.env" ] || ep_fail "\$PAGER is not used without \$SYSTEMD_PAGER"
+ep_ok "\$PAGER is the pager without \$SYSTEMD_PAGER"
+for case in "--no-pager violations" "-q violations" "violations --no-pager" "verify bin/ok"; do
+        tty 80 "$case"
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started for '$case'"
+done
+TERM_FOR_TTY=dumb tty 80 violations
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started with TERM=dumb"
+for p in cat ''; do
+        SYSTEMD_PAGER=$p tty 80 violations
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "SYSTEMD_PAGER='$p' started a pager"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "SYSTEMD_PAGER='$p' prints directly"
+done
+rm -f "$EP_TMP/pager.env"
+SYSTEMD_PAGER="$EP_TMP/pager" ep_ctl violations >/dev/null
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started off a terminal"
+SYSTEMD_PAGER="$EP_TMP/pager" ep_ctl --json violations | jq -e . >/dev/null || ep_fail "--json to a pipe is not JSON"
+[ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started for --json to a pipe"
+ep_ok "no pager with --no-pager, -q, TERM=dumb, SYSTEMD_PAGER=cat or empty, off a terminal, or for short verbs"
+# The real less, as an admin has it: the output fits one screen, so -F ends it at once.
+if command -v less >/dev/null; then
+        NO_SYSTEMD_PAGER=1 timeout 300 env -u PAGER bash -c "$(declare -f tty); CTL='$CTL' EP_TMP='$EP_TMP' tty 80 violations" ||
+                ep_fail "less did not end by itself on one screen of output"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "less shows the violations"
+        fits 80 "violations through less"
+fi
+
 # Colour on a terminal only, and not with NO_COLOR.
 tty 80 verify bin/ok
 grep -q $'\033\[0;1;31mmodified' "$EP_TMP/tty.raw" || ep_fail "no red 'modified' on a terminal: $(cat -v "$EP_TMP/tty.raw")"

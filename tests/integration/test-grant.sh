@@ -7,11 +7,7 @@
 # offset read from a file on every call) does not extend a grant.
 . "$top_srcdir/tests/integration/lib.sh"
 
-FAKETIME_LIB=
-for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1; do
-        [ -f "$f" ] && FAKETIME_LIB=$f && break
-done
-[ -n "$FAKETIME_LIB" ] || ep_skip "libfaketime (package faketime) is not installed"
+ep_faketime
 
 ep_setup
 # Certificates valid since yesterday, so that the set-back clock below
@@ -38,10 +34,7 @@ EOF
 # The daemon's wall clock: real time plus the offset in this file (CLOCK_MONOTONIC
 # stays real, as when somebody sets the date).
 echo "+0" >"$EP_TMP/faketime"
-# An ASan build wants its runtime first; libfaketime only wraps libc calls.
-EP_DAEMON_WRAPPER="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$EP_TMP/faketime FAKETIME_NO_CACHE=1
-        FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-        $EP_DAEMON_WRAPPER"
+ep_faketime_daemon "$EP_TMP/faketime"
 ep_start
 
 device=$(ep_ctl device-id)

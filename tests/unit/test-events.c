@@ -39,6 +39,33 @@ START_TEST(test_kinds_table) {
 }
 END_TEST
 
+/* endpointd-audit(5), EVENT KINDS: every kind with its MESSAGE_ID and each
+ * of its fields. */
+START_TEST(test_man_page) {
+        _cleanup_(freep) char *data = NULL;
+        const char *section;
+        size_t len;
+
+        ck_assert_int_eq(read_full_file(TOP_SRCDIR "/man/endpointd-audit.5", 1 << 20, &data, &len), 0);
+        section = strstr(data, "\n.SH EVENT KINDS\n");
+        ck_assert_ptr_nonnull(section);
+        for (EventKind k = 0; k < _EVENT_KIND_MAX; k++) {
+                const EventKindInfo *info = event_kind_info(k);
+                char line[128];
+
+                (void) snprintf(line, sizeof(line), "\n.B %s\n", info->name);
+                ck_assert_msg(strstr(section, line), "endpointd-audit(5) does not list %s", info->name);
+                (void) snprintf(line, sizeof(line), "MESSAGE_ID=%s.", info->message_id);
+                ck_assert_msg(strstr(section, line), "endpointd-audit(5) lacks the MESSAGE_ID of %s", info->name);
+                for (size_t i = 0; info->fields[i]; i++) {
+                        (void) snprintf(line, sizeof(line), "ENDPOINTD_%s", info->fields[i]);
+                        ck_assert_msg(strstr(section, line), "endpointd-audit(5) lacks %s of %s", line,
+                                      info->name);
+                }
+        }
+}
+END_TEST
+
 /* Every kind has its catalog entry ("-- ID" line), and the catalog has no
  * entry for an id the table does not know. */
 START_TEST(test_catalog) {
@@ -174,6 +201,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_catalog);
         tcase_add_test(tc, test_fan_out);
         tcase_add_test(tc, test_allowed_level);
+        tcase_add_test(tc, test_man_page);
         tcase_add_test(tc, test_subject_copy);
         suite_add_tcase(s, tc);
         return s;

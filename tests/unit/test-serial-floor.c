@@ -41,19 +41,19 @@ START_TEST(test_raise_only) {
         uint64_t v = 99;
 
         sh("rm -f %s/%s", dir, SERIAL_FLOOR_FILE);
-        ck_assert_int_eq(serial_floor_read(dir, &v), 0);
+        ck_assert_int_eq(serial_floor_read(dir, NULL, &v), 0);
         ck_assert_uint_eq(v, 0);
-        ck_assert_int_eq(serial_floor_raise(dir, 5), 1);
+        ck_assert_int_eq(serial_floor_raise(dir, NULL, 5), 1);
         ck_assert_str_eq(file_content(), "5\n");
-        ck_assert_int_eq(serial_floor_read(dir, &v), 0);
+        ck_assert_int_eq(serial_floor_read(dir, NULL, &v), 0);
         ck_assert_uint_eq(v, 5);
         /* Equal or lower: unchanged. */
-        ck_assert_int_eq(serial_floor_raise(dir, 5), 0);
-        ck_assert_int_eq(serial_floor_raise(dir, 3), 0);
-        ck_assert_int_eq(serial_floor_raise(dir, 0), 0);
+        ck_assert_int_eq(serial_floor_raise(dir, NULL, 5), 0);
+        ck_assert_int_eq(serial_floor_raise(dir, NULL, 3), 0);
+        ck_assert_int_eq(serial_floor_raise(dir, NULL, 0), 0);
         ck_assert_str_eq(file_content(), "5\n");
-        ck_assert_int_eq(serial_floor_raise(dir, 20260115123456ULL), 1);
-        ck_assert_int_eq(serial_floor_read(dir, &v), 0);
+        ck_assert_int_eq(serial_floor_raise(dir, NULL, 20260115123456ULL), 1);
+        ck_assert_int_eq(serial_floor_read(dir, NULL, &v), 0);
         ck_assert_uint_eq(v, 20260115123456ULL);
 }
 END_TEST
@@ -74,10 +74,10 @@ START_TEST(test_damaged) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 write_floor(bad[i]);
                 v = 42;
-                ck_assert_msg(serial_floor_read(dir, &v) == -EBADMSG, "'%s' was read", bad[i]);
+                ck_assert_msg(serial_floor_read(dir, NULL, &v) == -EBADMSG, "'%s' was read", bad[i]);
                 ck_assert_uint_eq(v, 42);
                 /* Not overwritten, not even upwards: the old value is unknown. */
-                ck_assert_int_eq(serial_floor_raise(dir, 7), -EBADMSG);
+                ck_assert_int_eq(serial_floor_raise(dir, NULL, 7), -EBADMSG);
                 ck_assert_str_eq(file_content(), bad[i]);
         }
 }
@@ -91,8 +91,8 @@ START_TEST(test_unwritable) {
                 return; /* root writes anyway */
         snprintf(sub, sizeof(sub), "%s/ro", dir);
         sh("mkdir -p %s && printf '4\\n' > %s/%s && chmod 0500 %s", sub, sub, SERIAL_FLOOR_FILE, sub);
-        ck_assert_int_lt(serial_floor_raise(sub, 9), 0);
-        ck_assert_int_eq(serial_floor_read(sub, &v), 0);
+        ck_assert_int_lt(serial_floor_raise(sub, NULL, 9), 0);
+        ck_assert_int_eq(serial_floor_read(sub, NULL, &v), 0);
         ck_assert_uint_eq(v, 4);
         sh("chmod 0700 %s", sub);
 }

@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "keystore.h"
 #include "openssl-util.h"
+#include "tpm-nv.h"
 #include "tpm.h"
 
 static char tmpdir[] = "/tmp/test-tpm.XXXXXX";
@@ -676,6 +677,109 @@ static void setup(void) {
                 ck_abort_msg("swtpm did not start");
 }
 
+static void nv_dir(char *dir, const void *writer, size_t len) {
+        char path[300];
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        if (writer) {
+                snprintf(path, sizeof(path), "%s/%s", dir, TPM_NV_WRITER_FILE);
+                ck_assert_int_eq(write_file_atomic(path, writer, len, 0600), 0);
+        }
+}
+
+/* The NV indices: defined on first use, floors that only go up, a counter,
+ * and a daemon whose state directory was wiped (or holds another secret)
+ * reads them but cannot move them. */
+START_TEST(test_nv) {
+        _cleanup_(tpm_freep) Tpm *t = tpm_open(), *u = NULL;
+        char dir[] = "/tmp/test-tpm-nv.XXXXXX", wiped[] = "/tmp/test-tpm-nv.XXXXXX",
+             other[] = "/tmp/test-tpm-nv.XXXXXX", bad[] = "/tmp/test-tpm-nv.XXXXXX", cmd[400];
+        uint8_t secret[32];
+        uint64_t v, c1, c2;
+        unsigned n;
+
+        nv_dir(dir, NULL, 0);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_MANIFEST, &v), 0);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(tpm_nv_counter_read(t, TPM_NV_AUDIT, &v), 0);
+        ck_assert_uint_eq(v, 0);
+        /* Before the writer is set up, nothing is written. */
+        ck_assert_int_eq(tpm_nv_floor_raise(t, TPM_NV_MANIFEST, 5), -EACCES);
+        ck_assert_int_eq(tpm_nv_setup(t, dir), 0);
+
+        ck_assert_int_eq(tpm_nv_floor_raise(t, TPM_NV_MANIFEST, 5), 1);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_MANIFEST, &v), 0);
+        ck_assert_uint_eq(v, 5);
+        ck_assert_int_eq(tpm_nv_floor_raise(t, TPM_NV_MANIFEST, 3), 0);
+        ck_assert_int_eq(tpm_nv_floor_raise(t, TPM_NV_MANIFEST, 5), 0);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_MANIFEST, &v), 0);
+        ck_assert_uint_eq(v, 5);
+        ck_assert_int_eq(tpm_nv_floor_raise(t, TPM_NV_MANIFEST, UINT64_C(1) << 40), 1);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_MANIFEST, &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(1) << 40);
+        /* The floors are independent of each other. */
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_CLOCK, &v), 0);
+        ck_assert_uint_eq(v, 0);
+
+        ck_assert_int_eq(tpm_nv_counter_increment(t, TPM_NV_AUDIT, &c1), 0);
+        ck_assert_int_eq(tpm_nv_counter_increment(t, TPM_NV_AUDIT, &c2), 0);
+        ck_assert_uint_eq(c2, c1 + 1);
+        ck_assert_int_eq(tpm_nv_counter_read(t, TPM_NV_AUDIT, &v), 0);
+        ck_assert_uint_eq(v, c2);
+
+        ck_assert_int_eq(tpm_nv_counter_read(t, TPM_NV_MANIFEST, &v), -EINVAL);
+        ck_assert_int_eq(tpm_nv_counter_increment(t, TPM_NV_CLOCK, &v), -EINVAL);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_AUDIT, &v), -EINVAL);
+        ck_assert_int_eq(tpm_nv_floor_raise(t, _TPM_NV_INDEX_MAX, 1), -EINVAL);
+        ck_assert_int_eq(tpm_nv_floor_raise(NULL, TPM_NV_CLOCK, 1), -ENODEV);
+        ck_assert_str_eq(tpm_nv_index_to_string(TPM_NV_APPROVAL), "approval");
+        ck_assert_int_eq(tpm_nv_index_from_string("clock"), TPM_NV_CLOCK);
+        ck_assert_int_eq(tpm_nv_index_from_string("nope"), -EINVAL);
+        ck_assert_uint_eq(tpm_nv_handle(TPM_NV_AUDIT), 0x01800E41);
+
+        /* A wiped state directory: the floors hold and read, nothing moves. */
+        u = tpm_open();
+        nv_dir(wiped, NULL, 0);
+        ck_assert_int_eq(tpm_nv_setup(u, wiped), -EACCES);
+        ck_assert_int_eq(tpm_nv_floor_read(u, TPM_NV_MANIFEST, &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(1) << 40);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_MANIFEST, UINT64_C(1) << 41), -EACCES);
+        ck_assert_int_eq(tpm_nv_counter_increment(u, TPM_NV_AUDIT, &v), -EACCES);
+        u = tpm_free(u);
+
+        /* Another secret (another device's state directory): refused. */
+        u = tpm_open();
+        ck_assert_int_eq(tpm_get_random(u, secret, sizeof(secret)), 0);
+        nv_dir(other, secret, sizeof(secret));
+        ck_assert_int_eq(tpm_nv_setup(u, other), 0);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_MANIFEST, UINT64_C(1) << 41), -EKEYREJECTED);
+        ck_assert_int_eq(tpm_nv_counter_increment(u, TPM_NV_AUDIT, &v), -EKEYREJECTED);
+        ck_assert_int_eq(tpm_nv_counter_read(u, TPM_NV_AUDIT, &v), 0);
+        ck_assert_uint_eq(v, c2);
+        u = tpm_free(u);
+
+        /* A damaged secret file. */
+        u = tpm_open();
+        nv_dir(bad, "short", 5);
+        ck_assert_int_eq(tpm_nv_setup(u, bad), -EBADMSG);
+        u = tpm_free(u);
+
+        /* The same state directory again (a restart): it writes. */
+        u = tpm_open();
+        ck_assert_int_eq(tpm_nv_setup(u, dir), 0);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, 2), 1);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_APPROVAL, &v), 0);
+        ck_assert_uint_eq(v, 2);
+        /* Every session and handle was flushed. */
+        ck_assert_int_eq(tpm_count_transient(u, &n), 0);
+        ck_assert_uint_eq(n, 2); /* the SRK and the device key */
+        u = tpm_free(u);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", dir, wiped, other, bad);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("tpm");
         TCase *tc = tcase_create("swtpm"), *te = tcase_create("envelope");
@@ -693,6 +797,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_no_leaks);
         tcase_add_test(tc, test_keystore_cache);
         tcase_add_test(tc, test_keystore_binding);
+        tcase_add_test(tc, test_nv);
         /* Without swtpm only the parts that need no TPM can run. */
         if (access("/usr/bin/swtpm", X_OK) == 0)
                 suite_add_tcase(s, tc);
