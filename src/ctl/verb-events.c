@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <systemd/sd-event.h>
 #include <time.h>
@@ -255,78 +256,70 @@ static int on_audit_event_signal(sd_bus_message *msg, void *userdata, sd_bus_err
 
 /* Integrity1 signals, one line each: Violation always; ScanProgress and
  * ScanFinished unless only violations are followed. */
+/* A JSON line {"signal": NAME, KEY: VALUE, ...} from pairs of a key and a
+ * json_object, NULL-terminated; a NULL value (no memory) drops the line. */
+static int signal_json_line(const char *name, ...) __attribute__((sentinel));
+static int signal_json_line(const char *name, ...) {
+        json_object *o = json_object_new_object();
+        bool ok = o && json_object_object_add(o, "signal", json_object_new_string(name)) >= 0;
+        const char *key;
+        va_list ap;
+
+        va_start(ap, name);
+        while ((key = va_arg(ap, const char *))) {
+                json_object *v = va_arg(ap, json_object *);
+
+                if (!ok || !v || json_object_object_add(o, key, v) < 0) {
+                        json_object_put(v);
+                        ok = false;
+                }
+        }
+        va_end(ap);
+        return json_line(ok ? o : drop(o));
+}
+
 static int on_integrity_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Follow *f = userdata;
         const char *member = sd_bus_message_get_member(msg);
-        json_object *o = NULL;
         _cleanup_(freep) char *when = format_timestamp(now_usec(CLOCK_REALTIME));
+        const char *path, *kind, *detail, *state;
+        uint64_t id, fd, ft, bd, bt;
+        uint32_t n;
         int r = 0;
 
         if (!follow_genuine(f, msg) || !when)
                 return 0;
-        if (streq_ptr(member, "Violation")) {
-                const char *path, *kind, *detail;
-
-                if (sd_bus_message_read(msg, "sss", &path, &kind, &detail) < 0)
-                        return 0;
-                if (arg_json) {
-                        o = json_object_new_object();
-                        if (o &&
-                            (json_object_object_add(o, "signal", json_object_new_string("Violation")) < 0 ||
-                             json_object_object_add(o, "path", json_object_new_string(path)) < 0 ||
-                             json_object_object_add(o, "kind", json_object_new_string(kind)) < 0 ||
-                             json_object_object_add(o, "detail", json_object_new_string(detail)) < 0))
-                                o = drop(o);
-                        r = json_line(o);
-                } else {
+        if (streq_ptr(member, "Violation") && sd_bus_message_read(msg, "sss", &path, &kind, &detail) >= 0) {
+                if (arg_json)
+                        r = signal_json_line(member, "path", json_object_new_string(path), "kind",
+                                             json_object_new_string(kind), "detail",
+                                             json_object_new_string(detail), NULL);
+                else
                         printf("%s violation %s %s: %s\n", when, kind, path, detail);
-                        fflush(stdout);
-                }
         } else if (f->violations_only)
                 return 0;
-        else if (streq_ptr(member, "ScanFinished")) {
-                const char *state;
-                uint64_t id;
-                uint32_t n;
-
-                if (sd_bus_message_read(msg, "tsu", &id, &state, &n) < 0)
-                        return 0;
-                if (arg_json) {
-                        o = json_object_new_object();
-                        if (o && (json_object_object_add(o, "signal",
-                                                         json_object_new_string("ScanFinished")) < 0 ||
-                                  json_object_object_add(o, "scan", json_object_new_uint64(id)) < 0 ||
-                                  json_object_object_add(o, "state", json_object_new_string(state)) < 0 ||
-                                  json_object_object_add(o, "violations", json_object_new_uint64(n)) < 0))
-                                o = drop(o);
-                        r = json_line(o);
-                } else {
+        else if (streq_ptr(member, "ScanFinished") &&
+                 sd_bus_message_read(msg, "tsu", &id, &state, &n) >= 0) {
+                if (arg_json)
+                        r = signal_json_line(member, "scan", json_object_new_uint64(id), "state",
+                                             json_object_new_string(state), "violations",
+                                             json_object_new_uint64(n), NULL);
+                else
                         printf("%s scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s\n", when, id,
                                state, n, n == 1 ? "" : "s");
-                        fflush(stdout);
-                }
-        } else if (streq_ptr(member, "ScanProgress")) {
-                uint64_t id, fd, ft, bd, bt;
-
-                if (sd_bus_message_read(msg, "ttttt", &id, &fd, &ft, &bd, &bt) < 0)
-                        return 0;
-                if (arg_json) {
-                        o = json_object_new_object();
-                        if (o && (json_object_object_add(o, "signal",
-                                                         json_object_new_string("ScanProgress")) < 0 ||
-                                  json_object_object_add(o, "scan", json_object_new_uint64(id)) < 0 ||
-                                  json_object_object_add(o, "filesDone", json_object_new_uint64(fd)) < 0 ||
-                                  json_object_object_add(o, "filesTotal", json_object_new_uint64(ft)) < 0 ||
-                                  json_object_object_add(o, "bytesDone", json_object_new_uint64(bd)) < 0 ||
-                                  json_object_object_add(o, "bytesTotal", json_object_new_uint64(bt)) < 0))
-                                o = drop(o);
-                        r = json_line(o);
-                } else {
+        } else if (streq_ptr(member, "ScanProgress") &&
+                   sd_bus_message_read(msg, "ttttt", &id, &fd, &ft, &bd, &bt) >= 0) {
+                if (arg_json)
+                        r = signal_json_line(member, "scan", json_object_new_uint64(id), "filesDone",
+                                             json_object_new_uint64(fd), "filesTotal",
+                                             json_object_new_uint64(ft), "bytesDone",
+                                             json_object_new_uint64(bd), "bytesTotal",
+                                             json_object_new_uint64(bt), NULL);
+                else
                         printf("%s scan %" PRIu64 " progress: %" PRIu64 "/%" PRIu64 " files\n", when, id, fd,
                                ft);
-                        fflush(stdout);
-                }
         }
+        fflush(stdout);
         return r < 0 ? follow_end(f, log_oom()) : 0;
 }
 

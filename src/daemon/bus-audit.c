@@ -304,26 +304,6 @@ void bus_audit_stop(Manager *m) {
 
 /* --- subscriptions and the Event signal ------------------------------------ */
 
-static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        return bus_subscriptions_add(m->audit_subscriptions, msg, error);
-}
-
-static int method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        return bus_subscriptions_remove(m->audit_subscriptions, msg);
-}
-
 /* s itself when it is valid UTF-8, else a copy in buf with each byte above
  * 0x7f as \xNN (cut to fit). */
 static const char *wire_text(const char *s, char *buf, size_t size) {
@@ -394,9 +374,9 @@ const sd_bus_vtable audit_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("b", ok, "t", first_bad_seq, "s", reason), method_verify,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe,
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_subscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unsubscribe,
+        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_unsubscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS(AUDIT_RECORD_ARGS), 0),
         SD_BUS_VTABLE_END

@@ -384,26 +384,6 @@ static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_e
  * which only callers holding integrity.read may know: they go only to
  * subscribers (m->integrity_subscriptions). */
 
-static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        return bus_subscriptions_add(m->integrity_subscriptions, msg, error);
-}
-
-static int method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        return bus_subscriptions_remove(m->integrity_subscriptions, msg);
-}
-
 typedef struct SignalArgs {
         const char *types;
         va_list ap;
@@ -472,9 +452,9 @@ const sd_bus_vtable integrity_vtable[] = {
                                 method_get_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMeasurements", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uayst)", measurements),
                                 method_get_measurements, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe,
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_subscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unsubscribe,
+        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_unsubscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ScanProgress",
                                 SD_BUS_ARGS("t", scan_id, "t", files_done, "t", files_total, "t", bytes_done,

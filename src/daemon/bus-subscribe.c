@@ -189,7 +189,15 @@ void bus_subscriptions_access_changed(BusSubscriptions *set) {
         (void) sd_event_source_set_enabled(set->recheck_source, SD_EVENT_ONESHOT);
 }
 
-int bus_subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_error *error) {
+/* The set of the interface msg calls. */
+static BusSubscriptions *subscriptions_of(Manager *m, sd_bus_message *msg) {
+        const char *interface = sd_bus_message_get_interface(msg);
+
+        return streq_ptr(interface, ENDPOINTD_IFACE_AUDIT) ? m->audit_subscriptions
+                                                           : m->integrity_subscriptions;
+}
+
+static int subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(subscriber_freep) Subscriber *sub = NULL;
         const char *sender = sd_bus_message_get_sender(msg);
         char match[256];
@@ -236,9 +244,25 @@ int bus_subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-int bus_subscriptions_remove(BusSubscriptions *set, sd_bus_message *msg) {
-        Subscriber *sub = subscriber_find(set, sd_bus_message_get_sender(msg));
+int bus_method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
 
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        return subscriptions_add(subscriptions_of(m, msg), msg, error);
+}
+
+int bus_method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Subscriber *sub;
+        int r;
+
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        sub = subscriber_find(subscriptions_of(m, msg), sd_bus_message_get_sender(msg));
         if (sub)
                 subscriber_drop(sub, "it unsubscribed");
         return sd_bus_reply_method_return(msg, NULL);

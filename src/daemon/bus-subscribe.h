@@ -32,15 +32,13 @@ int bus_subscriptions_new(Manager *m, const char *interface, const char *permiss
 /* Ends every subscription; before the bus is closed. NULL-safe. */
 BusSubscriptions *bus_subscriptions_free(BusSubscriptions *set);
 
-/* For a Subscribe() handler, after bus_authorize(): makes the sender of msg
- * a subscriber (again: a no-op) and replies. Returns what a method handler
- * returns: ≥ 0, or a negative errno with error set (LimitsExceeded for the
- * per-uid bound, Busy when the set is full). */
-int bus_subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_error *error);
-
-/* For an Unsubscribe() handler: ends the subscription of the sender of msg,
- * if any, and replies. */
-int bus_subscriptions_remove(BusSubscriptions *set, sd_bus_message *msg);
+/* The Subscribe() and Unsubscribe() methods of every interface with a set
+ * (Integrity1, Audit1; userdata: the Manager), for their vtables. After
+ * bus_authorize(), Subscribe() makes the sender a subscriber (again: a
+ * no-op); errors LimitsExceeded for the per-uid bound, Busy when the set is
+ * full. Unsubscribe() ends the sender's subscription, if any. */
+int bus_method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 /* Fills in the arguments of one copy of a signal; returns ≥ 0 or a
  * negative errno (that copy is then not sent). */
