@@ -20,7 +20,7 @@
 /* An event about key, caused by the sender of msg (the daemon when msg is
  * NULL or its sender cannot be identified). A macro, so that the journal's
  * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
-#define keys_event(m, msg, kind, key, fields, ...)                                                        \
+#define keys_event(m, msg, kind, key, fields, ...)                                                          \
         do {                                                                                                \
                 EventSubject _subject;                                                                      \
                 bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \

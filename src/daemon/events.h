@@ -183,4 +183,3 @@ uint64_t events_emit_internal(Events *ev, EventKind kind, const EventSubject *su
 #define events_emit(ev, kind, subject, object, result, fields, ...)                                         \
         events_emit_internal(ev, kind, subject, object, result, fields, __FILE__, __LINE__, __func__,       \
                              __VA_ARGS__)
-

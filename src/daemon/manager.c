@@ -94,8 +94,10 @@ static void audit_timer_arm(Manager *m) {
 
         if (!m->audit_log || !m->audit_timer)
                 return;
+        /* "Now" rather than 0: under libfaketime a time long past can become
+         * a negative one for timerfd_settime(). */
         next = m->audit_checkpoint_now
-                       ? 0
+                       ? now_usec(CLOCK_MONOTONIC)
                        : MIN(audit_log_checkpoint_due(m->audit_log), audit_log_sync_due(m->audit_log));
         if (next == USEC_INFINITY) {
                 (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_OFF);
@@ -224,8 +226,8 @@ static int audit_start(Manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->audit_anchor_failed, SD_EVENT_OFF);
         if (r >= 0)
-                r = sd_event_add_time(m->event, &m->audit_timer, CLOCK_MONOTONIC, USEC_INFINITY, USEC_PER_SEC,
-                                      on_audit_timer, m);
+                r = sd_event_add_time(m->event, &m->audit_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+                                      USEC_PER_SEC, on_audit_timer, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the audit log's timers: %m");
         /* The TPM is not there yet (the device starts later): the first
@@ -243,7 +245,8 @@ static int audit_start(Manager *m) {
                  (!streq(last.last_kind, event_kind_to_string(EVENT_DAEMON_STOPPED)) ||
                   !streq(last.torn_bytes, "0")))
                 events_emit(m->events, EVENT_DAEMON_UNCLEAN_STOP, EVENT_SUBJECT_DAEMON, NULL, 0,
-                            EVENT_FIELDS({ "LAST_SEQ", last.previous_seq }, { "TORN_BYTES", last.torn_bytes },
+                            EVENT_FIELDS({ "LAST_SEQ", last.previous_seq },
+                                         { "TORN_BYTES", last.torn_bytes },
                                          { "LAST_EVENT", last.last_kind }),
                             "endpointd was not stopped cleanly before this start: its last record was %s "
                             "(%s); %s bytes of a torn record were left behind.",
@@ -419,8 +422,8 @@ static void on_event(const Event *e, void *userdata) {
 
 /* Capabilities in start order. Later issues add their line here. */
 static const Component *const components[] = {
-        &audit_component,     /* first: every event is recorded; last to stop, after daemon-stopped */
-        &authority_component, /* first: every other component's calls are authorized */
+        &audit_component,     /* first: every event is recorded; closed after daemon-stopped */
+        &authority_component, /* then: every other component's calls are authorized */
         &tpm_component,       /* before integrity: it extends PCRs through m->tpm */
         &integrity_component, /* after the TPM: measurements extend a PCR through m->tpm */
         NULL,

@@ -65,12 +65,12 @@ typedef struct Config {
         uint32_t rate_limit_per_sec;
 
         /* [Audit] */
-        bool audit;                          /* Enabled= */
-        uint32_t audit_checkpoint_records;   /* CheckpointRecords= */
-        usec_t audit_checkpoint_interval;    /* CheckpointInterval= */
-        usec_t audit_sync_interval;          /* SyncInterval=, 0: every record */
-        uint64_t audit_max_file_size;        /* MaxFileSize= (bytes) */
-        uint64_t audit_max_total_size;       /* MaxTotalSize= (bytes) */
+        bool audit; /* Enabled= */
+        uint32_t audit_checkpoint_records; /* CheckpointRecords= */
+        usec_t audit_checkpoint_interval; /* CheckpointInterval= */
+        usec_t audit_sync_interval; /* SyncInterval=, 0: every record */
+        uint64_t audit_max_file_size; /* MaxFileSize= (bytes) */
+        uint64_t audit_max_total_size; /* MaxTotalSize= (bytes) */
         EventsAllowedLevel audit_allowed_calls; /* AllowedCalls= */
 } Config;
 
