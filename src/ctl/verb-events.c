@@ -16,6 +16,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "audit-wire.h"
 #include "ctl-bus.h"
 #include "ctl.h"
 #include "endpointd/bus.h"
@@ -72,43 +73,65 @@ int parse_since(const char *s, usec_t *ret) {
 /* --- records of the audit log ----------------------------------------------- */
 
 typedef struct AuditRec {
-        uint64_t seq, realtime, monotonic;
-        const char *kind, *object, *result, *message;
-        uint32_t uid, pid;
-        json_object *fields; /* owned */
+        uint64_t seq, realtime;
+        const char *kind, *subject, *object, *result;
+        char *message; /* owned; NULL: none */
+        uint32_t uid, pid; /* from subject; UINT32_MAX, 0: not known */
+        json_object *fields; /* owned: detail's pairs */
 } AuditRec;
 
 static void audit_rec_done(AuditRec *r) {
         json_object_put(r->fields);
         r->fields = NULL;
+        r->message = mfree(r->message);
+}
+
+/* A value that is not UTF-8 stays escaped in JSON (audit-wire.h). */
+static int on_detail_pair(const char *name, const char *value, void *userdata) {
+        AuditRec *rec = userdata;
+        json_object *v;
+
+        if (streq(name, "MESSAGE") && !rec->message) {
+                rec->message = strdup(value);
+                if (!rec->message)
+                        return -ENOMEM;
+        }
+        v = json_object_new_string(utf8_is_valid(value, strlen(value)) ? value : "(not UTF-8)");
+        if (!v || json_object_object_add(rec->fields, name, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int on_subject_pair(const char *name, const char *value, void *userdata) {
+        AuditRec *rec = userdata;
+
+        if (streq(name, "uid"))
+                (void) parse_uint32(value, &rec->uid);
+        else if (streq(name, "pid"))
+                (void) parse_uint32(value, &rec->pid);
+        return 0;
 }
 
 /* Reads the record at msg's position (the Event arguments, or the inside
- * of one struct of ReadEvents). */
+ * of one struct of ReadEvents). -EBADMSG: a subject or detail not of the
+ * documented form. */
 static int audit_rec_read(sd_bus_message *msg, AuditRec *ret) {
-        AuditRec rec = {};
+        AuditRec rec = { .uid = UINT32_MAX };
+        const char *detail;
         int r;
 
-        r = sd_bus_message_read(msg, "tttsuuss", &rec.seq, &rec.realtime, &rec.monotonic, &rec.kind,
-                                &rec.uid, &rec.pid, &rec.object, &rec.result);
+        r = sd_bus_message_read(msg, "ttsssss", &rec.seq, &rec.realtime, &rec.kind, &rec.subject, &rec.object,
+                                &rec.result, &detail);
         if (r < 0)
                 return r;
         rec.fields = json_object_new_object();
         if (!rec.fields)
                 return -ENOMEM;
-        r = sd_bus_message_enter_container(msg, 'a', "{ss}");
-        while (r >= 0) {
-                const char *k, *v;
-
-                r = sd_bus_message_read(msg, "{ss}", &k, &v);
-                if (r <= 0)
-                        break;
-                if (streq(k, "MESSAGE"))
-                        rec.message = v;
-                r = json_object_object_add(rec.fields, k, json_object_new_string(v));
-        }
+        r = audit_wire_parse(rec.subject, on_subject_pair, &rec);
         if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
+                r = audit_wire_parse(detail, on_detail_pair, &rec);
         if (r < 0) {
                 audit_rec_done(&rec);
                 return r;
@@ -127,8 +150,8 @@ static json_object *audit_rec_json(AuditRec *rec) {
 
         if (!o || json_object_object_add(o, "seq", json_object_new_uint64(rec->seq)) < 0 ||
             json_object_object_add(o, "realtime", json_object_new_uint64(rec->realtime)) < 0 ||
-            json_object_object_add(o, "monotonic", json_object_new_uint64(rec->monotonic)) < 0 ||
             json_object_object_add(o, "kind", json_object_new_string(rec->kind)) < 0 ||
+            json_object_object_add(o, "subject", json_object_new_string(rec->subject)) < 0 ||
             json_object_object_add(o, "uid",
                                    rec->uid == UINT32_MAX ? NULL : json_object_new_uint64(rec->uid)) < 0 ||
             json_object_object_add(o, "pid", rec->pid == 0 ? NULL : json_object_new_uint64(rec->pid)) < 0 ||
@@ -155,7 +178,7 @@ static int json_line(json_object *o) {
         return r;
 }
 
-/* One line for people: "TIME #SEQ KIND uid=U OBJECT failed: MESSAGE". */
+/* One line for people: "TIME #SEQ KIND uid=U OBJECT RESULT: MESSAGE". */
 static int audit_rec_line(const AuditRec *rec) {
         _cleanup_(freep) char *when = format_timestamp(rec->realtime);
         bool ok = streq(rec->result, "ok");
@@ -434,8 +457,8 @@ static int audit_read_all(sd_bus *bus, ShowState *st) {
                              from, (uint32_t) 1000);
                 if (r != 0)
                         return r;
-                r = sd_bus_message_enter_container(reply, 'a', "(tttsuussa{ss})");
-                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "tttsuussa{ss}")) > 0) {
+                r = sd_bus_message_enter_container(reply, 'a', "(ttsssss)");
+                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ttsssss")) > 0) {
                         AuditRec rec;
 
                         r = audit_rec_read(reply, &rec);

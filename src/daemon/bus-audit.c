@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 
 #include "audit-log.h"
+#include "audit-wire.h"
 #include "bus-audit.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
@@ -19,77 +20,24 @@
 #pragma weak tpm_nv_counter_read
 
 /* One record as it crosses the bus: the arguments of Event, a struct of
- * ReadEvents' array. */
+ * ReadEvents' array, (ttsssss) both (audit-wire.h has the strings' form). */
+#define AUDIT_RECORD_SIGNATURE "ttsssss"
+
 typedef struct WireRecord {
-        uint64_t seq, realtime, monotonic;
+        uint64_t seq, realtime;
         const char *kind;
-        uint32_t uid; /* UINT32_MAX: not known */
-        uint32_t pid; /* 0: not known */
-        const char *object;
-        const char *result; /* "ok" or "failed" */
-        const AuditField *fields;
-        size_t n_fields;
+        AuditWire wire;
 } WireRecord;
 
-#define WIRE_FIELDS_MAX (AUDIT_FIELDS_MAX + 8U)
-
 static int wire_append(sd_bus_message *msg, const WireRecord *w) {
-        int r;
-
-        r = sd_bus_message_append(msg, "tttsuuss", w->seq, w->realtime, w->monotonic, w->kind, w->uid,
-                                  w->pid, w->object, w->result);
-        if (r >= 0)
-                r = sd_bus_message_open_container(msg, 'a', "{ss}");
-        for (size_t i = 0; r >= 0 && i < w->n_fields; i++)
-                r = sd_bus_message_append(msg, "{ss}", w->fields[i].name, w->fields[i].value);
-        if (r >= 0)
-                r = sd_bus_message_close_container(msg);
-        return r;
+        return sd_bus_message_append(msg, AUDIT_RECORD_SIGNATURE, w->seq, w->realtime, w->kind, w->wire.subject,
+                                     w->wire.object, w->wire.result, w->wire.detail);
 }
 
 /* About how many bytes w takes in a message (padding included). */
 static size_t wire_size(const WireRecord *w) {
-        size_t n = 64 + strlen(w->kind) + strlen(w->object) + strlen(w->result);
-
-        for (size_t i = 0; i < w->n_fields; i++)
-                n += 16 + strlen(w->fields[i].name) + strlen(w->fields[i].value);
-        return n;
-}
-
-/* A record of the log: the common fields (ENDPOINTD_UID=, ..., as the
- * journal names them; a name without the prefix is taken as well) go to
- * their places, the rest, without the prefix, to the fields. */
-static void wire_from_record(const AuditRecord *rec, AuditField fields[WIRE_FIELDS_MAX], WireRecord *ret) {
-        WireRecord w = { .seq = rec->seq,
-                         .realtime = rec->realtime_usec,
-                         .monotonic = rec->monotonic_usec,
-                         .kind = rec->kind,
-                         .uid = UINT32_MAX,
-                         .object = "",
-                         .result = "ok",
-                         .fields = fields };
-
-        for (size_t i = 0; i < rec->n_fields; i++) {
-                const char *name = rec->fields[i].name;
-                const char *value = rec->fields[i].value;
-
-                if (strncmp(name, "ENDPOINTD_", 10) == 0)
-                        name += 10;
-
-                if (streq(name, "UID"))
-                        (void) parse_uint32(value, &w.uid);
-                else if (streq(name, "PID"))
-                        (void) parse_uint32(value, &w.pid);
-                else if (streq(name, "OBJECT"))
-                        w.object = value;
-                else if (streq(name, "RESULT"))
-                        w.result = value;
-                else if (streq(name, "EVENT") || streq(name, "SEQ"))
-                        continue; /* the kind and seq have their places */
-                else if (w.n_fields < WIRE_FIELDS_MAX)
-                        fields[w.n_fields++] = (AuditField){ name, value };
-        }
-        *ret = w;
+        return 48 + strlen(w->kind) + strlen(w->wire.subject) + strlen(w->wire.object) +
+               strlen(w->wire.result) + strlen(w->wire.detail);
 }
 
 typedef struct ReadState {
@@ -100,23 +48,27 @@ typedef struct ReadState {
 
 static int on_record(const AuditRecord *rec, void *userdata) {
         ReadState *st = userdata;
-        AuditField fields[WIRE_FIELDS_MAX];
-        WireRecord w;
+        WireRecord w = { .seq = rec->seq, .realtime = rec->realtime_usec, .kind = rec->kind };
         size_t n;
         int r;
 
-        wire_from_record(rec, fields, &w);
+        r = audit_wire_from_fields(rec->fields, rec->n_fields, &w.wire);
+        if (r < 0)
+                return (st->error = r);
         n = wire_size(&w);
         /* At least one record per reply, whatever its size: it is bounded
-         * by AUDIT_RECORD_MAX, far below the bus's limit. */
-        if (st->bytes > 0 && st->bytes + n > BUS_AUDIT_REPLY_MAX)
+         * by a few times AUDIT_RECORD_MAX, far below the bus's limit. */
+        if (st->bytes > 0 && st->bytes + n > BUS_AUDIT_REPLY_MAX) {
+                audit_wire_done(&w.wire);
                 return 1;
+        }
         st->bytes += n;
-        r = sd_bus_message_open_container(st->reply, 'r', "tttsuussa{ss}");
+        r = sd_bus_message_open_container(st->reply, 'r', AUDIT_RECORD_SIGNATURE);
         if (r >= 0)
                 r = wire_append(st->reply, &w);
         if (r >= 0)
                 r = sd_bus_message_close_container(st->reply);
+        audit_wire_done(&w.wire);
         return r < 0 ? (st->error = r) : 0;
 }
 
@@ -146,7 +98,7 @@ static int method_read_events(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(tttsuussa{ss})");
+                r = sd_bus_message_open_container(reply, 'a', "(" AUDIT_RECORD_SIGNATURE ")");
         if (r < 0)
                 return r;
         st.reply = reply;
@@ -213,7 +165,7 @@ static void *verify_thread(void *userdata) {
 static void verify_reply(AuditVerifyJob *j, sd_bus_message *msg) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const AuditVerifyResult *res = &j->result;
-        char reason[sizeof(res->reason) + 160];
+        char detail[sizeof(res->reason) + 32];
 
         if (j->r == -ENOENT)
                 (void) bus_error_set_errnof(&e, ENOENT, "There is no audit log (%s).", j->dir);
@@ -223,18 +175,15 @@ static void verify_reply(AuditVerifyJob *j, sd_bus_message *msg) {
                 (void) sd_bus_reply_method_error(msg, &e);
                 return;
         }
+        /* detail: "" when intact, else the first bad record and what is
+         * wrong with it. */
         if (res->ok)
-                (void) snprintf(reason, sizeof(reason),
-                                "%" PRIu64 " records (seq %" PRIu64 "-%" PRIu64 "), %" PRIu64
-                                " checkpoints, signatures %s, counter %s%s%s",
-                                res->records, res->first_seq, res->last_seq, res->checkpoints,
-                                res->signatures_checked ? "checked" : "not checked (no TPM)",
-                                j->have_counter ? "checked" : "not checked (no TPM)",
-                                *res->reason ? "; " : "", res->reason);
+                detail[0] = 0;
+        else if (res->first_bad_seq > 0)
+                (void) snprintf(detail, sizeof(detail), "seq %" PRIu64 ": %s", res->first_bad_seq, res->reason);
         else
-                (void) snprintf(reason, sizeof(reason), "%s", res->reason);
-        (void) sd_bus_reply_method_return(msg, "bts", res->ok, res->ok ? UINT64_C(0) : res->first_bad_seq,
-                                          reason);
+                (void) snprintf(detail, sizeof(detail), "%s", res->reason);
+        (void) sd_bus_reply_method_return(msg, "bts", res->ok, res->records, detail);
 }
 
 static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -322,57 +271,62 @@ static int event_append(sd_bus_message *s, void *userdata) {
         return wire_append(s, userdata);
 }
 
+/* The Event's fields as the log records them (events.c): the signal and
+ * ReadEvents then say the same. */
 void bus_audit_event(Manager *m, const Event *e) {
-        AuditField fields[EVENT_FIELDS_MAX + 5];
-        char gid[16], err[16], text[EVENT_FIELDS_MAX + 2][1024];
-        WireRecord w = { .seq = e->seq,
-                         .realtime = e->realtime,
-                         .monotonic = e->monotonic,
-                         .kind = event_kind_to_string(e->kind),
-                         .uid = e->subject.uid == UID_INVALID ? UINT32_MAX : (uint32_t) e->subject.uid,
-                         .pid = e->subject.pid > 0 ? (uint32_t) e->subject.pid : 0,
-                         .object = e->object,
-                         .result = e->result < 0 ? "failed" : "ok",
-                         .fields = fields };
+        AuditField fields[EVENT_FIELDS_MAX + 10];
+        char uid[16], gid[16], pid[16], err[16], text[EVENT_FIELDS_MAX + 4][1024];
+        WireRecord w = { .seq = e->seq, .realtime = e->realtime, .kind = event_kind_to_string(e->kind) };
+        size_t n = 0;
 
         if (bus_subscriptions_count(m->audit_subscriptions) == 0)
                 return;
-        /* D-Bus strings are UTF-8; the log keeps other bytes as \xNN, and
-         * so does the signal. */
-        for (size_t i = 0; i < e->n_fields && i < EVENT_FIELDS_MAX; i++)
-                fields[w.n_fields++] =
-                        (AuditField){ e->fields[i].name,
-                                      wire_text(e->fields[i].value, text[i], sizeof(text[i])) };
-        w.object = wire_text(e->object, text[EVENT_FIELDS_MAX], sizeof(text[EVENT_FIELDS_MAX]));
+        if (e->subject.uid != UID_INVALID) {
+                (void) snprintf(uid, sizeof(uid), "%u", (unsigned) e->subject.uid);
+                fields[n++] = (AuditField){ "UID", uid };
+        }
         if (e->subject.gid != GID_INVALID) {
                 (void) snprintf(gid, sizeof(gid), "%u", (unsigned) e->subject.gid);
-                fields[w.n_fields++] = (AuditField){ "GID", gid };
+                fields[n++] = (AuditField){ "GID", gid };
         }
+        if (e->subject.pid > 0) {
+                (void) snprintf(pid, sizeof(pid), "%d", (int) e->subject.pid);
+                fields[n++] = (AuditField){ "PID", pid };
+        }
+        /* The log keeps bytes of text that is not UTF-8 as \xNN, and so
+         * does the signal. */
         if (e->subject.exe)
-                fields[w.n_fields++] = (AuditField){ "EXE", e->subject.exe };
+                fields[n++] = (AuditField){ "EXE", wire_text(e->subject.exe, text[0], sizeof(text[0])) };
         if (e->subject.bus_name)
-                fields[w.n_fields++] = (AuditField){ "BUS_NAME", e->subject.bus_name };
+                fields[n++] = (AuditField){ "BUS_NAME", e->subject.bus_name };
+        if (!isempty(e->object))
+                fields[n++] = (AuditField){ "OBJECT", wire_text(e->object, text[1], sizeof(text[1])) };
+        fields[n++] = (AuditField){ "RESULT", e->result < 0 ? "failed" : "ok" };
+        for (size_t i = 0; i < e->n_fields && i < EVENT_FIELDS_MAX; i++)
+                fields[n++] = (AuditField){ e->fields[i].name,
+                                            wire_text(e->fields[i].value, text[i + 3], sizeof(text[i + 3])) };
         if (e->result < 0) {
                 (void) snprintf(err, sizeof(err), "%d", -e->result);
-                fields[w.n_fields++] = (AuditField){ "ERRNO", err };
+                fields[n++] = (AuditField){ "ERRNO", err };
         }
-        fields[w.n_fields++] =
-                (AuditField){ "MESSAGE", wire_text(strempty(e->message), text[EVENT_FIELDS_MAX + 1],
-                                                   sizeof(text[EVENT_FIELDS_MAX + 1])) };
+        if (e->message)
+                fields[n++] = (AuditField){ "MESSAGE", wire_text(e->message, text[2], sizeof(text[2])) };
+        if (audit_wire_from_fields(fields, n, &w.wire) < 0)
+                return;
         bus_subscriptions_emit(m->audit_subscriptions, "Event", event_append, &w);
+        audit_wire_done(&w.wire);
 }
 
 #define AUDIT_RECORD_ARGS                                                                                   \
-        "t", seq, "t", realtime, "t", monotonic, "s", kind, "u", uid, "u", pid, "s", object, "s", result,   \
-                "a{ss}", fields
+        "t", seq, "t", realtime, "s", kind, "s", subject, "s", object, "s", result, "s", detail
 
 const sd_bus_vtable audit_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("ReadEvents", SD_BUS_ARGS("t", from_seq, "u", max),
-                                SD_BUS_RESULT("a(tttsuussa{ss})", events), method_read_events,
+                                SD_BUS_RESULT("a(" AUDIT_RECORD_SIGNATURE ")", events), method_read_events,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("b", ok, "t", first_bad_seq, "s", reason), method_verify,
+                                SD_BUS_RESULT("b", intact, "t", records, "s", detail), method_verify,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_subscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

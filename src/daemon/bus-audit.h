@@ -3,13 +3,13 @@
 
 /* org.endpointd.Audit1: the audit log on the bus (endpointd-dbus(7)).
  *
- * ReadEvents(t from_seq, u max) -> a(tttsuussa{ss}) pages through the log;
- * each record is (seq, realtime µs, monotonic µs, kind, uid, pid, object,
- * result, fields), uid 4294967295 and pid 0 when not known (the daemon's
- * own events), result "ok" or "failed", fields the kind's own (PATH=,
- * PERMISSION=, ...) and GID, EXE, BUS_NAME, ERRNO, MESSAGE where known.
- * Verify() -> (b ok, t first_bad_seq, s reason) runs the offline verifier
- * (audit-log.h) on a thread. The Event signal, with the arguments of one
+ * ReadEvents(t from_seq, u max) -> a(ttsssss) pages through the log;
+ * each record is (seq, realtime µs, kind, subject, object, result, detail),
+ * the strings as audit-wire.h makes them. Verify() -> (b intact, t records,
+ * s detail) runs the offline verifier (audit-log.h) on a thread: records
+ * checked, detail "" when intact, else "seq N: what is wrong" (or only what
+ * is wrong when no record is to blame). The Event signal, with the
+ * arguments of one
  * ReadEvents record, goes only to subscribers holding audit.read. */
 
 #include <systemd/sd-bus.h>

@@ -135,8 +135,28 @@ ep_ok "ReadEvents pages of 2 cover the log ($paged records)"
 ep_assert_eq "$(ep_ctl --json audit show --kind=violation | jq -r '[.[].kind] | unique | join(",")')" violation \
         "audit show --kind"
 ep_assert_eq "$(ep_ctl --json audit show --since=@4102444800 | jq length)" 0 "audit show --since a future time"
-out=$(audit_call 2 Verify) || ep_fail "Verify failed: $out"
-ep_assert_contains "$out" "(true, uint64 0," "Verify says the log is intact"
+# The contract: (ttsssss), subject/result/detail of the documented form.
+page=$(ep_as 2 busctl --system --json=short call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 \
+        org.endpointd.Audit1 ReadEvents tu 1 1000) || ep_fail "ReadEvents failed: $page"
+ep_assert_eq "$(jq -r .type <<<"$page")" "a(ttsssss)" "ReadEvents returns a(ttsssss)"
+ep_assert_eq "$(jq -r '[.data[0][] | select(.[2] == "daemon-started")][0][3]' <<<"$page")" daemon \
+        "the daemon's own event has the subject daemon"
+denied=$(jq -c '[.data[0][] | select(.[2] == "access-denied")][-1]' <<<"$page")
+[[ "$(jq -r '.[3]' <<<"$denied")" =~ ^uid=65534(\ gid=65534)?\ pid=[0-9]+(\ exe=[^ ]+)?\ bus=:[0-9.]+$ ]] ||
+        ep_fail "the denial's subject is not 'uid=65534 [gid=65534] pid=P [exe=E] bus=B': $denied"
+ep_assert_eq "$(jq -r '.[5]' <<<"$denied")" EACCES "the denial's result is the errno name"
+[[ "$(jq -r '.[6]' <<<"$denied")" =~ (^|\ )MESSAGE=[^\ ]+$ ]] ||
+        ep_fail "the denial's detail does not end in one escaped MESSAGE=: $denied"
+ep_assert_eq "$(jq -r '[.data[0][] | select(.[2] == "violation")][0][6] | test("(^| )PATH=bin/b( |$)")' \
+        <<<"$page")" true "the violation's detail holds PATH=bin/b"
+ep_ok "ReadEvents records are of the documented form"
+out=$(ep_as 2 busctl --system --json=short call org.endpointd.Endpoint1 /org/endpointd/Endpoint1 \
+        org.endpointd.Audit1 Verify) || ep_fail "Verify failed: $out"
+ep_assert_eq "$(jq -r .type <<<"$out")" "bts" "Verify returns (bts)"
+ep_assert_eq "$(jq -c '[.data[0], .data[2]]' <<<"$out")" '[true,""]' "Verify: intact, detail empty"
+checked=$(jq '.data[1]' <<<"$out")
+[ "$checked" -ge "$total" ] || ep_fail "Verify checked $checked records, the log has at least $total"
+ep_ok "Verify checked $checked records"
 
 # --- the daemon goes away: the followers end with exit 3 ---------------------------
 ep_stop
