@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+
 #include "macro.h"
+#include "util.h"
 
 /* Exit codes (also in endpointctl(1)). Verbs never return these: they
  * return 0, a negative errno or VERB_VIOLATIONS, and run() maps them in
@@ -61,6 +64,9 @@ extern const char *arg_release_version; /* manifest create --version */
 extern const char *arg_trust;
 extern bool arg_policy_signed; /* --policy=signed (seal, key create) */
 extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
+extern usec_t arg_since; /* audit show --since: CLOCK_REALTIME µs, 0: not given */
+extern const char *arg_kind; /* audit show --kind */
+extern bool arg_follow; /* audit show, violations --follow */
 extern const char *arg_audit_dir;  /* audit verify --dir */
 extern const char *arg_device_key; /* audit verify --device-key (PEM public key) */
 extern uint64_t arg_counter;       /* audit verify --counter */
@@ -108,6 +114,15 @@ int verb_licence_install(int argc, char *argv[], void *userdata);
 int verb_licence_list(int argc, char *argv[], void *userdata);
 int verb_licence_check(int argc, char *argv[], void *userdata);
 int verb_licence_verify(int argc, char *argv[], void *userdata);
+int verb_audit_show(int argc, char *argv[], void *userdata);
+int verb_monitor(int argc, char *argv[], void *userdata);
+/* violations --follow (verb-events.c) */
+int verb_violations_follow(sd_bus *bus);
+
+/* --since TIME: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with T; local
+ * time, UTC with --utc or a trailing Z), "@SECONDS" since the epoch, or
+ * "-SPAN" before now (e.g. -1h, -30min). Returns 0 or -EINVAL. */
+int parse_since(const char *s, usec_t *ret);
 int verb_audit_verify(int argc, char *argv[], void *userdata);
 
 /* Helpers the Keys1 and approval verbs share (verb-keys.c). */

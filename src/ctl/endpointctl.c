@@ -39,6 +39,9 @@ const char *arg_audit_dir = NULL;
 const char *arg_device_key = NULL;
 uint64_t arg_counter = 0;
 bool arg_counter_set = false;
+usec_t arg_since = 0;
+const char *arg_kind = NULL;
+bool arg_follow = false;
 
 static bool arg_help = false;
 static bool arg_no_pager = false;
@@ -62,13 +65,16 @@ typedef enum VerbOption {
         OPT_DIR = 1U << 11,
         OPT_DEVICE_KEY = 1U << 12,
         OPT_COUNTER = 1U << 13,
-        _OPT_COUNT = 14,
+        OPT_SINCE = 1U << 14,
+        OPT_KIND = 1U << 15,
+        OPT_FOLLOW = 1U << 16,
+        _OPT_COUNT = 17,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",   "--exportable", "--aad",        "--nonce",   "--output",
-        "--serial", "--product",    "--version",    "--ignore",  "--trust",
-        "--policy", "--dir",        "--device-key", "--counter",
+        "--pcrs",       "--exportable", "--aad",    "--nonce", "--output", "--serial",
+        "--product",    "--version",    "--ignore", "--trust", "--policy", "--dir",
+        "--device-key", "--counter",    "--since",  "--kind",  "--follow",
 };
 
 typedef enum VerbFlags {
@@ -120,8 +126,8 @@ static const Verb verbs[] = {
         { "approval install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_approval_install,
           "Install a signed PCR approval" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
-        { "violations", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_violations,
-          "List the integrity violations" },
+        { "violations", "[--follow]", 0, 0, VERB_PAGER | VERB_BUS, OPT_FOLLOW, verb_violations,
+          "List the integrity violations (and follow new ones)" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
         { "measurements", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_measurements,
           "Show the PCR measurement log" },
@@ -159,6 +165,10 @@ static const Verb verbs[] = {
         { "audit verify", "[--dir=DIR] [--device-key=PEM] [--counter=N]", 0, 0, 0,
           OPT_DIR | OPT_DEVICE_KEY | OPT_COUNTER, verb_audit_verify,
           "Verify the audit log offline: chain, checkpoints, counter" },
+        { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_PAGER | VERB_BUS,
+          OPT_SINCE | OPT_KIND | OPT_FOLLOW, verb_audit_show, "Show the audit log (and follow it)" },
+        { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor,
+          "Print every event the caller may see as it happens" },
 };
 
 /* The verb being run, for verb_usage_error(). */
@@ -436,6 +446,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_CONFIG,
                 ARG_NO_PAGER,
                 ARG_POLICY,
+                ARG_SINCE,
+                ARG_KIND,
+                ARG_FOLLOW,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -460,6 +473,9 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "config", required_argument, NULL, ARG_CONFIG },
                                                  { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                                                  { "policy", required_argument, NULL, ARG_POLICY },
+                                                 { "since", required_argument, NULL, ARG_SINCE },
+                                                 { "kind", required_argument, NULL, ARG_KIND },
+                                                 { "follow", no_argument, NULL, ARG_FOLLOW },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -561,7 +577,8 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                         break;
                 case ARG_COUNTER:
                         if (parse_uint64(optarg, UINT64_MAX, &arg_counter) < 0) {
-                                log_error("Invalid --counter '%s', expected the NV counter's value.", optarg);
+                                log_error("Invalid --counter '%s', expected the NV counter's value.",
+                                          optarg);
                                 return -EINVAL;
                         }
                         arg_counter_set = true;
@@ -580,6 +597,23 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                         }
                         arg_policy_signed = streq(optarg, "signed");
                         given |= OPT_POLICY;
+                        break;
+                case ARG_SINCE:
+                        if (parse_since(optarg, &arg_since) < 0) {
+                                log_error("Invalid --since '%s': use YYYY-MM-DD [HH:MM[:SS]], @SECONDS or "
+                                          "-SPAN (e.g. -1h).",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        given |= OPT_SINCE;
+                        break;
+                case ARG_KIND:
+                        arg_kind = optarg;
+                        given |= OPT_KIND;
+                        break;
+                case ARG_FOLLOW:
+                        arg_follow = true;
+                        given |= OPT_FOLLOW;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);
@@ -733,8 +767,9 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
-        /* Before the bus connection: the pager gets no fd of it. */
-        if (v->flags & VERB_PAGER) {
+        /* Before the bus connection: the pager gets no fd of it. Lines
+         * that follow the daemon go straight out, as they happen. */
+        if ((v->flags & VERB_PAGER) && !arg_follow) {
                 r = pager_open(arg_no_pager);
                 if (r < 0)
                         return r;

@@ -78,6 +78,10 @@ static const struct {
         { ENDPOINTD_IFACE_POLICY, "InstallLicence", "licence.install" },
         { ENDPOINTD_IFACE_POLICY, "ListLicences", "licence.read" },
         { ENDPOINTD_IFACE_POLICY, "CheckFeature", "licence.read" },
+        { ENDPOINTD_IFACE_AUDIT, "ReadEvents", "audit.read" },
+        { ENDPOINTD_IFACE_AUDIT, "Verify", "audit.verify" },
+        { ENDPOINTD_IFACE_AUDIT, "Subscribe", "audit.read" },
+        { ENDPOINTD_IFACE_AUDIT, "Unsubscribe", "audit.read" },
 };
 
 const char *bus_permission_lookup(const char *interface, const char *member) {

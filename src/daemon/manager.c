@@ -6,12 +6,14 @@
 #include <systemd/sd-daemon.h>
 
 #include "authority.h"
+#include "bus-audit.h"
 #include "bus-auth.h"
 #include "bus-endpoint.h"
 #include "bus-errors.h"
 #include "bus-integrity.h"
 #include "bus-keys.h"
 #include "bus-policy.h"
+#include "bus-subscribe.h"
 #include "device.h"
 #include "endpointd/bus.h"
 #include "events.h"
@@ -416,6 +418,7 @@ static void on_event(const Event *e, void *userdata) {
         }
 
         bus_integrity_event(m, e);
+        bus_audit_event(m, e);
 }
 
 /* Capabilities in start order. Later issues add their line here. */
@@ -436,6 +439,7 @@ static const struct {
         { ENDPOINTD_IFACE_KEYS, keys_vtable },
         { ENDPOINTD_IFACE_INTEGRITY, integrity_vtable },
         { ENDPOINTD_IFACE_POLICY, policy_vtable },
+        { ENDPOINTD_IFACE_AUDIT, audit_vtable },
 };
 
 int manager_new(const char *config_path, Config *config, Manager **ret) {
@@ -468,7 +472,9 @@ Manager *manager_free(Manager *m) {
         for (size_t i = ELEMENTSOF(components); i > 0; i--)
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
-        bus_integrity_subscriptions_free(m);
+        bus_audit_stop(m);
+        m->integrity_subscriptions = bus_subscriptions_free(m->integrity_subscriptions);
+        m->audit_subscriptions = bus_subscriptions_free(m->audit_subscriptions);
         bus_auth_free(m->bus_auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -494,7 +500,8 @@ void manager_set_status(Manager *m, const char *format, ...) {
 void manager_access_changed(Manager *m) {
         /* The device id may be new: grants and licences are bound to it. */
         authority_set_device_id(m->authority, m->device_id);
-        bus_integrity_access_changed(m);
+        bus_subscriptions_access_changed(m->integrity_subscriptions);
+        bus_subscriptions_access_changed(m->audit_subscriptions);
 }
 
 void manager_emit_endpoint_changed_list(Manager *m, const char *property, ...) {
@@ -636,6 +643,16 @@ static int manager_connect_bus(Manager *m) {
         r = bus_auth_new(m->bus, &m->bus_auth);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch bus callers: %m");
+        /* A subscriber holds what Subscribe() needs, at every signal. */
+        r = bus_subscriptions_new(m, ENDPOINTD_IFACE_INTEGRITY,
+                                  bus_permission_lookup(ENDPOINTD_IFACE_INTEGRITY, "Subscribe"),
+                                  &m->integrity_subscriptions);
+        if (r >= 0)
+                r = bus_subscriptions_new(m, ENDPOINTD_IFACE_AUDIT,
+                                          bus_permission_lookup(ENDPOINTD_IFACE_AUDIT, "Subscribe"),
+                                          &m->audit_subscriptions);
+        if (r < 0)
+                return log_oom();
         for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
                 r = sd_bus_add_object_vtable(m->bus, NULL, ENDPOINTD_OBJECT_PATH, interfaces[i].interface,
                                              interfaces[i].vtable, m);

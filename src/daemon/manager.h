@@ -52,9 +52,13 @@ struct Manager {
         struct Authority *authority;
         struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
 
-        /* Bus layer state: the clients that called Integrity1.Subscribe()
-         * (bus-integrity.c); NULL until the first one. */
+        /* Bus layer state: the clients that called Subscribe() on
+         * Integrity1 and Audit1 (bus-subscribe.h); made when the bus is
+         * connected. */
         struct BusSubscriptions *integrity_subscriptions;
+        struct BusSubscriptions *audit_subscriptions;
+        /* The Audit1.Verify() running on a thread (bus-audit.c), or NULL. */
+        struct AuditVerifyJob *audit_verify;
 };
 
 /* A capability: started after the bus is connected and before the name is

@@ -144,7 +144,7 @@ bool policy_permission_is_valid(const char *perm, bool patterns) {
 }
 
 /* What the daemon checks (src/daemon/bus-auth.c) and endpointd-policy(5)
- * lists, plus audit.verify, which the design reserves. */
+ * lists. */
 static const struct {
         const char *name;
         bool object;

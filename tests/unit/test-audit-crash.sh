@@ -42,12 +42,13 @@ for ((i = 1; i <= rounds; i++)); do
         grep -q . "$EP_TMP/writer.err" && ep_fail "round $i: the writer failed: $(cat "$EP_TMP/writer.err")"
         # Every 10th round also loses 1-80 bytes of the newest file, as a
         # power cut loses an unsynced tail: the record cut short must be
-        # named. Checkpoints are synced before the counter moves, so only a
-        # last record that is no checkpoint is cut (the smallest record is
-        # 88 bytes: the cut stays inside it).
+        # named. A checkpoint is synced before the counter moves and a
+        # rotation record before its files are deleted: no power cut takes
+        # those back once acted on, so only another last record is cut (the
+        # smallest record is 88 bytes: the cut stays inside it).
         cut=0
         if [ $((i % 10)) -eq 5 ] && [ -d "$log" ] &&
-                ! "$writer" list "$log" | tail -n 1 | grep -q ' audit.checkpoint '; then
+                ! "$writer" list "$log" | tail -n 1 | grep -qE ' audit\.(checkpoint|rotated) '; then
                 newest=$(ls "$log"/audit-*.log 2>/dev/null | tail -n 1)
                 size=$(stat -c %s "$newest" 2>/dev/null || echo 0)
                 cut=$((RANDOM % 80 + 1))
