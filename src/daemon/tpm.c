@@ -374,9 +374,14 @@ static void signing_key_template(bool restricted, TPM2B_PUBLIC *ret) {
                 .publicArea = {
                         .type = TPM2_ALG_ECC,
                         .nameAlg = TPM2_ALG_SHA256,
+                        /* NODA: the keys have an empty authValue, so dictionary-attack
+                         * protection guards nothing; with it, every power cut after the
+                         * key was used counts as a failed try, and a few of them lock the
+                         * device's identity (signatures, quotes, the audit log's
+                         * checkpoints) out for the TPM's recovery time. */
                         .objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
                                             TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                            TPMA_OBJECT_USERWITHAUTH |
+                                            TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
                                             (restricted ? TPMA_OBJECT_RESTRICTED : 0),
                         .parameters.eccDetail = {
                                 .symmetric.algorithm = TPM2_ALG_NULL,
