@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Defect found by an independent tester (from the man pages alone): this
-# test FAILS on the code it was written against.
+# test failed on the code it was written against; fixed by the pager's
+# secure mode (only less, or no pager, as root).
 #
 # endpointctl(1) OUTPUT promises that when endpointctl runs as root the
 # pager "cannot start a shell" (LESSSECURE=1). That holds for less only.
