@@ -23,3 +23,8 @@ int tpm_record_error(Tpm *t, int r, const char *what);
  * not known; see tpm-nv.h. */
 const uint8_t *tpm_nv_auth(const Tpm *t);
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]);
+
+/* The state directory whose marks of the NV floors (tpm-nv.h) this context
+ * keeps up to date, NULL until tpm_nv_setup(). */
+const char *tpm_nv_state_dir(const Tpm *t);
+int tpm_set_nv_state_dir(Tpm *t, const char *dir);
