@@ -4,9 +4,9 @@
 
 #include "device.h"
 #include "endpointd/bus.h" /* MESSAGE_ID= of journal entries only */
+#include "fileio.h"
 #include "log.h"
 #include "openssl-util.h"
-#include "fileio.h"
 #include "tpm-nv.h"
 
 struct Device {
@@ -68,8 +68,8 @@ static int device_owner_auth(Device *d, char **ret, size_t *ret_len) {
         if (r < 0 && !d->owner_auth_warned) {
                 d->owner_auth_warned = true;
                 log_struct(LOG_ERR, ENDPOINTD_MESSAGE_TPM,
-                           "Cannot read the TPM owner authorization from '%s' (%s); see endpointd-tpm(7).", path,
-                           r == -EFBIG ? "longer than 64 bytes" : strerror(-r));
+                           "Cannot read the TPM owner authorization from '%s' (%s); see endpointd-tpm(7).",
+                           path, r == -EFBIG ? "longer than 64 bytes" : strerror(-r));
         }
         return r;
 }
@@ -83,10 +83,11 @@ static void tpm_hierarchy_warn(Tpm *t) {
                 return (void) log_debug("Cannot tell how the TPM's hierarchies are protected: %s",
                                         tpm_last_error(t));
         if (platform_open)
-                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM,
-                           "The TPM's platform hierarchy is enabled with an empty authorization: anyone with "
-                           "access to the TPM can undefine the NV floors. The firmware must disable it or set "
-                           "a random authorization at boot; see endpointd-tpm(7).");
+                log_struct(
+                        LOG_WARNING, ENDPOINTD_MESSAGE_TPM,
+                        "The TPM's platform hierarchy is enabled with an empty authorization: anyone with "
+                        "access to the TPM can undefine the NV floors. The firmware must disable it or set "
+                        "a random authorization at boot; see endpointd-tpm(7).");
         if (!owner_auth_set)
                 log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_TPM,
                            "The TPM's owner hierarchy has no authValue: anyone with access to the TPM can "
@@ -109,11 +110,12 @@ static int device_connect(Device *d) {
         if (r == -EACCES && !d->owner_auth_warned) {
                 /* Once: the TPM is tried again every few seconds. */
                 d->owner_auth_warned = true;
-                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_TPM,
-                           "The TPM's owner hierarchy refuses the daemon's authorization: it has an authValue "
-                           "that was not given to endpointd (OwnerAuthFile= in [TPM], or the credential %s), "
-                           "so there are no keys, measurements or NV floors. See endpointd-tpm(7).",
-                           DEVICE_OWNER_AUTH_CREDENTIAL);
+                log_struct(
+                        LOG_ERR, ENDPOINTD_MESSAGE_TPM,
+                        "The TPM's owner hierarchy refuses the daemon's authorization: it has an authValue "
+                        "that was not given to endpointd (OwnerAuthFile= in [TPM], or the credential %s), "
+                        "so there are no keys, measurements or NV floors. See endpointd-tpm(7).",
+                        DEVICE_OWNER_AUTH_CREDENTIAL);
         }
         if (r < 0)
                 return r;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 #include <openssl/crypto.h>
-#include <unistd.h>
 #include <tss2/tss2_mu.h>
+#include <unistd.h>
 
 #include "endpointd/bus.h" /* MESSAGE_ID= of journal entries only */
 #include "fileio.h"
@@ -513,8 +513,8 @@ int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
                 return r;
         r = marks_raise(t, which, MAX(value, floor));
         if (r < 0)
-                log_warning_errno(r, "Cannot record the %s floor in %s/%s: %m", tpm_nv_index_to_string(which),
-                                  tpm_nv_state_dir(t), TPM_NV_MARKS_FILE);
+                log_warning_errno(r, "Cannot record the %s floor in %s/%s: %m",
+                                  tpm_nv_index_to_string(which), tpm_nv_state_dir(t), TPM_NV_MARKS_FILE);
         return value > floor;
 }
 

@@ -442,7 +442,8 @@ static int tpm_property(Tpm *t, TPM2_PT property, uint32_t *ret) {
                                 property, 1, NULL, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "GetCapability");
-        if (cap->data.tpmProperties.count < 1 || cap->data.tpmProperties.tpmProperty[0].property != property) {
+        if (cap->data.tpmProperties.count < 1 ||
+            cap->data.tpmProperties.tpmProperty[0].property != property) {
                 Esys_Free(cap);
                 return tpm_set_error(t, -EPROTO, "GetCapability: the property is missing");
         }
@@ -474,8 +475,9 @@ int tpm_hierarchy_status(Tpm *t, bool *ret_owner_auth_set, bool *ret_platform_op
         *ret_platform_open = false;
         if (!(startup & TPMA_STARTUP_CLEAR_PHENABLE))
                 return 0;
-        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                   NULL, TPM2_SE_TRIAL, &no_symmetric, TPM2_ALG_SHA256, &session.handle);
+        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &no_symmetric, TPM2_ALG_SHA256,
+                                   &session.handle);
         if (rc == TSS2_RC_SUCCESS)
                 rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_PLATFORM, &none);
         if (rc != TSS2_RC_SUCCESS)
@@ -512,9 +514,10 @@ static int tpm_setup_keys(Tpm *t) {
         srk_template(&tmpl);
         r = tpm_create_primary(t, ESYS_TR_RH_OWNER, &tmpl, &t->srk, NULL);
         if (r < 0 && t->owner_auth_refused)
-                return tpm_set_error(t, -EACCES,
-                                     "CreatePrimary: the owner hierarchy's authValue is not the one given "
-                                     "(OwnerAuthFile= or the credential tpm-owner-auth, see endpointd-tpm(7))");
+                return tpm_set_error(
+                        t, -EACCES,
+                        "CreatePrimary: the owner hierarchy's authValue is not the one given "
+                        "(OwnerAuthFile= or the credential tpm-owner-auth, see endpointd-tpm(7))");
         if (r < 0)
                 return r;
         rc = Esys_TR_GetName(t->esys, t->srk, &name);
