@@ -21,8 +21,16 @@ _endpointctl() {
                 esac
         done
         case $prev in
-        --output | --trust | --ignore)
+        --output | --trust | --ignore | --device-key)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                return
+                ;;
+        --policy)
+                mapfile -t COMPREPLY < <(compgen -W "pcr signed" -- "$cur")
+                return
+                ;;
+        --dir)
+                mapfile -t COMPREPLY < <(compgen -d -- "$cur")
                 return
                 ;;
         esac

@@ -19,6 +19,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "../bench-util.h"
+
 #define MAX_SAMPLES (4U * 1024U * 1024U)
 
 typedef struct Client {
@@ -30,13 +32,6 @@ typedef struct Client {
         size_t errors;
         int setup_error;
 } Client;
-
-static double now_sec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static int call_once(sd_bus *bus, const char *method) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -86,12 +81,6 @@ static void *client_run(void *arg) {
         }
         sd_bus_flush_close_unref(bus);
         return NULL;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-
-        return x < y ? -1 : x > y;
 }
 
 int main(int argc, char *argv[]) {

@@ -25,3 +25,5 @@
 #define ENDPOINTD_ERROR_NO_MANIFEST      "org.endpointd.Error.NoManifest"      /* ENOMEDIUM */
 #define ENDPOINTD_ERROR_TOO_LARGE        "org.endpointd.Error.TooLarge"        /* EFBIG */
 #define ENDPOINTD_ERROR_REVOKED          "org.endpointd.Error.Revoked"         /* EKEYREVOKED */
+#define ENDPOINTD_ERROR_NOT_APPROVED     "org.endpointd.Error.NotApproved"     /* ENOKEY */
+#define ENDPOINTD_ERROR_NO_SPACE         "org.endpointd.Error.NoSpace"         /* ENOSPC */

@@ -21,3 +21,9 @@
 /* UUID 16b119d4-f467-4dc9-8ddf-4d9dc3b13f37. */
 #define ENDPOINTD_EKU_LICENCE_NAME "endpointd-licence"
 #define ENDPOINTD_EKU_LICENCE_OID "2.25.30162576383478587106000040060324495159"
+
+/* PCR approvals (endpointd-approval(5)); the signer certificate's key is
+ * also the PCR-policy key of TPM2_PolicyAuthorize.
+ * UUID 7bb14be3-9436-4d90-9875-032417a068b4. */
+#define ENDPOINTD_EKU_APPROVAL_NAME "endpointd-pcr-approval"
+#define ENDPOINTD_EKU_APPROVAL_OID "2.25.164415619236887911208058874086226421940"

@@ -2,8 +2,8 @@
 #pragma once
 
 /* endpointctl reads endpointd.conf (and its drop-ins) with the daemon's own
- * loader, for the settings a local check needs: TrustDirectory= and
- * [Policy] File=. */
+ * loader, for the settings a local check needs: TrustDirectory=,
+ * [Policy] File= and StateDirectory= (audit verify). */
 
 #include "config.h"
 

@@ -6,9 +6,13 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+
 #include "macro.h"
+#include "util.h"
 
 /* Exit codes (also in endpointctl(1)). Verbs never return these: they
  * return 0, a negative errno or VERB_VIOLATIONS, and run() maps them in
@@ -58,7 +62,15 @@ extern uint64_t arg_serial; /* 0: not given */
 extern const char *arg_product;
 extern const char *arg_release_version; /* manifest create --version */
 extern const char *arg_trust;
+extern bool arg_policy_signed; /* --policy=signed (seal, key create) */
 extern char **arg_ignore; /* NULL-terminated, normalised ("var/log") */
+extern usec_t arg_since; /* audit show --since: CLOCK_REALTIME µs, 0: not given */
+extern const char *arg_kind; /* audit show --kind */
+extern bool arg_follow; /* audit show, violations --follow */
+extern const char *arg_audit_dir;  /* audit verify --dir */
+extern const char *arg_device_key; /* audit verify --device-key (PEM public key) */
+extern uint64_t arg_counter;       /* audit verify --counter */
+extern bool arg_counter_set;
 
 /* Handlers get the verb's arguments with argv[0] the verb's last word
  * ("create" for "key create"), so argv[1] is the first argument; argc was
@@ -70,6 +82,7 @@ typedef int (*VerbFunction)(int argc, char *argv[], void *userdata);
 int verb_status(int argc, char *argv[], void *userdata);
 int verb_device_id(int argc, char *argv[], void *userdata);
 int verb_device_key(int argc, char *argv[], void *userdata);
+int verb_device_csr(int argc, char *argv[], void *userdata);
 int verb_key_create(int argc, char *argv[], void *userdata);
 int verb_key_list(int argc, char *argv[], void *userdata);
 int verb_key_delete(int argc, char *argv[], void *userdata);
@@ -79,6 +92,8 @@ int verb_seal(int argc, char *argv[], void *userdata);
 int verb_unseal(int argc, char *argv[], void *userdata);
 int verb_sign(int argc, char *argv[], void *userdata);
 int verb_attest(int argc, char *argv[], void *userdata);
+int verb_approval_make(int argc, char *argv[], void *userdata);
+int verb_approval_install(int argc, char *argv[], void *userdata);
 int verb_scan(int argc, char *argv[], void *userdata);
 int verb_violations(int argc, char *argv[], void *userdata);
 int verb_verify(int argc, char *argv[], void *userdata);
@@ -99,6 +114,29 @@ int verb_licence_install(int argc, char *argv[], void *userdata);
 int verb_licence_list(int argc, char *argv[], void *userdata);
 int verb_licence_check(int argc, char *argv[], void *userdata);
 int verb_licence_verify(int argc, char *argv[], void *userdata);
+int verb_audit_show(int argc, char *argv[], void *userdata);
+int verb_monitor(int argc, char *argv[], void *userdata);
+/* violations --follow (verb-events.c) */
+int verb_violations_follow(sd_bus *bus);
+
+/* --since TIME: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with T; local
+ * time, UTC with --utc or a trailing Z), "@SECONDS" since the epoch, or
+ * "-SPAN" before now (e.g. -1h, -30min). Returns 0 or -EINVAL. */
+int parse_since(const char *s, usec_t *ret);
+int verb_audit_verify(int argc, char *argv[], void *userdata);
+
+/* Helpers the Keys1 and approval verbs share (verb-keys.c). */
+typedef struct json_object json_object;
+typedef struct sd_bus sd_bus;
+typedef struct sd_bus_message sd_bus_message;
+/* Adds key: base64 of p (n bytes) to o; adds key: [PCR indices of mask]
+ * to o. Both return 0 or -ENOMEM. */
+int json_add_base64(json_object *o, const char *key, const void *p, size_t n);
+int json_add_pcrs(json_object *o, const char *key, uint32_t mask);
+/* Reads the DeviceId property: 0 with *ret_id pointing into *ret_reply
+ * (the caller unrefs it), or a negative errno, printed (-ENODEV while no
+ * TPM has been seen). */
+int ctl_device_id_read(sd_bus *bus, sd_bus_message **ret_reply, const char **ret_id);
 
 /* Prints one usage mistake: "MESSAGE; usage: endpointctl VERB ARGS" for the
  * verb being run, and returns -EINVAL. */

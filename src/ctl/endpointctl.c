@@ -33,7 +33,15 @@ uint64_t arg_serial = 0;
 const char *arg_product = NULL;
 const char *arg_release_version = NULL;
 const char *arg_trust = NULL;
+bool arg_policy_signed = false;
 char **arg_ignore = NULL;
+const char *arg_audit_dir = NULL;
+const char *arg_device_key = NULL;
+uint64_t arg_counter = 0;
+bool arg_counter_set = false;
+usec_t arg_since = 0;
+const char *arg_kind = NULL;
+bool arg_follow = false;
 
 static bool arg_help = false;
 static bool arg_no_pager = false;
@@ -53,12 +61,20 @@ typedef enum VerbOption {
         OPT_VERSION = 1U << 7,
         OPT_IGNORE = 1U << 8,
         OPT_TRUST = 1U << 9,
-        _OPT_COUNT = 10,
+        OPT_POLICY = 1U << 10,
+        OPT_DIR = 1U << 11,
+        OPT_DEVICE_KEY = 1U << 12,
+        OPT_COUNTER = 1U << 13,
+        OPT_SINCE = 1U << 14,
+        OPT_KIND = 1U << 15,
+        OPT_FOLLOW = 1U << 16,
+        _OPT_COUNT = 17,
 } VerbOption;
 
 static const char *const verb_option_names[_OPT_COUNT] = {
-        "--pcrs",   "--exportable", "--aad",     "--nonce",  "--output",
-        "--serial", "--product",    "--version", "--ignore", "--trust",
+        "--pcrs",       "--exportable", "--aad",    "--nonce", "--output", "--serial",
+        "--product",    "--version",    "--ignore", "--trust", "--policy", "--dir",
+        "--device-key", "--counter",    "--since",  "--kind",  "--follow",
 };
 
 typedef enum VerbFlags {
@@ -88,8 +104,10 @@ static const Verb verbs[] = {
           "Show the daemon's status (the default)" },
         { "device-id", "", 0, 0, VERB_BUS, 0, verb_device_id, "Print the TPM-rooted device ID" },
         { "device-key", "", 0, 0, VERB_BUS, 0, verb_device_key, "Print the device public key (PEM)" },
-        { "key create", "NAME [--pcrs=LIST] [--exportable]", 1, 1, VERB_BUS, OPT_PCRS | OPT_EXPORTABLE,
-          verb_key_create, "Create a data key sealed to the TPM" },
+        { "device-csr", "[--output=FILE]", 0, 0, VERB_BUS, OPT_OUTPUT, verb_device_csr,
+          "Print a PKCS#10 request signed by the TPM device key" },
+        { "key create", "NAME [--pcrs=LIST] [--exportable] [--policy=signed]", 1, 1, VERB_BUS,
+          OPT_PCRS | OPT_EXPORTABLE | OPT_POLICY, verb_key_create, "Create a data key sealed to the TPM" },
         { "key list", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_key_list,
           "List sealed secrets and data keys" },
         { "key delete", "NAME", 1, 1, VERB_BUS, 0, verb_key_delete, "Delete a key or sealed secret" },
@@ -97,15 +115,19 @@ static const Verb verbs[] = {
           "Encrypt standard input with a data key" },
         { "decrypt", "NAME [--aad=STRING]", 1, 1, VERB_BUS, OPT_AAD, verb_decrypt,
           "Decrypt standard input with a data key" },
-        { "seal", "NAME [--pcrs=LIST]", 1, 1, VERB_BUS, OPT_PCRS, verb_seal,
+        { "seal", "NAME [--pcrs=LIST] [--policy=signed]", 1, 1, VERB_BUS, OPT_PCRS | OPT_POLICY, verb_seal,
           "Seal the secret on standard input to the TPM" },
         { "unseal", "NAME", 1, 1, VERB_BUS, 0, verb_unseal, "Print a sealed secret" },
         { "sign", "", 0, 0, VERB_BUS, 0, verb_sign, "Sign standard input with the device key" },
         { "attest", "--nonce=HEX [--pcrs=LIST] [--output=DIR]", 0, 0, VERB_BUS,
           OPT_NONCE | OPT_PCRS | OPT_OUTPUT, verb_attest, "Have the TPM quote PCRs" },
+        { "approval make", "VERSION PCR=HEX... [--output=FILE]", 2, 1 + 24, 0, OPT_OUTPUT,
+          verb_approval_make, "Write an unsigned PCR approval of expected PCR values" },
+        { "approval install", "FILE SIG", 2, 2, VERB_BUS | VERB_BUS_LATE, 0, verb_approval_install,
+          "Install a signed PCR approval" },
         { "scan", "", 0, 0, VERB_BUS, 0, verb_scan, "Verify the tree against the manifest now" },
-        { "violations", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_violations,
-          "List the integrity violations" },
+        { "violations", "[--follow]", 0, 0, VERB_PAGER | VERB_BUS, OPT_FOLLOW, verb_violations,
+          "List the integrity violations (and follow new ones)" },
         { "verify", "PATH", 1, 1, VERB_BUS, 0, verb_verify, "Check one file against the manifest" },
         { "measurements", "", 0, 0, VERB_PAGER | VERB_BUS, 0, verb_measurements,
           "Show the PCR measurement log" },
@@ -140,6 +162,13 @@ static const Verb verbs[] = {
           "Whether a licence enables a feature" },
         { "licence verify", "FILE [SIG] [--trust=DIR]", 1, 2, 0, OPT_TRUST, verb_licence_verify,
           "Parse and verify a licence locally" },
+        { "audit verify", "[--dir=DIR] [--device-key=PEM] [--counter=N]", 0, 0, 0,
+          OPT_DIR | OPT_DEVICE_KEY | OPT_COUNTER, verb_audit_verify,
+          "Verify the audit log offline: chain, checkpoints, counter" },
+        { "audit show", "[--since=TIME] [--kind=KIND] [--follow]", 0, 0, VERB_PAGER | VERB_BUS,
+          OPT_SINCE | OPT_KIND | OPT_FOLLOW, verb_audit_show, "Show the audit log (and follow it)" },
+        { "monitor", "", 0, 0, VERB_BUS, 0, verb_monitor,
+          "Print every event the caller may see as it happens" },
 };
 
 /* The verb being run, for verb_usage_error(). */
@@ -411,8 +440,15 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                 ARG_PRODUCT,
                 ARG_IGNORE,
                 ARG_TRUST,
+                ARG_DIR,
+                ARG_DEVICE_KEY,
+                ARG_COUNTER,
                 ARG_CONFIG,
                 ARG_NO_PAGER,
+                ARG_POLICY,
+                ARG_SINCE,
+                ARG_KIND,
+                ARG_FOLLOW,
         };
         static const struct option options[] = { { "json", optional_argument, NULL, ARG_JSON },
                                                  { "no-progress", no_argument, NULL, ARG_NO_PROGRESS },
@@ -431,8 +467,15 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                                                  { "product", required_argument, NULL, ARG_PRODUCT },
                                                  { "ignore", required_argument, NULL, ARG_IGNORE },
                                                  { "trust", required_argument, NULL, ARG_TRUST },
+                                                 { "dir", required_argument, NULL, ARG_DIR },
+                                                 { "device-key", required_argument, NULL, ARG_DEVICE_KEY },
+                                                 { "counter", required_argument, NULL, ARG_COUNTER },
                                                  { "config", required_argument, NULL, ARG_CONFIG },
                                                  { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                                                 { "policy", required_argument, NULL, ARG_POLICY },
+                                                 { "since", required_argument, NULL, ARG_SINCE },
+                                                 { "kind", required_argument, NULL, ARG_KIND },
+                                                 { "follow", no_argument, NULL, ARG_FOLLOW },
                                                  {} };
         unsigned given = 0;
         int c, r;
@@ -524,11 +567,53 @@ static int parse_argv(int argc, char *argv[], unsigned *ret_given, char **ret_ve
                         arg_trust = optarg;
                         given |= OPT_TRUST;
                         break;
+                case ARG_DIR:
+                        arg_audit_dir = optarg;
+                        given |= OPT_DIR;
+                        break;
+                case ARG_DEVICE_KEY:
+                        arg_device_key = optarg;
+                        given |= OPT_DEVICE_KEY;
+                        break;
+                case ARG_COUNTER:
+                        if (parse_uint64(optarg, UINT64_MAX, &arg_counter) < 0) {
+                                log_error("Invalid --counter '%s', expected the NV counter's value.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        arg_counter_set = true;
+                        given |= OPT_COUNTER;
+                        break;
                 case ARG_CONFIG:
                         arg_config = optarg;
                         break;
                 case ARG_NO_PAGER:
                         arg_no_pager = true;
+                        break;
+                case ARG_POLICY:
+                        if (!streq(optarg, "pcr") && !streq(optarg, "signed")) {
+                                log_error("Invalid --policy '%s': expected pcr or signed.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_policy_signed = streq(optarg, "signed");
+                        given |= OPT_POLICY;
+                        break;
+                case ARG_SINCE:
+                        if (parse_since(optarg, &arg_since) < 0) {
+                                log_error("Invalid --since '%s': use YYYY-MM-DD [HH:MM[:SS]], @SECONDS or "
+                                          "-SPAN (e.g. -1h).",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        given |= OPT_SINCE;
+                        break;
+                case ARG_KIND:
+                        arg_kind = optarg;
+                        given |= OPT_KIND;
+                        break;
+                case ARG_FOLLOW:
+                        arg_follow = true;
+                        given |= OPT_FOLLOW;
                         break;
                 case ':':
                         log_error("Option '%s' needs a value.", argv[optind - 1]);
@@ -682,8 +767,9 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
-        /* Before the bus connection: the pager gets no fd of it. */
-        if (v->flags & VERB_PAGER) {
+        /* Before the bus connection: the pager gets no fd of it. Lines
+         * that follow the daemon go straight out, as they happen. */
+        if ((v->flags & VERB_PAGER) && !arg_follow) {
                 r = pager_open(arg_no_pager);
                 if (r < 0)
                         return r;

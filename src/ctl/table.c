@@ -83,7 +83,7 @@ static char *format_bytes(uint64_t n) {
         return asprintf(&s, "%.1f%c", v, suffix[i]) < 0 ? NULL : s;
 }
 
-static char *format_timestamp(uint64_t usec) {
+char *format_timestamp(uint64_t usec) {
         char buf[64];
         time_t sec = (time_t) (usec / 1000000);
         struct tm tm;

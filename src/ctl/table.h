@@ -72,6 +72,10 @@ json_object *table_to_json(Table *t);
  * drops the reference to o. Returns 0 or -ENOMEM. */
 int json_print(json_object *o, FILE *f);
 
+/* usec (µs since the epoch) as a person reads it: local time (UTC with
+ * --utc), "never" for 0. Returns a malloc'ed string or NULL. */
+char *format_timestamp(uint64_t usec);
+
 /* The width of the terminal on fd, $COLUMNS first; 0 when fd is not a
  * terminal (standard output going to the pager counts as one). */
 unsigned terminal_columns(int fd);

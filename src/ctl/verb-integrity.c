@@ -294,6 +294,8 @@ int verb_scan(int argc, char *argv[], void *userdata) {
 }
 
 int verb_violations(int argc, char *argv[], void *userdata) {
+        if (arg_follow)
+                return verb_violations_follow(userdata);
         return print_violations(userdata);
 }
 

@@ -29,8 +29,8 @@ static int append_pcr_array(sd_bus_message *m, uint32_t mask) {
         return sd_bus_message_append_array(m, 'u', pcrs, n * sizeof(uint32_t));
 }
 
-/* a{sv} with "pcrs" (when --pcrs is given) and "exportable" (when
- * --exportable is). */
+/* a{sv} with "pcrs" (when --pcrs is given), "exportable" (when
+ * --exportable is) and "policy" (when --policy=signed is). */
 static int append_options(sd_bus_message *m) {
         int r = sd_bus_message_open_container(m, 'a', "{sv}");
 
@@ -49,6 +49,8 @@ static int append_options(sd_bus_message *m) {
         }
         if (r >= 0 && arg_exportable)
                 r = sd_bus_message_append(m, "{sv}", "exportable", "b", 1);
+        if (r >= 0 && arg_policy_signed)
+                r = sd_bus_message_append(m, "{sv}", "policy", "s", "signed");
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -70,14 +72,26 @@ static int write_all(int fd, const void *p, size_t len) {
         return 0;
 }
 
-/* Adds key: base64 of p to o. */
-static int json_add_base64(json_object *o, const char *key, const void *p, size_t n) {
+int json_add_base64(json_object *o, const char *key, const void *p, size_t n) {
         _cleanup_(freep) char *b = malloc(4 * ((n + 2) / 3) + 1);
 
         if (!b)
                 return -ENOMEM;
         (void) EVP_EncodeBlock((unsigned char *) b, p, (int) n);
         return json_object_object_add(o, key, json_object_new_string(b));
+}
+
+int json_add_pcrs(json_object *o, const char *key, uint32_t mask) {
+        json_object *a = json_object_new_array();
+
+        for (unsigned i = 0; a && i < 24; i++)
+                if ((mask & (1U << i)) && json_object_array_add(a, json_object_new_int((int) i)) < 0)
+                        break;
+        if (!a || json_object_object_add(o, key, a) < 0) {
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 /* Prints { key: base64 } for --json. */
@@ -110,6 +124,8 @@ static json_object *key_fields(const char *name, const char *kind) {
         if (!o || json_object_object_add(o, "name", json_object_new_string(name)) < 0 ||
             json_object_object_add(o, "kind", json_object_new_string(kind)) < 0 ||
             json_object_object_add(o, "exportable", json_object_new_boolean(arg_exportable)) < 0 ||
+            json_object_object_add(o, "policy",
+                                   json_object_new_string(arg_policy_signed ? "signed" : "pcr")) < 0 ||
             /* null: the daemon's default, PCRs= of endpointd.conf */
             json_object_object_add(
                     o, "pcrs",
@@ -154,10 +170,8 @@ static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what
         return 0;
 }
 
-int verb_device_id(int argc, char *argv[], void *userdata) {
+int ctl_device_id_read(sd_bus *bus, sd_bus_message **ret_reply, const char **ret_id) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        sd_bus *bus = userdata;
         const char *id;
         int r;
 
@@ -173,6 +187,20 @@ int verb_device_id(int argc, char *argv[], void *userdata) {
                           "started.");
                 return -ENODEV;
         }
+        *ret_reply = TAKE_PTR(reply);
+        *ret_id = id;
+        return 0;
+}
+
+int verb_device_id(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        const char *id;
+        int r;
+
+        r = ctl_device_id_read(userdata, &reply, &id);
+        if (r != 0)
+                return r;
         if (!arg_json) {
                 printf("%s\n", id);
                 return 0;
@@ -230,7 +258,7 @@ int verb_key_create(int argc, char *argv[], void *userdata) {
 }
 
 static int key_list_entry(Table *t, sd_bus_message *reply) {
-        const char *name, *key, *kind = "";
+        const char *name, *key, *kind = "", *policy = "pcr";
         const uint32_t *pcrs = NULL;
         size_t pcrs_size = 0;
         uint64_t created = 0;
@@ -249,6 +277,8 @@ static int key_list_entry(Table *t, sd_bus_message *reply) {
                         r = sd_bus_message_read(reply, "v", "b", &exportable);
                 else if (r >= 0 && streq(key, "created"))
                         r = sd_bus_message_read(reply, "v", "t", &created);
+                else if (r >= 0 && streq(key, "policy"))
+                        r = sd_bus_message_read(reply, "v", "s", &policy);
                 else if (r >= 0 && streq(key, "pcrs")) {
                         r = sd_bus_message_enter_container(reply, 'v', "au");
                         if (r >= 0)
@@ -269,8 +299,10 @@ static int key_list_entry(Table *t, sd_bus_message *reply) {
                         mask |= 1U << pcrs[i];
         if (table_add(t, CELL_STRING, name) < 0 || table_add(t, CELL_STRING, kind) < 0 ||
             table_add(t, CELL_BOOLEAN, exportable) < 0 ||
-            table_add(t, CELL_STRING, format_pcr_list(buf, sizeof(buf), mask)) < 0 ||
-            table_add(t, CELL_TIMESTAMP, created) < 0)
+            table_add(t, CELL_STRING,
+                      !arg_json && streq(policy, "signed") ? "signed"
+                                                           : format_pcr_list(buf, sizeof(buf), mask)) < 0 ||
+            (arg_json && table_add(t, CELL_STRING, policy) < 0) || table_add(t, CELL_TIMESTAMP, created) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -284,7 +316,10 @@ int verb_key_list(int argc, char *argv[], void *userdata) {
         r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "ListKeys", &reply, "list keys", NULL);
         if (r != 0)
                 return r;
-        t = table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created");
+        /* For people a signed policy shows in the Pcrs column (it has no
+         * PCR list of its own); JSON has a field for it. */
+        t = arg_json ? table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Policy", "Created")
+                     : table_new(false, "Name", "Kind", "Exportable", "Pcrs", "Created");
         if (!t)
                 return log_oom();
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
@@ -479,24 +514,16 @@ static int attest_write(const char *dir, const void *const part[3], const size_t
 
 /* --json: the quote's parts in base64, the PCRs it covers, the key and the nonce. */
 static int attest_print_json(const void *const part[3], const size_t len[3], const char *ak, uint32_t mask) {
-        json_object *o = json_object_new_object(), *pcrs = json_object_new_array();
-        bool ok = o && pcrs;
+        json_object *o = json_object_new_object();
+        bool ok = o && json_object_object_add(o, "nonce", json_object_new_string(arg_nonce)) >= 0 &&
+                  json_add_pcrs(o, "pcrs", mask) >= 0;
 
-        for (unsigned i = 0; ok && i < 24; i++)
-                if (mask & (1U << i))
-                        ok = json_object_array_add(pcrs, json_object_new_int((int) i)) >= 0;
-        ok = ok && json_object_object_add(o, "nonce", json_object_new_string(arg_nonce)) >= 0;
-        if (ok && json_object_object_add(o, "pcrs", pcrs) >= 0)
-                pcrs = NULL;
-        else
-                ok = false;
         ok = ok && json_add_base64(o, "quote", part[0], len[0]) >= 0 &&
              json_add_base64(o, "signature", part[1], len[1]) >= 0 &&
              json_add_base64(o, "pcrValues", part[2], len[2]) >= 0 &&
              json_object_object_add(o, "attestationKey", json_object_new_string(ak)) >= 0 &&
              json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) >=
                      0;
-        json_object_put(pcrs);
         if (!ok) {
                 json_object_put(o);
                 return log_oom();

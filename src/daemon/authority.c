@@ -20,10 +20,17 @@ static const char *const token_suffix[_TOKEN_TYPE_MAX] = {
         [TOKEN_LICENCE] = ".licence",
 };
 
-static char *token_path(Manager *m, TokenType type, const char *id, bool sig) {
+static void authority_device_changed(Authority *a);
+
+static void authority_access_changed(Authority *a) {
+        if (a->sink && a->sink->access_changed)
+                a->sink->access_changed(a, a->userdata);
+}
+
+static char *token_path(Authority *a, TokenType type, const char *id, bool sig) {
         char *p = NULL;
 
-        if (asprintf(&p, "%s/%s/%s%s%s", m->config->state_dir, token_dir[type], id, token_suffix[type],
+        if (asprintf(&p, "%s/%s/%s%s%s", a->config->state_dir, token_dir[type], id, token_suffix[type],
                      sig ? SIGNATURE_SUFFIX : "") < 0)
                 return NULL;
         return p;
@@ -52,9 +59,19 @@ static void clock_advance(Authority *a) {
 
         a->clock_mark = authority_now(a);
         a->clock_boot = now_usec(CLOCK_BOOTTIME);
-        if (real + AUTHORITY_CLOCK_SLACK_USEC < a->clock_mark)
-                log_debug("The clock is behind the high-water mark by %" PRIu64 " s; using the mark.",
-                          (a->clock_mark - real) / USEC_PER_SEC);
+        if (real + AUTHORITY_CLOCK_SLACK_USEC < a->clock_mark) {
+                char behind[32];
+
+                (void) snprintf(behind, sizeof(behind), "%" PRIu64, (a->clock_mark - real) / USEC_PER_SEC);
+                /* An event once per episode, not at every call. */
+                if (!a->clock_behind)
+                        events_emit(a->events, EVENT_CLOCK_SET_BACK, EVENT_SUBJECT_DAEMON, NULL, 0,
+                                    EVENT_FIELDS({ "BEHIND_SEC", behind }),
+                                    "The clock is behind the high-water mark by %s s; using the mark.",
+                                    behind);
+                a->clock_behind = true;
+        } else
+                a->clock_behind = false;
 }
 
 /* The mark is also kept in TPM NV (TPM_NV_CLOCK, in seconds), which a
@@ -62,17 +79,17 @@ static void clock_advance(Authority *a) {
  * mark is saved and when the TPM appears; written only when the mark is
  * AUTHORITY_CLOCK_NV_STEP_USEC past what NV holds, so at most 24 NV writes
  * a day however often the daemon restarts (endpointd-tpm(7)). */
-static void clock_sync_tpm(Manager *m) {
-        Authority *a = m->authority;
+static void clock_sync_tpm(Authority *a) {
+        Tpm *tpm = a && a->sink && a->sink->tpm ? a->sink->tpm(a->userdata) : NULL;
         uint64_t nv, mark;
         int r;
 
-        if (!a || !m->tpm || !tpm_nv_floor_read || !tpm_nv_floor_raise)
+        if (!tpm || !tpm_nv_floor_read || !tpm_nv_floor_raise)
                 return;
-        r = tpm_nv_floor_read(m->tpm, TPM_NV_CLOCK, &nv);
+        r = tpm_nv_floor_read(tpm, TPM_NV_CLOCK, &nv);
         /* -ESTALE: it went down (logged); nv is the mark, written back below. */
         if (r == -ESTALE)
-                r = tpm_nv_floor_raise(m->tpm, TPM_NV_CLOCK, nv);
+                r = tpm_nv_floor_raise(tpm, TPM_NV_CLOCK, nv);
         if (r < 0)
                 return (void) log_debug_errno(r, "Cannot read the time high-water mark from TPM NV: %m");
         if (nv <= UINT64_MAX / USEC_PER_SEC && nv * USEC_PER_SEC > authority_now(a)) {
@@ -85,20 +102,19 @@ static void clock_sync_tpm(Manager *m) {
         mark = authority_now(a) / USEC_PER_SEC;
         if (mark < nv + AUTHORITY_CLOCK_NV_STEP_USEC / USEC_PER_SEC)
                 return;
-        r = tpm_nv_floor_raise(m->tpm, TPM_NV_CLOCK, mark);
+        r = tpm_nv_floor_raise(tpm, TPM_NV_CLOCK, mark);
         if (r < 0)
                 log_warning_errno(r, "Failed to save the time high-water mark to TPM NV: %m");
 }
 
-static void clock_persist(Manager *m) {
-        Authority *a = m->authority;
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock");
+static void clock_persist(Authority *a) {
+        _cleanup_(freep) char *path = strjoin_alloc(a->config->state_dir, "/", "clock");
         char buf[128];
         int r, n;
 
         if (!path)
                 return (void) log_oom();
-        clock_sync_tpm(m);
+        clock_sync_tpm(a);
         clock_advance(a);
         n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 " %s\n", a->clock_mark, a->clock_boot,
                      a->boot_id);
@@ -124,9 +140,8 @@ static void boot_id_read(Authority *a) {
 /* Applies the stored mark. Within the boot it was written in, the time that
  * passed since (the daemon was stopped, nobody could ask) counts too, so a
  * grant that lapsed meanwhile stays lapsed whatever the wall clock says. */
-static void clock_load(Manager *m) {
-        Authority *a = m->authority;
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "clock"), *data = NULL;
+static void clock_load(Authority *a) {
+        _cleanup_(freep) char *path = strjoin_alloc(a->config->state_dir, "/", "clock"), *data = NULL;
         char mark[32] = "", boot[32] = "", id[40] = "";
         uint64_t v, b;
         usec_t now_boot = now_usec(CLOCK_BOOTTIME);
@@ -150,8 +165,8 @@ static void grant_done(Grant *g) {
         policy_subject_done(&g->subject);
 }
 
-static void token_remove_files(Manager *m, TokenType type, const char *id) {
-        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+static void token_remove_files(Authority *a, TokenType type, const char *id) {
+        _cleanup_(freep) char *p = token_path(a, type, id, false), *s = token_path(a, type, id, true);
         int r;
 
         if (p && (r = unlink_durable(p)) < 0 && r != -ENOENT)
@@ -167,33 +182,56 @@ static void grant_unload(Authority *a, size_t i) {
         a->n_grants--;
 }
 
-static void grant_remove(Manager *m, size_t i) {
-        Authority *a = m->authority;
+static void grant_remove(Authority *a, size_t i) {
 
-        token_remove_files(m, TOKEN_GRANT, a->grants[i].token->id);
+        token_remove_files(a, TOKEN_GRANT, a->grants[i].token->id);
         grant_unload(a, i);
+}
+
+/* Reports each licence of this device that passed its NotAfter= since the
+ * last check (licence-expired); it stays installed, and simply enables
+ * nothing any more (authority_feature_enabled()). */
+static void licences_expire(Authority *a) {
+        usec_t now = authority_now(a);
+        char when[32];
+
+        for (size_t i = 0; i < a->n_licences; i++) {
+                const Token *t = a->licences[i];
+
+                if (t->not_after <= a->licences_checked || t->not_after > now ||
+                    !token_device_matches(t, a->device_id))
+                        continue;
+                (void) format_iso8601(when, sizeof(when), t->not_after);
+                events_emit(a->events, EVENT_LICENCE_EXPIRED, EVENT_SUBJECT_DAEMON, t->id, 0,
+                            EVENT_FIELDS({ "LICENCE", t->id }, { "NOT_AFTER", when }),
+                            "Licence '%s' expired at %s.", t->id, when);
+        }
+        a->licences_checked = now;
 }
 
 /* Removes the grants that have lapsed by authority_now(): from the timers
  * and at start-up, never on a decision's path. */
-static void grants_lapse(Manager *m) {
-        Authority *a = m->authority;
+static void grants_lapse(Authority *a) {
         usec_t now = authority_now(a);
         bool lapsed = false;
         char when[32];
 
+        licences_expire(a);
         for (size_t i = a->n_grants; i > 0; i--) {
                 Token *t = a->grants[i - 1].token;
 
                 if (token_check_time(t, now) != -EKEYEXPIRED)
                         continue;
-                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s lapsed at %s.", t->id,
-                           t->subject, format_iso8601(when, sizeof(when), t->not_after));
-                grant_remove(m, i - 1);
+                (void) format_iso8601(when, sizeof(when), t->not_after);
+                events_emit(a->events, EVENT_GRANT_LAPSED, EVENT_SUBJECT_DAEMON, t->id, 0,
+                            EVENT_FIELDS({ "GRANT", t->id }, { "GRANT_SUBJECT", t->subject },
+                                         { "NOT_AFTER", when }),
+                            "Grant '%s' for %s lapsed at %s.", t->id, t->subject, when);
+                grant_remove(a, i - 1);
                 lapsed = true;
         }
         if (lapsed)
-                manager_access_changed(m);
+                authority_access_changed(a);
 }
 
 static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -202,16 +240,18 @@ static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata);
  * journal says so) when it ends, not when somebody next asks. It runs on
  * CLOCK_BOOTTIME, as authority_now() does: a clock set back does not
  * postpone it, and one set forward is caught by the clock timer. */
-static void lapse_timer_arm(Manager *m) {
-        Authority *a = m->authority;
+static void lapse_timer_arm(Authority *a) {
         usec_t next = USEC_INFINITY, now = authority_now(a);
         int r;
 
         for (size_t i = 0; i < a->n_grants; i++)
                 next = MIN(next, a->grants[i].token->not_after);
+        for (size_t i = 0; i < a->n_licences; i++)
+                if (a->licences[i]->not_after > a->licences_checked)
+                        next = MIN(next, a->licences[i]->not_after);
         if (!a->lapse_timer) {
-                r = sd_event_add_time(m->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
-                                      USEC_PER_SEC / 4, on_lapse_timer, m);
+                r = sd_event_add_time(a->event, &a->lapse_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+                                      USEC_PER_SEC / 4, on_lapse_timer, a);
                 if (r < 0)
                         return (void) log_warning_errno(r, "Failed to add the grant expiry timer: %m");
         }
@@ -223,20 +263,20 @@ static void lapse_timer_arm(Manager *m) {
 }
 
 static int on_lapse_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        Authority *a = userdata;
 
-        grants_lapse(m);
-        lapse_timer_arm(m);
+        grants_lapse(a);
+        lapse_timer_arm(a);
         return 0;
 }
 
 static int on_clock_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        Authority *a = userdata;
 
-        clock_persist(m);
+        clock_persist(a);
         /* Also catches grants that a clock set forward ended early. */
-        grants_lapse(m);
-        lapse_timer_arm(m);
+        grants_lapse(a);
+        lapse_timer_arm(a);
         (void) sd_event_source_set_time_relative(s, AUTHORITY_CLOCK_TIMER_USEC);
         return 0;
 }
@@ -245,8 +285,8 @@ static bool revoked(Authority *a, const char *id) {
         return words_contains(a->revoked, id);
 }
 
-static int revoked_load(Manager *m) {
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"),
+static int revoked_load(Authority *a) {
+        _cleanup_(freep) char *path = strjoin_alloc(a->config->state_dir, "/", "grants-revoked"),
                               *data = NULL;
         size_t len;
         int r;
@@ -255,18 +295,17 @@ static int revoked_load(Manager *m) {
                 return -ENOMEM;
         r = read_full_file(path, 1024 * 1024, &data, &len);
         if (r == -ENOENT)
-                return words_split("", &m->authority->revoked);
+                return words_split("", &a->revoked);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", path);
         for (char *c = data; *c; c++)
                 if (*c == '\n')
                         *c = ' ';
-        return words_split(data, &m->authority->revoked);
+        return words_split(data, &a->revoked);
 }
 
-static int revoked_add(Manager *m, const char *id) {
-        Authority *a = m->authority;
-        _cleanup_(freep) char *path = strjoin_alloc(m->config->state_dir, "/", "grants-revoked"),
+static int revoked_add(Authority *a, const char *id) {
+        _cleanup_(freep) char *path = strjoin_alloc(a->config->state_dir, "/", "grants-revoked"),
                               *data = NULL;
         size_t n = words_length(a->revoked);
         char **l;
@@ -292,8 +331,7 @@ static int revoked_add(Manager *m, const char *id) {
         return r < 0 ? r : 0;
 }
 
-static int grant_add(Manager *m, Token *t) {
-        Authority *a = m->authority;
+static int grant_add(Authority *a, Token *t) {
         Grant *n = reallocarray(a->grants, a->n_grants + 1, sizeof(Grant));
         int r;
 
@@ -307,8 +345,7 @@ static int grant_add(Manager *m, Token *t) {
         return 0;
 }
 
-static int licence_add(Manager *m, Token *t) {
-        Authority *a = m->authority;
+static int licence_add(Authority *a, Token *t) {
         Token **n = reallocarray(a->licences, a->n_licences + 1, sizeof(Token *));
 
         if (!n)
@@ -330,12 +367,12 @@ static bool token_installed(Authority *a, TokenType type, const char *id) {
         return false;
 }
 
-static int trust_load(Manager *m, TrustStore **ret, char *error, size_t error_len) {
+static int trust_load(Authority *a, TrustStore **ret, char *error, size_t error_len) {
         char buf[256] = "";
-        int r = trust_store_load(m->config->trust_dir, ret, buf, sizeof(buf));
+        int r = trust_store_load(a->config->trust_dir, ret, buf, sizeof(buf));
 
         if (r < 0)
-                (void) snprintf(error, error_len, "Cannot load the trust store %s: %s", m->config->trust_dir,
+                (void) snprintf(error, error_len, "Cannot load the trust store %s: %s", a->config->trust_dir,
                                 buf);
         /* No trust anchor means nothing can verify. */
         return r == -ENOENT ? -EKEYREJECTED : r;
@@ -348,8 +385,8 @@ static int trust_load(Manager *m, TrustStore **ret, char *error, size_t error_le
  * only licences for any device ("*") are loaded; the rest wait for
  * authority_device_changed() (0, nothing loaded). Time is checked at use.
  * A token whose id is loaded already is left alone. */
-static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, const char *id) {
-        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+static int token_load_one(Authority *a, const TrustStore *trust, TokenType type, const char *id) {
+        _cleanup_(freep) char *p = token_path(a, type, id, false), *s = token_path(a, type, id, true);
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         _cleanup_(token_freep) Token *t = NULL;
         char error[512] = "";
@@ -358,7 +395,7 @@ static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, c
 
         if (!p || !s)
                 return -ENOMEM;
-        if (token_installed(m->authority, type, id))
+        if (token_installed(a, type, id))
                 return 0;
         r = read_full_file(p, TOKEN_FILE_MAX, &data, &len);
         if (r >= 0)
@@ -370,24 +407,24 @@ static int token_load_one(Manager *m, const TrustStore *trust, TokenType type, c
                 return log_warning_errno(r, "Ignoring stored %s: %s", p, error);
         if (!streq(t->id, id))
                 return log_warning_errno(EBADMSG, "Ignoring stored %s: its Id= is '%s'.", p, t->id);
-        if (isempty(m->device_id) && !token_device_matches(t, NULL)) {
+        if (isempty(a->device_id) && !token_device_matches(t, NULL)) {
                 log_debug("Stored %s waits until the device id is known.", p);
                 return 0;
         }
-        if (!token_device_matches(t, m->device_id))
+        if (!token_device_matches(t, a->device_id))
                 return log_warning_errno(EXDEV,
                                          "Ignoring stored %s: it is for device %s, this is device %s.", p,
-                                         t->device, m->device_id);
-        r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
+                                         t->device, a->device_id);
+        r = type == TOKEN_GRANT ? grant_add(a, t) : licence_add(a, t);
         if (r < 0)
                 return r;
         TAKE_PTR(t);
         return 0;
 }
 
-static int tokens_load(Manager *m, TokenType type) {
+static int tokens_load(Authority *a, TokenType type) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
-        _cleanup_(freep) char *dir = strjoin_alloc(m->config->state_dir, "/", token_dir[type]);
+        _cleanup_(freep) char *dir = strjoin_alloc(a->config->state_dir, "/", token_dir[type]);
         DIR *d;
         struct dirent *de;
         char error[512];
@@ -409,68 +446,79 @@ static int tokens_load(Manager *m, TokenType type) {
                         continue;
                 memcpy(id, de->d_name, n - k);
                 id[n - k] = 0;
-                if (!trust && trust_load(m, &trust, error, sizeof(error)) < 0) {
+                if (!trust && trust_load(a, &trust, error, sizeof(error)) < 0) {
                         log_warning("Ignoring stored %s: %s", token_dir[type], error);
                         break;
                 }
                 if (name_is_valid(id))
-                        (void) token_load_one(m, trust, type, id);
+                        (void) token_load_one(a, trust, type, id);
         }
         closedir(d);
         return 0;
 }
 
-void authority_device_changed(Manager *m) {
-        Authority *a = m->authority;
+void authority_set_device_id(Authority *a, const char *device_id) {
+        char *id;
+
+        if (!a || isempty(device_id) || streq_ptr(a->device_id, device_id))
+                return;
+        id = strdup(device_id);
+        if (!id)
+                return (void) log_oom();
+        free(a->device_id);
+        a->device_id = id;
+        authority_device_changed(a);
+}
+
+static void authority_device_changed(Authority *a) {
         char *id;
         int r;
 
-        if (!a || isempty(m->device_id) || streq_ptr(a->tokens_device, m->device_id))
+        if (!a || isempty(a->device_id) || streq_ptr(a->tokens_device, a->device_id))
                 return;
         /* Recorded first: grants_lapse() below reports through
-         * manager_access_changed(), which calls us again. */
-        id = strdup(m->device_id);
+         * the access_changed sink, which calls us again. */
+        id = strdup(a->device_id);
         if (!id)
                 return (void) log_oom();
         free(a->tokens_device);
         a->tokens_device = id;
         /* The TPM is there: its mark counts before any grant is judged. */
-        clock_sync_tpm(m);
+        clock_sync_tpm(a);
 
         /* Loaded for a device id that is no longer ours (another TPM):
          * forgotten, their files kept for the TPM they belong to. */
         for (size_t i = a->n_grants; i > 0; i--)
-                if (!token_device_matches(a->grants[i - 1].token, m->device_id)) {
+                if (!token_device_matches(a->grants[i - 1].token, a->device_id)) {
                         log_warning("Unloading grant '%s': it is for device %s, this is device %s.",
                                     a->grants[i - 1].token->id, a->grants[i - 1].token->device,
-                                    m->device_id);
+                                    a->device_id);
                         grant_unload(a, i - 1);
                 }
         for (size_t i = a->n_licences; i > 0; i--)
-                if (!token_device_matches(a->licences[i - 1], m->device_id)) {
+                if (!token_device_matches(a->licences[i - 1], a->device_id)) {
                         log_warning("Unloading licence '%s': it is for device %s, this is device %s.",
-                                    a->licences[i - 1]->id, a->licences[i - 1]->device, m->device_id);
+                                    a->licences[i - 1]->id, a->licences[i - 1]->device, a->device_id);
                         token_free(a->licences[i - 1]);
                         memmove(a->licences + i - 1, a->licences + i, (a->n_licences - i) * sizeof(Token *));
                         a->n_licences--;
                 }
 
-        r = tokens_load(m, TOKEN_GRANT);
+        r = tokens_load(a, TOKEN_GRANT);
         if (r >= 0)
-                r = tokens_load(m, TOKEN_LICENCE);
+                r = tokens_load(a, TOKEN_LICENCE);
         if (r < 0)
                 log_warning_errno(r, "Failed to load the stored grants and licences: %m");
-        grants_lapse(m);
-        lapse_timer_arm(m);
-        log_info("Device id %s known: %zu grant(s), %zu licence(s) installed.", m->device_id, a->n_grants,
+        grants_lapse(a);
+        lapse_timer_arm(a);
+        log_info("Device id %s known: %zu grant(s), %zu licence(s) installed.", a->device_id, a->n_grants,
                  a->n_licences);
 }
 
 /* ---- decisions ----------------------------------------------------------- */
 
-bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+bool authority_check(const Authority *a, const PolicyCaller *c, const char *perm,
                      PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len) {
-        const Authority *a = m->authority;
         usec_t now;
 
         if (policy_check(a->policy, c, perm, check_process, userdata, reason, reason_len))
@@ -482,7 +530,7 @@ bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
         for (size_t i = 0; i < a->n_grants; i++) {
                 const Grant *g = &a->grants[i];
 
-                if (!token_device_matches(g->token, m->device_id) || token_check_time(g->token, now) < 0 ||
+                if (!token_device_matches(g->token, a->device_id) || token_check_time(g->token, now) < 0 ||
                     !policy_subject_match(&g->subject, c))
                         continue;
                 for (char **r = g->token->roles; *r; r++)
@@ -497,14 +545,13 @@ bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
         return false;
 }
 
-bool authority_feature_enabled(const Manager *m, const char *feature, usec_t *ret_expires) {
-        const Authority *a = m->authority;
+bool authority_feature_enabled(const Authority *a, const char *feature, usec_t *ret_expires) {
         usec_t now = authority_now(a), expires = 0;
 
         for (size_t i = 0; i < a->n_licences; i++) {
                 const Token *t = a->licences[i];
 
-                if (token_device_matches(t, m->device_id) && token_check_time(t, now) == 0 &&
+                if (token_device_matches(t, a->device_id) && token_check_time(t, now) == 0 &&
                     words_contains(t->features, feature))
                         expires = MAX(expires, t->not_after);
         }
@@ -515,9 +562,9 @@ bool authority_feature_enabled(const Manager *m, const char *feature, usec_t *re
 
 /* ---- installing and revoking --------------------------------------------- */
 
-static int token_store(Manager *m, TokenType type, const char *id, const void *data, size_t len,
+static int token_store(Authority *a, TokenType type, const char *id, const void *data, size_t len,
                        const void *sig, size_t sig_len) {
-        _cleanup_(freep) char *p = token_path(m, type, id, false), *s = token_path(m, type, id, true);
+        _cleanup_(freep) char *p = token_path(a, type, id, false), *s = token_path(a, type, id, true);
         int r;
 
         if (!p || !s)
@@ -530,19 +577,19 @@ static int token_store(Manager *m, TokenType type, const char *id, const void *d
         return r;
 }
 
-int authority_install(Manager *m, TokenType type, const void *data, size_t len, const void *sig,
-                      size_t sig_len, const char **ret_id, char *error, size_t error_len) {
+static int authority_install_one(Authority *a, const EventSubject *subject, TokenType type, const void *data,
+                                 size_t len, const void *sig, size_t sig_len, const char **ret_id,
+                                 char *error, size_t error_len) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_(token_freep) Token *t = NULL;
-        Authority *a = m->authority;
         const char *what = type == TOKEN_GRANT ? "Grant" : "Licence";
         int r;
 
         clock_advance(a);
-        r = trust_load(m, &trust, error, error_len);
+        r = trust_load(a, &trust, error, error_len);
         if (r < 0)
                 return r;
-        r = token_verify(trust, data, len, sig, sig_len, type, m->device_id, authority_now(a), &t, error,
+        r = token_verify(trust, data, len, sig, sig_len, type, a->device_id, authority_now(a), &t, error,
                          error_len);
         if (r < 0)
                 return r;
@@ -555,13 +602,13 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
                 (void) snprintf(error, error_len, "%s '%s' is already installed.", what, t->id);
                 return -EEXIST;
         }
-        r = token_store(m, type, t->id, data, len, sig, sig_len);
+        r = token_store(a, type, t->id, data, len, sig, sig_len);
         if (r < 0) {
                 (void) snprintf(error, error_len, "Cannot store %s '%s': %s", what, t->id, strerror(-r));
-                token_remove_files(m, type, t->id);
+                token_remove_files(a, type, t->id);
                 return r;
         }
-        r = type == TOKEN_GRANT ? grant_add(m, t) : licence_add(m, t);
+        r = type == TOKEN_GRANT ? grant_add(a, t) : licence_add(a, t);
         if (r < 0)
                 return r;
         *ret_id = TAKE_PTR(t)->id;
@@ -569,20 +616,43 @@ int authority_install(Manager *m, TokenType type, const void *data, size_t len, 
                 const Grant *g = &a->grants[a->n_grants - 1];
                 char when[32];
 
-                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' installed for %s until %s.",
-                           g->token->id, g->token->subject,
-                           format_iso8601(when, sizeof(when), g->token->not_after));
-                lapse_timer_arm(m);
-        } else
-                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_LICENCE, "Licence '%s' installed.", *ret_id);
+                (void) format_iso8601(when, sizeof(when), g->token->not_after);
+                events_emit(a->events, EVENT_GRANT_INSTALLED, subject, g->token->id, 0,
+                            EVENT_FIELDS({ "GRANT", g->token->id }, { "GRANT_SUBJECT", g->token->subject },
+                                         { "NOT_AFTER", when }),
+                            "Grant '%s' installed for %s until %s.", g->token->id, g->token->subject, when);
+                lapse_timer_arm(a);
+        } else {
+                const Token *l = a->licences[a->n_licences - 1];
+                char when[32];
+
+                (void) format_iso8601(when, sizeof(when), l->not_after);
+                events_emit(a->events, EVENT_LICENCE_INSTALLED, subject, *ret_id, 0,
+                            EVENT_FIELDS({ "LICENCE", *ret_id }, { "NOT_AFTER", when }),
+                            "Licence '%s' installed.", *ret_id);
+        }
         /* Worth a durable mark: an install is a security decision in time. */
-        clock_persist(m);
-        manager_access_changed(m);
+        clock_persist(a);
+        authority_access_changed(a);
         return 0;
 }
 
-int authority_grant_revoke(Manager *m, const char *id) {
-        Authority *a = m->authority;
+int authority_install(Authority *a, const EventSubject *subject, TokenType type, const void *data,
+                      size_t len, const void *sig, size_t sig_len, const char **ret_id, char *error,
+                      size_t error_len) {
+        int r;
+
+        r = authority_install_one(a, subject, type, data, len, sig, sig_len, ret_id, error, error_len);
+        if (r < 0)
+                events_emit(a->events, EVENT_TOKEN_REFUSED, subject, NULL, r,
+                            EVENT_FIELDS({ "TOKEN_TYPE", token_type_to_string(type) },
+                                         { "REASON", isempty(error) ? strerror(-r) : error }),
+                            "Refused to install a %s: %s", type == TOKEN_GRANT ? "grant" : "licence",
+                            isempty(error) ? strerror(-r) : error);
+        return r;
+}
+
+int authority_grant_revoke(Authority *a, const EventSubject *subject, const char *id) {
         int r;
 
         for (size_t i = 0; i < a->n_grants; i++) {
@@ -590,14 +660,15 @@ int authority_grant_revoke(Manager *m, const char *id) {
                         continue;
                 /* Remember the id before removing the files: a crash in
                  * between must not leave a revivable grant. */
-                r = revoked_add(m, id);
+                r = revoked_add(a, id);
                 if (r < 0)
                         return r;
-                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_GRANT, "Grant '%s' for %s revoked.", id,
-                           a->grants[i].token->subject);
-                grant_remove(m, i);
-                lapse_timer_arm(m);
-                manager_access_changed(m);
+                events_emit(a->events, EVENT_GRANT_REVOKED, subject, id, 0,
+                            EVENT_FIELDS({ "GRANT", id }, { "GRANT_SUBJECT", a->grants[i].token->subject }),
+                            "Grant '%s' for %s revoked.", id, a->grants[i].token->subject);
+                grant_remove(a, i);
+                lapse_timer_arm(a);
+                authority_access_changed(a);
                 return 0;
         }
         return -ENOENT;
@@ -609,19 +680,21 @@ static void policy_warn(const char *file, unsigned line, const char *message, vo
         log_warning("%s:%u: %s", file, line, message);
 }
 
-int authority_reload(Manager *m, char *error, size_t error_len) {
-        Authority *a = m->authority;
+int authority_reload(Authority *a, const EventSubject *subject, char *error, size_t error_len) {
         Policy *p = NULL;
         ParseError e = {};
         int r;
 
-        r = policy_load(m->config->policy_file, policy_warn, NULL, &p, &e);
+        r = policy_load(a->config->policy_file, policy_warn, NULL, &p, &e);
         if (r < 0) {
                 if (e.line > 0)
-                        (void) snprintf(error, error_len, "%s:%u: %s", m->config->policy_file, e.line,
+                        (void) snprintf(error, error_len, "%s:%u: %s", a->config->policy_file, e.line,
                                         e.message);
                 else
-                        (void) snprintf(error, error_len, "%s: %s", m->config->policy_file, e.message);
+                        (void) snprintf(error, error_len, "%s: %s", a->config->policy_file, e.message);
+                events_emit(a->events, EVENT_POLICY_REFUSED, subject, a->config->policy_file, r,
+                            EVENT_FIELDS({ "PATH", a->config->policy_file }, { "REASON", error }),
+                            "Access policy refused: %s", error);
                 /* Whatever the parser's reason, to a caller the file is malformed. */
                 return e.line > 0 && r != -ENOMEM ? -EBADMSG : r;
         }
@@ -636,21 +709,20 @@ int authority_reload(Manager *m, char *error, size_t error_len) {
                         a->grants[i].subject = s;
                 }
         }
-        ratelimit_configure(a->ratelimit, m->config->rate_limit_burst, m->config->rate_limit_per_sec);
-        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_RELOADED, "Access policy loaded from %s.",
-                   m->config->policy_file);
-        manager_access_changed(m);
+        ratelimit_configure(a->ratelimit, a->config->rate_limit_burst, a->config->rate_limit_per_sec);
+        events_emit(a->events, EVENT_POLICY_RELOADED, subject, a->config->policy_file, 0,
+                    EVENT_FIELDS({ "PATH", a->config->policy_file }), "Access policy loaded from %s.",
+                    a->config->policy_file);
+        authority_access_changed(a);
         return 0;
 }
 
-/* ---- component ----------------------------------------------------------- */
+/* ---- construction --------------------------------------------------------- */
 
-static void authority_stop(Manager *m) {
-        Authority *a = m->authority;
-
+Authority *authority_free(Authority *a) {
         if (!a)
-                return;
-        clock_persist(m);
+                return NULL;
+        clock_persist(a);
         sd_event_source_disable_unref(a->clock_timer);
         sd_event_source_disable_unref(a->lapse_timer);
         for (size_t i = 0; i < a->n_grants; i++)
@@ -661,71 +733,72 @@ static void authority_stop(Manager *m) {
         free(a->licences);
         words_free(a->revoked);
         free(a->tokens_device);
+        free(a->device_id);
         ratelimit_free(a->ratelimit);
         policy_free(a->policy);
         free(a);
-        m->authority = NULL;
+        return NULL;
 }
 
-static int authority_start(Manager *m) {
+int authority_new(sd_event *event, const Config *config, Events *events, const AuthoritySink *sink,
+                  void *userdata, Authority **ret) {
+        _cleanup_(authority_freep) Authority *a = NULL;
         char error[512];
         int r;
 
-        m->authority = calloc(1, sizeof(Authority));
-        if (!m->authority)
+        a = calloc(1, sizeof(Authority));
+        if (!a)
                 return log_oom();
-        r = ratelimit_new(m->config->rate_limit_burst, m->config->rate_limit_per_sec,
-                          &m->authority->ratelimit);
+        a->event = event;
+        a->config = config;
+        a->events = events;
+        a->sink = sink;
+        a->userdata = userdata;
+        r = ratelimit_new(config->rate_limit_burst, config->rate_limit_per_sec, &a->ratelimit);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the rate limiter: %m");
-        r = authority_reload(m, error, sizeof(error));
+        r = authority_reload(a, EVENT_SUBJECT_DAEMON, error, sizeof(error));
         if (r < 0)
                 return log_error_errno(r, "Refusing the access policy: %s", error);
         /* The mark first: every stored grant and licence is judged by it. */
-        boot_id_read(m->authority);
-        clock_load(m);
-        clock_persist(m);
-        r = revoked_load(m);
+        boot_id_read(a);
+        clock_load(a);
+        clock_persist(a);
+        r = revoked_load(a);
         if (r < 0)
                 return r;
-        r = tokens_load(m, TOKEN_GRANT);
+        r = tokens_load(a, TOKEN_GRANT);
         if (r >= 0)
-                r = tokens_load(m, TOKEN_LICENCE);
+                r = tokens_load(a, TOKEN_LICENCE);
         if (r < 0)
                 return r;
-        /* Normally the device id is not known yet (the TPM starts after
-         * us): then this loads what it can and the rest follows. */
-        authority_device_changed(m);
-        grants_lapse(m);
-        lapse_timer_arm(m);
-        r = sd_event_add_time_relative(m->event, &m->authority->clock_timer, CLOCK_MONOTONIC,
-                                       AUTHORITY_CLOCK_TIMER_USEC, USEC_PER_SEC, on_clock_timer, m);
+        grants_lapse(a);
+        lapse_timer_arm(a);
+        r = sd_event_add_time_relative(a->event, &a->clock_timer, CLOCK_MONOTONIC,
+                                       AUTHORITY_CLOCK_TIMER_USEC, USEC_PER_SEC, on_clock_timer, a);
         if (r >= 0)
-                r = sd_event_source_set_enabled(m->authority->clock_timer, SD_EVENT_ON);
+                r = sd_event_source_set_enabled(a->clock_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the clock timer: %m");
-        if (m->authority->tokens_device)
-                log_info("Access policy: %zu grant(s), %zu licence(s) installed.", m->authority->n_grants,
-                         m->authority->n_licences);
-        else
-                log_info("Access policy: %zu licence(s) for any device installed; the grants and licences "
-                         "for this device follow once the TPM gives its device id.",
-                         m->authority->n_licences);
+        /* Normally the device id is not known yet (the TPM starts after
+         * us): then this loads what it can and the rest follows with
+         * authority_set_device_id(). */
+        log_info("Access policy: %zu licence(s) for any device installed; the grants and licences "
+                 "for this device follow once the TPM gives its device id.",
+                 a->n_licences);
+        *ret = TAKE_PTR(a);
         return 0;
 }
 
-static int authority_reload_component(Manager *m, const Config *old) {
-        char error[512];
-        int r = authority_reload(m, error, sizeof(error));
-
-        if (r < 0)
-                return log_error_errno(r, "Keeping the old access policy: %s", error);
-        return 0;
+void authority_set_config(Authority *a, const Config *config) {
+        if (a)
+                a->config = config;
 }
 
-const Component authority_component = {
-        .name = "access policy",
-        .start = authority_start,
-        .stop = authority_stop,
-        .reload = authority_reload_component,
-};
+RateLimit *authority_get_ratelimit(Authority *a) {
+        return a->ratelimit;
+}
+
+Events *authority_get_events(Authority *a) {
+        return a ? a->events : NULL;
+}

@@ -18,7 +18,8 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "manager.h"
+#include "config.h"
+#include "events.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "token.h"
@@ -38,7 +39,29 @@ typedef struct Grant {
         PolicySubject subject; /* token->subject, resolved when loaded */
 } Grant;
 
-typedef struct Authority {
+typedef struct Authority Authority;
+
+/* What the Authority reports to whoever built it, besides its events. */
+typedef struct AuthoritySink {
+        /* What a caller may do can have changed (policy reloaded, a grant
+         * or licence installed, revoked or lapsed, the device id known):
+         * whatever lasts on the strength of an earlier decision is to be
+         * checked again. */
+        void (*access_changed)(Authority *a, void *userdata);
+        /* The TPM now (the time high-water mark is also kept in its NV), or
+         * NULL while there is none. May be NULL. */
+        struct Tpm *(*tpm)(void *userdata);
+} AuthoritySink;
+
+struct Authority {
+        sd_event *event;
+        const Config *config;
+        Events *events;
+        const AuthoritySink *sink;
+        void *userdata;
+        char *device_id; /* NULL until authority_set_device_id() */
+        bool clock_behind; /* the clock-set-back event was made for this episode */
+
         Policy *policy;
         Grant *grants;
         size_t n_grants;
@@ -57,9 +80,24 @@ typedef struct Authority {
         char boot_id[40]; /* this boot's /proc/sys/kernel/random/boot_id */
         sd_event_source *clock_timer;
         sd_event_source *lapse_timer;
-} Authority;
+        /* Licences whose NotAfter= is up to here were reported expired (a
+         * licence stays installed after it expires; it is reported once a
+         * run, when it passes NotAfter= or at the first check after start). */
+        usec_t licences_checked;
+};
 
-extern const Component authority_component;
+/* Loads the policy (refusing to start on a bad one), the time mark, the
+ * revoked ids and the stored licences for any device; the device's own
+ * grants and licences follow with authority_set_device_id(). config must
+ * stay valid until authority_set_config() passes another. */
+int authority_new(sd_event *event, const Config *config, Events *events, const AuthoritySink *sink,
+                  void *userdata, Authority **ret);
+/* Saves the time mark. */
+Authority *authority_free(Authority *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Authority *, authority_free);
+void authority_set_config(Authority *a, const Config *config);
+RateLimit *authority_get_ratelimit(Authority *a);
+Events *authority_get_events(Authority *a);
 
 /* The time validity is checked against: CLOCK_REALTIME, but never earlier
  * than the mark plus the time that has passed since it was taken, as
@@ -73,32 +111,33 @@ usec_t authority_now(const Authority *a);
  * grant. check_process answers Unit= bindings (see policy_check()). reason
  * receives a sentence. A decision only: it changes no state (lapsed grants
  * are skipped here and removed by a timer). */
-bool authority_check(const Manager *m, const PolicyCaller *c, const char *perm,
+bool authority_check(const Authority *a, const PolicyCaller *c, const char *perm,
                      PolicyProcessCheck check_process, void *userdata, char *reason, size_t reason_len);
 
 /* Re-reads the policy file. On failure the old policy stays in force and
  * error holds "file:line: message"; returns -EBADMSG when the file does not
  * parse, -ENOENT etc. when it cannot be read. */
-int authority_reload(Manager *m, char *error, size_t error_len);
+int authority_reload(Authority *a, const EventSubject *subject, char *error, size_t error_len);
 
 /* Verifies (token_verify()) and installs a grant or licence; *ret_id is
  * the token's id (borrowed from the stored token). -EEXIST when that id is
  * installed, -EKEYREVOKED for a revoked grant id, the verifier's errors,
  * -EIO etc. on disk errors. error receives a sentence. */
-int authority_install(Manager *m, TokenType type, const void *data, size_t len, const void *sig,
-                      size_t sig_len, const char **ret_id, char *error, size_t error_len);
+int authority_install(Authority *a, const EventSubject *subject, TokenType type, const void *data,
+                      size_t len, const void *sig, size_t sig_len, const char **ret_id, char *error,
+                      size_t error_len);
 
 /* Revokes a grant for good (its id can never be installed again). -ENOENT
  * when no such grant is installed. */
-int authority_grant_revoke(Manager *m, const char *id);
+int authority_grant_revoke(Authority *a, const EventSubject *subject, const char *id);
 
-/* Brings the loaded grants and licences in line with m->device_id: once
+/* Brings the loaded grants and licences in line with device_id: once
  * it is known (or when it changes, with another TPM) the stored tokens for
  * this device are loaded and those for any other device are unloaded (their
  * files stay) with a warning. Cheap when the id has not changed, so it is
- * called on every manager_access_changed(). */
-void authority_device_changed(Manager *m);
+ * called whenever access may have changed. */
+void authority_set_device_id(Authority *a, const char *device_id);
 
 /* Whether an installed, valid licence for this device enables feature;
  * *ret_expires is the latest NotAfter among those that do (0 if none). */
-bool authority_feature_enabled(const Manager *m, const char *feature, usec_t *ret_expires);
+bool authority_feature_enabled(const Authority *a, const char *feature, usec_t *ret_expires);

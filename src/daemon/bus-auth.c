@@ -56,6 +56,7 @@ static const struct {
         { ENDPOINTD_IFACE_KEYS, "Decrypt", "keys.use" },        /* keys.use:NAME */
         { ENDPOINTD_IFACE_KEYS, "Seal", "keys.create" },
         { ENDPOINTD_IFACE_KEYS, "Unseal", "keys.unseal" },      /* keys.unseal:NAME */
+        { ENDPOINTD_IFACE_KEYS, "InstallApproval", "keys.approve" },
         { ENDPOINTD_IFACE_KEYS, "Sign", "device.sign" },
         { ENDPOINTD_IFACE_KEYS, "GetDevicePublicKey", "status.read" },
         { ENDPOINTD_IFACE_KEYS, "GetAttestationPublicKey", "status.read" },
@@ -77,6 +78,10 @@ static const struct {
         { ENDPOINTD_IFACE_POLICY, "InstallLicence", "licence.install" },
         { ENDPOINTD_IFACE_POLICY, "ListLicences", "licence.read" },
         { ENDPOINTD_IFACE_POLICY, "CheckFeature", "licence.read" },
+        { ENDPOINTD_IFACE_AUDIT, "ReadEvents", "audit.read" },
+        { ENDPOINTD_IFACE_AUDIT, "Verify", "audit.verify" },
+        { ENDPOINTD_IFACE_AUDIT, "Subscribe", "audit.read" },
+        { ENDPOINTD_IFACE_AUDIT, "Unsubscribe", "audit.read" },
 };
 
 const char *bus_permission_lookup(const char *interface, const char *member) {
@@ -366,7 +371,7 @@ static int process_check(const char *unit, const char *executable, void *userdat
         fd = open(executable, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return process_check_refuse(pc, -errno, "%s cannot be opened", executable);
-        r = integrity_check_executable(pc->m, fd, executable);
+        r = integrity_check_executable(pc->m->integrity, fd, executable);
         if (r < 0)
                 return process_check_refuse(pc, r, "%s does not match the manifest", executable);
         return 0;
@@ -387,7 +392,7 @@ static int caller_decide(Manager *m, const CallerInfo *c, const char *permission
         PolicyCaller caller = { .uid = c->uid, .gid = c->gid, .gids = c->gids, .n_gids = c->n_gids };
         bool allowed;
 
-        allowed = authority_check(m, &caller, permission, process_check, &pc, reason, reason_len);
+        allowed = authority_check(m->authority, &caller, permission, process_check, &pc, reason, reason_len);
         if (!allowed && !isempty(pc.why) && reason) {
                 size_t n = strlen(reason);
 
@@ -408,14 +413,27 @@ int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, ch
         return caller_decide(m, c, permission, reason, reason_len);
 }
 
+static EventSubject caller_subject(const CallerInfo *c) {
+        return (EventSubject){ .uid = c->uid, .gid = c->gid, .pid = c->pid, .bus_name = c->sender };
+}
+
 static int deny(Manager *m, const CallerInfo *c, const char *full, const char *reason, sd_bus_error *error) {
-        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_ACCESS_DENIED, "Denied %s to uid %u (pid %d): %s.", full,
-                   (unsigned) c->uid, (int) c->pid, reason);
-        if (ratelimit_note_denial(m->authority->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC)))
-                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_ACCESS_DENIED,
-                           "Possible abuse: uid %u was denied %u times within %llu s.", (unsigned) c->uid,
-                           RATELIMIT_DENIAL_BURST,
-                           (unsigned long long) (RATELIMIT_DENIAL_WINDOW / USEC_PER_SEC));
+        EventSubject subject = caller_subject(c);
+
+        events_emit(m->events, EVENT_ACCESS_DENIED, &subject, full, -EACCES,
+                    EVENT_FIELDS({ "PERMISSION", full }, { "REASON", reason }),
+                    "Denied %s to uid %u (pid %d): %s.", full, (unsigned) c->uid, (int) c->pid, reason);
+        if (ratelimit_note_denial(m->authority->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC))) {
+                char burst[16], window[16];
+
+                (void) snprintf(burst, sizeof(burst), "%u", RATELIMIT_DENIAL_BURST);
+                (void) snprintf(window, sizeof(window), "%llu",
+                                (unsigned long long) (RATELIMIT_DENIAL_WINDOW / USEC_PER_SEC));
+                events_emit(m->events, EVENT_ABUSE_SUSPECTED, &subject, full, 0,
+                            EVENT_FIELDS({ "DENIALS", burst }, { "WINDOW_SEC", window }),
+                            "Possible abuse: uid %u was denied %s times within %s s.", (unsigned) c->uid,
+                            burst, window);
+        }
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Permission '%s' denied.", full);
 }
 
@@ -428,6 +446,7 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
         Authority *a = m->authority;
         const CallerInfo *c;
         char full[POLICY_PERMISSION_MAX + 80], reason[512];
+        EventsAllowedLevel level;
         bool first = false;
         int r;
 
@@ -448,21 +467,30 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *permission, co
         /* root is not limited: it can stop or ptrace the daemon anyway, so
          * a limit would protect nothing and only break administration. */
         if (c->uid != 0 && !ratelimit_take(a->ratelimit, c->uid, now_usec(CLOCK_MONOTONIC), &first)) {
-                if (first)
-                        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_RATE_LIMITED,
-                                   "Rate limit reached for uid %u (pid %d); refusing its calls for now.",
-                                   (unsigned) c->uid, (int) c->pid);
+                if (first) {
+                        EventSubject subject = caller_subject(c);
+
+                        events_emit(m->events, EVENT_RATE_LIMITED, &subject, full, -EDQUOT, EVENT_NO_FIELDS,
+                                    "Rate limit reached for uid %u (pid %d); refusing its calls for now.",
+                                    (unsigned) c->uid, (int) c->pid);
+                }
                 return bus_error_set_errnof(error, EDQUOT, "Too many calls from uid %u; try again later.",
                                             (unsigned) c->uid);
         }
         if (!caller_decide(m, c, full, reason, sizeof(reason)))
                 return deny(m, c, full, reason, error);
 
-        if (permission_is_read(full))
+        /* [Audit] AllowedCalls= says which allowed calls are events. */
+        level = events_get_allowed_level(m->events);
+        if (level == EVENTS_ALLOWED_ALL || (level == EVENTS_ALLOWED_CHANGES && !permission_is_read(full))) {
+                EventSubject subject = caller_subject(c);
+
+                events_emit(m->events, EVENT_ACCESS_ALLOWED, &subject, full, 0,
+                            EVENT_FIELDS({ "PERMISSION", full }, { "REASON", reason }),
+                            "Allowed %s to uid %u (pid %d): %s.", full, (unsigned) c->uid, (int) c->pid,
+                            reason);
+        } else
                 log_debug("Allowed %s to uid %u: %s.", full, (unsigned) c->uid, reason);
-        else
-                log_struct(LOG_INFO, ENDPOINTD_MESSAGE_ACCESS_ALLOWED, "Allowed %s to uid %u (pid %d): %s.",
-                           full, (unsigned) c->uid, (int) c->pid, reason);
         return 0;
 }
 
@@ -491,6 +519,17 @@ int bus_authorize_property(Manager *m, sd_bus *bus, const char *interface, sd_bu
         sd_bus_message_unref(ba->property_call);
         ba->property_call = sd_bus_message_ref(msg);
         ba->property_permission = permission;
+        return 0;
+}
+
+int bus_event_subject(Manager *m, sd_bus_message *msg, EventSubject *ret) {
+        const CallerInfo *c;
+        int r;
+
+        r = caller_get(m, msg, &c);
+        if (r < 0)
+                return r;
+        *ret = caller_subject(c);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "events.h"
 #include "manager.h"
 
 /* The bus side of authorisation: the per-connection credentials the bus
@@ -42,3 +43,9 @@ int bus_caller_check(Manager *m, sd_bus_message *msg, const char *permission, ch
  * identity bus_authorize() decides on): for per-uid bounds. Returns 0 or a
  * negative errno when the caller cannot be identified. */
 int bus_caller_uid(Manager *m, sd_bus_message *msg, uid_t *ret);
+
+/* The subject of an event caused by the sender of msg: uid, gid, pid and
+ * unique name as the bus vouched for them. The strings stay valid while
+ * the caller is on the bus (at least for the call). Returns 0 or a negative
+ * errno when the caller cannot be identified. */
+int bus_event_subject(Manager *m, sd_bus_message *msg, EventSubject *ret);

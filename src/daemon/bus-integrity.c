@@ -26,6 +26,7 @@
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-integrity.h"
+#include "bus-subscribe.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
 #include "integrity.h"
@@ -40,7 +41,7 @@ static int method_scan(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = integrity_scan(m, &id);
+        r = integrity_scan(m->integrity, &id);
         if (r == -ENOMEDIUM)
                 return bus_error_set_errnof(error, r, "No manifest is installed; there is nothing to scan against.");
         if (r < 0)
@@ -58,7 +59,7 @@ static int method_get_violations(sd_bus_message *msg, void *userdata, sd_bus_err
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        v = integrity_get_violations(m, &n);
+        v = integrity_get_violations(m->integrity, &n);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssst)");
@@ -75,8 +76,8 @@ static int method_get_violations(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static void verify_done(Manager *m, int error, const char *state, const char *expected, const char *actual,
-                        void *userdata) {
+static void verify_done(Integrity *ig, int error, const char *state, const char *expected,
+                        const char *actual, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
 
         if (error < 0) {
@@ -131,7 +132,7 @@ static int method_verify_file(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = bus_caller_uid(m, msg, &uid);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's identity: %m");
-        r = integrity_verify_file(m, path, uid, verify_done, sd_bus_message_ref(msg));
+        r = integrity_verify_file(m->integrity, path, uid, verify_done, sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -ENOMEDIUM)
@@ -285,7 +286,7 @@ static int install_error(int r, const ParseError *e, sd_bus_error *error) {
         }
 }
 
-static void install_done(Manager *m, int r, const ParseError *e, void *userdata) {
+static void install_done(Integrity *ig, int r, const ParseError *e, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
@@ -301,6 +302,7 @@ static void install_done(Manager *m, int r, const ParseError *e, void *userdata)
 static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *data = NULL, *sig = NULL;
         Manager *m = userdata;
+        EventSubject subject;
         size_t len, sig_len;
         int fd, sfd, r;
 
@@ -315,8 +317,11 @@ static int method_install_manifest(sd_bus_message *msg, void *userdata, sd_bus_e
                 r = read_passed_fd_arg(sfd, "signature", SIGNATURE_MAX, &sig, &sig_len, error);
         if (r < 0)
                 return r;
-        r = integrity_install(m, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len, install_done,
-                              sd_bus_message_ref(msg));
+        r = bus_event_subject(m, msg, &subject);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot determine the caller's identity: %m");
+        r = integrity_install(m->integrity, &subject, TAKE_PTR(data), len, TAKE_PTR(sig), sig_len,
+                              install_done, sd_bus_message_ref(msg));
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -EBUSY)
@@ -334,7 +339,7 @@ static int method_get_manifest(sd_bus_message *msg, void *userdata, sd_bus_error
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = integrity_get_manifest_info(m, &info);
+        r = integrity_get_manifest_info(m->integrity, &info);
         if (r < 0)
                 return bus_error_set_errnof(error, r, "No manifest is installed.");
         return sd_bus_reply_method_return(msg, "tsstss", info.serial, info.product, info.version,
@@ -351,7 +356,7 @@ static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_e
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        ms = integrity_get_measurements(m, &n);
+        ms = integrity_get_measurements(m->integrity, &n);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(uayst)");
@@ -373,273 +378,35 @@ static int method_get_measurements(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* --- subscriptions ---------------------------------------------------------
+/* --- subscriptions (bus-subscribe.h) -------------------------------------
  *
  * ScanProgress, ScanFinished and Violation tell paths, digests and verdicts,
- * which only callers holding integrity.read may know. So they are never
- * broadcast: each is sent to each subscriber by name (the destination set
- * on the signal), which no other client receives, whatever its match rules
- * (eavesdropping on messages addressed to others is the bus policy's to
- * refuse, and the shipped one does). A subscriber is a unique name that
- * called Subscribe() holding integrity.read; it stays one until it calls
- * Unsubscribe(), leaves the bus, or loses the permission at a policy
- * change. */
+ * which only callers holding integrity.read may know: they go only to
+ * subscribers (m->integrity_subscriptions). */
 
-#define SUBSCRIBE_PERMISSION "integrity.read"
+typedef struct SignalArgs {
+        const char *types;
+        va_list ap;
+} SignalArgs;
 
-typedef struct Subscriber {
-        Manager *manager;
-        char *name; /* unique name */
-        uid_t uid;
-        /* The Subscribe() call: its sender is authorized again at every
-         * policy change, with the identity the bus vouched for. */
-        sd_bus_message *request;
-        sd_bus_slot *name_watch; /* NameOwnerChanged for name */
-        sd_bus_slot *owner_check; /* GetNameOwner(name) in flight */
-} Subscriber;
-
-typedef struct BusSubscriptions {
-        Subscriber *subscribers[BUS_INTEGRITY_SUBSCRIBERS_MAX];
-        size_t n;
-        bool recheck; /* a policy change is not yet applied to them */
-        sd_event_source *recheck_source;
-} BusSubscriptions;
-
-static Subscriber *subscriber_free(Subscriber *sub) {
-        if (!sub)
-                return NULL;
-        sd_bus_slot_unref(sub->name_watch);
-        sd_bus_slot_unref(sub->owner_check);
-        sd_bus_message_unref(sub->request);
-        free(sub->name);
-        free(sub);
-        return NULL;
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(Subscriber *, subscriber_free);
-
-/* The index of sub, or of the subscriber called name; -1 if none. */
-static ssize_t subscriber_index(const BusSubscriptions *set, const Subscriber *sub, const char *name) {
-        for (size_t i = 0; set && i < set->n; i++)
-                if (set->subscribers[i] == sub || (name && streq(set->subscribers[i]->name, name)))
-                        return (ssize_t) i;
-        return -1;
-}
-
-/* Ends a subscription; sub is freed. */
-static void subscriber_drop(Manager *m, Subscriber *sub, const char *why) {
-        BusSubscriptions *set = m->integrity_subscriptions;
-        ssize_t i = subscriber_index(set, sub, NULL);
-
-        if (i < 0)
-                return;
-        log_debug("Subscription of %s (uid %u) ended: %s.", sub->name, (unsigned) sub->uid, why);
-        set->subscribers[i] = set->subscribers[--set->n];
-        subscriber_free(sub);
-}
-
-static int on_subscriber_name_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        Subscriber *sub = userdata;
-        const char *name, *old_owner, *new_owner;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) >= 0 && isempty(new_owner))
-                subscriber_drop(sub->manager, sub, "it left the bus");
-        return 0;
-}
-
-static int on_subscriber_owner_checked(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Subscriber *sub = userdata;
-
-        sub->owner_check = sd_bus_slot_unref(sub->owner_check);
-        if (sd_bus_message_is_method_error(reply, NULL))
-                subscriber_drop(sub->manager, sub, "it left the bus before it could be watched");
-        return 0;
-}
-
-/* Once the bus watches the name for us, ask whether it still exists: a
- * client that left before the watch was in place is noticed here. */
-static int on_subscriber_watch_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Subscriber *sub = userdata;
+static int signal_append_args(sd_bus_message *s, void *userdata) {
+        SignalArgs *a = userdata;
+        va_list ap;
         int r;
 
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                subscriber_drop(sub->manager, sub, "the bus would not watch its name");
-                return 0;
-        }
-        r = sd_bus_call_method_async(sd_bus_message_get_bus(reply), &sub->owner_check,
-                                     "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                     "GetNameOwner", on_subscriber_owner_checked, sub, "s", sub->name);
-        if (r < 0)
-                subscriber_drop(sub->manager, sub, "its name could not be checked");
-        return 0;
-}
-
-static int subscriptions_get(Manager *m, BusSubscriptions **ret) {
-        if (!m->integrity_subscriptions) {
-                m->integrity_subscriptions = calloc(1, sizeof(BusSubscriptions));
-                if (!m->integrity_subscriptions)
-                        return -ENOMEM;
-        }
-        *ret = m->integrity_subscriptions;
-        return 0;
-}
-
-/* Drops every subscriber that no longer holds the permission (or can no
- * longer be identified). */
-static void subscriptions_recheck(Manager *m) {
-        BusSubscriptions *set = m->integrity_subscriptions;
-        char reason[256];
-
-        if (!set)
-                return;
-        set->recheck = false;
-        for (size_t i = set->n; i > 0; i--) {
-                Subscriber *sub = set->subscribers[i - 1];
-                int r = bus_caller_check(m, sub->request, SUBSCRIBE_PERMISSION, reason, sizeof(reason));
-
-                if (r > 0)
-                        continue;
-                log_info("Subscription of %s (uid %u) to integrity signals ended: %s.", sub->name,
-                         (unsigned) sub->uid, r < 0 ? strerror(-r) : reason);
-                subscriber_drop(m, sub, "it lost " SUBSCRIBE_PERMISSION);
-        }
-}
-
-static int on_subscriptions_recheck(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
-
-        /* A signal sent meanwhile may have done it already. */
-        if (m->integrity_subscriptions && m->integrity_subscriptions->recheck)
-                subscriptions_recheck(m);
-        return 0;
-}
-
-void bus_integrity_access_changed(Manager *m) {
-        BusSubscriptions *set = m->integrity_subscriptions;
-        int r;
-
-        if (!set || set->n == 0)
-                return;
-        set->recheck = true;
-        if (!set->recheck_source) {
-                r = sd_event_add_defer(m->event, &set->recheck_source, on_subscriptions_recheck, m);
-                if (r < 0) {
-                        /* Never keep sending on the strength of an old decision. */
-                        log_warning_errno(r, "Cannot schedule the check of subscribers, checking now: %m");
-                        subscriptions_recheck(m);
-                        return;
-                }
-        }
-        (void) sd_event_source_set_enabled(set->recheck_source, SD_EVENT_ONESHOT);
-}
-
-void bus_integrity_subscriptions_free(Manager *m) {
-        BusSubscriptions *set = TAKE_PTR(m->integrity_subscriptions);
-
-        if (!set)
-                return;
-        for (size_t i = 0; i < set->n; i++)
-                subscriber_free(set->subscribers[i]);
-        sd_event_source_disable_unref(set->recheck_source);
-        free(set);
-}
-
-static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(subscriber_freep) Subscriber *sub = NULL;
-        Manager *m = userdata;
-        BusSubscriptions *set;
-        const char *sender = sd_bus_message_get_sender(msg);
-        char match[256];
-        unsigned mine = 0;
-        uid_t uid;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, msg, &uid);
-        if (r < 0 || !sender)
-                return sd_bus_error_set_errnof(error, r < 0 ? -r : ESRCH,
-                                               "Cannot determine the caller's identity: %m");
-        r = subscriptions_get(m, &set);
-        if (r < 0)
-                return r;
-        if (subscriber_index(set, NULL, sender) >= 0)
-                return sd_bus_reply_method_return(msg, NULL);
-        for (size_t i = 0; i < set->n; i++)
-                if (set->subscribers[i]->uid == uid)
-                        mine++;
-        if (mine >= BUS_INTEGRITY_SUBSCRIBERS_PER_UID_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "uid %u holds %u subscriptions already.", (unsigned) uid, mine);
-        if (set->n >= BUS_INTEGRITY_SUBSCRIBERS_MAX)
-                return bus_error_set_errnof(error, EBUSY,
-                                            "%u clients are subscribed already; try again later.",
-                                            BUS_INTEGRITY_SUBSCRIBERS_MAX);
-
-        sub = calloc(1, sizeof(Subscriber));
-        if (!sub)
-                return -ENOMEM;
-        *sub = (Subscriber){
-                .manager = m, .name = strdup(sender), .uid = uid, .request = sd_bus_message_ref(msg)
-        };
-        if (!sub->name)
-                return -ENOMEM;
-        /* A unique name is ':' and [A-Za-z0-9_.-]: nothing to quote. */
-        (void) snprintf(match, sizeof(match),
-                        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
-                        sub->name);
-        r = sd_bus_add_match_async(sd_bus_message_get_bus(msg), &sub->name_watch, match,
-                                   on_subscriber_name_changed, on_subscriber_watch_installed, sub);
-        if (r < 0)
-                return r;
-        set->subscribers[set->n++] = TAKE_PTR(sub);
-        log_debug("%s (uid %u) subscribed to integrity signals.", sender, (unsigned) uid);
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        ssize_t i;
-        int r;
-
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        i = subscriber_index(m->integrity_subscriptions, NULL, sd_bus_message_get_sender(msg));
-        if (i >= 0)
-                subscriber_drop(m, m->integrity_subscriptions->subscribers[i], "it unsubscribed");
-        return sd_bus_reply_method_return(msg, NULL);
+        va_copy(ap, a->ap);
+        r = sd_bus_message_appendv(s, a->types, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Sends one signal to every subscriber, each its own copy addressed to it. */
 static void subscribers_emit(Manager *m, const char *member, const char *types, ...) {
-        BusSubscriptions *set = m->integrity_subscriptions;
+        SignalArgs a = { .types = types };
 
-        if (!m->bus || !m->ready || !set)
-                return;
-        /* A policy change since the last signal applies before this one. */
-        if (set->recheck)
-                subscriptions_recheck(m);
-        for (size_t i = 0; i < set->n; i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
-                va_list ap;
-                int r;
-
-                r = sd_bus_message_new_signal(m->bus, &s, ENDPOINTD_OBJECT_PATH, ENDPOINTD_IFACE_INTEGRITY,
-                                              member);
-                if (r >= 0)
-                        r = sd_bus_message_set_destination(s, set->subscribers[i]->name);
-                if (r >= 0) {
-                        va_start(ap, types);
-                        r = sd_bus_message_appendv(s, types, ap);
-                        va_end(ap);
-                }
-                if (r >= 0)
-                        r = sd_bus_send(m->bus, s, NULL);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to send %s to %s: %m", member, set->subscribers[i]->name);
-        }
+        va_start(a.ap, types);
+        bus_subscriptions_emit(m->integrity_subscriptions, member, signal_append_args, &a);
+        va_end(a.ap);
 }
 
 void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgress *p) {
@@ -647,18 +414,25 @@ void bus_integrity_emit_progress(Manager *m, uint64_t scan_id, const ScanProgres
                          p->bytes_total);
 }
 
-void bus_integrity_emit_finished(Manager *m, uint64_t scan_id, const char *state, uint32_t violations) {
-        subscribers_emit(m, "ScanFinished", "tsu", scan_id, state, violations);
-}
+/* The events that are Integrity1 signals: ScanFinished and Violation, made
+ * from the event's fields (see the kinds table in events.c). */
+void bus_integrity_event(Manager *m, const Event *e) {
+        uint64_t id = 0;
+        uint32_t n = 0;
 
-void bus_integrity_emit_violation(Manager *m, const ScanViolation *v) {
-        _cleanup_(freep) char *p = NULL;
-
-        if (!m->integrity_subscriptions || m->integrity_subscriptions->n == 0)
-                return;
-        p = scan_path_escape(v->path);
-        if (p)
-                subscribers_emit(m, "Violation", "sss", p, violation_kind_to_string(v->kind), v->detail);
+        switch (e->kind) {
+        case EVENT_SCAN_FINISHED:
+                (void) parse_uint64(strempty(event_field(e, "SCAN_ID")), UINT64_MAX, &id);
+                (void) parse_uint32(strempty(event_field(e, "VIOLATIONS")), &n);
+                subscribers_emit(m, "ScanFinished", "tsu", id, strempty(event_field(e, "STATE")), n);
+                break;
+        case EVENT_VIOLATION:
+                subscribers_emit(m, "Violation", "sss", strempty(event_field(e, "PATH")),
+                                 strempty(event_field(e, "VIOLATION")), strempty(event_field(e, "DETAIL")));
+                break;
+        default:
+                break;
+        }
 }
 
 const sd_bus_vtable integrity_vtable[] = {
@@ -678,9 +452,9 @@ const sd_bus_vtable integrity_vtable[] = {
                                 method_get_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMeasurements", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uayst)", measurements),
                                 method_get_measurements, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe,
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_subscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unsubscribe,
+        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_method_unsubscribe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ScanProgress",
                                 SD_BUS_ARGS("t", scan_id, "t", files_done, "t", files_total, "t", bytes_done,

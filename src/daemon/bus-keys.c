@@ -4,16 +4,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "approvals.h"
+#include "audit-log.h"
 #include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-keys.h"
 #include "device.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
+#include "events.h"
 #include "keystore.h"
 #include "log.h"
 #include "openssl-util.h"
+#include "signature.h"
+#include "tpm-policy.h"
 #include "tpm.h"
+
+/* An event about key, caused by the sender of msg (the daemon when msg is
+ * NULL or its sender cannot be identified). A macro, so that the journal's
+ * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
+#define keys_event(m, msg, kind, key, fields, ...)                                                          \
+        do {                                                                                                \
+                EventSubject _subject;                                                                      \
+                bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \
+                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key), 0,       \
+                            (fields), __VA_ARGS__);                                                         \
+        } while (0)
 
 /* ---- the TPM component: the device's sink ----------------------------------- */
 
@@ -58,9 +74,12 @@ static int tpm_start(Manager *m) {
         if (!dir)
                 return -ENOMEM;
         r = keystore_new(dir, m->config->key_cache_timeout, &m->keys);
+        if (r >= 0)
+                r = keystore_set_approval_dir(m->keys, m->config->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
-        r = device_new(m->event, m->config->tcti, m->config->owner_auth_file, m->config->state_dir, &device_events, m, &m->device);
+        r = device_new(m->event, m->config->tcti, m->config->owner_auth_file, m->config->state_dir, m->events,
+                       &device_events, m, &m->device);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the housekeeping timer: %m");
         device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
@@ -124,6 +143,11 @@ static int keys_error(Manager *m, int r, bool lost, const char *name, sd_bus_err
                         error, SD_BUS_ERROR_ACCESS_DENIED,
                         "Key '%s' was created without 'exportable'; it never leaves endpointd.", n);
         case -EBADE:
+                if (m->keys && keystore_is_signed(m->keys, n))
+                        return bus_error_set_errnof(
+                                error, EBADE,
+                                "The PCR values are not those the installed approval covers ('%s'); refusing.",
+                                n);
                 return bus_error_set_errnof(error, EBADE, "The PCR values differ from when '%s' was sealed; refusing.",
                                  n);
         case -EXDEV:
@@ -152,7 +176,9 @@ static int keys_error(Manager *m, int r, bool lost, const char *name, sd_bus_err
                         "(restored from a copy?); refusing.",
                         n);
         case -ENOKEY:
-                return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", n);
+                return bus_error_set_errnof(error, ENOKEY,
+                                            "No installed PCR approval opens '%s' (%s); refusing.", n,
+                                            tpm_last_error(m->tpm));
         case -EBADMSG:
                 return bus_error_set_errnof(error, EBADMSG, "Not an endpointd envelope (truncated or garbage).");
         case -EPROTONOSUPPORT:
@@ -222,9 +248,11 @@ static int read_pcrs(sd_bus_message *msg, uint32_t *ret, sd_bus_error *error) {
         return 0;
 }
 
-/* Reads the a{sv} options: "pcrs" (au) and "exportable" (b). */
-static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportable, sd_bus_error *error) {
-        const char *key;
+/* Reads the a{sv} options: "pcrs" (au), "exportable" (b) and "policy" (s:
+ * "pcr", the default, or "signed"). */
+static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportable, bool *signed_policy,
+                        sd_bus_error *error) {
+        const char *key, *v;
         int r, b;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -247,6 +275,15 @@ static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportabl
                                                          "Option 'exportable' must be of type b.");
                         r = sd_bus_message_read(msg, "b", &b);
                         *exportable = b;
+                } else if (streq(key, "policy")) {
+                        r = sd_bus_message_enter_container(msg, 'v', "s");
+                        if (r >= 0)
+                                r = sd_bus_message_read(msg, "s", &v);
+                        if (r < 0 || (!streq(v, "pcr") && !streq(v, "signed")))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'policy' must be the string 'pcr' or "
+                                                         "'signed'.");
+                        *signed_policy = streq(v, "signed");
                 } else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.",
                                                  key);
@@ -261,6 +298,20 @@ static int read_options(sd_bus_message *msg, uint32_t *pcr_mask, bool *exportabl
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(msg);
+}
+
+/* The PCR-policy key's Name for a seal with a signed policy. */
+static int signed_key_name(Manager *m, bool signed_policy, uint8_t *ret, sd_bus_error *error) {
+        int r;
+
+        if (!signed_policy)
+                return 0;
+        r = approvals_policy_key_name(m->config->trust_dir, ret);
+        if (r < 0)
+                return bus_error_set_errnof(error, ENOENT,
+                                            "No usable PCR-policy key %s/%s for a signed policy (%s).",
+                                            m->config->trust_dir, APPROVALS_KEY_FILE, strerror(-r));
+        return 0;
 }
 
 static int reply_bytes(sd_bus_message *msg, const void *p, size_t len, bool sensitive) {
@@ -284,13 +335,14 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         Manager *m = userdata;
         const char *name;
         uint32_t pcrs = m->config->pcr_mask;
-        bool exportable = false;
+        bool exportable = false, signed_policy = false;
+        uint8_t key_name[TPM_KEY_NAME_SIZE];
         int r;
 
         r = read_name(msg, &name, error);
         if (r < 0)
                 return r;
-        r = read_options(msg, &pcrs, &exportable, error);
+        r = read_options(msg, &pcrs, &exportable, &signed_policy, error);
         if (r < 0)
                 return r;
         r = bus_authorize(m, msg, NULL, error);
@@ -299,11 +351,16 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = require_tpm(m, error);
         if (r < 0)
                 return r;
-        r = keystore_create_key(m->keys, m->tpm, name, pcrs, exportable);
+        r = signed_key_name(m, signed_policy, key_name, error);
+        if (r < 0)
+                return r;
+        r = keystore_create_key_signed(m->keys, m->tpm, name, pcrs, signed_policy ? key_name : NULL,
+                                       exportable);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Created data key '%s'%s.", name,
-                   exportable ? " (exportable)" : "");
+        keys_event(m, msg, EVENT_KEY_CREATED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "EXPORTABLE", exportable ? "yes" : "no" }),
+                   "Created data key '%s'%s.", name, exportable ? " (exportable)" : "");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -321,7 +378,8 @@ static int method_delete_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = keystore_delete(m->keys, name);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Deleted key '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_DELETED, name, EVENT_FIELDS({ "KEY", name }), "Deleted key '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -339,9 +397,10 @@ static int append_key_info(sd_bus_message *reply, const KeyInfo *k) {
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "kind", "s", key_kind_to_string(k->kind),
-                                          "exportable", "b", k->exportable, "created", "t",
-                                          (uint64_t) k->created);
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "kind", "s",
+                                          key_kind_to_string(k->kind), "exportable", "b", k->exportable,
+                                          "created", "t", (uint64_t) k->created, "policy", "s",
+                                          k->signed_policy ? "signed" : "pcr");
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -403,11 +462,16 @@ static int method_crypt(sd_bus_message *msg, Manager *m, bool encrypt, sd_bus_er
                 r = keystore_encrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
         else
                 r = keystore_decrypt(m->keys, m->tpm, name, in, in_len, aad, aad_len, &out, &out_len);
+        if (r == -ENOKEY)
+                return bus_error_set_errnof(error, EUCLEAN, "The ciphertext was not made with key '%s'.", name);
         if (r < 0)
                 return keys_fail(m, r, name, error);
         r = reply_bytes(msg, out, out_len, !encrypt);
         if (!encrypt)
                 OPENSSL_cleanse(out, out_len);
+        keys_event(m, msg, EVENT_KEY_USED, name,
+                   EVENT_FIELDS({ "KEY", name }, { "OPERATION", encrypt ? "encrypt" : "decrypt" }),
+                   "%s with data key '%s' for a client.", encrypt ? "Encrypted" : "Decrypted", name);
         return r;
 }
 
@@ -428,7 +492,8 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         const void *secret;
         size_t len;
         uint32_t pcrs = m->config->pcr_mask;
-        bool exportable = true;
+        bool exportable = true, signed_policy = false;
+        uint8_t key_name[TPM_KEY_NAME_SIZE];
         int r;
 
         (void) sd_bus_message_sensitive(msg);
@@ -438,7 +503,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_read_array(msg, 'y', &secret, &len);
         if (r < 0)
                 return r;
-        r = read_options(msg, &pcrs, &exportable, error);
+        r = read_options(msg, &pcrs, &exportable, &signed_policy, error);
         if (r < 0)
                 return r;
         if (!exportable)
@@ -456,10 +521,14 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = require_tpm(m, error);
         if (r < 0)
                 return r;
-        r = keystore_seal(m->keys, m->tpm, name, pcrs, secret, len);
+        r = signed_key_name(m, signed_policy, key_name, error);
+        if (r < 0)
+                return r;
+        r = keystore_seal_signed(m->keys, m->tpm, name, pcrs, signed_policy ? key_name : NULL, secret, len);
         if (r < 0)
                 return keys_fail(m, r, name, error);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Sealed secret '%s'.", name);
+        keys_event(m, msg, EVENT_KEY_SEALED, name, EVENT_FIELDS({ "KEY", name }), "Sealed secret '%s'.",
+                   name);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -482,7 +551,8 @@ static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return keys_fail(m, r, name, error);
         r = reply_bytes(msg, secret, len, true);
         OPENSSL_secure_clear_free(secret, len);
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_KEY, "Unsealed '%s' for a client.", name);
+        keys_event(m, msg, EVENT_KEY_UNSEALED, name, EVENT_FIELDS({ "KEY", name }),
+                   "Unsealed '%s' for a client.", name);
         return r;
 }
 
@@ -499,6 +569,13 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (len > KEYSTORE_PLAINTEXT_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Sign takes at most %u bytes.", KEYSTORE_PLAINTEXT_MAX);
+        /* The device key also signs the audit log's checkpoints, whose
+         * signed part begins with this domain string: a client must not get
+         * such data signed, or it could forge checkpoints (endpointd-audit(5)). */
+        if (len >= strlen(AUDIT_CHECKPOINT_DOMAIN) &&
+            memcmp(data, AUDIT_CHECKPOINT_DOMAIN, strlen(AUDIT_CHECKPOINT_DOMAIN)) == 0)
+                return bus_error_set_errnof(error, EINVAL,
+                                            "Data that begins like an audit checkpoint is not signed.");
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
@@ -510,6 +587,12 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = tpm_sign_digest(m->tpm, digest, &sig, &sig_len);
         if (r < 0)
                 return keys_fail(m, r, NULL, error);
+        {
+                _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
+
+                keys_event(m, msg, EVENT_DEVICE_SIGNED, NULL, EVENT_FIELDS({ "DIGEST", hex }),
+                           "Signed data with the device key for a client.");
+        }
         return reply_bytes(msg, sig, sig_len, false);
 }
 
@@ -593,6 +676,13 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
         if (r < 0)
                 return keys_fail(m, r, NULL, error);
+        {
+                char pcrlist[16];
+
+                (void) snprintf(pcrlist, sizeof(pcrlist), "0x%06x", (unsigned) mask);
+                keys_event(m, msg, EVENT_DEVICE_ATTESTED, NULL, EVENT_FIELDS({ "PCRS", pcrlist }),
+                           "Quoted PCRs for a client.");
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', quote, quote_len);
@@ -603,6 +693,51 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const void *data, *sig;
+        size_t len, sig_len;
+        char why[SIGNATURE_ERROR_MAX] = "";
+        uint64_t version = 0;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'y', &data, &len);
+        if (r >= 0)
+                r = sd_bus_message_read_array(msg, 'y', &sig, &sig_len);
+        if (r < 0)
+                return r;
+        r = bus_authorize(m, msg, NULL, error);
+        if (r < 0)
+                return r;
+        r = require_tpm(m, error);
+        if (r < 0)
+                return r;
+        r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig, sig_len,
+                              &version, why, sizeof(why));
+        if (r < 0 && r != -ENOENT && why[0])
+                keys_event(m, msg, EVENT_APPROVAL_REFUSED, "approval", EVENT_FIELDS({ "REASON", why }),
+                           "Refused a PCR approval: %s.", why);
+        switch (r) {
+        case 0:
+                break;
+        case -EBADMSG:
+                return bus_error_set_errnof(error, EBADMSG, "Not a PCR approval: %s.", why);
+        case -EKEYREJECTED:
+                return bus_error_set_errnof(error, EKEYREJECTED, "The PCR approval is refused: %s.", why);
+        case -ESTALE:
+                return bus_error_set_errnof(error, ESTALE, "The PCR approval is refused: %s.", why);
+        case -ENOENT:
+                return bus_error_set_errnof(error, ENOENT, "No trust anchors: %s.", why);
+        default:
+                return keys_fail(m, r, NULL, error);
+        }
+        char v[32];
+        (void) snprintf(v, sizeof(v), "%" PRIu64, version);
+        keys_event(m, msg, EVENT_APPROVAL_INSTALLED, "approval", EVENT_FIELDS({ "APPROVAL_VERSION", v }),
+                   "Installed PCR approval version %s.", v);
+        return sd_bus_reply_method_return(msg, "t", version);
 }
 
 const sd_bus_vtable keys_vtable[] = {
@@ -621,6 +756,8 @@ const sd_bus_vtable keys_vtable[] = {
                                 SD_BUS_NO_RESULT, method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", secret), method_unseal,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InstallApproval", SD_BUS_ARGS("ay", approval, "ay", signature),
+                                SD_BUS_RESULT("t", version), method_install_approval, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Sign", SD_BUS_ARGS("ay", data), SD_BUS_RESULT("ay", signature), method_sign,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevicePublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),

@@ -38,7 +38,12 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = authority_reload(m, e, sizeof(e));
+        EventSubject subject;
+
+        r = bus_event_subject(m, msg, &subject);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot determine the caller's identity: %m");
+        r = authority_reload(m->authority, &subject, e, sizeof(e));
         if (r < 0) {
                 log_error_errno(r, "Keeping the old access policy: %s", e);
                 if (r == -ENOMEM)
@@ -74,6 +79,7 @@ static int method_get_policy(sd_bus_message *msg, void *userdata, sd_bus_error *
 static int install(sd_bus_message *msg, Manager *m, TokenType type, sd_bus_error *error) {
         const void *data, *sig;
         size_t len, sig_len;
+        EventSubject subject;
         const char *id;
         char e[512] = "";
         int r;
@@ -89,11 +95,11 @@ static int install(sd_bus_message *msg, Manager *m, TokenType type, sd_bus_error
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = authority_install(m, type, data, len, sig, sig_len, &id, e, sizeof(e));
+        r = bus_event_subject(m, msg, &subject);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot determine the caller's identity: %m");
+        r = authority_install(m->authority, &subject, type, data, len, sig, sig_len, &id, e, sizeof(e));
         if (r < 0) {
-                log_struct(LOG_WARNING,
-                           type == TOKEN_GRANT ? ENDPOINTD_MESSAGE_GRANT : ENDPOINTD_MESSAGE_LICENCE,
-                           "Refused to install a %s: %s", type == TOKEN_GRANT ? "grant" : "licence", e);
                 return bus_error_set_errnof(error, r, "%s", isempty(e) ? strerror(-r) : e);
         }
         return sd_bus_reply_method_return(msg, "s", id);
@@ -140,6 +146,7 @@ static int method_list_grants(sd_bus_message *msg, void *userdata, sd_bus_error 
 
 static int method_revoke_grant(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        EventSubject subject;
         const char *id;
         int r;
 
@@ -152,7 +159,10 @@ static int method_revoke_grant(sd_bus_message *msg, void *userdata, sd_bus_error
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        r = authority_grant_revoke(m, id);
+        r = bus_event_subject(m, msg, &subject);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot determine the caller's identity: %m");
+        r = authority_grant_revoke(m->authority, &subject, id);
         if (r == -ENOENT)
                 return bus_error_set_errnof(error, ENOENT, "No grant '%s' is installed.", id);
         if (r < 0)
@@ -212,7 +222,7 @@ static int method_check_feature(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = bus_authorize(m, msg, NULL, error);
         if (r < 0)
                 return r;
-        enabled = authority_feature_enabled(m, feature, &expires);
+        enabled = authority_feature_enabled(m->authority, feature, &expires);
         return sd_bus_reply_method_return(msg, "bt", enabled, (uint64_t) expires);
 }
 

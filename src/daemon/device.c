@@ -3,7 +3,7 @@
 #include <openssl/x509.h>
 
 #include "device.h"
-#include "endpointd/bus.h" /* MESSAGE_ID= of journal entries only */
+#include "events.h"
 #include "fileio.h"
 #include "log.h"
 #include "openssl-util.h"
@@ -18,6 +18,7 @@ struct Device {
         Tpm *tpm;
         char *id;
         usec_t housekeeping_usec;
+        Events *events;
         const DeviceEvents *sink;
         void *userdata;
 };
@@ -67,9 +68,8 @@ static int device_owner_auth(Device *d, char **ret, size_t *ret_len) {
                 return 0;
         if (r < 0 && !d->owner_auth_warned) {
                 d->owner_auth_warned = true;
-                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_TPM,
-                           "Cannot read the TPM owner authorization from '%s' (%s); see endpointd-tpm(7).",
-                           path, r == -EFBIG ? "longer than 64 bytes" : strerror(-r));
+                log_error("Cannot read the TPM owner authorization from '%s' (%s); see endpointd-tpm(7).",
+                          path, r == -EFBIG ? "longer than 64 bytes" : strerror(-r));
         }
         return r;
 }
@@ -83,14 +83,12 @@ static void tpm_hierarchy_warn(Tpm *t) {
                 return (void) log_debug("Cannot tell how the TPM's hierarchies are protected: %s",
                                         tpm_last_error(t));
         if (platform_open)
-                log_struct(
-                        LOG_WARNING, ENDPOINTD_MESSAGE_TPM,
+                log_warning(
                         "The TPM's platform hierarchy is enabled with an empty authorization: anyone with "
                         "access to the TPM can undefine the NV floors. The firmware must disable it or set "
                         "a random authorization at boot; see endpointd-tpm(7).");
         if (!owner_auth_set)
-                log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_TPM,
-                           "The TPM's owner hierarchy has no authValue: anyone with access to the TPM can "
+                log_notice("The TPM's owner hierarchy has no authValue: anyone with access to the TPM can "
                            "undefine the NV floors; see endpointd-tpm(7).");
 }
 
@@ -110,8 +108,10 @@ static int device_connect(Device *d) {
         if (r == -EACCES && !d->owner_auth_warned) {
                 /* Once: the TPM is tried again every few seconds. */
                 d->owner_auth_warned = true;
-                log_struct(
-                        LOG_ERR, ENDPOINTD_MESSAGE_TPM,
+                events_emit(
+                        d->events, EVENT_TPM_ERROR, EVENT_SUBJECT_DAEMON, "owner-auth", r,
+                        EVENT_FIELDS({ "OPERATION", "owner-auth" },
+                                     { "REASON", "the owner hierarchy refuses the authorization given" }),
                         "The TPM's owner hierarchy refuses the daemon's authorization: it has an authValue "
                         "that was not given to endpointd (OwnerAuthFile= in [TPM], or the credential %s), "
                         "so there are no keys, measurements or NV floors. See endpointd-tpm(7).",
@@ -127,10 +127,10 @@ static int device_connect(Device *d) {
          * raising a floor then fails (and says why). */
         r = tpm_nv_setup(t, d->state_dir);
         if (r < 0 && r != -ENODEV && r != -EBUSY)
-                log_struct(
-                        LOG_WARNING, ENDPOINTD_MESSAGE_TPM,
-                        "The TPM's NV indices are read-only for endpointd (%s): %s. See endpointd-tpm(7).",
-                        strerror(-r), tpm_last_error(t));
+                events_emit(d->events, EVENT_TPM_ERROR, EVENT_SUBJECT_DAEMON, "nv-setup", r,
+                            EVENT_FIELDS({ "OPERATION", "nv-setup" }, { "REASON", tpm_last_error(t) }),
+                            "The TPM's NV indices are read-only for endpointd (%s): %s. See endpointd-tpm(7).",
+                            strerror(-r), tpm_last_error(t));
         else if (r < 0) {
                 free(id);
                 return r;
@@ -139,14 +139,18 @@ static int device_connect(Device *d) {
         d->tpm = TAKE_PTR(t);
         free(d->id);
         d->id = id;
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_TPM, "TPM available via '%s'; device id %s.", d->tcti, d->id);
+        events_emit(d->events, EVENT_TPM_AVAILABLE, EVENT_SUBJECT_DAEMON, NULL, 0,
+                    EVENT_FIELDS({ "TCTI", d->tcti }, { "DEVICE_ID", d->id }),
+                    "TPM available via '%s'; device id %s.", d->tcti, d->id);
         device_report(d, true);
         return 0;
 }
 
 static void device_lost(Device *d) {
-        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "Lost the TPM (%s); looking for it every %llus.",
-                   tpm_last_error(d->tpm), (unsigned long long) (DEVICE_RETRY_USEC / USEC_PER_SEC));
+        events_emit(d->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, -ENODEV,
+                    EVENT_FIELDS({ "TCTI", d->tcti }, { "REASON", tpm_last_error(d->tpm) }),
+                    "Lost the TPM (%s); looking for it every %llus.", tpm_last_error(d->tpm),
+                    (unsigned long long) (DEVICE_RETRY_USEC / USEC_PER_SEC));
         d->tpm = tpm_free(d->tpm);
         device_report(d, false);
 }
@@ -184,7 +188,7 @@ static void device_retry_soon(Device *d) {
 }
 
 int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const char *state_dir,
-               const DeviceEvents *sink, void *userdata, Device **ret) {
+               Events *events, const DeviceEvents *sink, void *userdata, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(Device));
         int r;
 
@@ -200,6 +204,7 @@ int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const
                 if (!d->owner_auth_file)
                         return -ENOMEM;
         }
+        d->events = events;
         d->sink = sink;
         d->userdata = userdata;
         /* Every TSS2 error reaches the journal once, decoded, through
@@ -214,8 +219,10 @@ int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const
         if (r < 0) {
                 /* Not fatal: the device keeps working without its TPM and
                  * picks it up when it appears. */
-                log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_TPM, "No TPM via '%s' (%s); retrying every %llus.",
-                           d->tcti, strerror(-r), (unsigned long long) (DEVICE_RETRY_USEC / USEC_PER_SEC));
+                events_emit(d->events, EVENT_TPM_LOST, EVENT_SUBJECT_DAEMON, NULL, r,
+                            EVENT_FIELDS({ "TCTI", d->tcti }, { "REASON", strerror(-r) }),
+                            "No TPM via '%s' (%s); retrying every %llus.", d->tcti, strerror(-r),
+                            (unsigned long long) (DEVICE_RETRY_USEC / USEC_PER_SEC));
         }
         *ret = TAKE_PTR(d);
         return 0;
@@ -250,11 +257,25 @@ int device_ensure(Device *d) {
         return d->tpm ? 0 : -ENODEV;
 }
 
+/* A failure the TPM itself reported (tpm.h: -EPROTO, -EBUSY) is a
+ * tpm-error event; tpm_last_error() reads "operation: decoded TSS2 code". */
+static void device_error(Device *d, int r) {
+        const char *text = tpm_last_error(d->tpm), *colon = strstr(text, ": ");
+        char op[64];
+
+        (void) snprintf(op, sizeof(op), "%.*s", colon ? (int) (colon - text) : (int) strlen(text), text);
+        events_emit(d->events, EVENT_TPM_ERROR, EVENT_SUBJECT_DAEMON, op, r,
+                    EVENT_FIELDS({ "OPERATION", op }, { "REASON", text }), "TPM error: %s.", text);
+}
+
 bool device_check_lost(Device *d, int r) {
         if (!d || !d->tpm)
                 return false;
-        if (r != -ENODEV && !tpm_is_lost(d->tpm))
+        if (r != -ENODEV && !tpm_is_lost(d->tpm)) {
+                if (r == -EPROTO || r == -EBUSY)
+                        device_error(d, r);
                 return false;
+        }
         device_lost(d);
         device_retry_soon(d);
         return true;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "events.h"
 #include "tpm.h"
 #include "util.h"
 
@@ -42,9 +43,11 @@ typedef struct DeviceEvents {
  * credential DEVICE_OWNER_AUTH_CREDENTIAL if there is one; else empty) at
  * every connection; without one it keeps looking. On every connection it sets up the NV
  * writer (tpm_nv_setup()) with the secret kept in state_dir. The sink is called for the first time
- * from here when the TPM answers. Returns -ENOMEM, or the error of adding
+ * from here when the TPM answers. The TPM's appearance, loss and errors
+ * (device_check_lost()) are events (tpm-available, tpm-lost, tpm-error)
+ * made through events (may be NULL). Returns -ENOMEM, or the error of adding
  * the timer to e. */
-int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const char *state_dir,
+int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const char *state_dir, Events *events,
                const DeviceEvents *sink, void *userdata, Device **ret);
 
 /* Drops the TPM (without calling the sink) and the timer. NULL-safe. */

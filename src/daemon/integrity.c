@@ -3,11 +3,11 @@
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include "authority.h"
 #include "endpointd/bus.h"
 #include "fileio.h"
 #include "integrity-watch.h"
@@ -16,10 +16,6 @@
 #include "openssl-util.h"
 #include "serial-floor.h"
 #include "signature.h"
-#include "tpm.h"
-
-/* The TPM component may be left out of a build; then nothing is extended. */
-#pragma weak tpm_pcr_extend
 
 /* inotify bursts are coalesced for this long before a recheck starts. */
 #define RECHECK_DELAY_USEC (100 * USEC_PER_MSEC)
@@ -41,8 +37,13 @@ typedef struct InstalledManifest {
 typedef struct VerifyJob VerifyJob;
 typedef struct InstallJob InstallJob;
 
-typedef struct Integrity {
-        Manager *manager;
+struct Integrity {
+        sd_event *event;
+        const Config *config;
+        Events *events;
+        const IntegritySink *sink;
+        void *userdata;
+        const char *state; /* one of ENDPOINTD_STATE_* */
         int root_fd;
         InstalledManifest *installed;
         /* The highest serial ever installed (serial-floor.h), read before
@@ -83,7 +84,7 @@ typedef struct Integrity {
         unsigned verify_workers; /* how many may run at once */
         InstallJob *install; /* the InstallManifest() being verified */
         MeasureLog *measurements;
-} Integrity;
+};
 
 struct VerifyJob {
         VerifyJob *next;
@@ -120,13 +121,11 @@ static void strv_free_n(char **v, size_t n) {
 }
 
 static void integrity_set_state(Integrity *ig, const char *state) {
-        Manager *m = ig->manager;
-
-        if (streq(m->integrity_state, state))
+        if (streq_ptr(ig->state, state))
                 return;
-        m->integrity_state = state;
-        manager_emit_endpoint_changed(m, "IntegrityState");
-        manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, state);
+        ig->state = state;
+        if (ig->sink->state_changed)
+                ig->sink->state_changed(ig, state, ig->userdata);
 }
 
 /* The state once nothing is running: what the violation list says. */
@@ -144,19 +143,16 @@ static void integrity_settle_state(Integrity *ig) {
 /* --- measurements --------------------------------------------------------- */
 
 static int integrity_extend(Integrity *ig, unsigned pcr, const uint8_t digest[32]) {
-        Manager *m = ig->manager;
-
-        if (!m->tpm || !tpm_pcr_extend)
+        if (!ig->sink->pcr_extend)
                 return -ENODEV;
-        return tpm_pcr_extend(m->tpm, pcr, digest);
+        return ig->sink->pcr_extend(pcr, digest, ig->userdata);
 }
 
 /* Extends MeasurementPCR= with digest and logs the event. Without a TPM the
  * event is still logged, marked as not extended, so that a verifier skips
  * it when replaying. */
 static void integrity_measure(Integrity *ig, const uint8_t digest[32], const char *description) {
-        Manager *m = ig->manager;
-        unsigned pcr = m->config->measurement_pcr;
+        unsigned pcr = ig->config->measurement_pcr;
         char text[MEASURE_DESCRIPTION_MAX];
         int r;
 
@@ -199,7 +195,7 @@ static void integrity_measure_verdict(Integrity *ig, const char *state, uint64_t
 /* --- the stored bundle ------------------------------------------------------ */
 
 static int bundle_path(Integrity *ig, char **ret) {
-        *ret = strjoin_alloc(ig->manager->config->state_dir, "/", INTEGRITY_BUNDLE_FILE);
+        *ret = strjoin_alloc(ig->config->state_dir, "/", INTEGRITY_BUNDLE_FILE);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -285,20 +281,57 @@ static int integrity_verify_and_parse(const char *trust_dir, usec_t at, const ch
         return 0;
 }
 
+/* --- events ------------------------------------------------------------------- */
+
+static void integrity_event_refused(Integrity *ig, const EventSubject *subject, uint64_t serial, int r,
+                                    const char *reason, const char *format, ...) _printf_(6, 7);
+static void integrity_event_refused(Integrity *ig, const EventSubject *subject, uint64_t serial, int r,
+                                    const char *reason, const char *format, ...) {
+        char text[1024], nserial[32];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(text, sizeof(text), format, ap);
+        va_end(ap);
+        (void) snprintf(nserial, sizeof(nserial), "%" PRIu64, serial);
+        events_emit(ig->events, EVENT_MANIFEST_REFUSED, subject, NULL, r,
+                    EVENT_FIELDS({ "SERIAL", serial > 0 ? nserial : NULL }, { "REASON", reason }), "%s",
+                    text);
+}
+
+/* what: "Installed manifest" or "Loaded manifest". */
+static void integrity_event_installed(Integrity *ig, const EventSubject *subject, const char *what) {
+        const InstalledManifest *im = ig->installed;
+        char serial[32];
+
+        (void) snprintf(serial, sizeof(serial), "%" PRIu64, im->manifest->serial);
+        events_emit(ig->events, EVENT_MANIFEST_INSTALLED, subject, NULL, 0,
+                    EVENT_FIELDS({ "SERIAL", serial }, { "PRODUCT", strempty(im->manifest->product) },
+                                 { "VERSION", strempty(im->manifest->version) }, { "SIGNER", im->signer },
+                                 { "DIGEST", im->digest }),
+                    "%s serial %" PRIu64 " (%s %s, %zu entries), signed by %s.", what, im->manifest->serial,
+                    strempty(im->manifest->product), strempty(im->manifest->version),
+                    im->manifest->n_entries, im->signer);
+}
+
 /* --- the serial floor -------------------------------------------------------- */
+
+/* The TPM now, or NULL while there is none (the NV floor is then not read). */
+static Tpm *integrity_tpm(Integrity *ig) {
+        return ig->sink && ig->sink->tpm ? ig->sink->tpm(ig->userdata) : NULL;
+}
 
 /* Reads the floor; fails closed (nothing installs) when it is damaged or
  * unreadable, and says how to recover. */
 static void integrity_serial_floor_load(Integrity *ig) {
-        const char *dir = ig->manager->config->state_dir;
+        const char *dir = ig->config->state_dir;
         uint64_t v;
         int r;
 
-        r = serial_floor_read(dir, ig->manager->tpm, &v);
+        r = serial_floor_read(dir, integrity_tpm(ig), &v);
         if (r >= 0) {
                 if (r > 0 && !ig->serial_floor_nv_unknown)
-                        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_MANIFEST,
-                                   "The manifest serial floor in TPM NV cannot be read (no TPM): no manifest "
+                        log_warning("The manifest serial floor in TPM NV cannot be read (no TPM): no manifest "
                                    "installs until the TPM is back. See endpointd-tpm(7).");
                 ig->serial_floor_nv_unknown = r > 0;
                 ig->serial_floor = MAX(ig->serial_floor, v);
@@ -306,8 +339,7 @@ static void integrity_serial_floor_load(Integrity *ig) {
         }
         ig->serial_floor = UINT64_MAX;
         ig->serial_floor_damaged = true;
-        log_struct(
-                LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
+        log_error(
                 "Cannot read the manifest serial floor %s/%s or its TPM NV index (%s): refusing every "
                 "manifest. With the daemon stopped, remove the file to take the stored manifest's serial "
                 "as the floor; see endpointd-tpm(7) for the NV index.",
@@ -326,7 +358,7 @@ static void integrity_serial_floor_raise(Integrity *ig, uint64_t serial) {
          * file (or NV) may still be below it. */
         if (ig->serial_floor_damaged)
                 return;
-        r = serial_floor_raise(ig->manager->config->state_dir, ig->manager->tpm, serial);
+        r = serial_floor_raise(ig->config->state_dir, integrity_tpm(ig), serial);
         if (r < 0)
                 log_warning_errno(r, "Failed to raise the manifest serial floor to %" PRIu64 ": %m", serial);
         else if (r > 0)
@@ -355,40 +387,44 @@ static int integrity_load_bundle(Integrity *ig) {
                 return log_error_errno(r, "The installed manifest '%s' is damaged; ignoring it.", path);
         /* Its validity was judged when it was installed: an expired
          * signer certificate does not make it untrusted now. */
-        r = integrity_verify_and_parse(ig->manager->config->trust_dir, SIGNATURE_TIME_STORED, data, data_len,
-                                       sig, sig_len, &im, &e);
+        r = integrity_verify_and_parse(ig->config->trust_dir, SIGNATURE_TIME_STORED, data, data_len, sig,
+                                       sig_len, &im, &e);
         if (r < 0) {
-                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
-                           "The installed manifest '%s' was refused (line %u: %s); running unverified.",
-                           path, e.line, e.message);
+                integrity_event_refused(ig, EVENT_SUBJECT_DAEMON, 0, r, e.message,
+                                        "The installed manifest '%s' was refused (line %u: %s); running "
+                                        "unverified.",
+                                        path, e.line, e.message);
                 return r;
         }
         if (ig->serial_floor_damaged) {
-                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
-                           "The installed manifest '%s' was refused: without the serial floor, a rollback "
-                           "cannot be ruled out; running unverified.",
-                           path);
+                integrity_event_refused(
+                        ig, EVENT_SUBJECT_DAEMON, im->manifest->serial, -ESTALE, "serial floor damaged",
+                        "The installed manifest '%s' was refused: without the serial floor, a "
+                        "rollback cannot be ruled out; running unverified.",
+                        path);
                 return -ESTALE;
         }
         if (im->manifest->serial < ig->serial_floor) {
-                log_struct(LOG_ERR, ENDPOINTD_MESSAGE_MANIFEST,
-                           "The installed manifest '%s' was refused: serial %" PRIu64
-                           " is below the highest serial ever installed, %" PRIu64 " (a rollback); running "
-                           "unverified.",
-                           path, im->manifest->serial, ig->serial_floor);
+                integrity_event_refused(ig, EVENT_SUBJECT_DAEMON, im->manifest->serial, -ESTALE, "rollback",
+                                        "The installed manifest '%s' was refused: serial %" PRIu64
+                                        " is below the highest serial ever installed, %" PRIu64
+                                        " (a rollback); running unverified.",
+                                        path, im->manifest->serial, ig->serial_floor);
                 return -ESTALE;
         }
         /* Stored, but the floor was not raised (a crash in between, or a
          * state directory from before the floor existed). */
         integrity_serial_floor_raise(ig, im->manifest->serial);
         ig->installed = TAKE_PTR(im);
-        ig->manager->manifest_serial = ig->installed->manifest->serial;
-        log_info("Loaded manifest serial %" PRIu64 " (%zu entries), signed by %s.",
-                 ig->installed->manifest->serial, ig->installed->manifest->n_entries, ig->installed->signer);
+        if (ig->sink->manifest_changed)
+                ig->sink->manifest_changed(ig, ig->installed->manifest->serial, ig->userdata);
+        integrity_event_installed(ig, EVENT_SUBJECT_DAEMON, "Loaded manifest");
         return 0;
 }
 
 /* --- full scans -------------------------------------------------------------- */
+
+static void integrity_event_finished(Integrity *ig, uint64_t id, const char *state, uint64_t violations);
 
 static void integrity_emit_progress(Integrity *ig, bool force) {
         ScanProgress p;
@@ -399,7 +435,8 @@ static void integrity_emit_progress(Integrity *ig, bool force) {
         if (!force && memcmp(&p, &ig->last_progress, sizeof(p)) == 0)
                 return;
         ig->last_progress = p;
-        bus_integrity_emit_progress(ig->manager, ig->scan_id, &p);
+        if (ig->sink->progress)
+                ig->sink->progress(ig, ig->scan_id, &p, ig->userdata);
 }
 
 static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -427,7 +464,7 @@ static void integrity_scan_cancel(Integrity *ig) {
                 return;
         integrity_scan_stop(ig);
         log_info("Scan %" PRIu64 " cancelled: a new manifest was installed.", id);
-        bus_integrity_emit_finished(ig->manager, id, ENDPOINTD_SCAN_CANCELLED, 0);
+        integrity_event_finished(ig, id, ENDPOINTD_SCAN_CANCELLED, 0);
 }
 
 static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
@@ -436,36 +473,41 @@ static void integrity_recheck_maybe_start(Integrity *ig);
 static void integrity_interval_arm(Integrity *ig);
 
 static int integrity_scan_start(Integrity *ig) {
-        Manager *m = ig->manager;
+        char id[32], serial[32];
         int r;
 
         if (ig->scan)
                 return 0;
         if (!ig->installed)
                 return -ENOMEDIUM;
-        r = scanner_start(ig->installed->manifest, ig->root_fd, m->config->scan_threads, NULL, 0, &ig->scan);
+        r = scanner_start(ig->installed->manifest, ig->root_fd, ig->config->scan_threads, NULL, 0,
+                          &ig->scan);
         if (r < 0)
                 return log_error_errno(r, "Failed to start a scan: %m");
         ig->scan_im = installed_ref(ig->installed);
         ig->scan_id = ++ig->last_scan_id;
         ig->rescan = false;
         ig->last_progress = (ScanProgress){};
-        r = sd_event_add_io(m->event, &ig->scan_source, scanner_get_fd(ig->scan), EPOLLIN, on_scan_done, ig);
+        r = sd_event_add_io(ig->event, &ig->scan_source, scanner_get_fd(ig->scan), EPOLLIN, on_scan_done,
+                            ig);
         if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &ig->progress_timer, CLOCK_MONOTONIC,
+                r = sd_event_add_time_relative(ig->event, &ig->progress_timer, CLOCK_MONOTONIC,
                                                PROGRESS_INTERVAL_USEC, 0, on_progress_timer, ig);
         if (r < 0) {
                 integrity_scan_stop(ig);
                 return log_error_errno(r, "Failed to watch the scan: %m");
         }
-        log_info("Scan %" PRIu64 " of %zu entries started.", ig->scan_id,
-                 ig->installed->manifest->n_entries);
+        (void) snprintf(id, sizeof(id), "%" PRIu64, ig->scan_id);
+        (void) snprintf(serial, sizeof(serial), "%" PRIu64, ig->installed->manifest->serial);
+        events_emit(ig->events, EVENT_SCAN_STARTED, EVENT_SUBJECT_DAEMON, NULL, 0,
+                    EVENT_FIELDS({ "SCAN_ID", id }, { "SERIAL", serial }),
+                    "Scan %" PRIu64 " of %zu entries started.", ig->scan_id,
+                    ig->installed->manifest->n_entries);
         integrity_set_state(ig, ENDPOINTD_STATE_SCANNING);
         return 0;
 }
 
-int integrity_scan(Manager *m, uint64_t *ret_id) {
-        Integrity *ig = m->integrity;
+int integrity_scan(Integrity *ig, uint64_t *ret_id) {
         int r;
 
         if (!ig || !ig->installed)
@@ -483,16 +525,30 @@ static void integrity_set_violations(Integrity *ig, ScanViolation *v, size_t n) 
         ig->n_violations = n;
 }
 
-static void integrity_log_violation(const ScanViolation *v) {
+/* The Violation event; the bus layer sends it on as Integrity1.Violation. */
+static void integrity_event_violation(Integrity *ig, const ScanViolation *v) {
         _cleanup_(freep) char *p = scan_path_escape(v->path);
+        const char *kind = violation_kind_to_string(v->kind);
 
-        log_struct(LOG_WARNING, ENDPOINTD_MESSAGE_VIOLATION, "Integrity violation (%s) at %s: %s",
-                   violation_kind_to_string(v->kind), strna(p), v->detail);
+        events_emit(ig->events, EVENT_VIOLATION, EVENT_SUBJECT_DAEMON, strna(p), 0,
+                    EVENT_FIELDS({ "PATH", strna(p) }, { "VIOLATION", kind }, { "DETAIL", v->detail }),
+                    "Integrity violation (%s) at %s: %s", kind, strna(p), v->detail);
+}
+
+/* The ScanFinished event (state "cancelled" for a scan a new manifest
+ * replaced); the bus layer sends it on as Integrity1.ScanFinished. */
+static void integrity_event_finished(Integrity *ig, uint64_t id, const char *state, uint64_t violations) {
+        char sid[32], nv[32];
+
+        (void) snprintf(sid, sizeof(sid), "%" PRIu64, id);
+        (void) snprintf(nv, sizeof(nv), "%" PRIu64, MIN(violations, (uint64_t) UINT32_MAX));
+        events_emit(ig->events, EVENT_SCAN_FINISHED, EVENT_SUBJECT_DAEMON, NULL, 0,
+                    EVENT_FIELDS({ "SCAN_ID", sid }, { "STATE", state }, { "VIOLATIONS", nv }),
+                    "Scan %" PRIu64 " finished: %s, %" PRIu64 " violations.", id, state, violations);
 }
 
 static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Integrity *ig = userdata;
-        Manager *m = ig->manager;
         ScanViolation *v = NULL;
         uint64_t total = 0, id = ig->scan_id;
         const char *state;
@@ -509,17 +565,13 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
 
         integrity_set_violations(ig, v, n);
         ig->scanned = true;
-        m->last_scan = now_usec(CLOCK_REALTIME);
         state = total > 0 ? ENDPOINTD_STATE_VIOLATED : ENDPOINTD_STATE_TRUSTED;
         integrity_set_state(ig, state);
-        manager_emit_endpoint_changed(m, "LastScan");
-        for (size_t i = 0; i < n; i++) {
-                integrity_log_violation(ig->violations + i);
-                bus_integrity_emit_violation(m, ig->violations + i);
-        }
-        log_struct(LOG_INFO, ENDPOINTD_MESSAGE_SCAN_FINISHED,
-                   "Scan %" PRIu64 " finished: %s, %" PRIu64 " violations.", id, state, total);
-        bus_integrity_emit_finished(m, id, state, (uint32_t) MIN(total, UINT32_MAX));
+        if (ig->sink->scanned)
+                ig->sink->scanned(ig, now_usec(CLOCK_REALTIME), ig->userdata);
+        for (size_t i = 0; i < n; i++)
+                integrity_event_violation(ig, ig->violations + i);
+        integrity_event_finished(ig, id, state, total);
         integrity_measure_verdict(ig, state, total);
 
         integrity_watch_setup(ig);
@@ -545,13 +597,12 @@ static int on_interval(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* The next periodic scan is ScanInterval= after the last one finished. */
 static void integrity_interval_arm(Integrity *ig) {
-        Manager *m = ig->manager;
-        usec_t interval = m->config->scan_interval;
+        usec_t interval = ig->config->scan_interval;
 
         ig->interval_timer = sd_event_source_disable_unref(ig->interval_timer);
         if (interval == 0 || interval == USEC_INFINITY || !ig->installed)
                 return;
-        if (sd_event_add_time_relative(m->event, &ig->interval_timer, CLOCK_MONOTONIC, interval,
+        if (sd_event_add_time_relative(ig->event, &ig->interval_timer, CLOCK_MONOTONIC, interval,
                                        USEC_PER_SEC, on_interval, ig) < 0)
                 log_warning("Failed to arm the ScanInterval= timer; periodic scans are off.");
 }
@@ -605,8 +656,7 @@ static int integrity_merge(Integrity *ig, ScanViolation *v, size_t n) {
                                 scan_violation_done(v + j);
                         break;
                 }
-                integrity_log_violation(v + i);
-                bus_integrity_emit_violation(ig->manager, v + i);
+                integrity_event_violation(ig, v + i);
                 merged[k++] = v[i];
         }
         free(v);
@@ -665,7 +715,6 @@ static int on_recheck_done(sd_event_source *s, int fd, uint32_t revents, void *u
 }
 
 static void integrity_recheck_maybe_start(Integrity *ig) {
-        Manager *m = ig->manager;
         int r;
 
         if (ig->scan || ig->recheck || ig->n_pending == 0 || !ig->installed)
@@ -673,10 +722,10 @@ static void integrity_recheck_maybe_start(Integrity *ig) {
         ig->recheck_paths = TAKE_PTR(ig->pending);
         ig->n_recheck_paths = ig->n_pending;
         ig->n_pending = 0;
-        r = scanner_start(ig->installed->manifest, ig->root_fd, m->config->scan_threads, ig->recheck_paths,
+        r = scanner_start(ig->installed->manifest, ig->root_fd, ig->config->scan_threads, ig->recheck_paths,
                           ig->n_recheck_paths, &ig->recheck);
         if (r >= 0)
-                r = sd_event_add_io(m->event, &ig->recheck_source, scanner_get_fd(ig->recheck), EPOLLIN,
+                r = sd_event_add_io(ig->event, &ig->recheck_source, scanner_get_fd(ig->recheck), EPOLLIN,
                                     on_recheck_done, ig);
         if (r < 0) {
                 log_warning_errno(r, "Failed to recheck changed paths, scanning everything instead: %m");
@@ -720,7 +769,7 @@ static void integrity_queue_path(Integrity *ig, char *path) {
                         return;
                 (void) sd_event_source_set_time_relative(ig->pending_timer, RECHECK_DELAY_USEC);
                 (void) sd_event_source_set_enabled(ig->pending_timer, SD_EVENT_ONESHOT);
-        } else if (sd_event_add_time_relative(ig->manager->event, &ig->pending_timer, CLOCK_MONOTONIC,
+        } else if (sd_event_add_time_relative(ig->event, &ig->pending_timer, CLOCK_MONOTONIC,
                                               RECHECK_DELAY_USEC, 0, on_pending_timer, ig) < 0)
                 log_warning("Failed to arm the recheck timer.");
 }
@@ -744,10 +793,9 @@ static void integrity_watch_setup(Integrity *ig) {
         int r;
 
         ig->watch = tree_watch_free(ig->watch);
-        if (!ig->manager->config->watch || !ig->installed)
+        if (!ig->config->watch || !ig->installed)
                 return;
-        r = tree_watch_new(ig->manager->event, ig->root_fd, ig->installed->manifest, on_tree_changed, ig,
-                           &ig->watch);
+        r = tree_watch_new(ig->event, ig->root_fd, ig->installed->manifest, on_tree_changed, ig, &ig->watch);
         if (r < 0)
                 log_warning_errno(r, "Failed to set up inotify, changes are seen at the next scan only: %m");
 }
@@ -794,8 +842,7 @@ static int verify_job_start(Integrity *ig, VerifyJob *j) {
         r = scanner_start(j->im->manifest, ig->root_fd, 1, j->paths, 1, &j->scanner);
         if (r < 0)
                 return r;
-        r = sd_event_add_io(ig->manager->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN,
-                            on_verify_done, j);
+        r = sd_event_add_io(ig->event, &j->source, scanner_get_fd(j->scanner), EPOLLIN, on_verify_done, j);
         if (r < 0) {
                 j->scanner = scanner_free(j->scanner);
                 return r;
@@ -815,7 +862,7 @@ static void verify_pump(Integrity *ig) {
 
                 if (!j->scanner && (r = verify_job_start(ig, j)) < 0) {
                         verify_job_unlink(ig, j);
-                        j->done(ig->manager, r, NULL, NULL, NULL, j->userdata);
+                        j->done(ig, r, NULL, NULL, NULL, j->userdata);
                         verify_job_free(j);
                 }
                 j = next;
@@ -843,9 +890,9 @@ static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *us
                         r = -ENOMEM;
         }
         if (r < 0)
-                j->done(ig->manager, r, NULL, NULL, NULL, j->userdata);
+                j->done(ig, r, NULL, NULL, NULL, j->userdata);
         else
-                j->done(ig->manager, 0, n > 0 ? violation_kind_to_string(v[0].kind) : "ok", expected, actual,
+                j->done(ig, 0, n > 0 ? violation_kind_to_string(v[0].kind) : "ok", expected, actual,
                         j->userdata);
         scan_violation_array_free(v, n);
         verify_job_free(j);
@@ -853,9 +900,8 @@ static int on_verify_done(sd_event_source *s, int fd, uint32_t revents, void *us
         return 0;
 }
 
-int integrity_verify_file(Manager *m, const char *path, uint64_t owner, IntegrityVerifyDone done,
+int integrity_verify_file(Integrity *ig, const char *path, uint64_t owner, IntegrityVerifyDone done,
                           void *userdata) {
-        Integrity *ig = m->integrity;
         VerifyJob *j, **tail;
         unsigned mine = 0;
         int r;
@@ -899,16 +945,17 @@ int integrity_verify_file(Manager *m, const char *path, uint64_t owner, Integrit
 
 /* --- for the access policy ------------------------------------------------------- */
 
-int integrity_check_executable(Manager *m, int fd, const char *path) {
-        Integrity *ig = m->integrity;
-        const char *root = m->config->root, *rel = path;
+int integrity_check_executable(Integrity *ig, int fd, const char *path) {
+        const char *root, *rel = path;
         const ManifestEntry *e;
-        size_t l = strlen(root);
         uint8_t d[32];
+        size_t l;
         int r;
 
         if (!ig || !ig->installed)
                 return -ENOMEDIUM;
+        root = ig->config->root;
+        l = strlen(root);
         while (l > 1 && root[l - 1] == '/')
                 l--;
         if (l > 1 && strncmp(path, root, l) == 0 && path[l] == '/')
@@ -945,6 +992,7 @@ struct InstallJob {
         sd_event_source *source;
         IntegrityInstallDone done;
         void *userdata;
+        EventSubjectCopy subject; /* who asked, for the event */
 };
 
 static InstallJob *install_job_free(InstallJob *j) {
@@ -958,6 +1006,7 @@ static InstallJob *install_job_free(InstallJob *j) {
         free(j->data);
         free(j->sig);
         free(j->trust_dir);
+        event_subject_copy_done(&j->subject);
         free(j);
         return NULL;
 }
@@ -974,7 +1023,6 @@ static void *install_thread(void *userdata) {
 /* On the loop, with a verified and parsed manifest: the serial check, the
  * atomic store, and only then the switch. */
 static int integrity_install_commit(Integrity *ig, InstallJob *j) {
-        Manager *m = ig->manager;
         int r;
 
         /* The TPM may have come since start: its NV floor counts too. */
@@ -1006,22 +1054,17 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
 
         installed_unref(ig->installed);
         ig->installed = TAKE_PTR(j->im);
-        m->manifest_serial = ig->installed->manifest->serial;
-        log_struct(LOG_NOTICE, ENDPOINTD_MESSAGE_MANIFEST,
-                   "Installed manifest serial %" PRIu64 " (%s %s, %zu entries), signed by %s.",
-                   ig->installed->manifest->serial, strempty(ig->installed->manifest->product),
-                   strempty(ig->installed->manifest->version), ig->installed->manifest->n_entries,
-                   ig->installed->signer);
+        integrity_event_installed(ig, &j->subject.subject, "Installed manifest");
         integrity_measure_manifest(ig);
-        /* Executable= bindings are checked against the manifest. */
-        manager_access_changed(m);
 
         /* Results about the old manifest no longer mean anything. */
         integrity_scan_cancel(ig);
         integrity_recheck_stop(ig);
         integrity_set_violations(ig, NULL, 0);
         ig->scanned = false;
-        manager_emit_endpoint_changed(m, "ManifestSerial");
+        /* Executable= bindings are checked against the manifest. */
+        if (ig->sink->manifest_changed)
+                ig->sink->manifest_changed(ig, ig->installed->manifest->serial, ig->userdata);
         if (integrity_scan_start(ig) < 0)
                 integrity_settle_state(ig);
         return 0;
@@ -1034,14 +1077,18 @@ static int on_install_done(sd_event_source *s, int fd, uint32_t revents, void *u
 
         ig->install = NULL;
         r = j->r < 0 ? j->r : integrity_install_commit(ig, j);
-        j->done(ig->manager, r, &j->error, j->userdata);
+        if (r < 0)
+                integrity_event_refused(ig, &j->subject.subject, j->im ? j->im->manifest->serial : 0, r,
+                                        *j->error.message ? j->error.message : strerror(-r),
+                                        "A manifest was refused: %s",
+                                        *j->error.message ? j->error.message : strerror(-r));
+        j->done(ig, r, &j->error, j->userdata);
         install_job_free(j);
         return 0;
 }
 
-int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_len,
-                      IntegrityInstallDone done, void *userdata) {
-        Integrity *ig = m->integrity;
+int integrity_install(Integrity *ig, const EventSubject *subject, char *data, size_t len, char *sig,
+                      size_t sig_len, IntegrityInstallDone done, void *userdata) {
         InstallJob *j;
         int r;
 
@@ -1055,13 +1102,15 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
                            .sig_len = sig_len,
                            .done = done,
                            .userdata = userdata,
-                           .trust_dir = strdup(m->config->trust_dir),
-                           .at = authority_now(m->authority),
+                           .trust_dir = strdup(ig->config->trust_dir),
+                           .at = ig->sink->now ? ig->sink->now(ig->userdata) : now_usec(CLOCK_REALTIME),
                            .event_fd = -EBADF };
         j->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r = !j->trust_dir ? -ENOMEM : j->event_fd < 0 ? -errno : 0;
         if (r >= 0)
-                r = sd_event_add_io(m->event, &j->source, j->event_fd, EPOLLIN, on_install_done, j);
+                r = event_subject_copy(subject, &j->subject);
+        if (r >= 0)
+                r = sd_event_add_io(ig->event, &j->source, j->event_fd, EPOLLIN, on_install_done, j);
         /* The buffers are the job's from here on, also on failure. */
         j->data = data;
         j->sig = sig;
@@ -1076,8 +1125,7 @@ int integrity_install(Manager *m, char *data, size_t len, char *sig, size_t sig_
         return 0;
 }
 
-int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret) {
-        Integrity *ig = m->integrity;
+int integrity_get_manifest_info(Integrity *ig, IntegrityManifestInfo *ret) {
 
         if (!ig || !ig->installed)
                 return -ENOMEDIUM;
@@ -1092,15 +1140,13 @@ int integrity_get_manifest_info(Manager *m, IntegrityManifestInfo *ret) {
         return 0;
 }
 
-const ScanViolation *integrity_get_violations(Manager *m, size_t *ret_n) {
-        Integrity *ig = m->integrity;
+const ScanViolation *integrity_get_violations(Integrity *ig, size_t *ret_n) {
 
         *ret_n = ig ? ig->n_violations : 0;
         return ig ? ig->violations : NULL;
 }
 
-const Measurement *integrity_get_measurements(Manager *m, size_t *ret_n) {
-        Integrity *ig = m->integrity;
+const Measurement *integrity_get_measurements(Integrity *ig, size_t *ret_n) {
 
         if (!ig || !ig->measurements) {
                 *ret_n = 0;
@@ -1109,27 +1155,25 @@ const Measurement *integrity_get_measurements(Manager *m, size_t *ret_n) {
         return measure_log_get(ig->measurements, ret_n);
 }
 
-/* --- the component ------------------------------------------------------------------ */
+/* --- construction ------------------------------------------------------------------ */
 
-static void integrity_stop(Manager *m) {
-        Integrity *ig = m->integrity;
-
+Integrity *integrity_free(Integrity *ig) {
         if (!ig)
-                return;
+                return NULL;
         /* Each waiting caller gets its answer; the jobs' references on the
          * manifest go before the manifest does. */
         while (ig->verifies) {
                 VerifyJob *j = ig->verifies;
 
                 verify_job_unlink(ig, j);
-                j->done(m, -ECANCELED, NULL, NULL, NULL, j->userdata);
+                j->done(ig, -ECANCELED, NULL, NULL, NULL, j->userdata);
                 verify_job_free(j);
         }
         if (ig->install) {
                 InstallJob *j = TAKE_PTR(ig->install);
                 (void) pthread_join(j->thread, NULL);
                 j->joinable = false;
-                j->done(m, -ECANCELED, &j->error, j->userdata);
+                j->done(ig, -ECANCELED, &j->error, j->userdata);
                 install_job_free(j);
         }
         integrity_scan_stop(ig);
@@ -1143,61 +1187,61 @@ static void integrity_stop(Manager *m) {
         measure_log_free(ig->measurements);
         ig->root_fd = safe_close(ig->root_fd);
         free(ig);
-        m->integrity = NULL;
+        return NULL;
 }
 
-static int integrity_start(Manager *m) {
-        Integrity *ig;
+int integrity_new(sd_event *event, const Config *config, Events *events, const IntegritySink *sink,
+                  void *userdata, Integrity **ret) {
+        _cleanup_(integrity_freep) Integrity *ig = NULL;
         int r;
 
         ig = calloc(1, sizeof(Integrity));
         if (!ig)
                 return -ENOMEM;
-        ig->manager = m;
-        ig->root_fd = -EBADF;
-        m->integrity = ig;
-        ig->verify_workers = integrity_verify_workers();
-        ig->root_fd = open(m->config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        *ig = (Integrity){ .event = event,
+                           .config = config,
+                           .events = events,
+                           .sink = sink,
+                           .userdata = userdata,
+                           .root_fd = -EBADF,
+                           .verify_workers = integrity_verify_workers() };
+        ig->root_fd = open(config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ig->root_fd < 0)
-                return log_error_errno(errno, "Cannot open Root= directory '%s': %m", m->config->root);
-        r = measure_log_open(m->config->state_dir, &ig->measurements);
+                return log_error_errno(errno, "Cannot open Root= directory '%s': %m", config->root);
+        r = measure_log_open(config->state_dir, &ig->measurements);
         if (r < 0)
                 log_warning_errno(r,
                                   "Cannot open the measurement log in '%s', measurements are not logged: %m",
-                                  m->config->state_dir);
+                                  config->state_dir);
 
         /* The floor first: a stored manifest below it is a rollback. */
         integrity_serial_floor_load(ig);
         /* A stored manifest that no longer verifies is not fatal: the daemon
          * runs on, unverified, and says so; the floor stays. */
         (void) integrity_load_bundle(ig);
-        if (!ig->installed) {
+        if (!ig->installed)
                 integrity_set_state(ig, ENDPOINTD_STATE_UNVERIFIED);
-                return 0;
+        else {
+                r = integrity_scan_start(ig);
+                if (r < 0)
+                        return r;
         }
-        r = integrity_scan_start(ig);
-        if (r < 0)
-                return r;
+        *ret = TAKE_PTR(ig);
         return 0;
 }
 
-static int integrity_reload(Manager *m, const Config *old) {
-        Integrity *ig = m->integrity;
-
+void integrity_reload(Integrity *ig, const Config *config, const Config *old) {
         if (!ig)
-                return 0;
-        if (!streq(old->root, m->config->root))
+                return;
+        ig->config = config;
+        if (!streq(old->root, config->root))
                 log_warning("Root= takes effect only after a restart.");
-        if (old->scan_interval != m->config->scan_interval && !ig->scan)
+        if (old->scan_interval != config->scan_interval && !ig->scan)
                 integrity_interval_arm(ig);
-        if (old->watch != m->config->watch && ig->scanned)
+        if (old->watch != config->watch && ig->scanned)
                 integrity_watch_setup(ig);
-        return 0;
 }
 
-const Component integrity_component = {
-        .name = "integrity",
-        .start = integrity_start,
-        .stop = integrity_stop,
-        .reload = integrity_reload,
-};
+const char *integrity_get_state(const Integrity *ig) {
+        return ig && ig->state ? ig->state : ENDPOINTD_STATE_UNVERIFIED;
+}

@@ -11,6 +11,7 @@
 #include "keystore.h"
 #include "log.h"
 #include "openssl-util.h"
+#include "tpm-policy.h"
 
 #define KEY_FILE_MAGIC "EPKS"
 /* The header bytes bound into the sealed object: all but the length of
@@ -19,6 +20,15 @@
 /* Domain separation of the binding digest (see key_file_binding()). */
 #define KEY_FILE_BINDING_LABEL "endpointd key file binding v2"
 #define KEY_FILE_SUFFIX ".key"
+/* Flags (header byte 6). */
+#define KEY_FLAG_EXPORTABLE 1U
+#define KEY_FLAG_SIGNED 2U
+/* nameAlg of a TPM Name: SHA-256. */
+#define KEY_NAME_ALG 0x000BU
+/* The installed approval and its ticket, in the approval directory. */
+#define APPROVAL_NAME "approval"
+#define APPROVAL_TICKET_NAME "approval.ticket"
+#define APPROVAL_TICKET_MAX 512U
 #define ENVELOPE_MAGIC "EPE"
 #define ENVELOPE_NONCE_SIZE 12U
 /* Room for a few dozen cached keys; beyond it OpenSSL falls back to the
@@ -35,6 +45,7 @@ typedef struct CachedKey {
 
 struct KeyStore {
         char *dir;
+        char *approval_dir;
         usec_t cache_timeout;
         CachedKey *cache;
         /* Why the last key file was refused before its content was read
@@ -51,6 +62,8 @@ typedef struct KeyFile {
         uint8_t srk_id[32];
         uint64_t generation;
         TpmPolicy policy;
+        /* Used instead of policy when info.signed_policy. */
+        TpmSignedPolicy signed_policy;
         const uint8_t *tpm;
         size_t tpm_len;
 } KeyFile;
@@ -270,6 +283,7 @@ KeyStore *keystore_free(KeyStore *ks) {
                 return NULL;
         cache_drop(ks, NULL);
         free(ks->dir);
+        free(ks->approval_dir);
         free(ks);
         return NULL;
 }
@@ -330,13 +344,15 @@ static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFil
         if (len < KEY_FILE_HEADER_SIZE)
                 return -EUCLEAN;
         tpm_len = get_be32(p + 108);
-        if ((p[5] != KEY_KIND_SECRET && p[5] != KEY_KIND_DATA) || (p[6] & ~1U) || p[7] ||
-            get_be32(p + 8) >> TPM_PCR_MAX || tpm_len != len - KEY_FILE_HEADER_SIZE)
+        if ((p[5] != KEY_KIND_SECRET && p[5] != KEY_KIND_DATA) ||
+            (p[6] & ~(KEY_FLAG_EXPORTABLE | KEY_FLAG_SIGNED)) || p[7] || get_be32(p + 8) >> TPM_PCR_MAX ||
+            ((p[6] & KEY_FLAG_SIGNED) && get_be32(p + 8) != 0) || tpm_len != len - KEY_FILE_HEADER_SIZE)
                 return -EUCLEAN;
         *ret = (KeyFile) {
                 .info = {
                         .kind = p[5],
-                        .exportable = p[6] & 1,
+                        .exportable = p[6] & KEY_FLAG_EXPORTABLE,
+                        .signed_policy = p[6] & KEY_FLAG_SIGNED,
                         .pcr_mask = get_be32(p + 8),
                         .created = get_be64(p + 12),
                 },
@@ -350,7 +366,15 @@ static int key_file_parse(const char *name, const uint8_t *p, size_t len, KeyFil
         memcpy(ret->srk_id, p + 36, 32);
         memcpy(ret->policy.pcr_digest, p + 76, 32);
         r = key_file_binding(name, p, ret->policy.binding);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        /* A signed policy's header keeps the PCR-policy key's Name (its
+         * digest) where a PCR policy keeps the PCR digest. */
+        ret->signed_policy.key_name[0] = KEY_NAME_ALG >> 8;
+        ret->signed_policy.key_name[1] = KEY_NAME_ALG & 0xff;
+        memcpy(ret->signed_policy.key_name + 2, p + 76, 32);
+        memcpy(ret->signed_policy.binding, ret->policy.binding, 32);
+        return 0;
 }
 
 static const char *file_type_name(mode_t mode) {
@@ -465,8 +489,10 @@ static int key_generation_check(KeyStore *ks, const char *name, uint64_t generat
         return 0;
 }
 
+/* Writes name's key file for data sealed to pcr_mask, or with a signed
+ * policy under the PCR-policy key key_name when that is not NULL. */
 static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, bool exportable,
-                          uint32_t pcr_mask, const uint8_t *data, size_t len) {
+                          uint32_t pcr_mask, const uint8_t *key_name, const uint8_t *data, size_t len) {
         _cleanup_(freep) char *path = NULL;
         _cleanup_(freep) uint8_t *tpm_blob = NULL, *file = NULL;
         uint8_t header[KEY_FILE_HEADER_SIZE] = {};
@@ -483,13 +509,20 @@ static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, 
         if (pcr_mask >> TPM_PCR_MAX)
                 return -EINVAL;
         /* The header first: the object is sealed to a digest of it. */
-        r = tpm_pcr_digest(t, pcr_mask, policy.pcr_digest);
-        if (r < 0)
-                return r;
+        if (key_name) {
+                if (key_name[0] != KEY_NAME_ALG >> 8 || key_name[1] != (KEY_NAME_ALG & 0xff))
+                        return -EINVAL;
+                policy.pcr_mask = pcr_mask = 0;
+                memcpy(policy.pcr_digest, key_name + 2, 32);
+        } else {
+                r = tpm_pcr_digest(t, pcr_mask, policy.pcr_digest);
+                if (r < 0)
+                        return r;
+        }
         memcpy(header, KEY_FILE_MAGIC, 4);
         header[4] = KEY_FILE_VERSION;
         header[5] = (uint8_t) kind;
-        header[6] = exportable ? 1 : 0;
+        header[6] = (exportable ? KEY_FLAG_EXPORTABLE : 0) | (key_name ? KEY_FLAG_SIGNED : 0);
         put_be32(header + 8, pcr_mask);
         put_be64(header + 12, now_usec(CLOCK_REALTIME));
         if (RAND_bytes(header + 20, KEY_ID_SIZE) != 1)
@@ -502,7 +535,16 @@ static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, 
                 return r;
         /* A data key without exportable is also marked inside the TPM
          * object (older files relied on that mark alone). */
-        r = tpm_seal(t, &policy, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob, &tpm_len);
+        if (key_name) {
+                TpmSignedPolicy sp = {};
+
+                memcpy(sp.key_name, key_name, TPM_KEY_NAME_SIZE);
+                memcpy(sp.binding, policy.binding, 32);
+                r = tpm_seal_signed(t, &sp, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob,
+                                    &tpm_len);
+        } else
+                r = tpm_seal(t, &policy, kind == KEY_KIND_DATA && !exportable, data, len, &tpm_blob,
+                             &tpm_len);
         if (r < 0)
                 return r;
         if (tpm_len > KEYSTORE_FILE_MAX - KEY_FILE_HEADER_SIZE)
@@ -517,6 +559,11 @@ static int key_file_write(KeyStore *ks, Tpm *t, const char *name, KeyKind kind, 
 }
 
 int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, bool exportable) {
+        return keystore_create_key_signed(ks, t, name, pcr_mask, NULL, exportable);
+}
+
+int keystore_create_key_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask,
+                               const uint8_t *key_name, bool exportable) {
         uint8_t key[DATA_KEY_SIZE];
         int r;
 
@@ -526,20 +573,26 @@ int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mas
                 return -ENODEV;
         r = tpm_get_random(t, key, sizeof(key));
         if (r >= 0)
-                r = key_file_write(ks, t, name, KEY_KIND_DATA, exportable, pcr_mask, key, sizeof(key));
+                r = key_file_write(ks, t, name, KEY_KIND_DATA, exportable, pcr_mask, key_name, key,
+                                   sizeof(key));
         OPENSSL_cleanse(key, sizeof(key));
         return r;
 }
 
 int keystore_seal(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const void *secret,
                   size_t len) {
+        return keystore_seal_signed(ks, t, name, pcr_mask, NULL, secret, len);
+}
+
+int keystore_seal_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const uint8_t *key_name,
+                         const void *secret, size_t len) {
         if (!name_is_valid(name) || len == 0)
                 return -EINVAL;
         if (len > TPM_SEAL_MAX)
                 return -EFBIG;
         if (!t)
                 return -ENODEV;
-        return key_file_write(ks, t, name, KEY_KIND_SECRET, true, pcr_mask, secret, len);
+        return key_file_write(ks, t, name, KEY_KIND_SECRET, true, pcr_mask, key_name, secret, len);
 }
 
 /* Checks, before anything is unsealed or refused for what the header
@@ -557,7 +610,10 @@ static int key_file_verify(KeyStore *ks, Tpm *t, const KeyFile *kf) {
                 return -ENODEV;
         if (CRYPTO_memcmp(kf->srk_id, tpm_srk_id(t), 32) != 0)
                 return -EXDEV;
-        r = tpm_check_policy(t, &kf->policy, kf->tpm, kf->tpm_len);
+        if (kf->info.signed_policy)
+                r = tpm_check_signed(t, &kf->signed_policy, kf->tpm, kf->tpm_len);
+        else
+                r = tpm_check_policy(t, &kf->policy, kf->tpm, kf->tpm_len);
         if (r == -EBADMSG)
                 return -EUCLEAN;
         if (r < 0)
@@ -565,12 +621,67 @@ static int key_file_verify(KeyStore *ks, Tpm *t, const KeyFile *kf) {
         return key_generation_check(ks, kf->info.name, kf->generation);
 }
 
-/* Unseals the object of a verified key file. */
-static int key_file_unseal(Tpm *t, const KeyFile *kf, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
+/* The installed approval and its ticket. -ENOKEY when none is installed
+ * (or it no longer parses: the TPM would refuse it anyway). */
+static int approval_load(KeyStore *ks, Approval *ret, char **ret_ticket, size_t *ret_ticket_len) {
+        _cleanup_(freep) char *path = NULL, *tpath = NULL, *data = NULL, *ticket = NULL;
+        size_t len, tlen;
         int r;
 
-        r = tpm_unseal(t, &kf->policy, kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
+        if (!ks->approval_dir)
+                return -ENOKEY;
+        path = strjoin_alloc(ks->approval_dir, "/", APPROVAL_NAME);
+        tpath = strjoin_alloc(ks->approval_dir, "/", APPROVAL_TICKET_NAME);
+        if (!path || !tpath)
+                return -ENOMEM;
+        r = read_full_file(path, APPROVAL_FILE_SIZE, &data, &len);
+        if (r >= 0)
+                r = read_full_file(tpath, APPROVAL_TICKET_MAX, &ticket, &tlen);
+        if (r == -ENOENT || r == -EFBIG)
+                return -ENOKEY;
+        if (r < 0)
+                return r;
+        if (approval_parse(data, len, ret) < 0)
+                return -ENOKEY;
+        *ret_ticket = TAKE_PTR(ticket);
+        *ret_ticket_len = tlen;
+        return 0;
+}
+
+/* Unseals the object of a verified key file. */
+static int key_file_unseal(KeyStore *ks, Tpm *t, const KeyFile *kf, uint8_t **ret, size_t *ret_len,
+                           bool *ret_no_export) {
+        _cleanup_(freep) char *ticket = NULL;
+        size_t ticket_len;
+        Approval a;
+        int r;
+
+        if (kf->info.signed_policy) {
+                r = approval_load(ks, &a, &ticket, &ticket_len);
+                if (r < 0)
+                        return r;
+                r = tpm_unseal_signed(t, &kf->signed_policy, &a, (const uint8_t *) ticket, ticket_len,
+                                      kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
+        } else
+                r = tpm_unseal(t, &kf->policy, kf->tpm, kf->tpm_len, ret, ret_len, ret_no_export);
         return r == -EBADMSG ? -EUCLEAN : r;
+}
+
+bool keystore_is_signed(KeyStore *ks, const char *name) {
+        _cleanup_(freep) char *buf = NULL;
+        KeyFile kf;
+
+        return key_file_load(ks, name, &buf, &kf) >= 0 && kf.info.signed_policy;
+}
+
+int keystore_set_approval_dir(KeyStore *ks, const char *dir) {
+        char *copy = strdup(dir);
+
+        if (!copy)
+                return -ENOMEM;
+        free(ks->approval_dir);
+        ks->approval_dir = copy;
+        return 0;
 }
 
 int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_t *ret_len) {
@@ -591,7 +702,7 @@ int keystore_unseal(KeyStore *ks, Tpm *t, const char *name, uint8_t **ret, size_
                 return r;
         if (kf.info.kind == KEY_KIND_DATA && !kf.info.exportable)
                 return -EPERM;
-        r = key_file_unseal(t, &kf, &secret, &len, &no_export);
+        r = key_file_unseal(ks, t, &kf, &secret, &len, &no_export);
         if (r < 0)
                 return r;
         /* The header is bound to the object, so this mark agrees with it;
@@ -698,7 +809,7 @@ static int data_key_get(KeyStore *ks, Tpm *t, const char *name, uint8_t key[DATA
                 return r;
         if (kf.info.kind != KEY_KIND_DATA)
                 return -EMEDIUMTYPE;
-        r = key_file_unseal(t, &kf, &secret, &len, &no_export);
+        r = key_file_unseal(ks, t, &kf, &secret, &len, &no_export);
         if (r < 0)
                 return r;
         if (len != DATA_KEY_SIZE) {

@@ -12,14 +12,15 @@
  *     0   4  magic "EPKS"
  *     4   1  version (2)
  *     5   1  kind: 1 sealed secret, 2 data key
- *     6   1  flags: bit 0 exportable
+ *     6   1  flags: bit 0 exportable, bit 1 signed policy
  *     7   1  reserved, 0
  *     8   4  PCR mask of the sha256 bank (big endian)
  *    12   8  creation time, µs since the epoch (big endian)
  *    20  16  key id (random; data keys' envelopes name it)
  *    36  32  SHA-256 of the SRK's name: the TPM it is bound to
  *    68   8  generation (big endian; 0 until a TPM counter backs it)
- *    76  32  SHA-256 of the PCR values at sealing time
+ *    76  32  SHA-256 of the PCR values at sealing time; with a signed
+ *            policy (PCR mask 0): the digest of the PCR-policy key's Name
  *   108   4  length of the TPM part (big endian)
  *   112   n  marshalled TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed object
  *
@@ -80,6 +81,7 @@ typedef struct KeyInfo {
         char name[65];
         KeyKind kind;
         bool exportable;
+        bool signed_policy; /* sealed under PolicyAuthorize (pcr_mask is 0) */
         uint32_t pcr_mask;
         usec_t created;
 } KeyInfo;
@@ -101,6 +103,24 @@ usec_t keystore_cache_expire(KeyStore *ks, usec_t now);
 /* Makes a 256-bit key from the TPM's RNG and seals it to pcr_mask.
  * -EINVAL bad name, -EEXIST name taken, plus the tpm errors. */
 int keystore_create_key(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, bool exportable);
+
+/* The _signed variants seal with a signed policy under the PCR-policy key
+ * whose TPM Name (TPM_KEY_NAME_SIZE bytes) is key_name (tpm-policy.h), or
+ * to pcr_mask when key_name is NULL. Unsealing needs an installed
+ * approval (keystore_set_approval_dir()): -ENOKEY when there is none, or
+ * when the TPM refuses it (below the floor, another key), -EBADE when the
+ * PCRs are not what it approves. */
+int keystore_create_key_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask,
+                               const uint8_t *key_name, bool exportable);
+int keystore_seal_signed(KeyStore *ks, Tpm *t, const char *name, uint32_t pcr_mask, const uint8_t *key_name,
+                         const void *secret, size_t len);
+
+/* Whether name's key file says it was sealed with a signed policy (for
+ * messages; not verified). */
+bool keystore_is_signed(KeyStore *ks, const char *name);
+
+/* Where the installed approval is ("approval", "approval.ticket"). */
+int keystore_set_approval_dir(KeyStore *ks, const char *dir);
 
 /* Seals 1..TPM_SEAL_MAX bytes under name. -EINVAL bad name or empty
  * secret, -EFBIG too long, -EEXIST name taken. */

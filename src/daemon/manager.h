@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "audit-log.h"
 #include "config.h"
 #include "util.h"
 
@@ -29,6 +30,20 @@ struct Manager {
         usec_t last_scan;             /* CLOCK_REALTIME µs, 0 = never */
         uint64_t manifest_serial;     /* 0 = no manifest installed */
 
+        /* The one event pipeline (events.h): every capability reports its
+         * security events here; it fans them out to the audit log, the
+         * journal and the bus. */
+        struct Events *events;
+
+        /* The audit log (audit-log.h) in STATE/audit/, the events'
+         * recorder; NULL when [Audit] Enabled=no. Opened first, closed
+         * last (with a final checkpoint). */
+        AuditLog *audit_log;
+        sd_event_source *audit_timer; /* the next timed checkpoint or sync */
+        sd_event_source *audit_anchor_failed; /* tells the device, off the log's call stack */
+        int audit_anchor_error;
+        bool audit_checkpoint_now; /* the TPM is back: anchor what was written without it */
+
         /* Capabilities. Each owns its pointer; NULL when not started. */
         struct Device *device; /* the TPM's life cycle (device.h) */
         struct Tpm *tpm;       /* device_tpm(device), kept by the device's sink; NULL without a TPM */
@@ -37,9 +52,13 @@ struct Manager {
         struct Authority *authority;
         struct BusAuth *bus_auth; /* the callers the bus vouches for (bus-auth.c) */
 
-        /* Bus layer state: the clients that called Integrity1.Subscribe()
-         * (bus-integrity.c); NULL until the first one. */
+        /* Bus layer state: the clients that called Subscribe() on
+         * Integrity1 and Audit1 (bus-subscribe.h); made when the bus is
+         * connected. */
         struct BusSubscriptions *integrity_subscriptions;
+        struct BusSubscriptions *audit_subscriptions;
+        /* The Audit1.Verify() running on a thread (bus-audit.c), or NULL. */
+        struct AuditVerifyJob *audit_verify;
 };
 
 /* A capability: started after the bus is connected and before the name is

@@ -16,6 +16,10 @@ ESYS_CONTEXT *tpm_esys(Tpm *t);
  * of the TPM) and returns its errno, as tss2_to_errno(). */
 int tpm_record_failure(Tpm *t, TSS2_RC rc, const char *what);
 
+/* Whether rc is the TPM response code what (TPM2_RC_*), with the handle,
+ * session or parameter number of a format-one code ignored. */
+bool tpm_rc_is(TSS2_RC rc, TSS2_RC what);
+
 /* Records what failed without a TSS2 code and returns r. */
 int tpm_record_error(Tpm *t, int r, const char *what);
 
@@ -28,3 +32,32 @@ void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]);
  * keeps up to date, NULL until tpm_nv_setup(). */
 const char *tpm_nv_state_dir(const Tpm *t);
 int tpm_set_nv_state_dir(Tpm *t, const char *dir);
+
+/* ---- for tpm-policy.c: sealing under a policy of its own ----------------- */
+
+/* Satisfies a sealed object's policy in the policy session (whose digest
+ * starts empty); returns 0 or an errno recorded with tpm_record_*(). */
+typedef int (*TpmPolicyRun)(Tpm *t, ESYS_TR session, void *userdata);
+
+/* tpm_seal() with the object's authPolicy given as a digest. */
+int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, const void *data, size_t len,
+                    uint8_t **ret, size_t *ret_len);
+
+/* tpm_check_policy() against an authPolicy digest. */
+int tpm_check_policy_digest(Tpm *t, const TPM2B_DIGEST *want, const uint8_t *blob, size_t blob_len);
+
+/* tpm_unseal() of an object whose authPolicy must be want (checked before
+ * Load), with run satisfying it: Load, StartAuthSession, run's commands,
+ * Unseal, FlushContext. Errors as tpm_unseal() plus run's. */
+int tpm_unseal_run(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyRun run, void *userdata, const uint8_t *blob,
+                   size_t blob_len, uint8_t **ret, size_t *ret_len, bool *ret_no_export);
+
+/* The last step of every sealed object's policy: PolicySecret of the SRK
+ * with binding as policyRef. _extend updates a policy digest in place;
+ * _run asserts it in a policy session (one command). */
+int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[32]);
+int tpm_policy_secret_run(Tpm *t, ESYS_TR session, const uint8_t binding[32]);
+
+/* A slot for one NV index handle that tpm-policy.c keeps open for the
+ * connection's life (ESYS_TR_NONE until set; Esys_Finalize releases it). */
+ESYS_TR *tpm_policy_nv_slot(Tpm *t);

@@ -4,7 +4,6 @@
 #include <tss2/tss2_mu.h>
 #include <unistd.h>
 
-#include "endpointd/bus.h" /* MESSAGE_ID= of journal entries only */
 #include "fileio.h"
 #include "log.h"
 #include "openssl-util.h"
@@ -112,12 +111,36 @@ static int index_public(TpmNvIndex i, TPM2B_NV_PUBLIC *ret) {
         return index_policy(&ret->nvPublic.authPolicy);
 }
 
+int tpm_nv_index_name(TpmNvIndex which, uint8_t ret[34]) {
+        TPM2B_NV_PUBLIC pub;
+        TPM2B_NAME name;
+        int r;
+
+        if (which < 0 || which >= _TPM_NV_INDEX_MAX)
+                return -EINVAL;
+        r = index_public(which, &pub);
+        if (r < 0)
+                return r;
+        pub.nvPublic.attributes |= TPMA_NV_WRITTEN;
+        r = nv_name(&pub, &name);
+        if (r < 0)
+                return r;
+        memcpy(ret, name.name, 34);
+        return 0;
+}
+
 /* ---- talking to the TPM ---------------------------------------------------- */
 
-static bool rc_is(TSS2_RC rc, TSS2_RC what) {
-        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
-                return false;
-        return ((rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF) == what;
+#define rc_is tpm_rc_is
+
+/* Closes an index handle; ESYS may hand out one object per TPM handle, so
+ * the copy tpm-policy.c keeps is forgotten with it. */
+static void index_close(Tpm *t, ESYS_TR *tr) {
+        ESYS_TR *slot = tpm_policy_nv_slot(t);
+
+        if (*slot == *tr)
+                *slot = ESYS_TR_NONE;
+        (void) Esys_TR_Close(tpm_esys(t), tr);
 }
 
 /* A handle for the index at handle, checked against the public area we
@@ -148,14 +171,14 @@ static int index_open(Tpm *t, const TPM2B_NV_PUBLIC *want, ESYS_TR *ret, bool *r
                 return tpm_record_failure(t, rc, "NV_ReadPublic");
         rc = Esys_TR_GetName(tpm_esys(t), tr, &name);
         if (rc != TSS2_RC_SUCCESS) {
-                (void) Esys_TR_Close(tpm_esys(t), &tr);
+                index_close(t, &tr);
                 return tpm_record_failure(t, rc, "TR_GetName");
         }
         is_written = name->size == expect_written.size &&
                      memcmp(name->name, expect_written.name, name->size) == 0;
         if (!is_written && (name->size != expect.size || memcmp(name->name, expect.name, name->size) != 0)) {
                 Esys_Free(name);
-                (void) Esys_TR_Close(tpm_esys(t), &tr);
+                index_close(t, &tr);
                 return tpm_record_error(
                         t, -EKEYREJECTED,
                         "An NV index with other attributes or another policy is at our handle");
@@ -212,7 +235,7 @@ static int index_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
         r = written ? nv_read_u64(t, tr, ret) : 0;
         if (!written)
                 *ret = 0;
-        (void) Esys_TR_Close(tpm_esys(t), &tr);
+        index_close(t, &tr);
         return r;
 }
 
@@ -400,12 +423,12 @@ static int floor_check(Tpm *t, TpmNvIndex which, bool written, uint64_t *v) {
         if (r < 0)
                 return tpm_record_error(t, r, "The marks of the NV floors are damaged or unreadable");
         if (written && *v < marks[which]) {
-                log_struct(LOG_CRIT, ENDPOINTD_MESSAGE_TPM,
-                           "The %s floor in TPM NV index 0x%08x went down: it holds %" PRIu64
-                           ", endpointd saw %" PRIu64 " there before. Someone with the NV writer's secret "
-                           "(root can read it) lowered it, or this state directory belongs to another TPM. "
-                           "See endpointd-tpm(7).",
-                           tpm_nv_index_to_string(which), tpm_nv_handle(which), *v, marks[which]);
+                log_full(LOG_CRIT,
+                         "The %s floor in TPM NV index 0x%08x went down: it holds %" PRIu64
+                         ", endpointd saw %" PRIu64 " there before. Someone with the NV writer's secret "
+                         "(root can read it) lowered it, or this state directory belongs to another TPM. "
+                         "See endpointd-tpm(7).",
+                         tpm_nv_index_to_string(which), tpm_nv_handle(which), *v, marks[which]);
                 *v = marks[which];
                 return tpm_record_error(t, -ESTALE, "An NV floor went down");
         }
@@ -451,7 +474,7 @@ int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
         r = index_update(t, tr, true, 0);
         if (r >= 0)
                 r = nv_read_u64(t, tr, &v);
-        (void) Esys_TR_Close(tpm_esys(t), &tr);
+        index_close(t, &tr);
         if (r < 0)
                 return r;
         if (ret_new)
@@ -474,7 +497,7 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
         r = index_open(t, &pub, &tr, &written);
         if (r >= 0) {
                 r = written ? nv_read_u64(t, tr, &v) : 0;
-                (void) Esys_TR_Close(tpm_esys(t), &tr);
+                index_close(t, &tr);
         } else if (r == -ENOENT)
                 r = 0;
         if (r < 0)
@@ -508,7 +531,7 @@ int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
         }
         if (r >= 0 && MAX(value, floor) > cur)
                 r = index_update(t, tr, false, MAX(value, floor));
-        (void) Esys_TR_Close(tpm_esys(t), &tr);
+        index_close(t, &tr);
         if (r < 0)
                 return r;
         r = marks_raise(t, which, MAX(value, floor));
@@ -542,7 +565,7 @@ static int writer_define(Tpm *t, const uint8_t secret[32]) {
         if (rc == TSS2_RC_SUCCESS)
                 rc = Esys_NV_Write(tpm_esys(t), tr, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &one,
                                    0);
-        (void) Esys_TR_Close(tpm_esys(t), &tr);
+        index_close(t, &tr);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_record_failure(t, rc, "NV_Write (writer)");
         log_info("Defined the NV writer index 0x%08x.", TPM_NV_HANDLE_WRITER);
@@ -572,7 +595,7 @@ int tpm_nv_setup(Tpm *t, const char *state_dir) {
                 return r;
         defined = r >= 0;
         if (defined)
-                (void) Esys_TR_Close(tpm_esys(t), &tr);
+                index_close(t, &tr);
         if (defined && !written)
                 return tpm_record_error(t, -EKEYREJECTED, "The NV writer index was never written");
 

@@ -97,3 +97,7 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret);
  * was above the floor, 0 when it already was at or above value. Errors as
  * tpm_nv_counter_increment(), and -EBADMSG for a damaged marks file. */
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value);
+
+/* The Name of index which once written (nameAlg SHA-256, 34 bytes): what
+ * TPM2_PolicyNV commits a policy to. -EINVAL for an invalid index. */
+int tpm_nv_index_name(TpmNvIndex which, uint8_t ret[34]);

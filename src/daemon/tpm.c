@@ -35,6 +35,8 @@ struct Tpm {
         bool nv_auth_set;
         /* The state directory of the NV marks (tpm-nv.c), once set up. */
         char *nv_state_dir;
+        /* The approval floor's NV handle, kept by tpm-policy.c. */
+        ESYS_TR policy_nv;
 };
 
 /* A transient object or session that is flushed on every path out of the
@@ -121,6 +123,12 @@ int tss2_to_errno(TSS2_RC rc) {
         }
 }
 
+bool tpm_rc_is(TSS2_RC rc, TSS2_RC what) {
+        if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+                return false;
+        return ((rc & TPM2_RC_FMT1) ? rc & (TPM2_RC_FMT1 | 0x3F) : rc & 0xFFF) == what;
+}
+
 /* Records what failed with the decoded TSS2 text and returns the errno.
  * The one place TPM errors turn into errnos. */
 static int tpm_fail(Tpm *t, TSS2_RC rc, const char *what) {
@@ -160,6 +168,10 @@ int tpm_record_error(Tpm *t, int r, const char *what) {
 
 const uint8_t *tpm_nv_auth(const Tpm *t) {
         return t->nv_auth_set ? t->nv_auth : NULL;
+}
+
+ESYS_TR *tpm_policy_nv_slot(Tpm *t) {
+        return &t->policy_nv;
 }
 
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]) {
@@ -406,31 +418,46 @@ static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmp
 /* TPM2_TRANSIENT_FIRST from the tss2 headers shifts a signed int into its
  * sign bit (undefined behaviour that UBSan reports); the value is fixed. */
 #define TPM_TRANSIENT_FIRST UINT32_C(0x80000000)
+#define TPM_LOADED_SESSION_FIRST UINT32_C(0x02000000)
 
-/* A TPM without resource manager (swtpm, /dev/tpm0) keeps transient
- * objects of a process that died; they would fill its few slots. Under a
- * resource manager a new connection sees none, so this is a no-op there. */
+/* A TPM without resource manager (swtpm, /dev/tpm0) keeps the transient
+ * objects and the loaded sessions of a process that died (killed in the
+ * middle of an Unseal, say); they would fill its few slots (swtpm has
+ * three for sessions) until a command fails with "out of memory for
+ * session contexts". Under a resource manager a new connection sees none,
+ * so this is a no-op there. */
 static int tpm_flush_stale(Tpm *t) {
-        TPMS_CAPABILITY_DATA *cap = NULL;
-        TSS2_RC rc;
+        static const uint32_t ranges[] = { TPM_TRANSIENT_FIRST, TPM_LOADED_SESSION_FIRST };
         unsigned n = 0;
 
-        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                                TPM_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, NULL, &cap);
-        if (rc != TSS2_RC_SUCCESS)
-                return tpm_fail(t, rc, "GetCapability");
-        for (uint32_t i = 0; i < cap->data.handles.count; i++) {
-                ESYS_TR tr;
+        for (size_t k = 0; k < ELEMENTSOF(ranges); k++) {
+                TPMS_CAPABILITY_DATA *cap = NULL;
+                TSS2_RC rc;
 
-                if (Esys_TR_FromTPMPublic(t->esys, cap->data.handles.handle[i], ESYS_TR_NONE, ESYS_TR_NONE,
-                                          ESYS_TR_NONE, &tr) != TSS2_RC_SUCCESS)
-                        continue;
-                if (Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
-                        n++;
+                rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                        ranges[k], TPM2_MAX_CAP_HANDLES, NULL, &cap);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "GetCapability");
+                for (uint32_t i = 0; i < cap->data.handles.count; i++) {
+                        TPM2_HANDLE h = cap->data.handles.handle[i];
+                        ESYS_TR tr;
+
+                        /* The loaded-session range ends below the first
+                         * permanent handle; GetCapability runs on past it. */
+                        if (k == 1 && h >= TPM_TRANSIENT_FIRST)
+                                break;
+                        if (Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr) !=
+                            TSS2_RC_SUCCESS)
+                                continue;
+                        if (Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
+                                n++;
+                        else
+                                (void) Esys_TR_Close(t->esys, &tr);
+                }
+                Esys_Free(cap);
         }
-        Esys_Free(cap);
         if (n > 0)
-                log_notice("Flushed %u transient TPM objects left behind by an earlier process.", n);
+                log_notice("Flushed %u transient TPM objects or sessions left behind by an earlier process.", n);
         return 0;
 }
 
@@ -553,7 +580,7 @@ int tpm_new_with_owner_auth(const char *tcti, const void *owner_auth, size_t own
         t = calloc(1, sizeof(Tpm));
         if (!t)
                 return -ENOMEM;
-        t->srk = t->device = ESYS_TR_NONE;
+        t->srk = t->device = t->policy_nv = ESYS_TR_NONE;
         rc = Tss2_TctiLdr_Initialize(isempty(tcti) ? NULL : tcti, &t->tcti);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("Cannot open TCTI '%s': %s", strempty(tcti), Tss2_RC_Decode(rc));
@@ -692,7 +719,23 @@ int tpm_pcr_digest(Tpm *t, uint32_t pcr_mask, uint8_t ret[32]) {
  * caller; it is there because its policyRef is the one place a policy
  * takes arbitrary bytes into the digest. That makes the caller's binding
  * part of the object's public area, whose integrity the TPM checks on
- * Load, and part of what the TPM demands before Unseal. */
+ * Load, and part of what the TPM demands before Unseal. The second step is
+ * tpm_policy_secret_extend(), which signed policies (tpm-policy.c) share. */
+int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[32]) {
+        uint8_t buf[32 + 4 + sizeof(TPMU_NAME)] = {};
+        size_t off = 32;
+
+        memcpy(buf, digest, 32);
+        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicySecret, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+            off + t->srk_name.size > sizeof(buf))
+                return tpm_set_error(t, -EPROTO, "Cannot marshal the SRK's name");
+        memcpy(buf + off, t->srk_name.name, t->srk_name.size);
+        if (sha256_buffer(buf, off + t->srk_name.size, buf) < 0)
+                return -EIO;
+        memcpy(buf + 32, binding, 32);
+        return sha256_buffer(buf, 64, digest) < 0 ? -EIO : 0;
+}
+
 static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         uint8_t buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + sizeof(TPMU_NAME)] = {};
         TPML_PCR_SELECTION sel;
@@ -707,16 +750,9 @@ static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         if (sha256_buffer(buf, off + 32, buf) < 0)
                 return -EIO;
 
-        off = 32;
-        if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicySecret, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
-            off + t->srk_name.size > sizeof(buf))
-                return tpm_set_error(t, -EPROTO, "Cannot marshal the SRK's name");
-        memcpy(buf + off, t->srk_name.name, t->srk_name.size);
-        if (sha256_buffer(buf, off + t->srk_name.size, buf) < 0)
-                return -EIO;
-        memcpy(buf + 32, p->binding, 32);
         ret->size = 32;
-        return sha256_buffer(buf, 64, ret->buffer) < 0 ? -EIO : 0;
+        memcpy(ret->buffer, buf, 32);
+        return tpm_policy_secret_extend(t, ret->buffer, p->binding);
 }
 
 /* A session salted by the SRK (ECDH), so that its session key, and with it
@@ -758,6 +794,21 @@ static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint
 
 int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, size_t len, uint8_t **ret,
              size_t *ret_len) {
+        TPM2B_DIGEST auth_policy;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (policy->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = policy_digest(t, policy, &auth_policy);
+        if (r < 0)
+                return r;
+        return tpm_seal_digest(t, &auth_policy, no_export, data, len, ret, ret_len);
+}
+
+int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, const void *data, size_t len,
+                    uint8_t **ret, size_t *ret_len) {
         TpmTransient session = TPM_TRANSIENT(t);
         TPM2B_SENSITIVE_CREATE sensitive = {};
         TPM2B_PUBLIC tmpl = {
@@ -783,11 +834,9 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
 
         if (!t)
                 return -ENODEV;
-        if (len == 0 || len > TPM_SEAL_MAX || policy->pcr_mask >> TPM_PCR_MAX)
+        if (len == 0 || len > TPM_SEAL_MAX)
                 return -EINVAL;
-        r = policy_digest(t, policy, &tmpl.publicArea.authPolicy);
-        if (r < 0)
-                return r;
+        tmpl.publicArea.authPolicy = *auth_policy;
         sensitive.sensitive.data.size = (UINT16) len;
         memcpy(sensitive.sensitive.data.buffer, data, len);
 
@@ -823,39 +872,52 @@ static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TP
         return 0;
 }
 
-/* Opens the policy session (PolicyPCR, PolicySecret with the binding as
- * policyRef; see policy_digest()) and unseals; the loaded object is the
- * caller's to flush. */
-static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, const TpmPolicy *policy, TPM2B_SENSITIVE_DATA **ret) {
-        TpmTransient session = TPM_TRANSIENT(t);
-        TPML_PCR_SELECTION sel;
+int tpm_policy_secret_run(Tpm *t, ESYS_TR session, const uint8_t binding[32]) {
         TPM2B_DIGEST empty = {};
         TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
         TPM2B_TIMEOUT *timeout = NULL;
         TPMT_TK_AUTH *ticket = NULL;
         TSS2_RC rc;
-        int r;
 
-        pcr_selection_from_mask(policy->pcr_mask, &sel);
-        memcpy(ref.buffer, policy->binding, 32);
-        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
-        if (r < 0)
-                return r;
-        rc = Esys_PolicyPCR(t->esys, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "PolicyPCR");
-                tpm_transient_flush(&session);
-                return r;
-        }
+        memcpy(ref.buffer, binding, 32);
         /* Empty nonceTPM, cpHash and expiration: the assertion is not
          * limited in time or to a command; the object's policy is what
          * limits it to Unseal of this object. */
-        rc = Esys_PolicySecret(t->esys, t->srk, session.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = Esys_PolicySecret(t->esys, t->srk, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                &empty_nonce, &empty, &ref, 0, &timeout, &ticket);
         Esys_Free(timeout);
         Esys_Free(ticket);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "PolicySecret");
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PolicySecret");
+}
+
+/* The policy of tpm_seal(): PolicyPCR, PolicySecret with the binding as
+ * policyRef (see policy_digest()). */
+static int policy_run_pcr(Tpm *t, ESYS_TR session, void *userdata) {
+        const TpmPolicy *policy = userdata;
+        TPML_PCR_SELECTION sel;
+        TPM2B_DIGEST empty = {};
+        TSS2_RC rc;
+
+        pcr_selection_from_mask(policy->pcr_mask, &sel);
+        rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "PolicyPCR");
+        return tpm_policy_secret_run(t, session, policy->binding);
+}
+
+/* Opens the policy session, has run satisfy the object's policy in it and
+ * unseals; the loaded object is the caller's to flush. */
+static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, TpmPolicyRun run, void *userdata,
+                             TPM2B_SENSITIVE_DATA **ret) {
+        TpmTransient session = TPM_TRANSIENT(t);
+        TSS2_RC rc;
+        int r;
+
+        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
+        if (r < 0)
+                return r;
+        r = run(t, session.handle, userdata);
+        if (r < 0) {
                 tpm_transient_flush(&session);
                 return r;
         }
@@ -873,36 +935,56 @@ static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, const TpmPolicy *policy, TP
  * is a consistency check; once the TPM has loaded pub (its integrity check
  * covers the public area) it proves that policy is the one the object was
  * sealed with. */
-static int blob_check_policy(Tpm *t, const TpmPolicy *policy, const TPM2B_PUBLIC *pub) {
-        TPM2B_DIGEST want;
-        int r;
-
-        r = policy_digest(t, policy, &want);
-        if (r < 0)
-                return r;
-        if (pub->publicArea.authPolicy.size != want.size ||
-            CRYPTO_memcmp(pub->publicArea.authPolicy.buffer, want.buffer, want.size) != 0)
+static int blob_check_policy(Tpm *t, const TPM2B_DIGEST *want, const TPM2B_PUBLIC *pub) {
+        if (pub->publicArea.authPolicy.size != want->size ||
+            CRYPTO_memcmp(pub->publicArea.authPolicy.buffer, want->buffer, want->size) != 0)
                 return tpm_set_error(t, -EKEYREJECTED, "The sealed object was made with another policy");
         return 0;
 }
 
-int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len) {
+int tpm_check_policy_digest(Tpm *t, const TPM2B_DIGEST *want, const uint8_t *blob, size_t blob_len) {
         TPM2B_PUBLIC pub;
         TPM2B_PRIVATE priv;
+        int r;
+
+        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        if (r < 0)
+                return tpm_set_error(t, r, "The sealed object does not parse");
+        return blob_check_policy(t, want, &pub);
+}
+
+int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len) {
+        TPM2B_DIGEST want;
         int r;
 
         if (!t)
                 return -ENODEV;
         if (policy->pcr_mask >> TPM_PCR_MAX)
                 return -EINVAL;
-        r = blob_unmarshal(blob, blob_len, &pub, &priv);
+        r = policy_digest(t, policy, &want);
         if (r < 0)
-                return tpm_set_error(t, r, "The sealed object does not parse");
-        return blob_check_policy(t, policy, &pub);
+                return r;
+        return tpm_check_policy_digest(t, &want, blob, blob_len);
 }
 
 int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export) {
+        TPM2B_DIGEST want;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (policy->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
+        r = policy_digest(t, policy, &want);
+        if (r < 0)
+                return r;
+        return tpm_unseal_run(t, &want, policy_run_pcr, (void *) policy, blob, blob_len, ret, ret_len,
+                              ret_no_export);
+}
+
+int tpm_unseal_run(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyRun run, void *userdata, const uint8_t *blob,
+                   size_t blob_len, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
         _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
         TPM2B_SENSITIVE_DATA *out = NULL;
         TPM2B_PUBLIC pub;
@@ -911,17 +993,13 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         TSS2_RC rc;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = blob_unmarshal(blob, blob_len, &pub, &priv);
         if (r < 0)
                 return tpm_set_error(t, r, "The sealed object does not parse");
         /* Before anything reaches the TPM: a changed header or a file of
          * another name fails here, and is never reported as a policy
          * (PCR) failure of the Unseal below. */
-        r = blob_check_policy(t, policy, &pub);
+        r = blob_check_policy(t, want, &pub);
         if (r < 0)
                 return r;
         rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
@@ -934,7 +1012,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         }
         /* Loaded, pub is authentic and so is the policy it matched: a
          * policy failure from here on is the PCRs'. */
-        r = tpm_unseal_loaded(t, object.handle, policy, &out);
+        r = tpm_unseal_loaded(t, object.handle, run, userdata, &out);
         if (r < 0)
                 return r;
         secret = OPENSSL_secure_malloc(MAX(out->size, 1));

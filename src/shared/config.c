@@ -22,6 +22,23 @@ const char *seccomp_mode_to_string(SeccompMode m) {
         return m >= 0 && m < _SECCOMP_MODE_MAX ? seccomp_mode_table[m] : NULL;
 }
 
+static const char *const allowed_levels[_EVENTS_ALLOWED_MAX] = {
+        [EVENTS_ALLOWED_NONE] = "none",
+        [EVENTS_ALLOWED_CHANGES] = "changes",
+        [EVENTS_ALLOWED_ALL] = "all",
+};
+
+const char *events_allowed_level_to_string(EventsAllowedLevel l) {
+        return l >= 0 && l < _EVENTS_ALLOWED_MAX ? allowed_levels[l] : NULL;
+}
+
+EventsAllowedLevel events_allowed_level_from_string(const char *s) {
+        for (EventsAllowedLevel l = 0; s && l < _EVENTS_ALLOWED_MAX; l++)
+                if (streq(allowed_levels[l], s))
+                        return l;
+        return _EVENTS_ALLOWED_INVALID;
+}
+
 SeccompMode seccomp_mode_from_string(const char *s) {
         for (int i = 0; i < _SECCOMP_MODE_MAX; i++)
                 if (streq(s, seccomp_mode_table[i]))
@@ -147,6 +164,46 @@ static int parse_seccomp(const char *value, void *field, ParseError *e, unsigned
         return 0;
 }
 
+static int parse_allowed_calls(const char *value, void *field, ParseError *e, unsigned line) {
+        EventsAllowedLevel l = events_allowed_level_from_string(value);
+
+        if (l < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not one of none, changes, all", value);
+        *(EventsAllowedLevel *) field = l;
+        return 0;
+}
+
+/* A size in bytes with an optional K, M or G (powers of 1024), at least
+ * 64K and at most 1T: "8M", "65536". */
+static int parse_size(const char *value, void *field, ParseError *e, unsigned line) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 } };
+        char digits[32];
+        unsigned shift = 0;
+        size_t n = strlen(value);
+        uint64_t v;
+        int r;
+
+        for (size_t i = 0; n > 0 && i < ELEMENTSOF(units); i++)
+                if (value[n - 1] == units[i].suffix) {
+                        shift = units[i].shift;
+                        n--;
+                }
+        if (n == 0 || n >= sizeof(digits))
+                return parse_error_set(e, line, EINVAL, "'%s' is not a size like '8M' or '65536'", value);
+        memcpy(digits, value, n);
+        digits[n] = 0;
+        r = parse_uint64(digits, UINT64_C(1) << (40 - shift), &v);
+        if (r == -ERANGE || (r >= 0 && (v << shift) < 64U * 1024U))
+                return parse_error_set(e, line, ERANGE, "'%s' is not a size between 64K and 1024G", value);
+        if (r < 0)
+                return parse_error_set(e, line, EINVAL, "'%s' is not a size like '8M' or '65536'", value);
+        *(uint64_t *) field = v << shift;
+        return 0;
+}
+
 static const struct ConfigItem {
         const char *section;
         const char *key;
@@ -171,6 +228,13 @@ static const struct ConfigItem {
         { "Policy", "File", parse_path, offsetof(Config, policy_file) },
         { "Policy", "RateLimitBurst", parse_positive_u32, offsetof(Config, rate_limit_burst) },
         { "Policy", "RateLimitPerSecond", parse_positive_u32, offsetof(Config, rate_limit_per_sec) },
+        { "Audit", "Enabled", parse_bool, offsetof(Config, audit) },
+        { "Audit", "CheckpointRecords", parse_positive_u32, offsetof(Config, audit_checkpoint_records) },
+        { "Audit", "CheckpointInterval", parse_span, offsetof(Config, audit_checkpoint_interval) },
+        { "Audit", "SyncInterval", parse_span, offsetof(Config, audit_sync_interval) },
+        { "Audit", "MaxFileSize", parse_size, offsetof(Config, audit_max_file_size) },
+        { "Audit", "MaxTotalSize", parse_size, offsetof(Config, audit_max_total_size) },
+        { "Audit", "AllowedCalls", parse_allowed_calls, offsetof(Config, audit_allowed_calls) },
 };
 
 int config_new_default(Config **ret) {
@@ -197,6 +261,16 @@ int config_new_default(Config **ret) {
         c->watch = true;
         c->rate_limit_burst = 200;
         c->rate_limit_per_sec = 100;
+        c->audit = true;
+        c->audit_checkpoint_records = 1000;
+        c->audit_checkpoint_interval = 5 * USEC_PER_MINUTE;
+        /* Written at once (a SIGKILL loses nothing), synced within 1 s: one
+         * fdatasync per record would let a flood of events (10000
+         * violations) stall the daemon for minutes. */
+        c->audit_sync_interval = USEC_PER_SEC;
+        c->audit_max_file_size = 8U * 1024U * 1024U;
+        c->audit_max_total_size = 64U * 1024U * 1024U;
+        c->audit_allowed_calls = EVENTS_ALLOWED_CHANGES;
         *ret = TAKE_PTR(c);
         return 0;
 }

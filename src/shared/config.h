@@ -22,6 +22,20 @@ typedef enum SeccompMode {
 const char *seccomp_mode_to_string(SeccompMode m) _pure_;
 SeccompMode seccomp_mode_from_string(const char *s) _pure_;
 
+/* [Audit] AllowedCalls=: which allowed privileged calls are events
+ * (events.h): none, only those that change something (the default), or
+ * every one (also reads). */
+typedef enum EventsAllowedLevel {
+        EVENTS_ALLOWED_NONE,
+        EVENTS_ALLOWED_CHANGES,
+        EVENTS_ALLOWED_ALL,
+        _EVENTS_ALLOWED_MAX,
+        _EVENTS_ALLOWED_INVALID = -EINVAL,
+} EventsAllowedLevel;
+
+const char *events_allowed_level_to_string(EventsAllowedLevel l) _pure_;
+EventsAllowedLevel events_allowed_level_from_string(const char *s) _pure_;
+
 typedef struct Config {
         char *path;
 
@@ -50,6 +64,15 @@ typedef struct Config {
         char *policy_file;
         uint32_t rate_limit_burst;
         uint32_t rate_limit_per_sec;
+
+        /* [Audit] */
+        bool audit; /* Enabled= */
+        uint32_t audit_checkpoint_records; /* CheckpointRecords= */
+        usec_t audit_checkpoint_interval; /* CheckpointInterval= */
+        usec_t audit_sync_interval; /* SyncInterval=, 0: every record */
+        uint64_t audit_max_file_size; /* MaxFileSize= (bytes) */
+        uint64_t audit_max_total_size; /* MaxTotalSize= (bytes) */
+        EventsAllowedLevel audit_allowed_calls; /* AllowedCalls= */
 } Config;
 
 /* Called for each tolerated problem (unknown section or key). */

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "util.h"
 
 static int max_level = LOG_INFO;
 static const char *log_ident = "endpointd";
@@ -78,14 +80,60 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 (void) snprintf(code_line, sizeof(code_line), "CODE_LINE=%d", line);
                 (void) snprintf(errno_field, sizeof(errno_field), "ERRNO=%d", error);
                 (void) snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", strempty(message_id));
-                (void) sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level,
-                                       "SYSLOG_IDENTIFIER=%s", log_ident,
-                                       "CODE_FILE=%s", file, code_line, "CODE_FUNC=%s", func,
-                                       error ? errno_field : "ERRNO=0",
-                                       message_id ? mid : "ENDPOINTD_EVENT=log",
+                /* ERRNO= only where there is one. */
+                (void) sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", level, "SYSLOG_IDENTIFIER=%s",
+                                       log_ident, "CODE_FILE=%s", file, code_line, "CODE_FUNC=%s", func,
+                                       message_id ? mid : "ENDPOINTD_EVENT=log", error ? errno_field : NULL,
                                        NULL);
         } else
                 (void) fprintf(stderr, "%s: %s\n", log_ident, buf);
 
         return -error;
+}
+
+/* Room for the fixed fields and the event's own. */
+#define EVENT_IOV_MAX 40U
+
+void log_send_event(int level, int error, const char *file, int line, const char *func,
+                    const char *message_id, const char *const *fields, size_t n_fields,
+                    const char *message) {
+        char prio[16], code_line[32], errno_field[32], ident[128], code_file[512], code_func[256], mid[64];
+        _cleanup_(freep) char *msg = NULL;
+        struct iovec iov[EVENT_IOV_MAX];
+        size_t n = 0;
+
+        error = abs(error);
+        if (level > max_level)
+                return;
+        if (!log_to_journal) {
+                (void) fprintf(stderr, "%s: %s\n", log_ident, message);
+                return;
+        }
+        msg = strjoin_alloc("MESSAGE=", message, "");
+        if (!msg)
+                return;
+#define IOV_STR(s) (struct iovec){ .iov_base = (void *) (s), .iov_len = strlen(s) }
+        (void) snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+        (void) snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", log_ident);
+        (void) snprintf(code_file, sizeof(code_file), "CODE_FILE=%s", file);
+        (void) snprintf(code_line, sizeof(code_line), "CODE_LINE=%d", line);
+        (void) snprintf(code_func, sizeof(code_func), "CODE_FUNC=%s", func);
+        iov[n++] = IOV_STR(msg);
+        iov[n++] = IOV_STR(prio);
+        iov[n++] = IOV_STR(ident);
+        iov[n++] = IOV_STR(code_file);
+        iov[n++] = IOV_STR(code_line);
+        iov[n++] = IOV_STR(code_func);
+        if (message_id) {
+                (void) snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);
+                iov[n++] = IOV_STR(mid);
+        }
+        if (error) {
+                (void) snprintf(errno_field, sizeof(errno_field), "ERRNO=%d", error);
+                iov[n++] = IOV_STR(errno_field);
+        }
+        for (size_t i = 0; i < n_fields && n < ELEMENTSOF(iov); i++)
+                iov[n++] = IOV_STR(fields[i]);
+#undef IOV_STR
+        (void) sd_journal_sendv(iov, (int) n);
 }

@@ -24,6 +24,13 @@ int log_level_from_string(const char *s);
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *message_id, const char *format, ...) _printf_(7, 8);
 
+/* Sends one event: MESSAGE=message, PRIORITY=level, MESSAGE_ID=message_id,
+ * CODE_FILE/CODE_LINE/CODE_FUNC as given (the caller of the event, not this
+ * function), ERRNO= only when error is not 0, and fields ("NAME=value"
+ * strings) as they are. Off the journal: "ident: message" on stderr. */
+void log_send_event(int level, int error, const char *file, int line, const char *func,
+                    const char *message_id, const char *const *fields, size_t n_fields, const char *message);
+
 #define log_full_errno(level, error, ...)                                               \
         ({                                                                              \
                 int _level = (level), _e = (error);                                     \

@@ -144,7 +144,7 @@ bool policy_permission_is_valid(const char *perm, bool patterns) {
 }
 
 /* What the daemon checks (src/daemon/bus-auth.c) and endpointd-policy(5)
- * lists, plus audit.verify, which the design reserves. */
+ * lists. */
 static const struct {
         const char *name;
         bool object;
@@ -155,7 +155,7 @@ static const struct {
         { "device.sign", false },       { "device.attest", false },  { "policy.read", false },
         { "policy.reload", false },     { "grants.install", false }, { "grants.revoke", false },
         { "licence.install", false },   { "licence.read", false },   { "audit.read", false },
-        { "audit.verify", false },
+        { "audit.verify", false },      { "keys.approve", false },
 };
 
 int policy_permission_known(const char *perm) {

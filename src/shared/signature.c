@@ -25,6 +25,7 @@ static const char *const signer_role_table[_SIGNER_ROLE_MAX] = {
         [SIGNER_ROLE_MANIFEST] = "manifest",
         [SIGNER_ROLE_GRANT] = "grant",
         [SIGNER_ROLE_LICENCE] = "licence",
+        [SIGNER_ROLE_APPROVAL] = "approval",
 };
 
 static const struct {
@@ -34,6 +35,7 @@ static const struct {
         [SIGNER_ROLE_MANIFEST] = { ENDPOINTD_EKU_MANIFEST_NAME, ENDPOINTD_EKU_MANIFEST_OID },
         [SIGNER_ROLE_GRANT] = { ENDPOINTD_EKU_GRANT_NAME, ENDPOINTD_EKU_GRANT_OID },
         [SIGNER_ROLE_LICENCE] = { ENDPOINTD_EKU_LICENCE_NAME, ENDPOINTD_EKU_LICENCE_OID },
+        [SIGNER_ROLE_APPROVAL] = { ENDPOINTD_EKU_APPROVAL_NAME, ENDPOINTD_EKU_APPROVAL_OID },
 };
 
 const char *signer_role_to_string(SignerRole r) {
@@ -464,5 +466,52 @@ int signature_verify(const TrustStore *t, SignerRole role, usec_t at, const void
                 if (!*ret_signer)
                         return -ENOMEM;
         }
+        return 0;
+}
+
+int signature_signer_raw(const void *sig, size_t sig_len, EVP_PKEY **ret_key, uint8_t **ret_value,
+                         size_t *ret_value_len) {
+        _cleanup_(CMS_ContentInfo_freep) CMS_ContentInfo *cms = NULL;
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        _cleanup_(X509_sk_freep) STACK_OF(X509) *signers = NULL;
+        STACK_OF(CMS_SignerInfo) * sis;
+        CMS_SignerInfo *si;
+        ASN1_OCTET_STRING *value;
+        EVP_PKEY *key;
+        uint8_t *copy;
+
+        if (sig_len == 0 || sig_len > SIGNATURE_MAX)
+                return -EBADMSG;
+        bio = BIO_new_mem_buf(sig, (int) sig_len);
+        if (!bio)
+                return -ENOMEM;
+        cms = d2i_CMS_bio(bio, NULL);
+        if (!cms || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+                return -EBADMSG;
+        sis = CMS_get0_SignerInfos(cms);
+        if (!sis || sk_CMS_SignerInfo_num(sis) != 1)
+                return -EKEYREJECTED;
+        si = sk_CMS_SignerInfo_value(sis, 0);
+        /* With signed attributes the signature is over their DER, not over
+         * the content's digest. */
+        if (CMS_signed_get_attr_count(si) > 0)
+                return -EKEYREJECTED;
+        /* Fills in the signer certificate from those the signature carries. */
+        if (CMS_set1_signers_certs(cms, NULL, 0) < 1)
+                return -EKEYREJECTED;
+        signers = CMS_get0_signers(cms);
+        if (!signers || sk_X509_num(signers) != 1)
+                return -EKEYREJECTED;
+        key = X509_get_pubkey(sk_X509_value(signers, 0));
+        value = CMS_SignerInfo_get0_signature(si);
+        if (!key || !value)
+                return EVP_PKEY_free(key), -EKEYREJECTED;
+        copy = malloc(MAX(value->length, 1));
+        if (!copy)
+                return EVP_PKEY_free(key), -ENOMEM;
+        memcpy(copy, value->data, (size_t) value->length);
+        *ret_key = key;
+        *ret_value = copy;
+        *ret_value_len = (size_t) value->length;
         return 0;
 }

@@ -7,7 +7,9 @@
  * trust directory, by a signer certificate issued for that kind of
  * artefact (include/endpointd/signer-roles.h). */
 
+#include <openssl/evp.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "macro.h"
 #include "util.h"
@@ -25,11 +27,12 @@ typedef enum SignerRole {
         SIGNER_ROLE_MANIFEST, /* codeSigning */
         SIGNER_ROLE_GRANT, /* endpointd-grant */
         SIGNER_ROLE_LICENCE, /* endpointd-licence */
+        SIGNER_ROLE_APPROVAL, /* endpointd-pcr-approval */
         _SIGNER_ROLE_MAX,
         _SIGNER_ROLE_INVALID = -EINVAL,
 } SignerRole;
 
-/* "manifest", "grant", "licence". */
+/* "manifest", "grant", "licence", "approval". */
 const char *signer_role_to_string(SignerRole r) _pure_;
 SignerRole signer_role_from_string(const char *s) _pure_;
 
@@ -66,3 +69,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(TrustStore *, trust_store_free);
  * certificate and what it lacks (at most SIGNATURE_ERROR_MAX bytes). */
 int signature_verify(const TrustStore *t, SignerRole role, usec_t at, const void *data, size_t len,
                      const void *sig, size_t sig_len, char **ret_signer, char *error, size_t error_len);
+
+/* For a signature that signature_verify() accepted: the one signer's
+ * public key (*ret_key, EVP_PKEY_free() it) and its raw signature value
+ * (malloc'ed; for ECDSA the DER ECDSA-Sig-Value). Only for signatures
+ * without signed attributes, whose value signs the content's digest
+ * itself (PCR approvals, which the TPM verifies too). -EBADMSG not CMS
+ * SignedData, -EKEYREJECTED not exactly one signer, or signed attributes. */
+int signature_signer_raw(const void *sig, size_t sig_len, EVP_PKEY **ret_key, uint8_t **ret_value,
+                         size_t *ret_value_len);

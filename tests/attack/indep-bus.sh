@@ -99,7 +99,9 @@ indep_alive "wrong signatures"
 ep_attack "unknown members, interfaces, object paths and interface-less calls by uid 65534"
 ep_expect_error org.freedesktop.DBus.Error.UnknownMethod ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Keys1 Export s '("s1",)'
 ep_expect_error org.freedesktop.DBus.Error.UnknownMethod ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Keys2 Unseal s '("s1",)'
-ep_expect_error org.freedesktop.DBus.Error.UnknownMethod ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Audit1 ReadEvents tu '(0, 10)'
+# Audit1 exists now: a caller without audit.read is denied, not told it is unknown.
+ep_expect_error org.freedesktop.DBus.Error.AccessDenied ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Audit1 ReadEvents tu '(0, 10)'
+ep_expect_error org.freedesktop.DBus.Error.UnknownMethod ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Audit1 Export s '("s1",)'
 ep_expect_error org.freedesktop.DBus.Error.UnknownMethod ep_as 65534 "$EP_PY" "$EP_TMP/call.py" org.endpointd.Data1 SignData hb '(fd(0), True)'
 cat >"$W/paths.py" <<'PYEOF'
 import dbus, sys

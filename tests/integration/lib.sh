@@ -157,7 +157,7 @@ ep_config_unset() { unset 'EP_CFG[$1/$2]'; }
 ep_write_config() {
         local section key k
         : >"$EP_CONF"
-        for section in Daemon TPM Integrity Policy; do
+        for section in Daemon TPM Integrity Policy Audit; do
                 echo "[$section]" >>"$EP_CONF"
                 for k in "${!EP_CFG[@]}"; do
                         [ "${k%%/*}" = "$section" ] || continue
@@ -321,11 +321,13 @@ ep_eku_oid() {
 }
 EP_EKU_GRANT=$(ep_eku_oid GRANT)
 EP_EKU_LICENCE=$(ep_eku_oid LICENCE)
-[ -n "$EP_EKU_GRANT" ] && [ -n "$EP_EKU_LICENCE" ] || { echo "lib.sh: no EKU OIDs in signer-roles.h" >&2; exit 99; }
+EP_EKU_APPROVAL=$(ep_eku_oid APPROVAL)
+[ -n "$EP_EKU_GRANT" ] && [ -n "$EP_EKU_LICENCE" ] && [ -n "$EP_EKU_APPROVAL" ] || { echo "lib.sh: no EKU OIDs in signer-roles.h" >&2; exit 99; }
 # Certificate extensions (openssl x509 -extfile lines) of each signer role.
 EP_EXT_MANIFEST=$'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning'
 EP_EXT_GRANT=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_GRANT
 EP_EXT_LICENCE=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_LICENCE
+EP_EXT_APPROVAL=$'keyUsage=critical,digitalSignature\nextendedKeyUsage='$EP_EKU_APPROVAL
 
 # ep_pki_init: a manufacturer CA in the trust dir, one signer certificate
 # under it for each role (signer: manifests, signer-grant, signer-licence),
@@ -368,7 +370,7 @@ ep_pki_cert() {
 }
 
 # ep_pki_signer NAME CA SUBJECT [ROLE [X509-OPTION...]]: a signer certificate
-# for ROLE (manifest, the default; grant; licence): keyUsage digitalSignature
+# for ROLE (manifest, the default; grant; licence; approval): keyUsage digitalSignature
 # and the role's extended key usage, a P-256 key.
 ep_pki_signer() {
         local name=$1 ca=$2 subj=$3 role=${4:-manifest} ext
@@ -377,6 +379,7 @@ ep_pki_signer() {
         manifest) ext=$EP_EXT_MANIFEST ;;
         grant) ext=$EP_EXT_GRANT ;;
         licence) ext=$EP_EXT_LICENCE ;;
+        approval) ext=$EP_EXT_APPROVAL ;;
         *) ep_fail "ep_pki_signer: unknown role '$role'" ;;
         esac
         ep_pki_cert "$name" "$ca" "$subj" "$ext" "" "$@"

@@ -61,7 +61,7 @@ ep_assert_eq "$(head -n1 <<<"$OUT")" "Usage: endpointctl status" "status --help"
 expect 0 ep_ctl key list --json
 ep_assert_eq "$(jq -r type <<<"$OUT")" array "key list --json"
 expect 0 ep_ctl seal --help
-ep_assert_eq "$(head -n1 <<<"$OUT")" "Usage: endpointctl seal NAME [--pcrs=LIST]" "seal --help"
+ep_assert_eq "$(head -n1 <<<"$OUT")" "Usage: endpointctl seal NAME [--pcrs=LIST] [--policy=signed]" "seal --help"
 ep_assert_eq "$ERR" "" "seal --help complains about nothing"
 expect 0 ep_ctl --json device-key
 ep_assert_eq "$(jq -r .publicKey <<<"$OUT" | head -n1)" "-----BEGIN PUBLIC KEY-----" "device-key --json holds the PEM"
@@ -109,7 +109,7 @@ ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "d3") | "\
         "true 0,7" "verb options before and after the argument"
 expect_usage "Unexpected argument '--json' for 'status'; usage: endpointctl status" ep_ctl status -- --json
 expect_usage "Option --aad does not apply to 'seal'; it goes with 'encrypt', 'decrypt'." ep_ctl seal s9 --aad=x
-expect_usage "Missing argument for 'seal'; usage: endpointctl seal NAME [--pcrs=LIST]" ep_ctl seal
+expect_usage "Missing argument for 'seal'; usage: endpointctl seal NAME [--pcrs=LIST] [--policy=signed]" ep_ctl seal
 expect_usage "Unknown option '--jsno'; did you mean '--json'?" ep_ctl --jsno status
 expect_usage "Option '--aad' needs a value." ep_ctl encrypt d1 --aad
 expect_usage "Invalid --json mode 'fancy'; expected pretty, short or off." ep_ctl status --json=fancy
@@ -118,7 +118,7 @@ expect_usage "Unknown verb 'frobnicate'; see --help." ep_ctl frobnicate
 expect 0 ep_ctl key --help
 ep_assert_contains "$OUT" "key delete NAME" "key --help lists the group's verbs"
 expect 0 ep_ctl key create --help
-ep_assert_eq "$(head -n1 <<<"$OUT")" "Usage: endpointctl key create NAME [--pcrs=LIST] [--exportable]" "key create --help"
+ep_assert_eq "$(head -n1 <<<"$OUT")" "Usage: endpointctl key create NAME [--pcrs=LIST] [--exportable] [--policy=signed]" "key create --help"
 expect 0 ep_ctl
 ep_assert_contains "$OUT" "Integrity state: trusted" "no verb shows the status"
 ep_assert_eq "$(ep_ctl --json=short status | wc -l)" 1 "--json=short is one line"

@@ -39,6 +39,10 @@ printf 'firmware 1.2.4\0with a NUL' >"$T/data2"
 openssl dgst -sha256 -verify "$T/device.pem" -signature "$T/data.sig" "$T/data2" >/dev/null 2>&1 &&
         ep_fail "signature verified over different data"
 ep_ok "signature does not verify over different data"
+# The device key also signs the audit log's checkpoints (endpointd-audit(5)):
+# data that could be one is refused.
+printf 'endpointd audit checkpoint v1\0forged head, seed and counter' >"$T/checkpoint"
+ep_expect_error "begins like an audit checkpoint" ep_ctl sign <"$T/checkpoint"
 
 # --- Attest ----------------------------------------------------------------
 ep_ctl attest --nonce 0badc0de01 --pcrs 0,7,16 --output "$T/quote" >"$T/attest.out" ||

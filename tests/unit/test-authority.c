@@ -4,7 +4,8 @@
  * (so neither listed nor in the way of this device's token with the same
  * id), and tokens bound to a device wait until its id is known. Signed by
  * the real openssl tool; no bus, no TPM (the device id is set by hand, as
- * the TPM component would). */
+ * the TPM component would). The events it makes are caught by a recorder
+ * plugged into a real Events sink, as the audit log plugs in. */
 #include <stdio.h>
 
 #include "authority.h"
@@ -15,10 +16,30 @@
 
 static char dir[] = "/tmp/test-authority-XXXXXX";
 
-/* manager.c's hook, reduced to the part the Authority takes part in. */
-void manager_access_changed(Manager *m) {
-        authority_device_changed(m);
+/* The kinds of the events recorded, in order. */
+static EventKind recorded[64];
+static size_t n_recorded;
+
+static int record(const Event *e, uint64_t *ret_seq, void *userdata) {
+        if (n_recorded < ELEMENTSOF(recorded))
+                recorded[n_recorded] = e->kind;
+        *ret_seq = ++n_recorded;
+        return 0;
 }
+
+static bool recorded_kind(EventKind k) {
+        for (size_t i = 0; i < MIN(n_recorded, ELEMENTSOF(recorded)); i++)
+                if (recorded[i] == k)
+                        return true;
+        return false;
+}
+
+typedef struct TestManager {
+        sd_event *event;
+        Config *config;
+        Events *events;
+        Authority *authority;
+} TestManager;
 
 static void make_signer(const char *name, const char *eku) {
         sh("cd %s && printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=%s\\n' > %s.ext && "
@@ -73,7 +94,7 @@ static void teardown(void) {
         sh("rm -rf %s", dir);
 }
 
-static void manager_init(Manager *m) {
+static void manager_init(TestManager *m) {
         Config *c = NULL;
 
         ck_assert_int_eq(config_new_default(&c), 0);
@@ -83,23 +104,27 @@ static void manager_init(Manager *m) {
         ck_assert_int_ge(asprintf(&c->state_dir, "%s/state", dir), 0);
         ck_assert_int_ge(asprintf(&c->trust_dir, "%s/trust", dir), 0);
         ck_assert_int_ge(asprintf(&c->policy_file, "%s/policy.conf", dir), 0);
-        *m = (Manager){ .config = c, .device_id = strdup("") };
-        ck_assert_ptr_nonnull(m->device_id);
+        *m = (TestManager){ .config = c };
         ck_assert_int_ge(sd_event_new(&m->event), 0);
+        ck_assert_int_eq(events_new(&m->events), 0);
+        events_set_journal(m->events, false);
+        events_set_recorder(m->events, record, NULL);
+        n_recorded = 0;
 }
 
-static void manager_done(Manager *m) {
-        authority_component.stop(m);
+static void manager_start(TestManager *m) {
+        ck_assert_int_eq(authority_new(m->event, m->config, m->events, NULL, NULL, &m->authority), 0);
+}
+
+static void manager_done(TestManager *m) {
+        authority_free(m->authority);
+        events_free(m->events);
         sd_event_unref(m->event);
         config_free(m->config);
-        free(m->device_id);
 }
 
-static void set_device(Manager *m, const char *id) {
-        free(m->device_id);
-        m->device_id = strdup(id);
-        ck_assert_ptr_nonnull(m->device_id);
-        manager_access_changed(m);
+static void set_device(TestManager *m, const char *id) {
+        authority_set_device_id(m->authority, id);
 }
 
 static bool has_grant(const Authority *a, const char *id, const char *device) {
@@ -111,7 +136,7 @@ static bool has_grant(const Authority *a, const char *id, const char *device) {
 
 START_TEST(test_foreign_tokens) {
         _cleanup_(freep) char *data = NULL, *sig = NULL;
-        Manager m;
+        TestManager m;
         char path[256], error[512];
         const char *id = NULL;
         size_t len, sig_len;
@@ -122,7 +147,7 @@ START_TEST(test_foreign_tokens) {
         plant("lic-other", false, "lic");
         plant("any", false, "any");
         manager_init(&m);
-        ck_assert_int_eq(authority_component.start(&m), 0);
+        manager_start(&m);
         a = m.authority;
         /* Before the device id is known only the licence for any device. */
         ck_assert_uint_eq(a->n_grants, 0);
@@ -136,7 +161,7 @@ START_TEST(test_foreign_tokens) {
         ck_assert(has_grant(a, "stay", "dev1"));
         ck_assert_uint_eq(a->n_licences, 1);
         /* Called again with the same id, nothing changes. */
-        manager_access_changed(&m);
+        set_device(&m, "dev1");
         ck_assert_uint_eq(a->n_grants, 1);
         ck_assert_uint_eq(a->n_licences, 1);
 
@@ -145,9 +170,19 @@ START_TEST(test_foreign_tokens) {
         ck_assert_int_eq(read_full_file(path, 65536, &data, &len), 0);
         snprintf(path, sizeof(path), "%s/visit-own.sig", dir);
         ck_assert_int_eq(read_full_file(path, 65536, &sig, &sig_len), 0);
-        ck_assert_int_eq(
-                authority_install(&m, TOKEN_GRANT, data, len, sig, sig_len, &id, error, sizeof(error)), 0);
+        ck_assert(recorded_kind(EVENT_POLICY_RELOADED));
+        ck_assert(!recorded_kind(EVENT_GRANT_INSTALLED));
+        ck_assert_int_eq(authority_install(m.authority, EVENT_SUBJECT_DAEMON, TOKEN_GRANT, data, len, sig,
+                                           sig_len, &id, error, sizeof(error)),
+                         0);
         ck_assert_str_eq(id, "visit");
+        ck_assert(recorded_kind(EVENT_GRANT_INSTALLED));
+        /* The same again is refused, and that is an event too. */
+        ck_assert(!recorded_kind(EVENT_TOKEN_REFUSED));
+        ck_assert_int_eq(authority_install(m.authority, EVENT_SUBJECT_DAEMON, TOKEN_GRANT, data, len, sig,
+                                           sig_len, &id, error, sizeof(error)),
+                         -EEXIST);
+        ck_assert(recorded_kind(EVENT_TOKEN_REFUSED));
         ck_assert(has_grant(a, "visit", "dev1"));
         ck_assert_uint_eq(a->n_grants, 2);
 
@@ -161,7 +196,7 @@ START_TEST(test_foreign_tokens) {
         /* At the next start, the stored grants for dev1 are both there again
          * (unloading kept their files). */
         manager_init(&m);
-        ck_assert_int_eq(authority_component.start(&m), 0);
+        manager_start(&m);
         set_device(&m, "dev1");
         a = m.authority;
         ck_assert_uint_eq(a->n_grants, 2);

@@ -61,6 +61,13 @@ START_TEST(test_full_values) {
         ck_assert_int_eq(c->seccomp, SECCOMP_MODE_LOG);
         ck_assert_uint_eq(c->rate_limit_burst, 50);
         ck_assert_uint_eq(c->rate_limit_per_sec, 10);
+        ck_assert(c->audit);
+        ck_assert_uint_eq(c->audit_checkpoint_records, 500);
+        ck_assert_uint_eq(c->audit_checkpoint_interval, 2 * USEC_PER_MINUTE);
+        ck_assert_uint_eq(c->audit_sync_interval, 100 * USEC_PER_MSEC);
+        ck_assert_uint_eq(c->audit_max_file_size, 4U * 1024U * 1024U);
+        ck_assert_uint_eq(c->audit_max_total_size, UINT64_C(1) << 30);
+        ck_assert_int_eq(c->audit_allowed_calls, EVENTS_ALLOWED_ALL);
 }
 END_TEST
 

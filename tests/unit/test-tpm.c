@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "approval.h"
 #include "check-main.h"
 #include "fileio.h"
 #include "keystore.h"
@@ -780,6 +781,21 @@ START_TEST(test_nv) {
 }
 END_TEST
 
+/* approval.c hard-codes the Name of the APPROVAL index (src/shared has no
+ * TSS marshalling); it must be the Name tpm-nv.c defines the index with, or
+ * every approval's PolicyNV step commits to an index that does not exist. */
+START_TEST(test_approval_nv_name) {
+        uint8_t name[34];
+
+        ck_assert_uint_eq(APPROVAL_NV_NAME_SIZE, sizeof(name));
+        ck_assert_int_eq(tpm_nv_index_name(TPM_NV_APPROVAL, name), 0);
+        ck_assert_int_eq(memcmp(name, approval_nv_name, sizeof(name)), 0);
+        ck_assert_int_eq(tpm_nv_index_name(TPM_NV_MANIFEST, name), 0);
+        ck_assert_int_ne(memcmp(name, approval_nv_name, sizeof(name)), 0);
+        ck_assert_int_eq(tpm_nv_index_name(_TPM_NV_INDEX_MAX, name), -EINVAL);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("tpm");
         TCase *tc = tcase_create("swtpm"), *te = tcase_create("envelope");
@@ -807,6 +823,7 @@ static Suite *make_suite(void) {
         tcase_add_test(te, test_keystore_malformed);
         tcase_add_test(te, test_keystore_odd_files);
         tcase_add_test(te, test_tss2_to_errno);
+        tcase_add_test(te, test_approval_nv_name);
         suite_add_tcase(s, te);
         return s;
 }

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Counts the TPM commands of a signed-policy unseal (endpointd-approval(5))
+# from the TCTI trace: the daemon runs with TSS2_LOG=tcti+debug, which logs
+# one "Sending command with TPM_CC 0x..." line per command sent to swtpm.
+# Prints the commands of installing an approval, of the first unseal after
+# it and of one later unseal, then the mean over N more. One run, on swtpm.
+#
+#   bench/tpm/signed-count.sh [BUILDDIR]        (default: ./build)
+set -u
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
+export top_srcdir top_builddir
+N=${N:-20}
+. "$top_srcdir/tests/integration/lib.sh"
+command -v tpm2_pcrread >/dev/null || ep_skip "tpm2-tools is not installed"
+
+ep_setup
+ep_pki_init
+ep_pki_signer signer-approval ca "/CN=Bench PCR Approvals" approval
+openssl pkey -in "$EP_PKI/signer-approval.key" -pubout -out "$EP_TRUST/pcr-policy.pub" 2>/dev/null ||
+        ep_fail "cannot write the PCR-policy key"
+ep_config Integrity Watch no
+ep_config Daemon LogLevel info
+export TSS2_LOG=tcti+debug
+ep_start
+unset TSS2_LOG
+C="$EP_BUILD/endpointctl"
+
+# The names of the commands this run can send (TPM 2.0 Part 2, 6.5.2).
+declare -A CC=([0x153]=Create [0x157]=Load [0x15e]=Unseal [0x165]=FlushContext [0x176]=StartAuthSession
+        [0x177]=VerifySignature [0x167]=LoadExternal [0x17f]=PolicyPCR [0x149]=PolicyNV
+        [0x16a]=PolicyAuthorize [0x151]=PolicySecret [0x169]=NV_ReadPublic [0x173]=ReadPublic
+        [0x131]=CreatePrimary [0x17e]=PCR_Read [0x17a]=GetCapability [0x17b]=GetRandom
+        [0x137]=NV_Write [0x14e]=NV_Read [0x12a]=NV_DefineSpace [0x161]=ContextLoad [0x162]=ContextSave
+        [0x189]=PolicyGetDigest [0x180]=PolicyRestart [0x134]=NV_Increment)
+sent() { grep -c "Sending command" "$EP_TMP/daemon.log"; }
+# trace FROM: the names of the commands logged after line FROM of the count.
+trace() {
+        grep -o "Sending command with TPM_CC 0x[0-9a-f]*" "$EP_TMP/daemon.log" | tail -n "+$(($1 + 1))" |
+                awk '{ print $NF }' | while read -r cc; do printf '%s ' "${CC[$cc]:-$cc}"; done
+        echo
+}
+
+TPM2TOOLS_TCTI=$EP_TCTI_tpm tpm2_pcrread sha256:7 -o "$EP_TMP/pcr7" >/dev/null || ep_fail "tpm2_pcrread"
+pcr7=$(od -An -tx1 -v "$EP_TMP/pcr7" | tr -d ' \n')
+"$C" approval make 1 "7=$pcr7" --output="$EP_TMP/a1" >/dev/null || ep_fail "approval make"
+tail -c 57 "$EP_TMP/a1" >"$EP_TMP/a1.tbs"
+openssl cms -sign -binary -noattr -nosmimecap -md sha256 -outform DER -in "$EP_TMP/a1.tbs" -out "$EP_TMP/a1.sig" \
+        -signer "$EP_PKI/signer-approval.pem" -inkey "$EP_PKI/signer-approval.key" || ep_fail "openssl cms"
+printf 'bench-secret' | "$C" seal bench --policy=signed >/dev/null || ep_fail "seal --policy=signed"
+
+b=$(sent)
+"$C" approval install "$EP_TMP/a1" "$EP_TMP/a1.sig" >/dev/null || ep_fail "approval install"
+a=$(sent)
+echo "approval install: $((a - b)) commands: $(trace "$b")"
+b=$a
+[ "$("$C" unseal bench)" = bench-secret ] || ep_fail "unseal"
+a=$(sent)
+echo "first unseal after the install: $((a - b)) commands: $(trace "$b")"
+b=$a
+"$C" unseal bench >/dev/null || ep_fail "unseal"
+a=$(sent)
+echo "unseal: $((a - b)) commands: $(trace "$b")"
+b=$a
+for _ in $(seq "$N"); do "$C" unseal bench >/dev/null || ep_fail "unseal"; done
+a=$(sent)
+awk -v c=$((a - b)) -v n="$N" 'BEGIN { printf "mean over %d more unseals: %.2f commands\n", n, c / n }'
+ep_done

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <tss2/tss2_mu.h>
+
+#include "log.h"
+#include "openssl-util.h"
+#include "tpm-internal.h"
+#include "tpm-nv.h"
+#include "tpm-policy.h"
+
+DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free, BN_freep)
+DEFINE_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free, ECDSA_SIG_freep)
+
+/* The public area of a verification key as LoadExternal gets it. Its
+ * Name is bound into every object sealed under it: never change it. */
+static int key_public(EVP_PKEY *key, TPM2B_PUBLIC *ret) {
+        _cleanup_(BN_freep) BIGNUM *x = NULL, *y = NULL;
+        char curve[32] = "";
+
+        if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+            EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL) != 1 ||
+            !streq(curve, "prime256v1"))
+                return -EMEDIUMTYPE;
+        if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1)
+                return -EIO;
+        *ret = (TPM2B_PUBLIC){
+                .publicArea = {
+                        .type = TPM2_ALG_ECC,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
+                        .parameters.eccDetail = {
+                                .symmetric.algorithm = TPM2_ALG_NULL,
+                                .scheme.scheme = TPM2_ALG_NULL,
+                                .curveID = TPM2_ECC_NIST_P256,
+                                .kdf.scheme = TPM2_ALG_NULL,
+                        },
+                        .unique.ecc = { .x.size = 32, .y.size = 32 },
+                },
+        };
+        if (BN_bn2binpad(x, ret->publicArea.unique.ecc.x.buffer, 32) != 32 ||
+            BN_bn2binpad(y, ret->publicArea.unique.ecc.y.buffer, 32) != 32)
+                return -EIO;
+        return 0;
+}
+
+int tpm_policy_key_name(EVP_PKEY *key, uint8_t ret[TPM_KEY_NAME_SIZE]) {
+        uint8_t buf[sizeof(TPMT_PUBLIC)];
+        TPM2B_PUBLIC pub;
+        size_t off = 0;
+        int r;
+
+        r = key_public(key, &pub);
+        if (r < 0)
+                return r;
+        if (Tss2_MU_TPMT_PUBLIC_Marshal(&pub.publicArea, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+                return -EPROTO;
+        ret[0] = TPM2_ALG_SHA256 >> 8;
+        ret[1] = TPM2_ALG_SHA256 & 0xff;
+        return sha256_buffer(buf, off, ret + 2) < 0 ? -EIO : 0;
+}
+
+static int signature_from_der(const uint8_t *der, size_t len, TPMT_SIGNATURE *ret) {
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = NULL;
+        const BIGNUM *r, *s;
+        const unsigned char *p = der;
+
+        sig = d2i_ECDSA_SIG(NULL, &p, (long) len);
+        if (!sig || p != der + len)
+                return -EKEYREJECTED;
+        ECDSA_SIG_get0(sig, &r, &s);
+        *ret = (TPMT_SIGNATURE){
+                .sigAlg = TPM2_ALG_ECDSA,
+                .signature.ecdsa = {
+                        .hash = TPM2_ALG_SHA256,
+                        .signatureR.size = 32,
+                        .signatureS.size = 32,
+                },
+        };
+        if (BN_bn2binpad(r, ret->signature.ecdsa.signatureR.buffer, 32) != 32 ||
+            BN_bn2binpad(s, ret->signature.ecdsa.signatureS.buffer, 32) != 32)
+                return -EKEYREJECTED;
+        return 0;
+}
+
+int tpm_policy_ticket(Tpm *t, EVP_PKEY *key, const void *signed_data, size_t signed_len, const uint8_t *sig,
+                      size_t sig_len, uint8_t **ret, size_t *ret_len) {
+        uint8_t buf[sizeof(TPMT_TK_VERIFIED)];
+        TPM2B_PUBLIC pub;
+        TPM2B_DIGEST digest = { .size = 32 };
+        TPMT_SIGNATURE signature;
+        TPMT_TK_VERIFIED *ticket = NULL;
+        ESYS_TR handle = ESYS_TR_NONE;
+        size_t off = 0;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        r = key_public(key, &pub);
+        if (r < 0)
+                return r;
+        r = signature_from_der(sig, sig_len, &signature);
+        if (r < 0)
+                return r;
+        if (sha256_buffer(signed_data, signed_len, digest.buffer) < 0)
+                return -EIO;
+        /* Under the owner hierarchy: a key loaded under the null hierarchy
+         * yields a null ticket, which PolicyAuthorize does not take. */
+        rc = Esys_LoadExternal(tpm_esys(t), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
+                               ESYS_TR_RH_OWNER, &handle);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "LoadExternal");
+        rc = Esys_VerifySignature(tpm_esys(t), handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest,
+                                  &signature, &ticket);
+        (void) Esys_FlushContext(tpm_esys(t), handle);
+        if (tpm_rc_is(rc, TPM2_RC_SIGNATURE))
+                return tpm_record_error(t, -EKEYREJECTED, "The TPM finds the approval's signature wrong");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "VerifySignature");
+        rc = Tss2_MU_TPMT_TK_VERIFIED_Marshal(ticket, buf, sizeof(buf), &off);
+        Esys_Free(ticket);
+        if (rc != TSS2_RC_SUCCESS)
+                return -EPROTO;
+        *ret = malloc(off);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, buf, off);
+        *ret_len = off;
+        return 0;
+}
+
+static int signed_digest(Tpm *t, const TpmSignedPolicy *policy, TPM2B_DIGEST *ret) {
+        int r;
+
+        r = approval_authorize_digest(policy->key_name, TPM_KEY_NAME_SIZE, ret->buffer);
+        if (r < 0)
+                return r;
+        ret->size = 32;
+        return tpm_policy_secret_extend(t, ret->buffer, policy->binding);
+}
+
+int tpm_seal_signed(Tpm *t, const TpmSignedPolicy *policy, bool no_export, const void *data, size_t len,
+                    uint8_t **ret, size_t *ret_len) {
+        TPM2B_DIGEST auth_policy;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        r = signed_digest(t, policy, &auth_policy);
+        if (r < 0)
+                return r;
+        return tpm_seal_digest(t, &auth_policy, no_export, data, len, ret, ret_len);
+}
+
+int tpm_check_signed(Tpm *t, const TpmSignedPolicy *policy, const uint8_t *blob, size_t blob_len) {
+        TPM2B_DIGEST want;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        r = signed_digest(t, policy, &want);
+        if (r < 0)
+                return r;
+        return tpm_check_policy_digest(t, &want, blob, blob_len);
+}
+
+typedef struct SignedRun {
+        const TpmSignedPolicy *policy;
+        const Approval *approval;
+        TPMT_TK_VERIFIED ticket;
+} SignedRun;
+
+/* The APPROVAL floor's handle, opened once per connection (one command
+ * saved per unseal). -ENOKEY when the index is not defined. */
+static int approval_nv(Tpm *t, ESYS_TR *ret) {
+        ESYS_TR *slot = tpm_policy_nv_slot(t);
+        TSS2_RC rc;
+
+        if (*slot == ESYS_TR_NONE) {
+                rc = Esys_TR_FromTPMPublic(tpm_esys(t), tpm_nv_handle(TPM_NV_APPROVAL), ESYS_TR_NONE,
+                                           ESYS_TR_NONE, ESYS_TR_NONE, slot);
+                if (tpm_rc_is(rc, TPM2_RC_HANDLE)) {
+                        *slot = ESYS_TR_NONE;
+                        return tpm_record_error(t, -ENOKEY, "No approval floor is defined in NV");
+                }
+                if (rc != TSS2_RC_SUCCESS) {
+                        *slot = ESYS_TR_NONE;
+                        return tpm_record_failure(t, rc, "NV_ReadPublic");
+                }
+        }
+        *ret = *slot;
+        return 0;
+}
+
+static int signed_run(Tpm *t, ESYS_TR session, void *userdata) {
+        SignedRun *run = userdata;
+        const Approval *a = run->approval;
+        TPML_PCR_SELECTION sel = {
+                .count = 1,
+                .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
+        };
+        TPM2B_DIGEST pcr_digest = { .size = 32 }, approved = { .size = 32 };
+        TPM2B_OPERAND operand = { .size = 8 };
+        TPM2B_NONCE ref = { .size = APPROVAL_POLICY_REF_SIZE };
+        TPM2B_NAME key = { .size = TPM_KEY_NAME_SIZE };
+        ESYS_TR nv = ESYS_TR_NONE;
+        size_t off = 0;
+        TSS2_RC rc;
+        int r;
+
+        for (unsigned i = 0; i < 3; i++)
+                sel.pcrSelections[0].pcrSelect[i] = (uint8_t) (a->pcr_mask >> (8 * i));
+        memcpy(pcr_digest.buffer, a->pcr_digest, 32);
+        rc = Esys_PolicyPCR(tpm_esys(t), session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pcr_digest, &sel);
+        if (tpm_rc_is(rc, TPM2_RC_VALUE))
+                return tpm_record_error(t, -EBADE, "The PCR values are not those the approval names");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "PolicyPCR");
+
+        r = approval_nv(t, &nv);
+        if (r < 0)
+                return r;
+        (void) Tss2_MU_UINT64_Marshal(a->version, operand.buffer, sizeof(operand.buffer), &off);
+        rc = Esys_PolicyNV(tpm_esys(t), nv, nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                           &operand, 0, TPM2_EO_UNSIGNED_LE);
+        if (tpm_rc_is(rc, TPM2_RC_POLICY))
+                return tpm_record_error(t, -ENOKEY,
+                                        "The approval's version is below the approval floor in NV");
+        if (tpm_rc_is(rc, TPM2_RC_NV_UNINITIALIZED))
+                return tpm_record_error(t, -ENOKEY, "The approval floor in NV was never written");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "PolicyNV");
+
+        memcpy(approved.buffer, a->policy, 32);
+        memcpy(ref.buffer, APPROVAL_POLICY_REF, APPROVAL_POLICY_REF_SIZE);
+        memcpy(key.name, run->policy->key_name, TPM_KEY_NAME_SIZE);
+        rc = Esys_PolicyAuthorize(tpm_esys(t), session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &approved,
+                                  &ref, &key, &run->ticket);
+        if (tpm_rc_is(rc, TPM2_RC_VALUE) || tpm_rc_is(rc, TPM2_RC_TICKET) || tpm_rc_is(rc, TPM2_RC_POLICY))
+                return tpm_record_error(
+                        t, -ENOKEY, "The approval is not signed by the key this secret was sealed under");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "PolicyAuthorize");
+        return tpm_policy_secret_run(t, session, run->policy->binding);
+}
+
+int tpm_unseal_signed(Tpm *t, const TpmSignedPolicy *policy, const Approval *approval, const uint8_t *ticket,
+                      size_t ticket_len, const uint8_t *blob, size_t blob_len, uint8_t **ret, size_t *ret_len,
+                      bool *ret_no_export) {
+        SignedRun run = { .policy = policy, .approval = approval };
+        TPM2B_DIGEST want;
+        size_t off = 0;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        if (Tss2_MU_TPMT_TK_VERIFIED_Unmarshal(ticket, ticket_len, &off, &run.ticket) != TSS2_RC_SUCCESS ||
+            off != ticket_len)
+                return tpm_record_error(t, -ENOKEY, "The approval's ticket does not parse");
+        r = signed_digest(t, policy, &want);
+        if (r < 0)
+                return r;
+        return tpm_unseal_run(t, &want, signed_run, &run, blob, blob_len, ret, ret_len, ret_no_export);
+}

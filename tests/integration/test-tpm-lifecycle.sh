@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The device's life cycle with update-aware sealing (endpointd-approval(5)):
+# a secret sealed with a signed policy survives a signed update (new PCR
+# values, new approval), an unapproved state and an older approval cannot
+# open it, and the rollback floors hold against a restored or wiped state
+# directory.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/test-integrity-lib.sh"
+. "$top_srcdir/tests/integration/test-keys-lib.sh"
+
+command -v tpm2_pcrextend >/dev/null || ep_skip "tpm2-tools is not installed"
+command -v xxd >/dev/null || ep_skip "xxd is not installed"
+command -v jq >/dev/null || ep_skip "jq is not installed"
+
+NV_APPROVAL=0x01800E44
+# The Name of the APPROVAL floor index (endpointd-approval(5)).
+NV_NAME=000b5fc21f6dbf51233365ec555f6313ca67d2399abcb2d4c2a9fad14ccdc5f05b53
+nv_value() { printf '%d\n' "0x$(k_tpm2 tpm2_nvread "$1" -s 8 | od -An -tx1 -v | tr -d ' \n')"; }
+hex() { od -An -tx1 -v | tr -d ' \n'; }
+sha() { xxd -r -p | openssl dgst -sha256 -binary | hex; }
+
+# approval_make VERSION PCR7-HEX OUT: the approval file of PCR 7 holding
+# PCR7-HEX, made with openssl as endpointd-approval(5) describes, and its
+# signature OUT.sig by SIGNER (default signer-approval).
+approval_make() {
+        local version pcrdigest d1 args approved signer=${4:-signer-approval}
+        version=$(printf '%016x' "$1")
+        pcrdigest=$(printf '%s' "$2" | sha)
+        d1=$(printf '%064d%s%s%s%s' 0 0000017f 00000001 000b 03800000 | sed "s/\$/$pcrdigest/" | sha)
+        args=$(printf '%s00000009' "$version" | sha)
+        approved=$(printf '%s00000149%s%s' "$d1" "$args" "$NV_NAME" | sha)
+        { printf 'EPPA\001\0\0\0'; printf '%s00000080%s%s' "$version" "$pcrdigest" "$approved" | xxd -r -p
+          printf 'endpointd PCR approval v1'; } >"$3"
+        tail -c 57 "$3" >"$3.tbs"
+        openssl cms -sign -binary -noattr -outform DER -md sha256 -in "$3.tbs" -out "$3.sig" \
+                -signer "$EP_PKI/$signer.pem" -inkey "$EP_PKI/$signer.key" -nosmimecap ||
+                ep_fail "openssl cms -sign failed for $3"
+}
+# install_approval FILE: through gdbus, for the D-Bus error name on refusal.
+install_approval() { k_call InstallApproval "$(k_ay_file "$1")" "$(k_ay_file "$1.sig")"; }
+pcr7() { k_tpm2 tpm2_pcrread sha256:7 -o "$EP_TMP/pcr7.bin" >/dev/null && hex <"$EP_TMP/pcr7.bin"; }
+unseal() { k_call Unseal secret; }
+# ctl_unsealed: the secret as endpointctl unseal prints it.
+ctl_unsealed() { ep_assert_eq "$(ep_ctl unseal secret)" s3cr3t "$1"; }
+
+ep_setup
+ep_pki_init
+ep_pki_signer signer-approval ca "/CN=Demo Manufacturer PCR Approvals" approval
+openssl pkey -in "$EP_PKI/signer-approval.key" -pubout -out "$EP_TRUST/pcr-policy.pub" 2>/dev/null ||
+        ep_fail "cannot write the PCR-policy key"
+ep_config Integrity Watch no
+mkdir -p "$EP_ROOT/usr/bin"
+echo "pump firmware 1" >"$EP_ROOT/usr/bin/pumpd"
+ep_start
+
+# Release 1: its manifest, its approval of today's PCR 7.
+M=$EP_TMP/m
+it_manifest 5 "$M.5"
+it_install "$M.5" "$M.5.sig" || ep_fail "serial 5 did not install"
+approval_make 1 "$(pcr7)" "$EP_TMP/a1"
+ep_assert_contains "$(install_approval "$EP_TMP/a1")" "uint64 1" "approval 1 installed"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor in NV"
+printf s3cr3t | ep_ctl seal secret --policy=signed >/dev/null || ep_fail "endpointctl seal --policy=signed failed"
+ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "secret") | .policy')" signed \
+        "key list reports the signed policy"
+ep_assert_eq "$(ep_ctl --no-legend key list | awk '$1 == "secret" { print $4 }')" signed "key list shows it"
+ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "unsealed under approval 1"
+ctl_unsealed "endpointctl unseals under approval 1"
+ep_ctl key create dk --policy=signed --exportable >/dev/null || ep_fail "key create --policy=signed failed"
+ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "dk") | "\(.kind) \(.policy)"')" \
+        "data signed" "a data key with a signed policy"
+ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the signed-policy data key works"
+cp -a "$EP_STATE" "$EP_TMP/state.old"
+
+# The update: new software, PCR 7 moves, release 2's manifest and approval.
+k_tpm2 tpm2_pcrextend 7:sha256=$(printf 'update 2' | openssl dgst -sha256 -r | cut -c1-64) ||
+        ep_fail "cannot extend PCR 7"
+ep_expect_error org.endpointd.Error.PcrMismatch unseal
+ep_ok "after the PCR change, approval 1 no longer opens it"
+echo "pump firmware 2" >"$EP_ROOT/usr/bin/pumpd"
+it_manifest 6 "$M.6"
+it_install "$M.6" "$M.6.sig" || ep_fail "serial 6 did not install"
+# Release 2's approval made by endpointctl, the same bytes as the openssl
+# recipe's; signed with openssl, installed with endpointctl.
+approval_make 2 "$(pcr7)" "$EP_TMP/a2"
+ep_ctl approval make 2 "7=$(pcr7)" --output="$EP_TMP/a2ctl" >"$EP_TMP/make.out" ||
+        ep_fail "endpointctl approval make failed"
+cmp "$EP_TMP/a2" "$EP_TMP/a2ctl" || ep_fail "endpointctl approval make and the openssl recipe differ"
+ep_assert_contains "$(cat "$EP_TMP/make.out")" "openssl cms -sign" "approval make prints the signing command"
+ep_assert_eq "$(ep_ctl approval make 2 "7=$(pcr7)" | cmp - "$EP_TMP/a2" && echo same)" same \
+        "approval make to standard output"
+ep_assert_eq "$(ep_ctl --json approval make 2 "7=$(pcr7)" | jq -r '"\(.version) \(.pcrs)" | gsub("\\s"; "")')" \
+        '2[7]' "approval make --json"
+ep_expect_exit 2 ep_ctl approval make 0 "7=$(pcr7)"
+ep_expect_exit 2 ep_ctl approval make 2 "24=$(pcr7)"
+ep_expect_exit 2 ep_ctl approval make 2 "7=abcd"
+ep_expect_exit 2 ep_ctl approval make 2 "7=$(pcr7)" "7=$(pcr7)"
+ep_expect_exit 1 ep_ctl approval install "$EP_TMP/a2.sig" "$EP_TMP/a2.sig"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "is not a PCR approval" "a signature given as the approval"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor after the local refusals"
+ep_assert_eq "$(ep_ctl approval install "$EP_TMP/a2" "$EP_TMP/a2.sig")" "Installed PCR approval version 2." \
+        "approval 2 installed by endpointctl"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor raised"
+ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "the secret survived the signed update"
+ctl_unsealed "endpointctl unseals after the signed update"
+ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the data key survived it too"
+
+# A state nobody approved.
+k_tpm2 tpm2_pcrextend 7:sha256=$(printf 'rogue' | openssl dgst -sha256 -r | cut -c1-64)
+ep_expect_error org.endpointd.Error.PcrMismatch unseal
+ep_ok "an unapproved PCR state cannot unseal"
+
+# The old approval after the new one: refused at install; and approval 2's
+# state again with approval 1 restored by hand: refused by the TPM.
+ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a1"
+ep_ok "approval 1 after approval 2 is refused"
+ep_expect_exit 1 ep_ctl approval install "$EP_TMP/a1" "$EP_TMP/a1.sig"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "refused" "endpointctl says why"
+
+# An approval signed with a manifest-signer certificate.
+approval_make 3 "$(pcr7)" "$EP_TMP/a3m" signer
+ep_expect_error org.endpointd.Error.BadSignature install_approval "$EP_TMP/a3m"
+ep_ok "an approval signed by the manifest signer is refused"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor after refusals"
+
+# Restore the state directory from before the update: the old manifest
+# and the old approval are refused, the NV floors are the TPM's.
+ep_stop
+rm -rf "$EP_STATE"
+cp -a "$EP_TMP/state.old" "$EP_STATE"
+ep_start
+it_expect_reject org.endpointd.Error.Rollback "not above the installed serial 6" "$M.5" "$M.5.sig"
+ep_ok "restored state dir: the old manifest is refused"
+# Back in release 1's PCR state with approval 1 in the restored state dir:
+# PCRs match, PolicyNV fails against floor 2.
+approval_make 1 "$(pcr7)" "$EP_TMP/a1now"
+cp "$EP_TMP/a1now" "$EP_STATE/approval"
+ep_expect_error org.endpointd.Error.NotApproved unseal
+ep_ok "an approval below the floor is refused by the TPM (PolicyNV)"
+
+# Wipe the state directory: the floors hold.
+ep_stop
+rm -rf "$EP_STATE"
+ep_start
+it_expect_reject org.endpointd.Error.Rollback "not above the installed serial 6" "$M.5" "$M.5.sig"
+ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a1"
+ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor after a wipe"
+ep_ok "wiped state dir: the floors hold"
+ep_done
