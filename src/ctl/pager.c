@@ -45,8 +45,21 @@ _noreturn_ static void copy_through(void) {
         _exit(n < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
+/* Secure mode, as systemd's: $SYSTEMD_PAGERSECURE if it is a boolean, else
+ * on when endpointctl runs as root or with another effective uid (an
+ * unparsable value counts as on). */
+static bool pager_secure(void) {
+        const char *s = getenv("SYSTEMD_PAGERSECURE");
+        int r = s ? parse_boolean(s) : -ENXIO;
+
+        if (r >= 0)
+                return r;
+        return s || geteuid() == 0 || geteuid() != getuid();
+}
+
 _noreturn_ static void pager_exec(int read_fd, const char *pager) {
         const char *less = getenv("SYSTEMD_LESS");
+        bool secure = pager_secure();
 
         if (dup2(read_fd, STDIN_FILENO) < 0)
                 _exit(EXIT_FAILURE);
@@ -55,10 +68,14 @@ _noreturn_ static void pager_exec(int read_fd, const char *pager) {
         /* Ends with endpointctl, should that be killed. */
         (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
         (void) setenv("LESS", less ?: "FRSXMK", 1);
-        /* A pager run as root could otherwise start a shell ("!sh" in less). */
-        if (geteuid() == 0)
+        /* A pager run as root could otherwise start a shell ("!sh" in less).
+         * Only less honours LESSSECURE: in secure mode no other pager runs
+         * (more, say, has no secure mode), not even one named by $PAGER,
+         * which sudo may have kept from the invoking user. */
+        if (secure) {
                 (void) setenv("LESSSECURE", "1", 1);
-        if (pager)
+                execlp("less", "less", (char *) NULL);
+        } else if (pager)
                 execl("/bin/sh", "sh", "-c", pager, (char *) NULL);
         else {
                 execlp("less", "less", (char *) NULL);

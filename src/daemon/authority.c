@@ -87,6 +87,9 @@ static void clock_sync_tpm(Authority *a) {
         if (!tpm || !tpm_nv_floor_read || !tpm_nv_floor_raise)
                 return;
         r = tpm_nv_floor_read(tpm, TPM_NV_CLOCK, &nv);
+        /* -ESTALE: it went down (logged); nv is the mark, written back below. */
+        if (r == -ESTALE)
+                r = tpm_nv_floor_raise(tpm, TPM_NV_CLOCK, nv);
         if (r < 0)
                 return (void) log_debug_errno(r, "Cannot read the time high-water mark from TPM NV: %m");
         if (nv <= UINT64_MAX / USEC_PER_SEC && nv * USEC_PER_SEC > authority_now(a)) {

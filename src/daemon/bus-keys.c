@@ -78,7 +78,8 @@ static int tpm_start(Manager *m) {
                 r = keystore_set_approval_dir(m->keys, m->config->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store '%s': %m", dir);
-        r = device_new(m->event, m->config->tcti, m->config->state_dir, m->events, &device_events, m, &m->device);
+        r = device_new(m->event, m->config->tcti, m->config->owner_auth_file, m->config->state_dir, m->events,
+                       &device_events, m, &m->device);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the housekeeping timer: %m");
         device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
@@ -98,6 +99,8 @@ static int tpm_reload(Manager *m, const Config *old) {
         if (!m->device)
                 return 0;
         device_set_housekeeping_interval(m->device, m->config->key_cache_timeout);
+        if (device_set_owner_auth_file(m->device, m->config->owner_auth_file) < 0)
+                return -ENOMEM;
         return device_set_tcti(m->device, m->config->tcti);
 }
 

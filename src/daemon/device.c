@@ -4,6 +4,7 @@
 
 #include "device.h"
 #include "events.h"
+#include "fileio.h"
 #include "log.h"
 #include "openssl-util.h"
 #include "tpm-nv.h"
@@ -11,6 +12,8 @@
 struct Device {
         sd_event_source *timer;
         char *tcti;
+        char *owner_auth_file;
+        bool owner_auth_warned;
         char *state_dir;
         Tpm *tpm;
         char *id;
@@ -43,14 +46,80 @@ static void device_report(Device *d, bool available) {
                 d->sink->changed(d, available, d->id, d->userdata);
 }
 
+/* The owner hierarchy's authValue: the bytes of OwnerAuthFile=, else of the
+ * credential tpm-owner-auth when systemd passed one, else empty. */
+static int device_owner_auth(Device *d, char **ret, size_t *ret_len) {
+        _cleanup_(freep) char *cred = NULL;
+        const char *dir = getenv("CREDENTIALS_DIRECTORY"), *path = d->owner_auth_file;
+        int r;
+
+        *ret = NULL;
+        *ret_len = 0;
+        if (!path && !isempty(dir)) {
+                cred = strjoin_alloc(dir, "/", DEVICE_OWNER_AUTH_CREDENTIAL);
+                if (!cred)
+                        return -ENOMEM;
+                path = cred;
+        }
+        if (!path)
+                return 0;
+        r = read_full_file(path, TPM_OWNER_AUTH_MAX, ret, ret_len);
+        if (r == -ENOENT && cred)
+                return 0;
+        if (r < 0 && !d->owner_auth_warned) {
+                d->owner_auth_warned = true;
+                log_error("Cannot read the TPM owner authorization from '%s' (%s); see endpointd-tpm(7).",
+                          path, r == -EFBIG ? "longer than 64 bytes" : strerror(-r));
+        }
+        return r;
+}
+
+/* Who else could undefine the NV indices (endpointd-tpm(7)): said at every
+ * connection, since the daemon cannot change it. */
+static void tpm_hierarchy_warn(Tpm *t) {
+        bool owner_auth_set, platform_open;
+
+        if (tpm_hierarchy_status(t, &owner_auth_set, &platform_open) < 0)
+                return (void) log_debug("Cannot tell how the TPM's hierarchies are protected: %s",
+                                        tpm_last_error(t));
+        if (platform_open)
+                log_warning(
+                        "The TPM's platform hierarchy is enabled with an empty authorization: anyone with "
+                        "access to the TPM can undefine the NV floors. The firmware must disable it or set "
+                        "a random authorization at boot; see endpointd-tpm(7).");
+        if (!owner_auth_set)
+                log_notice("The TPM's owner hierarchy has no authValue: anyone with access to the TPM can "
+                           "undefine the NV floors; see endpointd-tpm(7).");
+}
+
 static int device_connect(Device *d) {
         _cleanup_(tpm_freep) Tpm *t = NULL;
+        _cleanup_(freep) char *auth = NULL;
+        size_t auth_len;
         char *id = NULL;
         int r;
 
-        r = tpm_new(d->tcti, &t);
+        r = device_owner_auth(d, &auth, &auth_len);
         if (r < 0)
                 return r;
+        r = tpm_new_with_owner_auth(d->tcti, auth, auth_len, &t);
+        if (auth)
+                OPENSSL_cleanse(auth, auth_len);
+        if (r == -EACCES && !d->owner_auth_warned) {
+                /* Once: the TPM is tried again every few seconds. */
+                d->owner_auth_warned = true;
+                events_emit(
+                        d->events, EVENT_TPM_ERROR, EVENT_SUBJECT_DAEMON, "owner-auth", r,
+                        EVENT_FIELDS({ "OPERATION", "owner-auth" },
+                                     { "REASON", "the owner hierarchy refuses the authorization given" }),
+                        "The TPM's owner hierarchy refuses the daemon's authorization: it has an authValue "
+                        "that was not given to endpointd (OwnerAuthFile= in [TPM], or the credential %s), "
+                        "so there are no keys, measurements or NV floors. See endpointd-tpm(7).",
+                        DEVICE_OWNER_AUTH_CREDENTIAL);
+        }
+        if (r < 0)
+                return r;
+        d->owner_auth_warned = false;
         r = device_id_from_key(tpm_device_key(t), &id);
         if (r < 0)
                 return r;
@@ -66,6 +135,7 @@ static int device_connect(Device *d) {
                 free(id);
                 return r;
         }
+        tpm_hierarchy_warn(t);
         d->tpm = TAKE_PTR(t);
         free(d->id);
         d->id = id;
@@ -117,8 +187,8 @@ static void device_retry_soon(Device *d) {
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 }
 
-int device_new(sd_event *e, const char *tcti, const char *state_dir, Events *events, const DeviceEvents *sink,
-               void *userdata, Device **ret) {
+int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const char *state_dir,
+               Events *events, const DeviceEvents *sink, void *userdata, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(Device));
         int r;
 
@@ -129,6 +199,11 @@ int device_new(sd_event *e, const char *tcti, const char *state_dir, Events *eve
         d->state_dir = strdup(state_dir);
         if (!d->tcti || !d->id || !d->state_dir)
                 return -ENOMEM;
+        if (owner_auth_file) {
+                d->owner_auth_file = strdup(owner_auth_file);
+                if (!d->owner_auth_file)
+                        return -ENOMEM;
+        }
         d->events = events;
         d->sink = sink;
         d->userdata = userdata;
@@ -159,6 +234,7 @@ Device *device_free(Device *d) {
         sd_event_source_disable_unref(d->timer);
         tpm_free(d->tpm);
         free(d->tcti);
+        free(d->owner_auth_file);
         free(d->state_dir);
         free(d->id);
         free(d);
@@ -222,6 +298,25 @@ int device_set_tcti(Device *d, const char *tcti) {
         d->tpm = tpm_free(d->tpm);
         if (device_connect(d) < 0)
                 device_report(d, false);
+        return 0;
+}
+
+int device_set_owner_auth_file(Device *d, const char *path) {
+        char *n = NULL;
+
+        if (streq(strempty(d->owner_auth_file), strempty(path)))
+                return 0;
+        if (path) {
+                n = strdup(path);
+                if (!n)
+                        return -ENOMEM;
+        }
+        free(d->owner_auth_file);
+        d->owner_auth_file = n;
+        d->owner_auth_warned = false;
+        /* Without a TPM (perhaps for want of this), try at once. */
+        if (!d->tpm)
+                (void) device_connect(d);
         return 0;
 }
 

@@ -34,15 +34,21 @@ typedef struct DeviceEvents {
         void (*housekeeping)(Device *d, void *userdata);
 } DeviceEvents;
 
-/* Makes the device and tries the TPM once through tcti (a tctildr string);
- * without one it keeps looking. On every connection it sets up the NV
+/* The name of the systemd credential ($CREDENTIALS_DIRECTORY) that holds
+ * the owner hierarchy's authValue when OwnerAuthFile= is not set. */
+#define DEVICE_OWNER_AUTH_CREDENTIAL "tpm-owner-auth"
+
+/* Makes the device and tries the TPM once through tcti (a tctildr string),
+ * with the owner authValue read from owner_auth_file (NULL: from the
+ * credential DEVICE_OWNER_AUTH_CREDENTIAL if there is one; else empty) at
+ * every connection; without one it keeps looking. On every connection it sets up the NV
  * writer (tpm_nv_setup()) with the secret kept in state_dir. The sink is called for the first time
  * from here when the TPM answers. The TPM's appearance, loss and errors
  * (device_check_lost()) are events (tpm-available, tpm-lost, tpm-error)
  * made through events (may be NULL). Returns -ENOMEM, or the error of adding
  * the timer to e. */
-int device_new(sd_event *e, const char *tcti, const char *state_dir, Events *events, const DeviceEvents *sink,
-               void *userdata, Device **ret);
+int device_new(sd_event *e, const char *tcti, const char *owner_auth_file, const char *state_dir, Events *events,
+               const DeviceEvents *sink, void *userdata, Device **ret);
 
 /* Drops the TPM (without calling the sink) and the timer. NULL-safe. */
 Device *device_free(Device *d);
@@ -69,6 +75,10 @@ bool device_check_lost(Device *d, int r);
 /* A new TCTI string: if it differs, drops the connection and tries the new
  * one at once (reporting the loss when that fails). -ENOMEM. */
 int device_set_tcti(Device *d, const char *tcti);
+
+/* A new OwnerAuthFile= (NULL: the credential): used from the next
+ * connection on; tried at once when there is no TPM. -ENOMEM. */
+int device_set_owner_auth_file(Device *d, const char *path);
 
 /* How often the sink's housekeeping hook runs (0 or USEC_INFINITY: every
  * 10 s); clamped to 1..10 s. */

@@ -50,6 +50,8 @@ struct Integrity {
          * the stored manifest; UINT64_MAX when its record is damaged. */
         uint64_t serial_floor;
         bool serial_floor_damaged;
+        /* The NV floor is in use but could not be read (no TPM). */
+        bool serial_floor_nv_unknown;
         ScanViolation *violations;
         size_t n_violations;
         bool scanned; /* a full scan has finished since start or install */
@@ -328,6 +330,10 @@ static void integrity_serial_floor_load(Integrity *ig) {
 
         r = serial_floor_read(dir, integrity_tpm(ig), &v);
         if (r >= 0) {
+                if (r > 0 && !ig->serial_floor_nv_unknown)
+                        log_warning("The manifest serial floor in TPM NV cannot be read (no TPM): no manifest "
+                                   "installs until the TPM is back. See endpointd-tpm(7).");
+                ig->serial_floor_nv_unknown = r > 0;
                 ig->serial_floor = MAX(ig->serial_floor, v);
                 return;
         }
@@ -337,7 +343,10 @@ static void integrity_serial_floor_load(Integrity *ig) {
                 "Cannot read the manifest serial floor %s/%s or its TPM NV index (%s): refusing every "
                 "manifest. With the daemon stopped, remove the file to take the stored manifest's serial "
                 "as the floor; see endpointd-tpm(7) for the NV index.",
-                dir, SERIAL_FLOOR_FILE, r == -EBADMSG ? "it is damaged, or not endpointd's" : strerror(-r));
+                dir, SERIAL_FLOOR_FILE,
+                r == -EBADMSG  ? "it is damaged, or not endpointd's"
+                : r == -ESTALE ? "the NV floor went down, see the journal"
+                               : strerror(-r));
 }
 
 /* Raises the floor to serial, on disk and here. A failure to write is
@@ -1024,6 +1033,10 @@ static int integrity_install_commit(Integrity *ig, InstallJob *j) {
                         &j->error, 0, ESTALE,
                         "The manifest serial floor is damaged, so no manifest can be installed "
                         "(see the journal).");
+        if (ig->serial_floor_nv_unknown)
+                return parse_error_set(&j->error, 0, ENODEV,
+                                       "The manifest serial floor in TPM NV cannot be read without the TPM, "
+                                       "so no manifest can be installed until it is back (see the journal).");
         /* The floor, not the loaded manifest: that may have been refused. */
         if (j->im->manifest->serial <= ig->serial_floor)
                 return parse_error_set(&j->error, 0, ESTALE,

@@ -11,6 +11,8 @@
 /* A build without the TPM module (some unit tests) keeps the file only. */
 #pragma weak tpm_nv_floor_read
 #pragma weak tpm_nv_floor_raise
+#pragma weak tpm_nv_marks_read
+#pragma weak tpm_nv_in_use
 
 /* The file holds the decimal serial and a newline, nothing else. */
 #define SERIAL_FLOOR_FILE_MAX 32
@@ -45,23 +47,33 @@ static int serial_floor_file_read(const char *state_dir, uint64_t *ret) {
         return 0;
 }
 
-/* The NV floor: -EBADMSG for an index that is not ours, 0 (and *ret 0)
- * when there is no TPM to ask. */
-static int serial_floor_nv_read(Tpm *t, uint64_t *ret) {
-        int r;
+/* The NV floor (with its mark): -EBADMSG for an index that is not ours or
+ * damaged marks, -ESTALE for one that went down. 1 when this state
+ * directory uses NV floors but the TPM cannot be asked now (*ret is then
+ * the mark: the floor is at least that); 0 and *ret 0 when it never used
+ * them and there is no TPM. */
+static int serial_floor_nv_read(const char *state_dir, Tpm *t, uint64_t *ret) {
+        uint64_t marks[_TPM_NV_INDEX_MAX];
+        int r = -ENODEV;
 
         *ret = 0;
-        if (!t || !tpm_nv_floor_read)
+        if (!tpm_nv_floor_read)
                 return 0;
-        r = tpm_nv_floor_read(t, TPM_NV_MANIFEST, ret);
-        if (r == -EKEYREJECTED)
-                return -EBADMSG;
-        if (r < 0) {
-                log_debug_errno(r,
-                                "Cannot read the manifest serial floor from TPM NV, using the file's: %m");
-                *ret = 0;
+        if (t) {
+                r = tpm_nv_floor_read(t, TPM_NV_MANIFEST, ret);
+                if (r == -EKEYREJECTED || r == -EBADMSG || r == -ESTALE)
+                        return r == -ESTALE ? r : -EBADMSG;
+                if (r >= 0)
+                        return 0;
         }
-        return 0;
+        if (!tpm_nv_in_use(state_dir))
+                return 0;
+        log_debug_errno(r, "Cannot read the manifest serial floor from TPM NV: %m");
+        r = tpm_nv_marks_read(state_dir, marks);
+        if (r < 0)
+                return r == -EBADMSG ? r : -EBADMSG;
+        *ret = marks[TPM_NV_MANIFEST];
+        return 1;
 }
 
 int serial_floor_read(const char *state_dir, Tpm *t, uint64_t *ret) {
@@ -71,11 +83,11 @@ int serial_floor_read(const char *state_dir, Tpm *t, uint64_t *ret) {
         r = serial_floor_file_read(state_dir, &file);
         if (r < 0)
                 return r;
-        r = serial_floor_nv_read(t, &nv);
+        r = serial_floor_nv_read(state_dir, t, &nv);
         if (r < 0)
                 return r;
         *ret = MAX(file, nv);
-        return 0;
+        return r;
 }
 
 int serial_floor_raise(const char *state_dir, Tpm *t, uint64_t serial) {
@@ -96,10 +108,10 @@ int serial_floor_raise(const char *state_dir, Tpm *t, uint64_t serial) {
                         return r;
                 raised = 1;
         }
-        r = serial_floor_nv_read(t, &nv);
+        r = serial_floor_nv_read(state_dir, t, &nv);
         if (r < 0)
                 return r;
-        if (t && tpm_nv_floor_raise && serial > nv) {
+        if (r == 0 && t && tpm_nv_floor_raise && serial > nv) {
                 r = tpm_nv_floor_raise(t, TPM_NV_MANIFEST, serial);
                 if (r < 0)
                         return r;

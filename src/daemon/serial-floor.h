@@ -21,9 +21,14 @@
 
 /* Reads the floor kept in state_dir and in t's NV into *ret: 0 when none
  * was ever recorded. Returns 0; -EBADMSG when the file is damaged or the
- * NV index is not the daemon's (the caller must then fail closed: the
- * floor is unknown, not 0); other -errno when the file cannot be read. A
- * TPM that fails otherwise (gone, busy) leaves the file's floor. */
+ * NV index is not the daemon's, -ESTALE when the NV floor went down below
+ * what the daemon saw there (tpm-nv.h; the caller must then fail closed:
+ * the floor is unknown, not 0); other -errno when the file cannot be read.
+ * Returns 1 when this state directory has used the NV floor but the TPM
+ * cannot be asked now (t NULL, gone, busy, refusing the owner's
+ * authorization): *ret is then the higher of the file and the last value
+ * seen in NV, and the real floor may be higher (no install may rely on
+ * it). A state directory that never used NV floors has the file's only. */
 int serial_floor_read(const char *state_dir, Tpm *t, uint64_t *ret);
 
 /* Raises the floor kept in state_dir and in t's NV to serial if serial is

@@ -28,6 +28,11 @@ int tpm_record_error(Tpm *t, int r, const char *what);
 const uint8_t *tpm_nv_auth(const Tpm *t);
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]);
 
+/* The state directory whose marks of the NV floors (tpm-nv.h) this context
+ * keeps up to date, NULL until tpm_nv_setup(). */
+const char *tpm_nv_state_dir(const Tpm *t);
+int tpm_set_nv_state_dir(Tpm *t, const char *dir);
+
 /* ---- for tpm-policy.c: sealing under a policy of its own ----------------- */
 
 /* Satisfies a sealed object's policy in the policy session (whose digest

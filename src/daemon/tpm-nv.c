@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <tss2/tss2_mu.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -345,6 +347,102 @@ static int index_update(Tpm *t, ESYS_TR tr, bool increment, uint64_t value) {
         return 0;
 }
 
+/* ---- the marks: the highest value of each floor this daemon saw in NV ------ */
+
+#define MARKS_SIZE (8U * _TPM_NV_INDEX_MAX)
+
+int tpm_nv_marks_read(const char *state_dir, uint64_t ret[_TPM_NV_INDEX_MAX]) {
+        _cleanup_(freep) char *path = strjoin_alloc(state_dir, "/", TPM_NV_MARKS_FILE), *data = NULL;
+        size_t len, off = 0;
+        int r;
+
+        memset(ret, 0, MARKS_SIZE);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, MARKS_SIZE, &data, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        if (len != MARKS_SIZE)
+                return -EBADMSG;
+        for (int i = 0; i < _TPM_NV_INDEX_MAX; i++)
+                if (Tss2_MU_UINT64_Unmarshal((const uint8_t *) data, len, &off, &ret[i]) != TSS2_RC_SUCCESS)
+                        return -EBADMSG;
+        return 0;
+}
+
+bool tpm_nv_in_use(const char *state_dir) {
+        _cleanup_(freep) char *writer = strjoin_alloc(state_dir, "/", TPM_NV_WRITER_FILE);
+        _cleanup_(freep) char *marks = strjoin_alloc(state_dir, "/", TPM_NV_MARKS_FILE);
+
+        /* Out of memory: in use (the caller then fails closed). */
+        return !writer || !marks || access(writer, F_OK) >= 0 || access(marks, F_OK) >= 0;
+}
+
+/* Raises the mark of which to value (atomically; nothing when it is there). */
+static int marks_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
+        _cleanup_(freep) char *path = NULL;
+        const char *dir = tpm_nv_state_dir(t);
+        uint64_t marks[_TPM_NV_INDEX_MAX];
+        uint8_t buf[MARKS_SIZE];
+        size_t off = 0;
+        int r;
+
+        if (!dir)
+                return 0;
+        r = tpm_nv_marks_read(dir, marks);
+        if (r < 0)
+                return r;
+        if (value <= marks[which])
+                return 0;
+        marks[which] = value;
+        for (int i = 0; i < _TPM_NV_INDEX_MAX; i++)
+                (void) Tss2_MU_UINT64_Marshal(marks[i], buf, sizeof(buf), &off);
+        path = strjoin_alloc(dir, "/", TPM_NV_MARKS_FILE);
+        if (!path)
+                return -ENOMEM;
+        return write_file_atomic(path, buf, sizeof(buf), 0600);
+}
+
+/* Holds what NV has (*v; written tells whether the index was ever
+ * written) against the mark. Raises the mark to a higher value. A written
+ * index below the mark was lowered: said loudly, *v becomes the mark,
+ * -ESTALE. An index never written (new, or defined afresh after the
+ * owner undefined it or the TPM was cleared) starts from the mark. */
+static int floor_check(Tpm *t, TpmNvIndex which, bool written, uint64_t *v) {
+        const char *dir = tpm_nv_state_dir(t);
+        uint64_t marks[_TPM_NV_INDEX_MAX];
+        int r;
+
+        if (!dir)
+                return 0;
+        r = tpm_nv_marks_read(dir, marks);
+        if (r < 0)
+                return tpm_record_error(t, r, "The marks of the NV floors are damaged or unreadable");
+        if (written && *v < marks[which]) {
+                log_full(LOG_CRIT,
+                         "The %s floor in TPM NV index 0x%08x went down: it holds %" PRIu64
+                         ", endpointd saw %" PRIu64 " there before. Someone with the NV writer's secret "
+                         "(root can read it) lowered it, or this state directory belongs to another TPM. "
+                         "See endpointd-tpm(7).",
+                         tpm_nv_index_to_string(which), tpm_nv_handle(which), *v, marks[which]);
+                *v = marks[which];
+                return tpm_record_error(t, -ESTALE, "An NV floor went down");
+        }
+        if (!written || *v <= marks[which]) {
+                *v = MAX(*v, marks[which]);
+                return 0;
+        }
+        r = marks_raise(t, which, *v);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record the %s floor %" PRIu64 " read from TPM NV in %s/%s: %m",
+                                  tpm_nv_index_to_string(which), *v, dir, TPM_NV_MARKS_FILE);
+        return 0;
+}
+
 /* ---- the API ---------------------------------------------------------------- */
 
 /* -EINVAL unless which is an index of the kind asked for, -ENODEV without
@@ -385,15 +483,35 @@ int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
 }
 
 int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
-        int r = index_check(t, which, false);
+        TPM2B_NV_PUBLIC pub;
+        ESYS_TR tr;
+        bool written = false;
+        uint64_t v = 0;
+        int r;
 
-        return r < 0 ? r : index_read(t, which, ret);
+        r = index_check(t, which, false);
+        if (r >= 0)
+                r = index_public(which, &pub);
+        if (r < 0)
+                return r;
+        r = index_open(t, &pub, &tr, &written);
+        if (r >= 0) {
+                r = written ? nv_read_u64(t, tr, &v) : 0;
+                index_close(t, &tr);
+        } else if (r == -ENOENT)
+                r = 0;
+        if (r < 0)
+                return r;
+        r = floor_check(t, which, written, &v);
+        if (r >= 0 || r == -ESTALE)
+                *ret = v;
+        return r;
 }
 
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
         ESYS_TR tr;
         bool written;
-        uint64_t cur = 0;
+        uint64_t cur = 0, floor;
         int r;
 
         r = index_check(t, which, false);
@@ -404,12 +522,23 @@ int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
                 return r;
         if (written)
                 r = nv_read_u64(t, tr, &cur);
-        if (r >= 0 && value > cur)
-                r = index_update(t, tr, false, value);
+        floor = cur;
+        /* A floor that went down is put back to the mark (at least). */
+        if (r >= 0) {
+                r = floor_check(t, which, written, &floor);
+                if (r == -ESTALE)
+                        r = 0;
+        }
+        if (r >= 0 && MAX(value, floor) > cur)
+                r = index_update(t, tr, false, MAX(value, floor));
         index_close(t, &tr);
         if (r < 0)
                 return r;
-        return value > cur;
+        r = marks_raise(t, which, MAX(value, floor));
+        if (r < 0)
+                log_warning_errno(r, "Cannot record the %s floor in %s/%s: %m",
+                                  tpm_nv_index_to_string(which), tpm_nv_state_dir(t), TPM_NV_MARKS_FILE);
+        return value > floor;
 }
 
 /* ---- the writer ------------------------------------------------------------- */
@@ -457,6 +586,9 @@ int tpm_nv_setup(Tpm *t, const char *state_dir) {
                 return -ENODEV;
         if (!path)
                 return -ENOMEM;
+        r = tpm_set_nv_state_dir(t, state_dir);
+        if (r < 0)
+                return r;
         writer_public(&wpub);
         r = index_open(t, &wpub, &tr, &written);
         if (r < 0 && r != -ENOENT)
@@ -469,6 +601,16 @@ int tpm_nv_setup(Tpm *t, const char *state_dir) {
 
         r = read_full_file(path, 64, &data, &len);
         if (r == -ENOENT) {
+                if (defined && !tpm_nv_in_use(state_dir))
+                        /* Nothing tells these apart: a planted writer has
+                         * the same attributes, policy and name. */
+                        return tpm_record_error(
+                                t, -EACCES,
+                                "NV indices are at endpointd's handles that this state directory never "
+                                "used: planted before the first start, or left by an earlier installation "
+                                "whose state directory was wiped. Whoever holds their writer's secret can "
+                                "move the floors, also down; with the owner's authorization, undefine them "
+                                "so that endpointd defines its own");
                 if (defined)
                         return tpm_record_error(t, -EACCES,
                                                 "The NV writer index exists but its secret is not in the "

@@ -15,9 +15,16 @@
  *
  * Anyone may read them (empty authValue); only the holder of the writer's
  * secret writes or increments them. They are defined under the owner
- * hierarchy on first use (which then needs an empty owner authValue); only
- * the owner's (or platform's) authorization undefines them. The floors
- * never go down through this module. */
+ * hierarchy on first use (with the owner authorization the Tpm was given);
+ * only the owner's (or platform's) authorization undefines them. The floors
+ * never go down through this module.
+ *
+ * The TPM cannot stop a holder of the writer's secret (root can read it)
+ * from writing a lower value. So the highest value of each floor this
+ * daemon read from or wrote to NV is kept, as a mark, in STATE/tpm-nv-marks
+ * (8 bytes big-endian per index, in TpmNvIndex order): a written index
+ * below its mark went down, which is logged at LOG_CRIT and reported as
+ * -ESTALE, and the mark stands in for it. */
 
 #include <errno.h>
 #include <stdint.h>
@@ -35,6 +42,16 @@ typedef enum TpmNvIndex {
 
 #define TPM_NV_HANDLE_WRITER 0x01800E40U
 #define TPM_NV_WRITER_FILE "tpm-nv-writer"
+#define TPM_NV_MARKS_FILE "tpm-nv-marks"
+
+/* The marks kept in state_dir (all 0 without the file): 0, -EBADMSG for a
+ * damaged file, other -errno. Needs no TPM. */
+int tpm_nv_marks_read(const char *state_dir, uint64_t ret[_TPM_NV_INDEX_MAX]);
+
+/* Whether this state directory has used NV floors on a TPM (the writer's
+ * secret or the marks are there): without the TPM their values are then
+ * unknown, not 0. */
+bool tpm_nv_in_use(const char *state_dir);
 
 const char *tpm_nv_index_to_string(TpmNvIndex i) _pure_;
 TpmNvIndex tpm_nv_index_from_string(const char *s) _pure_;
@@ -67,13 +84,18 @@ int tpm_nv_counter_read(Tpm *t, TpmNvIndex which, uint64_t *ret);
  * TPM rate-limits NV writes. */
 int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new);
 
-/* Reads a floor (TPM_NV_MANIFEST, _CLOCK, _APPROVAL): 0 when it was never
- * written. -EINVAL for the counter, -EKEYREJECTED as above. */
+/* Reads a floor (TPM_NV_MANIFEST, _CLOCK, _APPROVAL): the higher of NV
+ * and its mark (0 when neither was ever written). -EINVAL for the counter,
+ * -EKEYREJECTED as above, -EBADMSG when the marks file is damaged,
+ * -ESTALE when the written index is below its mark (it was lowered; logged
+ * at LOG_CRIT): *ret is then the mark, and the caller decides whether that
+ * suffices (the manifest floor does not: every install is refused). */
 int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret);
 
-/* Raises a floor to value if value is above it: returns 1 when written, 0
- * when it already was at or above value (nothing written). Errors as
- * tpm_nv_counter_increment(). */
+/* Raises a floor to value if value is above it (and one that went down
+ * back to its mark at least), and its mark with it: returns 1 when value
+ * was above the floor, 0 when it already was at or above value. Errors as
+ * tpm_nv_counter_increment(), and -EBADMSG for a damaged marks file. */
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value);
 
 /* The Name of index which once written (nameAlg SHA-256, 34 bytes): what

@@ -37,10 +37,15 @@ struct Tpm {
          * tpm_unseal_loaded()); handle 0 when there is none. */
         TpmSession policy_session;
         bool lost;
+        /* The last CreatePrimary under the owner hierarchy failed its
+         * authorization. */
+        bool owner_auth_refused;
         char error[256];
         /* The NV writer's secret (tpm-nv.c), when it is known. */
         uint8_t nv_auth[32];
         bool nv_auth_set;
+        /* The state directory of the NV marks (tpm-nv.c), once set up. */
+        char *nv_state_dir;
         /* The approval floor's NV handle, kept by tpm-policy.c. */
         ESYS_TR policy_nv;
 };
@@ -183,6 +188,20 @@ ESYS_TR *tpm_policy_nv_slot(Tpm *t) {
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]) {
         memcpy(t->nv_auth, auth, 32);
         t->nv_auth_set = true;
+}
+
+const char *tpm_nv_state_dir(const Tpm *t) {
+        return t->nv_state_dir;
+}
+
+int tpm_set_nv_state_dir(Tpm *t, const char *dir) {
+        char *n = strdup(dir);
+
+        if (!n)
+                return -ENOMEM;
+        free(t->nv_state_dir);
+        t->nv_state_dir = n;
+        return 0;
 }
 
 const uint8_t *tpm_srk_id(const Tpm *t) {
@@ -404,6 +423,11 @@ static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmp
 
         rc = Esys_CreatePrimary(t->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
                                 tmpl, &outside, &creation_pcrs, ret, ret_public, NULL, NULL, NULL);
+        /* TPM_RC_BAD_AUTH or TPM_RC_AUTH_FAIL (format 1, of its session). */
+        t->owner_auth_refused = hierarchy == ESYS_TR_RH_OWNER &&
+                                (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && (rc & TPM2_RC_FMT1) &&
+                                ((rc & (TPM2_RC_FMT1 | 0x3F)) == TPM2_RC_BAD_AUTH ||
+                                 (rc & (TPM2_RC_FMT1 | 0x3F)) == TPM2_RC_AUTH_FAIL);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "CreatePrimary");
 }
 
@@ -453,6 +477,62 @@ static int tpm_flush_stale(Tpm *t) {
         return 0;
 }
 
+static int tpm_property(Tpm *t, TPM2_PT property, uint32_t *ret) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TSS2_RC rc;
+
+        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+                                property, 1, NULL, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "GetCapability");
+        if (cap->data.tpmProperties.count < 1 ||
+            cap->data.tpmProperties.tpmProperty[0].property != property) {
+                Esys_Free(cap);
+                return tpm_set_error(t, -EPROTO, "GetCapability: the property is missing");
+        }
+        *ret = cap->data.tpmProperties.tpmProperty[0].value;
+        Esys_Free(cap);
+        return 0;
+}
+
+int tpm_hierarchy_status(Tpm *t, bool *ret_owner_auth_set, bool *ret_platform_open) {
+        static const TPMT_SYM_DEF no_symmetric = { .algorithm = TPM2_ALG_NULL };
+        _cleanup_(tpm_transient_flush) TpmTransient session = TPM_TRANSIENT(t);
+        TPM2B_NONCE empty_nonce = {};
+        TPM2B_DIGEST empty = {};
+        TPM2B_AUTH none = {};
+        TPM2B_TIMEOUT *timeout = NULL;
+        TPMT_TK_AUTH *ticket = NULL;
+        uint32_t permanent, startup;
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return -ENODEV;
+        r = tpm_property(t, TPM2_PT_PERMANENT, &permanent);
+        if (r >= 0)
+                r = tpm_property(t, TPM2_PT_STARTUP_CLEAR, &startup);
+        if (r < 0)
+                return r;
+        *ret_owner_auth_set = permanent & TPMA_PERMANENT_OWNERAUTHSET;
+        *ret_platform_open = false;
+        if (!(startup & TPMA_STARTUP_CLEAR_PHENABLE))
+                return 0;
+        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &no_symmetric, TPM2_ALG_SHA256,
+                                   &session.handle);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_PLATFORM, &none);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "StartAuthSession");
+        rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_PLATFORM, session.handle, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                               ESYS_TR_NONE, &empty_nonce, &empty, &empty_nonce, 0, &timeout, &ticket);
+        Esys_Free(timeout);
+        Esys_Free(ticket);
+        *ret_platform_open = rc == TSS2_RC_SUCCESS;
+        return 0;
+}
+
 int tpm_count_transient(Tpm *t, unsigned *ret) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TSS2_RC rc;
@@ -495,6 +575,11 @@ static int tpm_setup_keys(Tpm *t) {
 
         srk_template(&tmpl);
         r = tpm_create_primary(t, ESYS_TR_RH_OWNER, &tmpl, &t->srk, &pub);
+        if (r < 0 && t->owner_auth_refused)
+                return tpm_set_error(
+                        t, -EACCES,
+                        "CreatePrimary: the owner hierarchy's authValue is not the one given "
+                        "(OwnerAuthFile= or the credential tpm-owner-auth, see endpointd-tpm(7))");
         if (r < 0)
                 return r;
         r = tpm_setup_crypto(t, pub);
@@ -521,10 +606,18 @@ static int tpm_setup_keys(Tpm *t) {
 }
 
 int tpm_new(const char *tcti, Tpm **ret) {
-        _cleanup_(tpm_freep) Tpm *t = calloc(1, sizeof(Tpm));
+        return tpm_new_with_owner_auth(tcti, NULL, 0, ret);
+}
+
+int tpm_new_with_owner_auth(const char *tcti, const void *owner_auth, size_t owner_auth_len, Tpm **ret) {
+        _cleanup_(tpm_freep) Tpm *t = NULL;
+        TPM2B_AUTH auth = {};
         TSS2_RC rc;
         int r;
 
+        if (owner_auth_len > TPM_OWNER_AUTH_MAX || (owner_auth_len > 0 && !owner_auth))
+                return -EINVAL;
+        t = calloc(1, sizeof(Tpm));
         if (!t)
                 return -ENOMEM;
         t->srk = t->device = t->policy_nv = ESYS_TR_NONE;
@@ -544,6 +637,14 @@ int tpm_new(const char *tcti, Tpm **ret) {
         rc = Esys_Initialize(&t->esys, t->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tss2_to_errno(rc) == -ENOMEM ? -ENOMEM : -ENODEV;
+        if (owner_auth_len > 0) {
+                auth.size = (UINT16) owner_auth_len;
+                memcpy(auth.buffer, owner_auth, owner_auth_len);
+                rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &auth);
+                OPENSSL_cleanse(&auth, sizeof(auth));
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "TR_SetAuth (owner)");
+        }
         /* A TPM that was just powered on needs TPM2_Startup; one already
          * started answers TPM_RC_INITIALIZE, which is fine. This is also
          * the first round trip, telling whether anything answers. */
@@ -586,6 +687,7 @@ Tpm *tpm_free(Tpm *t) {
         EVP_PKEY_free(t->device_pkey);
         EVP_PKEY_free(t->ak_pkey);
         OPENSSL_cleanse(t->nv_auth, sizeof(t->nv_auth));
+        free(t->nv_state_dir);
         free(t);
         return NULL;
 }

@@ -51,6 +51,15 @@ int tss2_to_errno(TSS2_RC rc) _pure_;
  * Returns -ENODEV when no TPM answers. */
 int tpm_new(const char *tcti, Tpm **ret);
 
+/* The largest owner authValue (a SHA-512 digest's size). */
+#define TPM_OWNER_AUTH_MAX 64U
+
+/* As tpm_new(), with the owner hierarchy's authValue (owner_auth_len bytes,
+ * at most TPM_OWNER_AUTH_MAX; 0 for the empty one) for the SRK and for
+ * defining NV indices. -EACCES when the owner hierarchy refuses it (an
+ * authValue was set that the daemon was not given, or another one). */
+int tpm_new_with_owner_auth(const char *tcti, const void *owner_auth, size_t owner_auth_len, Tpm **ret);
+
 /* Flushes the objects this context keeps loaded (when the TPM is still
  * reachable) and closes the connection. NULL-safe. */
 Tpm *tpm_free(Tpm *t);
@@ -147,6 +156,14 @@ const uint8_t *tpm_srk_id(const Tpm *t);
 int tpm_quote(Tpm *t, const void *nonce, size_t nonce_len, uint32_t pcr_mask, uint8_t **ret_quote,
               size_t *ret_quote_len, uint8_t **ret_sig, size_t *ret_sig_len, uint8_t **ret_pcrs,
               size_t *ret_pcrs_len);
+
+/* What protects the hierarchies that can undefine NV indices:
+ * *ret_owner_auth_set whether the owner hierarchy has an authValue
+ * (TPM_PT_PERMANENT), *ret_platform_open whether the platform hierarchy is
+ * enabled (TPM_PT_STARTUP_CLEAR) and takes the empty authorization (tried
+ * with TPM2_PolicySecret in a trial session, which changes nothing; a
+ * hierarchy's authorization failure does not count towards lockout). */
+int tpm_hierarchy_status(Tpm *t, bool *ret_owner_auth_set, bool *ret_platform_open);
 
 /* Number of transient objects loaded in the TPM (what this connection sees). */
 int tpm_count_transient(Tpm *t, unsigned *ret);

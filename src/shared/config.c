@@ -216,6 +216,7 @@ static const struct ConfigItem {
         { "Daemon", "LogLevel", parse_log_level, offsetof(Config, log_level) },
         { "Daemon", "Seccomp", parse_seccomp, offsetof(Config, seccomp) },
         { "TPM", "TCTI", parse_nonempty_string, offsetof(Config, tcti) },
+        { "TPM", "OwnerAuthFile", parse_path, offsetof(Config, owner_auth_file) },
         { "TPM", "PCRs", parse_pcrs, offsetof(Config, pcr_mask) },
         { "TPM", "MeasurementPCR", parse_pcr_index, offsetof(Config, measurement_pcr) },
         { "TPM", "KeyCacheTimeout", parse_span, offsetof(Config, key_cache_timeout) },
@@ -474,6 +475,7 @@ Config *config_free(Config *c) {
         free(c->runtime_dir);
         free(c->user);
         free(c->tcti);
+        free(c->owner_auth_file);
         free(c->root);
         free(c->trust_dir);
         free(c->policy_file);

@@ -48,6 +48,7 @@ typedef struct Config {
 
         /* [TPM] */
         char *tcti;
+        char *owner_auth_file; /* NULL: the credential tpm-owner-auth, if any */
         uint32_t pcr_mask;
         unsigned measurement_pcr;
         usec_t key_cache_timeout;

@@ -63,3 +63,17 @@ licence() {
 # with the bytes of files in $W.
 install_grant() { call org.endpointd.Policy1 InstallGrant ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
 install_licence() { call org.endpointd.Policy1 InstallLicence ayay "(ay(open('$W/$1','rb').read()), ay(open('$W/${2:-$1.sig}','rb').read()))"; }
+# indep_pager_escape KEYS [VAR=VALUE...]: runs `endpointctl --help` (paged
+# output) on a pseudo-terminal with TERM=xterm, no PAGER, SYSTEMD_PAGER or
+# LESSSECURE but the VARs given, and types KEYS into the pager (where
+# @MARK@ stands for a file that must not appear). Succeeds if the pager ran
+# a command that created the file; the screen is in $EP_TMP/pager.out.
+indep_pager_escape() {
+        local keys=${1//@MARK@/$EP_TMP/pager-escaped}
+        shift
+        rm -f "$EP_TMP/pager-escaped"
+        env -u PAGER -u SYSTEMD_PAGER -u LESSSECURE TERM=xterm "${@//@MARK@/$EP_TMP/pager-escaped}" \
+                "$EP_PY" "$EP_SRC/tests/attack/indep3-tty.py" "$keys" "$EP_BUILD/endpointctl" --help \
+                >"$EP_TMP/pager.out" 2>&1
+        [ -e "$EP_TMP/pager-escaped" ]
+}

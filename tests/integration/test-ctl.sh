@@ -247,10 +247,11 @@ chmod +x "$EP_TMP/pager"
 tty() {
         local cols=$1
         shift
-        local pager=(SYSTEMD_PAGER="${SYSTEMD_PAGER-$EP_TMP/pager}")
-        [ -n "${NO_SYSTEMD_PAGER:-}" ] && pager=(-u SYSTEMD_PAGER)
+        local vars=(SYSTEMD_PAGER="${SYSTEMD_PAGER-$EP_TMP/pager}")
+        [ -n "${NO_SYSTEMD_PAGER:-}" ] && vars=()
+        [ "${SYSTEMD_PAGERSECURE-}" = unset ] || vars+=(SYSTEMD_PAGERSECURE="${SYSTEMD_PAGERSECURE-0}")
         rm -f "$EP_TMP/pager.env"
-        env -u COLUMNS "${pager[@]}" LC_ALL=C TERM="${TERM_FOR_TTY:-xterm}" \
+        env -u COLUMNS -u SYSTEMD_PAGER -u SYSTEMD_PAGERSECURE "${vars[@]}" LC_ALL=C TERM="${TERM_FOR_TTY:-xterm}" \
                 script -qec "stty cols $cols rows 50; $CTL $*" /dev/null >"$EP_TMP/tty.raw" 2>&1
         tr '\r' '\n' <"$EP_TMP/tty.raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$EP_TMP/tty.out"
 }
@@ -276,9 +277,10 @@ for cols in 80 60; do
         fits "$cols" "scan progress"
 done
 # The pager: on a terminal only, for the verbs with long output, with
-# systemd's LESS flags, secure as root, and the terminal's width kept.
+# systemd's LESS flags and the terminal's width kept (tty runs with
+# SYSTEMD_PAGERSECURE=0: secure mode is tested below).
 tty 80 violations
-ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRSXMK LESSSECURE=$([ "$(id -u)" = 0 ] && echo 1) COLUMNS=80" \
+ep_assert_contains "$(cat "$EP_TMP/pager.env" 2>/dev/null)" "paged LESS=FRSXMK LESSSECURE= COLUMNS=80" \
         "violations on a terminal go through \$SYSTEMD_PAGER"
 ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "the pager shows the violations"
 fits 80 "violations through the pager"
@@ -288,6 +290,30 @@ fits 60 "key list through the pager"
 NO_SYSTEMD_PAGER=1 PAGER="$EP_TMP/pager" tty 80 measurements
 [ -f "$EP_TMP/pager.env" ] || ep_fail "\$PAGER is not used without \$SYSTEMD_PAGER"
 ep_ok "\$PAGER is the pager without \$SYSTEMD_PAGER"
+# Secure mode (SYSTEMD_PAGERSECURE=1, or unset as root): only less, which
+# honours LESSSECURE, may run; $SYSTEMD_PAGER and $PAGER are not, and
+# without less in PATH there is no pager at all (more has no secure mode:
+# here "more" is the noting pager).
+secure_modes=(1)
+[ "$(id -u)" = 0 ] && secure_modes+=(unset)
+mkdir -p "$EP_TMP/noless"
+ln -sf "$EP_TMP/pager" "$EP_TMP/noless/more"
+for tool in script stty sh bash env rm tr sed cat; do
+        ln -sf "$(command -v $tool)" "$EP_TMP/noless/$tool"
+done
+for SECURE in "${secure_modes[@]}"; do
+        SYSTEMD_PAGERSECURE=$SECURE tty 80 violations
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "secure mode ($SECURE): \$SYSTEMD_PAGER was started"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "secure mode ($SECURE): output shown"
+        SYSTEMD_PAGERSECURE=$SECURE NO_SYSTEMD_PAGER=1 PAGER="$EP_TMP/pager" tty 80 violations
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "secure mode ($SECURE): \$PAGER was started"
+        SYSTEMD_PAGERSECURE=$SECURE NO_SYSTEMD_PAGER=1 PATH="$EP_TMP/noless" tty 80 violations
+        [ ! -f "$EP_TMP/pager.env" ] || ep_fail "secure mode ($SECURE), no less in PATH: more was started"
+        ep_assert_contains "$(cat "$EP_TMP/tty.out")" "bin/ok" "secure mode ($SECURE), no less: output shown directly"
+done
+SYSTEMD_PAGERSECURE=0 NO_SYSTEMD_PAGER=1 PATH="$EP_TMP/noless" tty 80 violations
+[ -f "$EP_TMP/pager.env" ] || ep_fail "without secure mode and less, more is not the pager"
+ep_ok "secure mode runs no pager but less; more without it"
 for case in "--no-pager violations" "-q violations" "violations --no-pager" "verify bin/ok"; do
         tty 80 "$case"
         [ ! -f "$EP_TMP/pager.env" ] || ep_fail "a pager was started for '$case'"
