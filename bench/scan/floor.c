@@ -96,9 +96,10 @@ int main(int argc, char *argv[]) {
                         line[n - 1] = 0;
                 if (n_paths == cap) {
                         cap = cap ? 2 * cap : 4096;
-                        paths = realloc(paths, cap * sizeof(char *));
-                        if (!paths)
+                        char **grown = realloc(paths, cap * sizeof(char *));
+                        if (!grown)
                                 return 1;
+                        paths = grown;
                 }
                 paths[n_paths++] = strdup(line[0] == '.' && line[1] == '/' ? line + 2 : line);
         }

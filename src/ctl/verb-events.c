@@ -316,7 +316,7 @@ static int on_integrity_signal(sd_bus_message *msg, void *userdata, sd_bus_error
                 if (arg_json)
                         r = signal_json_line(member, "path", json_object_new_string(path), "kind",
                                              json_object_new_string(kind), "detail",
-                                             json_object_new_string(detail), NULL);
+                                             json_object_new_string(detail), (const char *) NULL);
                 else
                         printf("%s violation %s %s: %s\n", when, kind, path, detail);
         } else if (f->violations_only)
@@ -326,7 +326,7 @@ static int on_integrity_signal(sd_bus_message *msg, void *userdata, sd_bus_error
                 if (arg_json)
                         r = signal_json_line(member, "scan", json_object_new_uint64(id), "state",
                                              json_object_new_string(state), "violations",
-                                             json_object_new_uint64(n), NULL);
+                                             json_object_new_uint64(n), (const char *) NULL);
                 else
                         printf("%s scan %" PRIu64 " finished: %s, %" PRIu32 " violation%s\n", when, id,
                                state, n, n == 1 ? "" : "s");
@@ -337,7 +337,7 @@ static int on_integrity_signal(sd_bus_message *msg, void *userdata, sd_bus_error
                                              json_object_new_uint64(fd), "filesTotal",
                                              json_object_new_uint64(ft), "bytesDone",
                                              json_object_new_uint64(bd), "bytesTotal",
-                                             json_object_new_uint64(bt), NULL);
+                                             json_object_new_uint64(bt), (const char *) NULL);
                 else
                         printf("%s scan %" PRIu64 " progress: %" PRIu64 "/%" PRIu64 " files\n", when, id, fd,
                                ft);
