@@ -77,21 +77,6 @@ const char *key_kind_to_string(KeyKind k) {
         return k > 0 && k < _KEY_KIND_MAX ? key_kind_table[k] : NULL;
 }
 
-static void put_be32(uint8_t *p, uint32_t v) {
-        for (int i = 3; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-static void put_be64(uint8_t *p, uint64_t v) {
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-static uint32_t get_be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-static uint64_t get_be64(const uint8_t *p) {
-        return (uint64_t) get_be32(p) << 32 | get_be32(p + 4);
-}
-
 /* ---- envelope ------------------------------------------------------------ */
 
 static int gcm_run(bool enc, const uint8_t key[DATA_KEY_SIZE], const uint8_t *header, const void *aad,

@@ -4,6 +4,7 @@
 
 #include "approval.h"
 #include "openssl-util.h"
+#include "util.h"
 
 #define APPROVAL_MAGIC "EPPA"
 #define APPROVAL_FORMAT 1U
@@ -20,26 +21,8 @@ const uint8_t approval_nv_name[APPROVAL_NV_NAME_SIZE] = {
         0x67, 0xd2, 0x39, 0x9a, 0xbc, 0xb2, 0xd4, 0xc2, 0xa9, 0xfa, 0xd1, 0x4c, 0xcd, 0xc5, 0xf0, 0x5b, 0x53,
 };
 
-static void put_be16(uint8_t *p, uint16_t v) {
-        p[0] = (uint8_t) (v >> 8);
-        p[1] = (uint8_t) v;
-}
-static void put_be32(uint8_t *p, uint32_t v) {
-        for (int i = 3; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-static void put_be64(uint8_t *p, uint64_t v) {
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-static uint32_t get_be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-static uint64_t get_be64(const uint8_t *p) {
-        return (uint64_t) get_be32(p) << 32 | get_be32(p + 4);
-}
-
-int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pcr_digest[32], uint8_t ret[32]) {
+int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pcr_digest[32],
+                           uint8_t ret[32]) {
         /* PolicyPCR: H(0^32 || CC || TPML_PCR_SELECTION || pcrDigest), the
          * selection one sha256 bank of three select bytes. */
         uint8_t buf[32 + 4 + 10 + 32 + APPROVAL_NV_NAME_SIZE] = {};

@@ -68,6 +68,27 @@ typedef struct ParseError {
 /* Fills e (if non-NULL) and returns -abs(error). */
 int parse_error_set(ParseError *e, unsigned line, int error, const char *format, ...) _printf_(4, 5);
 
+/* Big-endian integers at any alignment, for the file formats (key files,
+ * PCR approvals). */
+static inline void put_be16(uint8_t *p, uint16_t v) {
+        p[0] = (uint8_t) (v >> 8);
+        p[1] = (uint8_t) v;
+}
+static inline void put_be32(uint8_t *p, uint32_t v) {
+        for (int i = 3; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t) v;
+}
+static inline void put_be64(uint8_t *p, uint64_t v) {
+        for (int i = 7; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t) v;
+}
+static inline uint32_t get_be32(const uint8_t *p) {
+        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+static inline uint64_t get_be64(const uint8_t *p) {
+        return (uint64_t) get_be32(p) << 32 | get_be32(p + 4);
+}
+
 static inline int tolower_ascii(int c) {
         return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
