@@ -862,7 +862,8 @@ static void tpm_sys_object_flush(TpmSysObject *o) {
 
 /* All the commands of one operation on one connection to swtpm (see
  * tpm-tcti.h), released when the operation returns:
- * _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t), declared before any
+ * _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t) (clang warns of an
+ * unused variable without _unused_; the cleanup is its use), declared before any
  * handle that is flushed on the way out. */
 static Tpm *tpm_hold(Tpm *t) {
         if (t)
@@ -898,7 +899,7 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
 
 int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, const void *data, size_t len,
                     uint8_t **ret, size_t *ret_len) {
-        _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
+        _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t);
         TpmSession session = {};
         TPM2B_SENSITIVE_CREATE sensitive = {};
         TPM2B_PUBLIC tmpl = {
@@ -1110,7 +1111,7 @@ int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_
  * tpm_unseal_run() and ESYS. */
 int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
                size_t *ret_len, bool *ret_no_export) {
-        _cleanup_(tpm_releasep) Tpm *held = tpm_hold(t);
+        _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t);
         _cleanup_(tpm_sys_object_flush) TpmSysObject object = { .tpm = t };
         TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPM2B_SENSITIVE_DATA out = {};
