@@ -172,7 +172,7 @@ static int call_bytes_to_stdout(sd_bus *bus, sd_bus_message *m, const char *what
 
 int ctl_device_id_read(sd_bus *bus, sd_bus_message **ret_reply, const char **ret_id) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *id;
+        const char *id = NULL;
         int r;
 
         r = ctl_call(bus, "org.freedesktop.DBus.Properties", "Get", &reply, "read the device id", "ss",
