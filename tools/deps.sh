@@ -10,6 +10,8 @@ PACKAGES=(
         # run and test against real parts
         systemd dbus dbus-bin swtpm swtpm-tools tpm2-tools openssl util-linux procps
         jq libarchive-tools mtree-netbsd faketime valgrind cppcheck
+        # the pager tests run the real less; indep2-units traces a client with strace
+        less strace
         # tools/static-analysis: clang-tidy, and scan-build from clang-tools
         clang-tidy clang-tools
         # gdbus: the key, TPM and integrity tests call the bus with it;
