@@ -97,11 +97,15 @@ static int device_connect(Device *d) {
         _cleanup_(freep) char *auth = NULL;
         size_t auth_len;
         char *id = NULL;
+        bool auth_has_nul;
         int r;
 
         r = device_owner_auth(d, &auth, &auth_len);
         if (r < 0)
                 return r;
+        /* tpm2-tools reads "file:" up to the first NUL byte: a binary secret
+         * with one sets a shorter authValue than the file holds. */
+        auth_has_nul = auth && memchr(auth, 0, auth_len);
         r = tpm_new_with_owner_auth(d->tcti, auth, auth_len, &t);
         if (auth)
                 OPENSSL_cleanse(auth, auth_len);
@@ -114,8 +118,11 @@ static int device_connect(Device *d) {
                                      { "REASON", "the owner hierarchy refuses the authorization given" }),
                         "The TPM's owner hierarchy refuses the daemon's authorization: it has an authValue "
                         "that was not given to endpointd (OwnerAuthFile= in [TPM], or the credential %s), "
-                        "so there are no keys, measurements or NV floors. See endpointd-tpm(7).",
-                        DEVICE_OWNER_AUTH_CREDENTIAL);
+                        "so there are no keys, measurements or NV floors.%s See endpointd-tpm(7).",
+                        DEVICE_OWNER_AUTH_CREDENTIAL,
+                        auth_has_nul ? " The authorization given holds a NUL byte, which tpm2-tools does not "
+                                       "read from a file: use a text secret."
+                                     : "");
         }
         if (r < 0)
                 return r;

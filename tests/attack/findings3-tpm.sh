@@ -47,9 +47,12 @@ nv() {
 }
 prop() { ep_busctl get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1 "$1" | cut -d' ' -f2; }
 # policy_write HANDLE SECRET-FILE VALUE-FILE: NV_Write under PolicySecret(writer).
+# The secret goes as hex: tpm2-tools reads a file: value only up to its first
+# NUL byte, and one random 32-byte secret in eight holds one.
+hexauth() { printf 'hex:%s' "$(xxd -p -c 64 "$1")"; }
 policy_write() {
         tpm2_startauthsession -S "$W/s.ctx" --policy-session >/dev/null &&
-        tpm2_policysecret -S "$W/s.ctx" -c 0x01800E40 "file:$2" >/dev/null &&
+        tpm2_policysecret -S "$W/s.ctx" -c 0x01800E40 "$(hexauth "$2")" >/dev/null &&
         tpm2_nvwrite "$1" -C "$1" -P "session:$W/s.ctx" -i "$3"
         local rc=$?
         tpm2_flushcontext "$W/s.ctx" >/dev/null 2>&1
@@ -155,8 +158,8 @@ if step 4; then
         ep_attack "lookalike indices with the attacker's writer secret defined before the first start"
         fresh
         head -c 32 /dev/urandom >"$W/mysecret"
-        tpm2_nvdefine 0x01800E40 -C o -s 1 -a "authwrite|authread|no_da" -p "file:$W/mysecret" >/dev/null &&
-        printf '\000' >"$W/one" && tpm2_nvwrite 0x01800E40 -C 0x01800E40 -P "file:$W/mysecret" -i "$W/one" ||
+        tpm2_nvdefine 0x01800E40 -C o -s 1 -a "authwrite|authread|no_da" -p "$(hexauth "$W/mysecret")" >/dev/null &&
+        printf '\000' >"$W/one" && tpm2_nvwrite 0x01800E40 -C 0x01800E40 -P "$(hexauth "$W/mysecret")" -i "$W/one" ||
                 ep_fail "could not define the lookalike writer"
         name=$(tpm2_nvreadpublic 0x01800E40 | sed -n 's/^ *name: //p')
         { head -c 32 /dev/zero; printf '\000\000\001\121'; printf '%s' "$name" | xxd -r -p; } |
