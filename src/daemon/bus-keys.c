@@ -216,6 +216,16 @@ static int require_tpm(Manager *m, sd_bus_error *error) {
         return bus_error_set_errnof(error, ENODEV, "The TPM is not available.");
 }
 
+/* The caller's permission first (a denied caller learns nothing about the
+ * TPM), then the TPM. */
+static int authorize_with_tpm(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
+        int r = bus_authorize(m, msg, NULL, error);
+
+        if (r < 0)
+                return r;
+        return require_tpm(m, error);
+}
+
 static int read_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
         int r = sd_bus_message_read(msg, "s", ret);
 
@@ -345,10 +355,7 @@ static int method_create_key(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = read_options(msg, &pcrs, &exportable, &signed_policy, error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = signed_key_name(m, signed_policy, key_name, error);
@@ -515,10 +522,7 @@ static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (len > TPM_SEAL_MAX)
                 return bus_error_set_errnof(error, EFBIG, "Secrets are limited to %u bytes, got %zu.", TPM_SEAL_MAX,
                                  len);
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = signed_key_name(m, signed_policy, key_name, error);
@@ -576,10 +580,7 @@ static int method_sign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
             memcmp(data, AUDIT_CHECKPOINT_DOMAIN, strlen(AUDIT_CHECKPOINT_DOMAIN)) == 0)
                 return bus_error_set_errnof(error, EINVAL,
                                             "Data that begins like an audit checkpoint is not signed.");
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = sha256_buffer(data, len, digest);
@@ -621,10 +622,7 @@ static int method_get_device_public_key(sd_bus_message *msg, void *userdata, sd_
         Manager *m = userdata;
         int r;
 
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         return reply_pem(m, msg, tpm_device_key(m->tpm), error);
@@ -635,10 +633,7 @@ static int method_get_attestation_public_key(sd_bus_message *msg, void *userdata
         EVP_PKEY *ak;
         int r;
 
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = tpm_attestation_key(m->tpm, &ak);
@@ -667,10 +662,7 @@ static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                          "The nonce must be 1-%u bytes, got %zu.", TPM_NONCE_MAX, nonce_len);
         if (mask == 0)
                 mask = m->config->pcr_mask;
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = tpm_quote(m->tpm, nonce, nonce_len, mask, &quote, &quote_len, &sig, &sig_len, &pcrs, &pcrs_len);
@@ -708,10 +700,7 @@ static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_e
                 r = sd_bus_message_read_array(msg, 'y', &sig, &sig_len);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, msg, NULL, error);
-        if (r < 0)
-                return r;
-        r = require_tpm(m, error);
+        r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
         r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig, sig_len,
