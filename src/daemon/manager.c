@@ -91,15 +91,17 @@ static int audit_sign(void *userdata, const uint8_t digest[32], uint8_t **ret_si
 /* Arms the timer for the next timed checkpoint or sync (USEC_INFINITY:
  * nothing awaits one), or the defer source for a checkpoint due now: that
  * runs in the loop's next iteration, so the reply to the call whose record
- * made it due is sent before the TPM work. Called after every record. */
-static void audit_timer_arm(Manager *m) {
+ * made it due is sent before the TPM work. Called after every record.
+ * After a checkpoint attempt (no_defer) only the timer: a checkpoint that
+ * cannot be made now must not spin the loop. */
+static void audit_timer_arm_full(Manager *m, bool no_defer) {
         usec_t now, checkpoint, next;
 
         if (!m->audit_log || !m->audit_timer)
                 return;
         now = now_usec(CLOCK_MONOTONIC);
         checkpoint = m->audit_checkpoint_now ? now : audit_log_checkpoint_due(m->audit_log);
-        if (checkpoint <= now && m->audit_due) {
+        if (checkpoint <= now && m->audit_due && !no_defer) {
                 (void) sd_event_source_set_enabled(m->audit_due, SD_EVENT_ONESHOT);
                 checkpoint = USEC_INFINITY;
         }
@@ -112,6 +114,10 @@ static void audit_timer_arm(Manager *m) {
         }
         (void) sd_event_source_set_time(m->audit_timer, next);
         (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_ONESHOT);
+}
+
+static void audit_timer_arm(Manager *m) {
+        audit_timer_arm_full(m, false);
 }
 
 static void audit_due_work(Manager *m) {
@@ -129,7 +135,7 @@ static void audit_due_work(Manager *m) {
                 if (r < 0)
                         log_debug_errno(r, "No checkpoint of the audit log now (retried later): %m");
         }
-        audit_timer_arm(m);
+        audit_timer_arm_full(m, true);
 }
 
 static int on_audit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
