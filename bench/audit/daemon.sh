@@ -9,6 +9,10 @@
 # most 1.3.
 #
 #   bench/audit/daemon.sh [BUILDDIR]        (default: ./build)
+#
+# CHECKPOINT_RECORDS= and CHECKPOINT_MIN_INTERVAL= set [Audit]
+# CheckpointRecords= and CheckpointMinInterval= (0: a checkpoint every
+# CheckpointRecords= records, however fast they come).
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
@@ -31,6 +35,7 @@ ep_config Policy RateLimitPerSecond 4000000000
 ep_config Daemon LogLevel notice
 ep_config Audit AllowedCalls all
 [ -n "${CHECKPOINT_RECORDS:-}" ] && ep_config Audit CheckpointRecords "$CHECKPOINT_RECORDS"
+[ -n "${CHECKPOINT_MIN_INTERVAL:-}" ] && ep_config Audit CheckpointMinInterval "$CHECKPOINT_MIN_INTERVAL"
 
 # setting NAME: the [Audit] settings of a configuration.
 setting() {
@@ -76,6 +81,7 @@ for clients in 1 16; do
         unset best
 done
 records=$("$EP_BUILD/audit-dump" "$EP_STATE/audit" | wc -l)
+checkpoints=$("$EP_BUILD/audit-dump" "$EP_STATE/audit" | awk '$2 == "audit.checkpoint"' | wc -l)
 echo
-echo "($records records in the log after the runs.)"
+echo "($records records in the log after the runs, $checkpoints of them checkpoints.)"
 exit 0

@@ -89,18 +89,26 @@ static int audit_sign(void *userdata, const uint8_t digest[32], uint8_t **ret_si
 }
 
 /* Arms the timer for the next timed checkpoint or sync (USEC_INFINITY:
- * nothing awaits one). Called after every record. */
-static void audit_timer_arm(Manager *m) {
-        usec_t next;
+ * nothing awaits one), or the defer source for a checkpoint due now: that
+ * runs in the loop's next iteration, so the reply to the call whose record
+ * made it due is sent before the TPM work. Called after every record.
+ * After a checkpoint attempt (no_defer) only the timer: a checkpoint that
+ * cannot be made now must not spin the loop. */
+static void audit_timer_arm_full(Manager *m, bool no_defer) {
+        usec_t now, checkpoint, next;
 
         if (!m->audit_log || !m->audit_timer)
                 return;
-        /* "Now" rather than 0: under libfaketime a time long past can become
-         * a negative one for timerfd_settime(). */
-        next = m->audit_checkpoint_now
-                       ? now_usec(CLOCK_MONOTONIC)
-                       : MIN(audit_log_checkpoint_due(m->audit_log), audit_log_sync_due(m->audit_log));
-        if (next == USEC_INFINITY) {
+        now = now_usec(CLOCK_MONOTONIC);
+        checkpoint = m->audit_checkpoint_now ? now : audit_log_checkpoint_due(m->audit_log);
+        if (checkpoint <= now && m->audit_due && !no_defer) {
+                (void) sd_event_source_set_enabled(m->audit_due, SD_EVENT_ONESHOT);
+                checkpoint = USEC_INFINITY;
+        }
+        /* "Now" rather than a time long past: under libfaketime that can
+         * become a negative one for timerfd_settime(). */
+        next = MAX(MIN(checkpoint, audit_log_sync_due(m->audit_log)), now);
+        if (checkpoint == USEC_INFINITY && audit_log_sync_due(m->audit_log) == USEC_INFINITY) {
                 (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_OFF);
                 return;
         }
@@ -108,8 +116,11 @@ static void audit_timer_arm(Manager *m) {
         (void) sd_event_source_set_enabled(m->audit_timer, SD_EVENT_ONESHOT);
 }
 
-static int on_audit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+static void audit_timer_arm(Manager *m) {
+        audit_timer_arm_full(m, false);
+}
+
+static void audit_due_work(Manager *m) {
         usec_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
@@ -124,7 +135,16 @@ static int on_audit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (r < 0)
                         log_debug_errno(r, "No checkpoint of the audit log now (retried later): %m");
         }
-        audit_timer_arm(m);
+        audit_timer_arm_full(m, true);
+}
+
+static int on_audit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        audit_due_work(userdata);
+        return 0;
+}
+
+static int on_audit_due(sd_event_source *s, void *userdata) {
+        audit_due_work(userdata);
         return 0;
 }
 
@@ -205,6 +225,8 @@ static int audit_start(Manager *m) {
                 .max_file_size = c->audit_max_file_size,
                 .max_total_size = c->audit_max_total_size,
                 .sync_interval = c->audit_sync_interval,
+                .checkpoint_min_interval = c->audit_checkpoint_min_interval,
+                .defer_checkpoints = true, /* audit_timer_arm() */
         };
         const AuditAnchor anchor = {
                 .userdata = m,
@@ -226,6 +248,10 @@ static int audit_start(Manager *m) {
         r = sd_event_add_defer(m->event, &m->audit_anchor_failed, on_audit_anchor_failed, m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->audit_anchor_failed, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &m->audit_due, on_audit_due, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->audit_due, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_add_time(m->event, &m->audit_timer, CLOCK_MONOTONIC, USEC_INFINITY,
                                       USEC_PER_SEC, on_audit_timer, m);
@@ -263,6 +289,7 @@ static void audit_stop(Manager *m) {
          * start (no TPM any more: the final checkpoint stays unsigned). */
         m->audit_log = audit_log_free(m->audit_log);
         m->audit_timer = sd_event_source_disable_unref(m->audit_timer);
+        m->audit_due = sd_event_source_disable_unref(m->audit_due);
         m->audit_anchor_failed = sd_event_source_disable_unref(m->audit_anchor_failed);
 }
 
@@ -272,6 +299,7 @@ static int audit_reload(Manager *m, const Config *old) {
         events_set_allowed_level(m->events, c->audit_allowed_calls);
         if (c->audit != old->audit || c->audit_checkpoint_records != old->audit_checkpoint_records ||
             c->audit_checkpoint_interval != old->audit_checkpoint_interval ||
+            c->audit_checkpoint_min_interval != old->audit_checkpoint_min_interval ||
             c->audit_sync_interval != old->audit_sync_interval ||
             c->audit_max_file_size != old->audit_max_file_size ||
             c->audit_max_total_size != old->audit_max_total_size)

@@ -40,6 +40,7 @@ struct Manager {
          * last (with a final checkpoint). */
         AuditLog *audit_log;
         sd_event_source *audit_timer; /* the next timed checkpoint or sync */
+        sd_event_source *audit_due; /* a checkpoint due now, after the reply of the call at hand */
         sd_event_source *audit_anchor_failed; /* tells the device, off the log's call stack */
         int audit_anchor_error;
         bool audit_checkpoint_now; /* the TPM is back: anchor what was written without it */

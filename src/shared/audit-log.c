@@ -48,6 +48,8 @@ struct AuditLog {
         usec_t epoch_first_mono;
         bool have_counter;
         uint64_t last_counter;
+        bool counter_known; /* the anchor's counter is last_counter (our own increment said so) */
+        usec_t last_checkpoint_mono; /* of this run's newest checkpoint; 0: none yet */
         usec_t unsynced_since; /* USEC_INFINITY when synced */
         usec_t anchor_retry; /* after a failed checkpoint: not before this (monotonic) */
         bool broken;
@@ -225,6 +227,16 @@ static int counter_next(AuditLog *log, uint64_t *ret) {
         uint64_t v;
         int r;
 
+        /* Our own increment after the last checkpoint returned its counter:
+         * no need to ask the TPM again (a read is two TPM commands). Anyone
+         * else's increment meanwhile shows at the next increment (-ESTALE,
+         * which forgets this) and is recorded at the checkpoint after it. */
+        if (log->have_counter && log->counter_known) {
+                if (log->last_counter == UINT64_MAX)
+                        return -EOVERFLOW;
+                *ret = log->last_counter + 1;
+                return 0;
+        }
         r = log->anchor.counter_read(log->anchor.userdata, &v);
         if (r < 0)
                 return r;
@@ -305,16 +317,19 @@ static int checkpoint_write(AuditLog *log) {
         OPENSSL_cleanse(log->secrets, sizeof(*log->secrets));
         log->epoch_records = 0;
         log->anchor_retry = 0;
+        log->last_checkpoint_mono = now;
         if (log->have_anchor) {
                 uint64_t v;
 
                 log->have_counter = true;
                 log->last_counter = counter;
+                log->counter_known = false;
                 r = log->anchor.counter_increment(log->anchor.userdata, &v);
                 if (r < 0)
                         return r; /* the next checkpoint catches the counter up */
                 if (v != counter)
-                        return -ESTALE;
+                        return -ESTALE; /* the next checkpoint reads it and says so */
+                log->counter_known = true;
         }
         return 1;
 anchor_failed:
@@ -407,8 +422,7 @@ static int rotate(AuditLog *log) {
 }
 
 static bool checkpoint_is_due(const AuditLog *log) {
-        return log->epoch_records > 0 && (log->epoch_records >= log->config.checkpoint_records ||
-                                          now_usec(CLOCK_MONOTONIC) >= audit_log_checkpoint_due(log));
+        return log->epoch_records > 0 && now_usec(CLOCK_MONOTONIC) >= audit_log_checkpoint_due(log);
 }
 
 int audit_log_append(AuditLog *log, const AuditEntry *entry, uint64_t *ret_seq) {
@@ -429,7 +443,7 @@ int audit_log_append(AuditLog *log, const AuditEntry *entry, uint64_t *ret_seq) 
         r = write_event(log, entry, len, ret_seq);
         if (r < 0)
                 return r;
-        if (checkpoint_is_due(log) && now_usec(CLOCK_MONOTONIC) >= log->anchor_retry)
+        if (!log->config.defer_checkpoints && checkpoint_is_due(log))
                 (void) checkpoint_write(log); /* the record is written; the anchor is retried later */
         return 0;
 }
@@ -441,9 +455,18 @@ int audit_log_checkpoint(AuditLog *log) {
 }
 
 usec_t audit_log_checkpoint_due(const AuditLog *log) {
+        usec_t due;
+
         if (!log || log->epoch_records == 0)
                 return USEC_INFINITY;
-        return MAX(log->epoch_first_mono + log->config.checkpoint_interval, log->anchor_retry);
+        due = log->epoch_records >= log->config.checkpoint_records
+                      ? 0
+                      : log->epoch_first_mono + log->config.checkpoint_interval;
+        /* At a high rate of records: not more than one per minimum interval
+         * (the NV counter's write budget; endpointd-audit(5)). */
+        if (log->last_checkpoint_mono > 0)
+                due = MAX(due, log->last_checkpoint_mono + log->config.checkpoint_min_interval);
+        return MAX(due, log->anchor_retry);
 }
 
 int audit_log_sync(AuditLog *log) {

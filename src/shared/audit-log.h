@@ -95,6 +95,11 @@ typedef struct AuditLogConfig {
         usec_t sync_interval; /* 0: fdatasync() before append returns (the default);
                                * otherwise audit_log_sync() is due this long after the
                                * first unsynced record (see audit_log_sync_due()) */
+        usec_t checkpoint_min_interval; /* no checkpoint by count or age sooner than this
+                                         * after the previous one; 0: no minimum. Rotation,
+                                         * audit_log_checkpoint() and the close are not held. */
+        bool defer_checkpoints; /* append never writes a due checkpoint itself (except at
+                                 * rotation): the caller does, at audit_log_checkpoint_due() */
 } AuditLogConfig;
 
 typedef struct AuditLog AuditLog;
@@ -114,7 +119,8 @@ typedef struct AuditLog AuditLog;
 int audit_log_open(const char *dir, const AuditLogConfig *config, const AuditAnchor *anchor, AuditLog **ret);
 
 /* Appends one record; on success *ret_seq (may be NULL) is its seq (from
- * 1, without gaps). Writes a checkpoint first when one is due, rotates
+ * 1, without gaps). Writes a checkpoint after it when one is due (not with
+ * defer_checkpoints), rotates
  * files by the size caps. With sync_interval 0 the record is on stable
  * storage when this returns 0. -EINVAL on a bad kind, field name or value;
  * -E2BIG if the record would exceed AUDIT_RECORD_MAX; else a file system or
@@ -127,8 +133,9 @@ int audit_log_append(AuditLog *log, const AuditEntry *entry, uint64_t *ret_seq);
  * and before stopping. Errors as audit_log_append(). */
 int audit_log_checkpoint(AuditLog *log);
 
-/* When (CLOCK_MONOTONIC µs) the next timed checkpoint falls due, or
- * USEC_INFINITY if no record awaits one. */
+/* When (CLOCK_MONOTONIC µs) the next checkpoint falls due (by count, age,
+ * checkpoint_min_interval and the retry after a failed anchor), or
+ * USEC_INFINITY if no record awaits one. A time in the past: due now. */
 usec_t audit_log_checkpoint_due(const AuditLog *log);
 
 /* fdatasync()s appended records (a no-op when nothing is unsynced). With a

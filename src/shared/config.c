@@ -114,6 +114,20 @@ static int parse_span(const char *value, void *field, ParseError *e, unsigned li
         return 0;
 }
 
+/* CheckpointMinInterval=: 0 (no minimum) up to an hour; longer would leave
+ * the tail of the log unanchored for longer than anyone should expect. */
+static int parse_checkpoint_min_interval(const char *value, void *field, ParseError *e, unsigned line) {
+        usec_t v;
+        int r = parse_span(value, &v, e, line);
+
+        if (r < 0)
+                return r;
+        if (v > USEC_PER_HOUR)
+                return parse_error_set(e, line, ERANGE, "'%s' is longer than 1h", value);
+        *(usec_t *) field = v;
+        return 0;
+}
+
 static int parse_unsigned(const char *value, void *field, ParseError *e, unsigned line) {
         uint64_t v;
         int r = parse_uint64(value, 1U << 20, &v);
@@ -231,6 +245,8 @@ static const struct ConfigItem {
         { "Audit", "Enabled", parse_bool, offsetof(Config, audit) },
         { "Audit", "CheckpointRecords", parse_positive_u32, offsetof(Config, audit_checkpoint_records) },
         { "Audit", "CheckpointInterval", parse_span, offsetof(Config, audit_checkpoint_interval) },
+        { "Audit", "CheckpointMinInterval", parse_checkpoint_min_interval,
+          offsetof(Config, audit_checkpoint_min_interval) },
         { "Audit", "SyncInterval", parse_span, offsetof(Config, audit_sync_interval) },
         { "Audit", "MaxFileSize", parse_size, offsetof(Config, audit_max_file_size) },
         { "Audit", "MaxTotalSize", parse_size, offsetof(Config, audit_max_total_size) },
@@ -264,6 +280,7 @@ int config_new_default(Config **ret) {
         c->audit = true;
         c->audit_checkpoint_records = 1000;
         c->audit_checkpoint_interval = 5 * USEC_PER_MINUTE;
+        c->audit_checkpoint_min_interval = 10 * USEC_PER_SEC;
         /* Written at once (a SIGKILL loses nothing), synced within 1 s: one
          * fdatasync per record would let a flood of events (10000
          * violations) stall the daemon for minutes. */

@@ -69,6 +69,7 @@ typedef struct Config {
         bool audit; /* Enabled= */
         uint32_t audit_checkpoint_records; /* CheckpointRecords= */
         usec_t audit_checkpoint_interval; /* CheckpointInterval= */
+        usec_t audit_checkpoint_min_interval; /* CheckpointMinInterval=, 0: none */
         usec_t audit_sync_interval; /* SyncInterval=, 0: every record */
         uint64_t audit_max_file_size; /* MaxFileSize= (bytes) */
         uint64_t audit_max_total_size; /* MaxTotalSize= (bytes) */

@@ -22,6 +22,7 @@ AUDIT=$EP_STATE/audit
 # Small files and frequent checkpoints: rotation and checkpoints happen
 # while the kills land, too.
 ep_config Audit CheckpointRecords 7
+ep_config Audit CheckpointMinInterval 0
 ep_config Audit MaxFileSize 64K
 ep_config Audit MaxTotalSize 64M
 ep_config Audit AllowedCalls all

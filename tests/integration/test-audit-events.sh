@@ -26,6 +26,7 @@ ep_setup
 ep_pki_init
 AUDIT=$EP_STATE/audit
 ep_config Audit CheckpointRecords 8
+ep_config Audit CheckpointMinInterval 0
 ep_start
 ep_ctl device-key >"$EP_TMP/device.pem" || ep_fail "device-key"
 [ -f "$AUDIT/.lock" ] || ep_fail "no audit log in $AUDIT"

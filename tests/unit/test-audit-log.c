@@ -19,7 +19,7 @@
 typedef struct TestAnchor {
         EVP_PKEY *key;
         uint64_t counter;
-        unsigned signs;
+        unsigned signs, reads;
 } TestAnchor;
 
 static int ta_increment(void *userdata, uint64_t *ret) {
@@ -29,6 +29,7 @@ static int ta_increment(void *userdata, uint64_t *ret) {
 }
 static int ta_read(void *userdata, uint64_t *ret) {
         TestAnchor *a = userdata;
+        a->reads++;
         *ret = a->counter;
         return 0;
 }
@@ -384,6 +385,54 @@ START_TEST(test_forged) {
 }
 END_TEST
 
+/* CheckpointMinInterval=: a burst many times checkpoint_records long makes
+ * no checkpoint by count within the interval; the close still anchors it
+ * all. The counter is read once: later checkpoints take the value their own
+ * increment returned. */
+START_TEST(test_min_interval) {
+        AuditLogConfig c = { .checkpoint_records = 10, .checkpoint_min_interval = USEC_PER_HOUR };
+        AuditVerifyResult res;
+
+        make_log(&c, 95);
+        res = verify(&ta.counter);
+        ck_assert_msg(res.ok, "%s", res.reason);
+        /* created's checkpoint, none for the 95 events, the closing one */
+        ck_assert_uint_eq(res.checkpoints, 2);
+        ck_assert_uint_eq(res.unanchored, 0);
+        ck_assert_uint_eq(ta.signs, 2);
+
+        /* Without a minimum: one per 10, and still one counter read. */
+        ta.reads = 0;
+        make_log(&small, 95);
+        ck_assert_uint_eq(verify(&ta.counter).checkpoints, 2 + 1 + 9 + 1);
+        ck_assert_uint_eq(ta.reads, 1);
+        assert_intact();
+}
+END_TEST
+
+static int count_anchor_cb(const AuditRecord *r, void *userdata) {
+        if (streq(r->kind, AUDIT_KIND_ANCHOR))
+                (*(unsigned *) userdata)++;
+        return 0;
+}
+
+/* Someone else increments the counter between two checkpoints: the
+ * increment after the next checkpoint tells, and the checkpoint after that
+ * reads the counter and records the mismatch. */
+START_TEST(test_foreign_increment) {
+        AuditLog *log = NULL;
+        unsigned anchors = 0;
+
+        ck_assert_int_eq(audit_log_open(dir, &small, &anchor, &log), 0);
+        append_n(log, 10);
+        ta.counter++;
+        append_n(log, 20);
+        log = audit_log_free(log);
+        ck_assert_int_gt(audit_log_read(dir, 1, 0, count_anchor_cb, &anchors), 0);
+        ck_assert_uint_ge(anchors, 1);
+}
+END_TEST
+
 START_TEST(test_counter_ahead) {
         uint64_t c;
 
@@ -621,6 +670,8 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_older_copy);
         tcase_add_test(tc, test_forged);
         tcase_add_test(tc, test_counter_ahead);
+        tcase_add_test(tc, test_min_interval);
+        tcase_add_test(tc, test_foreign_increment);
         tcase_add_test(tc, test_wrong_key);
         tcase_add_test(tc, test_torn);
         tcase_add_test(tc, test_rotation);

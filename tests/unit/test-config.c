@@ -36,6 +36,37 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->scan_interval, USEC_PER_HOUR);
         ck_assert(c->watch);
         ck_assert_int_eq(c->seccomp, SECCOMP_MODE_ENFORCE);
+        ck_assert_uint_eq(c->audit_checkpoint_min_interval, 10 * USEC_PER_SEC);
+}
+END_TEST
+
+START_TEST(test_checkpoint_min_interval) {
+        static const struct {
+                const char *value;
+                int ret;
+                usec_t want;
+        } cases[] = {
+                { "0", 0, 0 },
+                { "1h", 0, USEC_PER_HOUR },
+                { "500ms", 0, 500 * USEC_PER_MSEC },
+                { "61min", -ERANGE, 0 },
+                { "-1s", -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(config_freep) Config *c = NULL;
+                _cleanup_(freep) char *text = NULL;
+                ParseError e = {};
+                int r;
+
+                ck_assert_int_gt(asprintf(&text, "[Audit]\nCheckpointMinInterval=%s\n", cases[i].value), 0);
+                r = config_parse("t.conf", text, strlen(text), NULL, NULL, &c, &e);
+                ck_assert_msg(r == cases[i].ret, "'%s': %d", cases[i].value, r);
+                if (r == 0)
+                        ck_assert_uint_eq(c->audit_checkpoint_min_interval, cases[i].want);
+                else
+                        ck_assert_uint_eq(e.line, 2);
+        }
 }
 END_TEST
 
@@ -64,6 +95,7 @@ START_TEST(test_full_values) {
         ck_assert(c->audit);
         ck_assert_uint_eq(c->audit_checkpoint_records, 500);
         ck_assert_uint_eq(c->audit_checkpoint_interval, 2 * USEC_PER_MINUTE);
+        ck_assert_uint_eq(c->audit_checkpoint_min_interval, 30 * USEC_PER_SEC);
         ck_assert_uint_eq(c->audit_sync_interval, 100 * USEC_PER_MSEC);
         ck_assert_uint_eq(c->audit_max_file_size, 4U * 1024U * 1024U);
         ck_assert_uint_eq(c->audit_max_total_size, UINT64_C(1) << 30);
@@ -259,6 +291,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_good_fixtures);
         tcase_add_test(tc, test_bad_fixtures);
         tcase_add_test(tc, test_defaults);
+        tcase_add_test(tc, test_checkpoint_min_interval);
         tcase_add_test(tc, test_full_values);
         tcase_add_test(tc, test_unknown_warns_with_line);
         tcase_add_test(tc, test_load_missing_file);
