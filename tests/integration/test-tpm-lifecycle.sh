@@ -156,7 +156,7 @@ as_writer() {
         local rc
         k_tpm2 tpm2_startauthsession -S "$W/s.ctx" --policy-session >/dev/null &&
                 k_tpm2 tpm2_policysecret -S "$W/s.ctx" -c 0x01800E40 \
-                        "$(hexauth "$EP_STATE/tpm-nv-writer")" >/dev/null &&
+                        "$(hexauth "${WRITER:-$EP_STATE/tpm-nv-writer}")" >/dev/null &&
                 k_tpm2 "$@" -C $NV_APPROVAL -P "session:$W/s.ctx" $NV_APPROVAL
         rc=$?
         k_tpm2 tpm2_flushcontext "$W/s.ctx" >/dev/null 2>&1
@@ -184,4 +184,14 @@ it_expect_reject org.endpointd.Error.Rollback "not above the installed serial 6"
 ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a1"
 ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "approval floor after a wipe"
 ep_ok "wiped state dir: the floors hold"
+
+# Root sets a stray bit with the writer's secret (kept in the old copy):
+# c000.. | 1000.. is no thermometer code; the daemon takes the deepest bit's
+# level (4), logs it, and refuses approval 2.
+WRITER=$EP_TMP/state.old/tpm-nv-writer as_writer tpm2_nvsetbits -i 0x1000000000000000 >"$W/out" 2>&1 ||
+        ep_fail "NV_SetBits of a stray bit: $(cat "$W/out")"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" d000000000000000 "a stray bit set"
+ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a2"
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "not a thermometer code" "the daemon logs the stray bit"
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Taken as level 4" "and reads it as level 4"
 ep_done
