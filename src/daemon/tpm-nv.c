@@ -355,7 +355,7 @@ static int index_update(Tpm *t, TpmNvIndex which, ESYS_TR tr, bool increment, ui
         if (rc != TSS2_RC_SUCCESS) {
                 (void) Esys_FlushContext(tpm_esys(t), session);
                 return tpm_record_failure(t, rc,
-                                          increment               ? "NV_Increment"
+                                          increment              ? "NV_Increment"
                                           : index_is_bits(which) ? "NV_SetBits"
                                                                  : "NV_Write");
         }
