@@ -34,7 +34,7 @@ declare -A CC=([0x153]=Create [0x157]=Load [0x15e]=Unseal [0x165]=FlushContext [
         [0x16a]=PolicyAuthorize [0x151]=PolicySecret [0x169]=NV_ReadPublic [0x173]=ReadPublic
         [0x131]=CreatePrimary [0x17e]=PCR_Read [0x17a]=GetCapability [0x17b]=GetRandom
         [0x137]=NV_Write [0x14e]=NV_Read [0x12a]=NV_DefineSpace [0x161]=ContextLoad [0x162]=ContextSave
-        [0x189]=PolicyGetDigest [0x180]=PolicyRestart [0x134]=NV_Increment)
+        [0x189]=PolicyGetDigest [0x180]=PolicyRestart [0x134]=NV_Increment [0x135]=NV_SetBits)
 sent() { grep -c "Sending command" "$EP_TMP/daemon.log"; }
 # trace FROM: the names of the commands logged after line FROM of the count.
 trace() {

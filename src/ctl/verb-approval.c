@@ -75,8 +75,12 @@ int verb_approval_make(int argc, char *argv[], void *userdata) {
         char pcrs[80];
         int r;
 
-        if (parse_uint64(argv[1], UINT64_MAX, &version) < 0 || version == 0)
-                return verb_usage_error("Invalid version '%s': expected a number from 1", argv[1]);
+        if (parse_uint64(argv[1], UINT64_MAX, &version) < 0 || version == 0 ||
+            version > APPROVAL_VERSION_MAX)
+                return verb_usage_error(
+                        "Invalid version '%s': expected a security version from 1 to %u (the TPM keeps the "
+                        "approval floor as %u bits that can only be set; see endpointd-approval(5))",
+                        argv[1], APPROVAL_VERSION_MAX, APPROVAL_VERSION_MAX);
         for (int i = 2; i < argc; i++) {
                 r = parse_pcr_value(argv[i], values, &mask);
                 if (r < 0)

@@ -4,6 +4,7 @@
 #include <tss2/tss2_mu.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "fileio.h"
 #include "log.h"
 #include "openssl-util.h"
@@ -35,6 +36,17 @@ uint32_t tpm_nv_handle(TpmNvIndex i) {
 
 static bool index_is_counter(TpmNvIndex i) {
         return i == TPM_NV_AUDIT;
+}
+
+/* The APPROVAL floor is a bit field (TPM_NT_BITS) holding a thermometer
+ * code (approval.h): NV_SetBits only ORs bits in, so nothing but the
+ * owner's undefining lowers it. */
+static bool index_is_bits(TpmNvIndex i) {
+        return i == TPM_NV_APPROVAL;
+}
+
+static TPM2_NT index_type(TpmNvIndex i) {
+        return index_is_counter(i) ? TPM2_NT_COUNTER : index_is_bits(i) ? TPM2_NT_BITS : TPM2_NT_ORDINARY;
 }
 
 /* ---- the public areas this module defines --------------------------------- */
@@ -103,7 +115,7 @@ static int index_public(TpmNvIndex i, TPM2B_NV_PUBLIC *ret) {
                 .nvPublic = {
                         .nvIndex = tpm_nv_handle(i),
                         .nameAlg = TPM2_ALG_SHA256,
-                        .attributes = NV_TYPE(index_is_counter(i) ? TPM2_NT_COUNTER : TPM2_NT_ORDINARY) |
+                        .attributes = NV_TYPE(index_type(i)) |
                                       TPMA_NV_AUTHREAD | TPMA_NV_POLICYWRITE | TPMA_NV_NO_DA,
                         .dataSize = 8,
                 },
@@ -320,9 +332,9 @@ static int index_open_or_define(Tpm *t, TpmNvIndex which, ESYS_TR *ret, bool *re
         return 0;
 }
 
-/* Runs NV_Write (value) or NV_Increment (increment) under the writer's
- * policy. */
-static int index_update(Tpm *t, ESYS_TR tr, bool increment, uint64_t value) {
+/* Runs NV_Write (value), NV_SetBits (value, on a bit field) or
+ * NV_Increment (increment) under the writer's policy. */
+static int index_update(Tpm *t, TpmNvIndex which, ESYS_TR tr, bool increment, uint64_t value) {
         TPM2B_MAX_NV_BUFFER data = { .size = 8 };
         ESYS_TR session = ESYS_TR_NONE;
         size_t off = 0;
@@ -334,13 +346,18 @@ static int index_update(Tpm *t, ESYS_TR tr, bool increment, uint64_t value) {
                 return r;
         if (increment)
                 rc = Esys_NV_Increment(tpm_esys(t), tr, tr, session, ESYS_TR_NONE, ESYS_TR_NONE);
+        else if (index_is_bits(which))
+                rc = Esys_NV_SetBits(tpm_esys(t), tr, tr, session, ESYS_TR_NONE, ESYS_TR_NONE, value);
         else {
                 (void) Tss2_MU_UINT64_Marshal(value, data.buffer, sizeof(data.buffer), &off);
                 rc = Esys_NV_Write(tpm_esys(t), tr, tr, session, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0);
         }
         if (rc != TSS2_RC_SUCCESS) {
                 (void) Esys_FlushContext(tpm_esys(t), session);
-                return tpm_record_failure(t, rc, increment ? "NV_Increment" : "NV_Write");
+                return tpm_record_failure(t, rc,
+                                          increment              ? "NV_Increment"
+                                          : index_is_bits(which) ? "NV_SetBits"
+                                                                 : "NV_Write");
         }
         /* Used without continueSession: the TPM flushed it. */
         (void) Esys_TR_Close(tpm_esys(t), &session);
@@ -443,6 +460,32 @@ static int floor_check(Tpm *t, TpmNvIndex which, bool written, uint64_t *v) {
         return 0;
 }
 
+/* Reads the floor of a written index: the value, or for the bit field the
+ * level of its thermometer code (*ret_raw: the bits as they are). Bits
+ * that are no thermometer code were set by someone else with the writer's
+ * secret; setting bits only raises, so the deepest one counts. */
+static int floor_value_read(Tpm *t, TpmNvIndex which, ESYS_TR tr, uint64_t *ret, uint64_t *ret_raw) {
+        bool exact;
+        uint64_t raw;
+        int r;
+
+        r = nv_read_u64(t, tr, &raw);
+        if (r < 0)
+                return r;
+        *ret_raw = raw;
+        if (!index_is_bits(which)) {
+                *ret = raw;
+                return 0;
+        }
+        *ret = approval_floor_decode(raw, &exact);
+        if (!exact)
+                log_warning("The %s floor in TPM NV index 0x%08x holds 0x%016" PRIx64
+                            ", not a thermometer code: someone with the NV writer's secret set bits in it. "
+                            "Taken as level %" PRIu64 ", its deepest bit; see endpointd-tpm(7).",
+                            tpm_nv_index_to_string(which), tpm_nv_handle(which), raw, *ret);
+        return 0;
+}
+
 /* ---- the API ---------------------------------------------------------------- */
 
 /* -EINVAL unless which is an index of the kind asked for, -ENODEV without
@@ -471,7 +514,7 @@ int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new) {
         r = index_open_or_define(t, which, &tr, &written);
         if (r < 0)
                 return r;
-        r = index_update(t, tr, true, 0);
+        r = index_update(t, which, tr, true, 0);
         if (r >= 0)
                 r = nv_read_u64(t, tr, &v);
         index_close(t, &tr);
@@ -486,7 +529,7 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
         TPM2B_NV_PUBLIC pub;
         ESYS_TR tr;
         bool written = false;
-        uint64_t v = 0;
+        uint64_t v = 0, raw;
         int r;
 
         r = index_check(t, which, false);
@@ -496,7 +539,7 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
                 return r;
         r = index_open(t, &pub, &tr, &written);
         if (r >= 0) {
-                r = written ? nv_read_u64(t, tr, &v) : 0;
+                r = written ? floor_value_read(t, which, tr, &v, &raw) : 0;
                 index_close(t, &tr);
         } else if (r == -ENOENT)
                 r = 0;
@@ -510,18 +553,20 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret) {
 
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
         ESYS_TR tr;
-        bool written;
-        uint64_t cur = 0, floor;
+        bool written, update;
+        uint64_t cur = 0, raw = 0, floor;
         int r;
 
         r = index_check(t, which, false);
         if (r < 0)
                 return r;
+        if (index_is_bits(which) && value > APPROVAL_VERSION_MAX)
+                return -ERANGE;
         r = index_open_or_define(t, which, &tr, &written);
         if (r < 0)
                 return r;
         if (written)
-                r = nv_read_u64(t, tr, &cur);
+                r = floor_value_read(t, which, tr, &cur, &raw);
         floor = cur;
         /* A floor that went down is put back to the mark (at least). */
         if (r >= 0) {
@@ -529,8 +574,14 @@ int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value) {
                 if (r == -ESTALE)
                         r = 0;
         }
-        if (r >= 0 && MAX(value, floor) > cur)
-                r = index_update(t, tr, false, MAX(value, floor));
+        /* The bit field gets T(target) ORed in, also to complete bits that
+         * are no thermometer code. */
+        update = index_is_bits(which) ? (raw | approval_floor_encode(MAX(value, floor))) != raw
+                                      : MAX(value, floor) > cur;
+        if (r >= 0 && update)
+                r = index_update(t, which, tr, false,
+                                 index_is_bits(which) ? approval_floor_encode(MAX(value, floor))
+                                                      : MAX(value, floor));
         index_close(t, &tr);
         if (r < 0)
                 return r;

@@ -11,7 +11,7 @@
  *   0x01800E41  audit      NV counter           } authValue empty,
  *   0x01800E42  manifest   ordinary, 8 bytes BE } AUTHREAD|POLICYWRITE|NO_DA,
  *   0x01800E43  clock      ordinary, 8 bytes BE } authPolicy =
- *   0x01800E44  approval   ordinary, 8 bytes BE } PolicySecret(writer)
+ *   0x01800E44  approval   bits, T(version)     } PolicySecret(writer)
  *
  * Anyone may read them (empty authValue); only the holder of the writer's
  * secret writes or increments them. They are defined under the owner
@@ -19,8 +19,12 @@
  * only the owner's (or platform's) authorization undefines them. The floors
  * never go down through this module.
  *
- * The TPM cannot stop a holder of the writer's secret (root can read it)
- * from writing a lower value. So the highest value of each floor this
+ * The approval floor is a bit field (TPM_NT_BITS) holding the thermometer
+ * code of the version (approval.h): NV_SetBits only ORs bits in, so not
+ * even the holder of the writer's secret lowers it; this module reads and
+ * raises it in versions. For the ordinary floors the TPM cannot stop a
+ * holder of the writer's secret (root can read it) from writing a lower
+ * value. So the highest value of each floor this
  * daemon read from or wrote to NV is kept, as a mark, in STATE/tpm-nv-marks
  * (8 bytes big-endian per index, in TpmNvIndex order): a written index
  * below its mark went down, which is logged at LOG_CRIT and reported as
@@ -85,7 +89,9 @@ int tpm_nv_counter_read(Tpm *t, TpmNvIndex which, uint64_t *ret);
 int tpm_nv_counter_increment(Tpm *t, TpmNvIndex which, uint64_t *ret_new);
 
 /* Reads a floor (TPM_NV_MANIFEST, _CLOCK, _APPROVAL): the higher of NV
- * and its mark (0 when neither was ever written). -EINVAL for the counter,
+ * and its mark (0 when neither was ever written); for _APPROVAL the level
+ * of its thermometer code (bits that are none: the deepest one's level,
+ * logged). -EINVAL for the counter,
  * -EKEYREJECTED as above, -EBADMSG when the marks file is damaged,
  * -ESTALE when the written index is below its mark (it was lowered; logged
  * at LOG_CRIT): *ret is then the mark, and the caller decides whether that
@@ -95,7 +101,8 @@ int tpm_nv_floor_read(Tpm *t, TpmNvIndex which, uint64_t *ret);
 /* Raises a floor to value if value is above it (and one that went down
  * back to its mark at least), and its mark with it: returns 1 when value
  * was above the floor, 0 when it already was at or above value. Errors as
- * tpm_nv_counter_increment(), and -EBADMSG for a damaged marks file. */
+ * tpm_nv_counter_increment(), -EBADMSG for a damaged marks file, and
+ * -ERANGE for an _APPROVAL value above APPROVAL_VERSION_MAX. */
 int tpm_nv_floor_raise(Tpm *t, TpmNvIndex which, uint64_t value);
 
 /* The Name of index which once written (nameAlg SHA-256, 34 bytes): what

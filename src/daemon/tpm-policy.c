@@ -223,7 +223,10 @@ static int signed_run(Tpm *t, ESYS_TR session, void *userdata) {
         r = approval_nv(t, &nv);
         if (r < 0)
                 return r;
-        (void) Tss2_MU_UINT64_Marshal(a->version, operand.buffer, sizeof(operand.buffer), &off);
+        /* The floor is a thermometer code (approval.h): NV <= T(version)
+         * iff floor <= version. */
+        (void) Tss2_MU_UINT64_Marshal(approval_floor_encode(a->version), operand.buffer,
+                                      sizeof(operand.buffer), &off);
         rc = Esys_PolicyNV(tpm_esys(t), nv, nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                            &operand, 0, TPM2_EO_UNSIGNED_LE);
         if (tpm_rc_is(rc, TPM2_RC_POLICY))

@@ -17,9 +17,26 @@
 
 /* nameAlg SHA-256 || SHA-256 of the written index's TPMS_NV_PUBLIC. */
 const uint8_t approval_nv_name[APPROVAL_NV_NAME_SIZE] = {
-        0x00, 0x0b, 0x5f, 0xc2, 0x1f, 0x6d, 0xbf, 0x51, 0x23, 0x33, 0x65, 0xec, 0x55, 0x5f, 0x63, 0x13, 0xca,
-        0x67, 0xd2, 0x39, 0x9a, 0xbc, 0xb2, 0xd4, 0xc2, 0xa9, 0xfa, 0xd1, 0x4c, 0xcd, 0xc5, 0xf0, 0x5b, 0x53,
+        0x00, 0x0b, 0xe4, 0xab, 0xb9, 0xdf, 0x72, 0x3e, 0x5e, 0x0f, 0xa4, 0x85, 0xcc, 0xd9, 0xcf, 0x0d, 0xb7,
+        0x47, 0xa7, 0x75, 0x78, 0x79, 0xaa, 0xe5, 0xd1, 0x89, 0xbb, 0xe2, 0x10, 0xf8, 0x4c, 0xd6, 0x31, 0x1a,
 };
+
+uint64_t approval_floor_encode(uint64_t v) {
+        if (v == 0)
+                return 0;
+        return v >= APPROVAL_VERSION_MAX ? UINT64_MAX : UINT64_MAX << (APPROVAL_VERSION_MAX - v);
+}
+
+uint64_t approval_floor_decode(uint64_t x, bool *ret_exact) {
+        uint64_t v = x == 0 ? 0 : APPROVAL_VERSION_MAX - (uint64_t) __builtin_ctzll(x);
+
+        *ret_exact = approval_floor_encode(v) == x;
+        return v;
+}
+
+static bool version_valid(uint64_t version) {
+        return version >= 1 && version <= APPROVAL_VERSION_MAX;
+}
 
 int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pcr_digest[32],
                            uint8_t ret[32]) {
@@ -28,6 +45,8 @@ int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pc
         uint8_t buf[32 + 4 + 10 + 32 + APPROVAL_NV_NAME_SIZE] = {};
         uint8_t args[8 + 2 + 2], *p;
 
+        if (!version_valid(version))
+                return -ERANGE;
         if (pcr_mask == 0 || pcr_mask >> APPROVAL_PCR_MAX)
                 return -EINVAL;
         p = buf + 32;
@@ -41,8 +60,9 @@ int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pc
         memcpy(p + 14, pcr_digest, 32);
         if (sha256_buffer(buf, 32 + 14 + 32, buf) < 0)
                 return -EIO;
-        /* PolicyNV: H(d || CC || H(operandB || offset || operation) || nvName). */
-        put_be64(args, version);
+        /* PolicyNV: H(d || CC || H(operandB || offset || operation) || nvName),
+         * operandB the thermometer code of the version. */
+        put_be64(args, approval_floor_encode(version));
         put_be16(args + 8, 0);
         put_be16(args + 10, EO_UNSIGNED_LE);
         put_be32(buf + 32, CC_POLICY_NV);
@@ -77,7 +97,7 @@ int approval_parse(const void *data, size_t len, Approval *ret) {
                 return -EBADMSG;
         a.version = get_be64(p + 8);
         a.pcr_mask = get_be32(p + 16);
-        if (a.version == 0 || a.pcr_mask == 0 || a.pcr_mask >> APPROVAL_PCR_MAX)
+        if (!version_valid(a.version) || a.pcr_mask == 0 || a.pcr_mask >> APPROVAL_PCR_MAX)
                 return -EBADMSG;
         memcpy(a.pcr_digest, p + 20, 32);
         memcpy(a.policy, p + 52, 32);
@@ -95,7 +115,9 @@ int approval_make(uint64_t version, uint32_t pcr_mask, const uint8_t (*values)[3
         size_t n = (size_t) __builtin_popcount(pcr_mask);
         int r;
 
-        if (version == 0 || pcr_mask == 0 || pcr_mask >> APPROVAL_PCR_MAX)
+        if (!version_valid(version))
+                return -ERANGE;
+        if (pcr_mask == 0 || pcr_mask >> APPROVAL_PCR_MAX)
                 return -EINVAL;
         memcpy(buf, values, n * 32);
         memset(ret, 0, APPROVAL_FILE_SIZE);

@@ -12,15 +12,15 @@
  *     0   4  magic "EPPA"
  *     4   1  format (1)
  *     5   3  reserved, 0
- *     8   8  version, >= 1 (the TPM refuses it once the APPROVAL floor
- *            in NV is above it)
+ *     8   8  version, 1..APPROVAL_VERSION_MAX: a security version (the
+ *            TPM refuses it once the APPROVAL floor in NV is above it)
  *    16   4  PCR mask of the sha256 bank (bit i: PCR i), not 0, < 2^24
  *    20  32  PCR digest: SHA-256 of the expected PCR values, 32 bytes
  *            each, in ascending PCR order
  *    52  32  approved policy: the policy digest of
  *              TPM2_PolicyPCR(selection of the mask, PCR digest)
- *              TPM2_PolicyNV(APPROVAL floor index, operandB = version as
- *                            8 bytes, offset 0, TPM_EO_UNSIGNED_LE)
+ *              TPM2_PolicyNV(APPROVAL floor index, operandB = T(version)
+ *                            as 8 bytes, offset 0, TPM_EO_UNSIGNED_LE)
  *    84  25  policyRef "endpointd PCR approval v1"
  *
  * Bytes 52..108 (APPROVAL_SIGNED_OFFSET, APPROVAL_SIGNED_SIZE) are what is
@@ -41,6 +41,22 @@
 #define APPROVAL_POLICY_REF_SIZE 25U
 #define APPROVAL_PCR_MAX 24U
 
+/* The APPROVAL floor is a TPM bit field (TPM_NT_BITS: NV_SetBits ORs bits
+ * in, nothing clears them), holding the thermometer code of the lowest
+ * version still accepted: T(v) = the top v of 64 bits set, T(0) = 0. T is
+ * monotonic and T(a) | T(b) = T(max(a, b)), so raising the floor to v is
+ * NV_SetBits(T(v)), and PolicyNV(operandB = T(version), UNSIGNED_LE)
+ * passes iff floor <= version. Hence at most 64 versions. */
+#define APPROVAL_VERSION_MAX 64U
+
+/* T(v) for v in 0..64 (larger: T(64)). */
+uint64_t approval_floor_encode(uint64_t v);
+
+/* The level of the bits x: v when x is T(v) (*ret_exact true), else the
+ * level of its deepest set bit, 64 - ctz(x): the lowest v with
+ * x | T(v) = T(v) (*ret_exact false). */
+uint64_t approval_floor_decode(uint64_t x, bool *ret_exact);
+
 /* The Name of the APPROVAL floor NV index (0x01800E44, written) that
  * PolicyNV commits to: nameAlg SHA-256 and the digest of its public area
  * as endpointd-tpm(7) documents it. The same on every TPM; test-tpm
@@ -56,17 +72,20 @@ typedef struct Approval {
 } Approval;
 
 /* Parses an approval file. -EBADMSG when it is not one: wrong size, magic,
- * format, reserved bytes, a version of 0, a mask of 0 or beyond PCR 23, a
+ * format, reserved bytes, a version of 0 or above APPROVAL_VERSION_MAX, a mask of 0 or beyond PCR 23, a
  * policyRef other than ours, or an approved policy that is not the digest
  * of its own version, mask and PCR digest. */
 int approval_parse(const void *data, size_t len, Approval *ret);
 
 /* The approved policy of version, pcr_mask, pcr_digest (see above).
- * -EINVAL for a mask of 0 or beyond PCR 23. */
+ * -EINVAL for a mask of 0 or beyond PCR 23, -ERANGE for a version of 0 or
+ * above APPROVAL_VERSION_MAX. */
 int approval_policy_digest(uint64_t version, uint32_t pcr_mask, const uint8_t pcr_digest[32], uint8_t ret[32]);
 
 /* Writes the approval file for version over the PCR values (32 bytes each,
- * one per bit of pcr_mask, ascending) into ret[APPROVAL_FILE_SIZE]. */
+ * one per bit of pcr_mask, ascending) into ret[APPROVAL_FILE_SIZE].
+ * -ERANGE for a version of 0 or above APPROVAL_VERSION_MAX, -EINVAL for a
+ * bad mask. */
 int approval_make(uint64_t version, uint32_t pcr_mask, const uint8_t (*values)[32], uint8_t *ret);
 
 /* The policy digest of TPM2_PolicyAuthorize(keySign = key_name,

@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* The invariants unsealing relies on: what parses is exactly what
          * approval_make() writes for its fields, and its approved policy
          * commits to its version, mask and PCR digest. */
-        if (size != APPROVAL_FILE_SIZE || a.version == 0 || a.pcr_mask == 0 ||
-            a.pcr_mask >> APPROVAL_PCR_MAX)
+        if (size != APPROVAL_FILE_SIZE || a.version == 0 || a.version > APPROVAL_VERSION_MAX ||
+            a.pcr_mask == 0 || a.pcr_mask >> APPROVAL_PCR_MAX)
                 abort();
         if (approval_policy_digest(a.version, a.pcr_mask, a.pcr_digest, want) < 0 ||
             memcmp(want, a.policy, 32) != 0)

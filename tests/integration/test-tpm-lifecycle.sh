@@ -15,8 +15,12 @@ command -v jq >/dev/null || ep_skip "jq is not installed"
 
 NV_APPROVAL=0x01800E44
 # The Name of the APPROVAL floor index (endpointd-approval(5)).
-NV_NAME=000b5fc21f6dbf51233365ec555f6313ca67d2399abcb2d4c2a9fad14ccdc5f05b53
-nv_value() { printf '%d\n' "0x$(k_tpm2 tpm2_nvread "$1" -s 8 | od -An -tx1 -v | tr -d ' \n')"; }
+NV_NAME=000be4abb9df723e5e0fa485ccd9cf0db747a7757879aae5d189bbe210f84cd6311a
+# The APPROVAL floor is a bit field holding the thermometer code of the
+# lowest version accepted: T(v), the top v of 64 bits set
+# (endpointd-approval(5)). nv_hex: the index's 8 bytes in hex.
+therm() { printf '%016x\n' $(($1 == 0 ? 0 : -1 << (64 - $1))); }
+nv_hex() { k_tpm2 tpm2_nvread "$1" -s 8 | od -An -tx1 -v | tr -d ' \n'; }
 hex() { od -An -tx1 -v | tr -d ' \n'; }
 sha() { xxd -r -p | openssl dgst -sha256 -binary | hex; }
 
@@ -28,7 +32,7 @@ approval_make() {
         version=$(printf '%016x' "$1")
         pcrdigest=$(printf '%s' "$2" | sha)
         d1=$(printf '%064d%s%s%s%s' 0 0000017f 00000001 000b 03800000 | sed "s/\$/$pcrdigest/" | sha)
-        args=$(printf '%s00000009' "$version" | sha)
+        args=$(printf '%s00000009' "$(therm "$1")" | sha)
         approved=$(printf '%s00000149%s%s' "$d1" "$args" "$NV_NAME" | sha)
         { printf 'EPPA\001\0\0\0'; printf '%s00000080%s%s' "$version" "$pcrdigest" "$approved" | xxd -r -p
           printf 'endpointd PCR approval v1'; } >"$3"
@@ -60,7 +64,7 @@ it_manifest 5 "$M.5"
 it_install "$M.5" "$M.5.sig" || ep_fail "serial 5 did not install"
 approval_make 1 "$(pcr7)" "$EP_TMP/a1"
 ep_assert_contains "$(install_approval "$EP_TMP/a1")" "uint64 1" "approval 1 installed"
-ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor in NV"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 1)" "approval floor in NV"
 printf s3cr3t | ep_ctl seal secret --policy=signed >/dev/null || ep_fail "endpointctl seal --policy=signed failed"
 ep_assert_eq "$(ep_ctl --json key list | jq -r '.[] | select(.name == "secret") | .policy')" signed \
         "key list reports the signed policy"
@@ -93,15 +97,17 @@ ep_assert_eq "$(ep_ctl approval make 2 "7=$(pcr7)" | cmp - "$EP_TMP/a2" && echo 
 ep_assert_eq "$(ep_ctl --json approval make 2 "7=$(pcr7)" | jq -r '"\(.version) \(.pcrs)" | gsub("\\s"; "")')" \
         '2[7]' "approval make --json"
 ep_expect_exit 2 ep_ctl approval make 0 "7=$(pcr7)"
+ep_expect_exit 2 ep_ctl approval make 65 "7=$(pcr7)"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "security version from 1 to 64" "approval make says the limit"
 ep_expect_exit 2 ep_ctl approval make 2 "24=$(pcr7)"
 ep_expect_exit 2 ep_ctl approval make 2 "7=abcd"
 ep_expect_exit 2 ep_ctl approval make 2 "7=$(pcr7)" "7=$(pcr7)"
 ep_expect_exit 1 ep_ctl approval install "$EP_TMP/a2.sig" "$EP_TMP/a2.sig"
 ep_assert_contains "$(cat "$EP_TMP/last.out")" "is not a PCR approval" "a signature given as the approval"
-ep_assert_eq "$(nv_value $NV_APPROVAL)" 1 "approval floor after the local refusals"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 1)" "approval floor after the local refusals"
 ep_assert_eq "$(ep_ctl approval install "$EP_TMP/a2" "$EP_TMP/a2.sig")" "Installed PCR approval version 2." \
         "approval 2 installed by endpointctl"
-ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor raised"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "approval floor raised"
 ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "the secret survived the signed update"
 ctl_unsealed "endpointctl unseals after the signed update"
 ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the data key survived it too"
@@ -122,7 +128,7 @@ ep_assert_contains "$(cat "$EP_TMP/last.out")" "refused" "endpointctl says why"
 approval_make 3 "$(pcr7)" "$EP_TMP/a3m" signer
 ep_expect_error org.endpointd.Error.BadSignature install_approval "$EP_TMP/a3m"
 ep_ok "an approval signed by the manifest signer is refused"
-ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor after refusals"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "approval floor after refusals"
 
 # Restore the state directory from before the update: the old manifest
 # and the old approval are refused, the NV floors are the TPM's.
@@ -139,12 +145,53 @@ cp "$EP_TMP/a1now" "$EP_STATE/approval"
 ep_expect_error org.endpointd.Error.NotApproved unseal
 ep_ok "an approval below the floor is refused by the TPM (PolicyNV)"
 
+# Root with the NV writer's secret (in the state directory) tries to lower
+# the floor so that approval 1 opens the secret again: the index is a bit
+# field, NV_Write is refused and NV_SetBits can only add bits.
+W=$EP_TMP/root
+mkdir -p "$W"
+hexauth() { printf 'hex:%s' "$(xxd -p -c 64 "$1")"; }
+# as_writer COMMAND ARGS...: COMMAND on the floor under PolicySecret(writer).
+as_writer() {
+        local rc
+        k_tpm2 tpm2_startauthsession -S "$W/s.ctx" --policy-session >/dev/null &&
+                k_tpm2 tpm2_policysecret -S "$W/s.ctx" -c 0x01800E40 \
+                        "$(hexauth "${WRITER:-$EP_STATE/tpm-nv-writer}")" >/dev/null &&
+                k_tpm2 "$@" -C $NV_APPROVAL -P "session:$W/s.ctx" $NV_APPROVAL
+        rc=$?
+        k_tpm2 tpm2_flushcontext "$W/s.ctx" >/dev/null 2>&1
+        return $rc
+}
+# The writer's secret is right: raising with it works (T(1) is already in).
+as_writer tpm2_nvsetbits -i 0x8000000000000000 >"$W/out" 2>&1 || ep_fail "NV_SetBits with the writer's secret: $(cat "$W/out")"
+therm 1 | xxd -r -p >"$W/t1"
+ep_expect_exit 1 as_writer tpm2_nvwrite -i "$W/t1"
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "attributes" "the TPM refuses NV_Write on a bit field"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "NV_Write of T(1) refused by the TPM"
+printf '\0\0\0\0\0\0\0\0' >"$W/zero"
+ep_expect_exit 1 as_writer tpm2_nvwrite -i "$W/zero"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "NV_Write of 0 refused by the TPM"
+as_writer tpm2_nvsetbits -i 0 >/dev/null 2>&1
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "NV_SetBits cannot clear bits"
+ep_expect_error org.endpointd.Error.NotApproved unseal
+ep_ok "root with the writer's secret cannot lower the approval floor; approval 1 still fails"
+
 # Wipe the state directory: the floors hold.
 ep_stop
 rm -rf "$EP_STATE"
 ep_start
 it_expect_reject org.endpointd.Error.Rollback "not above the installed serial 6" "$M.5" "$M.5.sig"
 ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a1"
-ep_assert_eq "$(nv_value $NV_APPROVAL)" 2 "approval floor after a wipe"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "approval floor after a wipe"
 ep_ok "wiped state dir: the floors hold"
+
+# Root sets a stray bit with the writer's secret (kept in the old copy):
+# c000.. | 1000.. is no thermometer code; the daemon takes the deepest bit's
+# level (4), logs it, and refuses approval 2.
+WRITER=$EP_TMP/state.old/tpm-nv-writer as_writer tpm2_nvsetbits -i 0x1000000000000000 >"$W/out" 2>&1 ||
+        ep_fail "NV_SetBits of a stray bit: $(cat "$W/out")"
+ep_assert_eq "$(nv_hex $NV_APPROVAL)" d000000000000000 "a stray bit set"
+ep_expect_error org.endpointd.Error.Rollback install_approval "$EP_TMP/a2"
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "not a thermometer code" "the daemon logs the stray bit"
+ep_assert_contains "$(cat "$EP_TMP/daemon.log")" "Taken as level 4" "and reads it as level 4"
 ep_done

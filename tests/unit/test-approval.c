@@ -14,7 +14,7 @@
 /* Made with the openssl recipe of endpointd-approval(5) (as in
  * test-tpm-lifecycle.sh): version 1, PCR 7 = 32 zero bytes. */
 static const char kat_pcr_digest[] = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925";
-static const char kat_policy[] = "4a40f2d1e18e04d5c4c2e45d9918bf6429eebdde72239653ac40acf09272523f";
+static const char kat_policy[] = "b4866c1697f06557788c17f3f3957b65477a07c30d7b0d3fbbcbe5cc76ece3a9";
 /* PolicyAuthorize of the key Name 000b || 32 x 0x11 and our policyRef. */
 static const char kat_authorize[] = "99d5bcfd9e431c5626615728651fa88ed594cfb80e7f2eac530a7a664079e6b3";
 
@@ -63,16 +63,45 @@ START_TEST(test_make_limits) {
         uint8_t buf[APPROVAL_FILE_SIZE], d[32];
         Approval a;
 
-        ck_assert_int_eq(approval_make(0, 0x80, values, buf), -EINVAL);
+        ck_assert_int_eq(approval_make(0, 0x80, values, buf), -ERANGE);
+        ck_assert_int_eq(approval_make(APPROVAL_VERSION_MAX + 1, 0x80, values, buf), -ERANGE);
+        ck_assert_int_eq(approval_policy_digest(APPROVAL_VERSION_MAX + 1, 0x80, values[0], d), -ERANGE);
         ck_assert_int_eq(approval_make(1, 0, values, buf), -EINVAL);
         ck_assert_int_eq(approval_make(1, 1U << 24, values, buf), -EINVAL);
         ck_assert_int_eq(approval_policy_digest(1, 0, values[0], d), -EINVAL);
         ck_assert_int_eq(approval_policy_digest(1, 1U << 24, values[0], d), -EINVAL);
         /* Every PCR of the bank, the highest version. */
-        ck_assert_int_eq(approval_make(UINT64_MAX, 0xFFFFFF, values, buf), 0);
+        ck_assert_int_eq(approval_make(APPROVAL_VERSION_MAX, 0xFFFFFF, values, buf), 0);
         ck_assert_int_eq(approval_parse(buf, sizeof(buf), &a), 0);
-        ck_assert_uint_eq(a.version, UINT64_MAX);
+        ck_assert_uint_eq(a.version, APPROVAL_VERSION_MAX);
         ck_assert_uint_eq(a.pcr_mask, 0xFFFFFF);
+}
+END_TEST
+
+/* The thermometer code of the APPROVAL floor: the top v bits. */
+START_TEST(test_floor_code) {
+        bool exact;
+
+        ck_assert_uint_eq(approval_floor_encode(0), 0);
+        ck_assert_uint_eq(approval_floor_encode(1), UINT64_C(0x8000000000000000));
+        ck_assert_uint_eq(approval_floor_encode(2), UINT64_C(0xC000000000000000));
+        ck_assert_uint_eq(approval_floor_encode(63), UINT64_C(0xFFFFFFFFFFFFFFFE));
+        ck_assert_uint_eq(approval_floor_encode(64), UINT64_MAX);
+        for (uint64_t a = 0; a <= APPROVAL_VERSION_MAX; a++) {
+                ck_assert_uint_eq(approval_floor_decode(approval_floor_encode(a), &exact), a);
+                ck_assert(exact);
+                for (uint64_t b = 0; b <= APPROVAL_VERSION_MAX; b++) {
+                        /* OR is max, and the unsigned order is the order. */
+                        ck_assert_uint_eq(approval_floor_encode(a) | approval_floor_encode(b),
+                                          approval_floor_encode(a > b ? a : b));
+                        ck_assert_int_eq(approval_floor_encode(a) <= approval_floor_encode(b), a <= b);
+                }
+        }
+        /* Other bits: the level of the deepest one. */
+        ck_assert_uint_eq(approval_floor_decode(1, &exact), 64);
+        ck_assert(!exact);
+        ck_assert_uint_eq(approval_floor_decode(UINT64_C(0xA000000000000000), &exact), 3);
+        ck_assert(!exact);
 }
 END_TEST
 
@@ -167,11 +196,13 @@ START_TEST(test_malformed) {
         ck_assert_int_eq(approval_parse(buf, sizeof(good) + 1, &a), -EBADMSG);
         ck_assert_int_eq(approval_parse(NULL, 0, &a), -EBADMSG);
 
-        /* Version 0 and mask 0 with a policy that matches them are still
-         * refused (approval_make will not write them: patch by hand). */
+        /* Version 0 or 65 and mask 0 are refused (no policy digest is made
+         * for such versions: approval_policy_digest refuses them). */
         memcpy(buf, good, sizeof(good));
         memset(buf + 8, 0, 8);
-        ck_assert_int_eq(approval_policy_digest(0, 0x80, buf + 20, buf + 52), 0);
+        ck_assert_int_eq(approval_parse(buf, sizeof(good), &a), -EBADMSG);
+        memcpy(buf, good, sizeof(good));
+        buf[15] = APPROVAL_VERSION_MAX + 1;
         ck_assert_int_eq(approval_parse(buf, sizeof(good), &a), -EBADMSG);
         memcpy(buf, good, sizeof(good));
         memset(buf + 16, 0, 4);
@@ -188,6 +219,7 @@ static Suite *make_suite(void) {
 
         tcase_add_test(tc, test_known_answers);
         tcase_add_test(tc, test_make_limits);
+        tcase_add_test(tc, test_floor_code);
         tcase_add_test(tc, test_corpus);
         tcase_add_test(tc, test_malformed);
         suite_add_tcase(s, tc);

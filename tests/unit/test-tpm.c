@@ -771,6 +771,14 @@ START_TEST(test_nv) {
         ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, 2), 1);
         ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_APPROVAL, &v), 0);
         ck_assert_uint_eq(v, 2);
+        /* A bit field holding T(v): raising it lower or to the same level
+         * changes nothing, past 64 versions is refused. */
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, 1), 0);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, 2), 0);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, APPROVAL_VERSION_MAX + 1), -ERANGE);
+        ck_assert_int_eq(tpm_nv_floor_raise(u, TPM_NV_APPROVAL, 5), 1);
+        ck_assert_int_eq(tpm_nv_floor_read(t, TPM_NV_APPROVAL, &v), 0);
+        ck_assert_uint_eq(v, 5);
         /* Every session and handle was flushed. */
         ck_assert_int_eq(tpm_count_transient(u, &n), 0);
         ck_assert_uint_eq(n, 2); /* the SRK and the device key */
