@@ -33,6 +33,13 @@ row() {
 echo "| daemon (idle, TPM used once) | VmRSS | peak VmHWM | Pss |"
 echo "| --- | ---: | ---: | ---: |"
 row endpointd "$EP_DAEMON_PID"
+if [ -n "${RSS_DETAIL:-}" ]; then
+        # Rss and private dirty KiB per mapping (summed by file), largest first
+        awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6; if (n == "") n = "[anon]" }
+             /^Rss:/ { r[n] += $2 } /^Private_Dirty:/ { d[n] += $2 }
+             END { for (n in r) printf "%7d %7d %s\n", r[n], d[n], n }' \
+                "/proc/$EP_DAEMON_PID/smaps" | sort -rn | head -15 >&2
+fi
 
 if command -v tpm2-abrmd >/dev/null && command -v tpm2_getrandom >/dev/null; then
         ep_start_swtpm abrmd

@@ -50,6 +50,7 @@ tail -c 57 "$EP_TMP/a1" >"$EP_TMP/a1.tbs"
 openssl cms -sign -binary -noattr -nosmimecap -md sha256 -outform DER -in "$EP_TMP/a1.tbs" -out "$EP_TMP/a1.sig" \
         -signer "$EP_PKI/signer-approval.pem" -inkey "$EP_PKI/signer-approval.key" || ep_fail "openssl cms"
 printf 'bench-secret' | "$C" seal bench --policy=signed >/dev/null || ep_fail "seal --policy=signed"
+printf 'plain-secret' | "$C" seal plain >/dev/null || ep_fail "seal"
 
 b=$(sent)
 "$C" approval install "$EP_TMP/a1" "$EP_TMP/a1.sig" >/dev/null || ep_fail "approval install"
@@ -67,4 +68,26 @@ b=$a
 for _ in $(seq "$N"); do "$C" unseal bench >/dev/null || ep_fail "unseal"; done
 a=$(sent)
 awk -v c=$((a - b)) -v n="$N" 'BEGIN { printf "mean over %d more unseals: %.2f commands\n", n, c / n }'
+
+# CPU per unseal, signed policy (ESYS) against PCR policy (the kept SAPI
+# session), N each, same daemon: all threads of the daemon and of its
+# swtpm (/proc/PID/task/*/schedstat). The daemon logs at debug level here,
+# which costs both kinds alike.
+cputime() {
+        local s=0 f a
+        for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done
+        echo "$s"
+}
+# cpu NAME: "daemon_ms swtpm_ms" per unseal of NAME over N calls
+cpu() {
+        local d0 s0 d1 s1
+        d0=$(cputime "$EP_DAEMON_PID") s0=$(cputime "$EP_SWTPM_PID_tpm")
+        for _ in $(seq "$N"); do "$C" unseal "$1" >/dev/null || ep_fail "unseal $1"; done
+        d1=$(cputime "$EP_DAEMON_PID") s1=$(cputime "$EP_SWTPM_PID_tpm")
+        awk -v d=$((d1 - d0)) -v s=$((s1 - s0)) -v n="$N" 'BEGIN { printf "%.3f %.3f\n", d / n / 1e6, s / n / 1e6 }'
+}
+"$C" unseal plain >/dev/null || ep_fail "unseal plain"
+read -r sd ss <<<"$(cpu bench)"
+read -r pd ps <<<"$(cpu plain)"
+echo "CPU per unseal (ms, mean of $N): signed policy: daemon $sd, swtpm $ss; PCR policy: daemon $pd, swtpm $ps"
 ep_done
