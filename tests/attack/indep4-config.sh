@@ -256,23 +256,54 @@ echo "pump 4.2" >"$EP_ROOT/pumpd"
 ep_ctl manifest create "$EP_ROOT" --serial 1 --product pump --version 4.2 --output "$W/m" >/dev/null || ep_fail "manifest create"
 ep_sign "$W/m" "$W/m.sig"
 ep_sign "$W/m" "$W/m.rogue" rogue
-T=$W/trust
+# trustdir KIND: the manufacturer CA plus one hostile entry.
+trustdir() {
+        T=$W/trust-$1
+        mkdir "$T"
+        cp "$EP_PKI/ca.pem" "$T/ca.pem"
+        case $1 in
+        junk) printf 'not a certificate\n' >"$T/junk.pem" ;;
+        huge) head -c 3000000 /dev/urandom | base64 >"$T/huge.pem" ;;
+        loop) ln -s loop.pem "$T/loop.pem" ;;
+        fifo) mkfifo "$T/fifo.pem" ;;
+        dir) mkdir "$T/sub.pem" ;;
+        key) cp "$EP_PKI/rogue.key" "$T/key.pem" ;;
+        empty) : >"$T/empty.pem" ;;
+        leaf) cp "$EP_PKI/rogue.pem" "$T/leaf.pem" ;;
+        esac
+}
+for kind in junk huge loop fifo dir key empty; do
+        trustdir $kind
+        rc=0
+        out=$(timeout 60 "$EP_BUILD/endpointctl" manifest check "$W/m" "$W/m.sig" --trust="$T" 2>&1) || rc=$?
+        [ $rc != 124 ] || ep_fail "manifest check hangs on a trust directory with a $kind entry"
+        [ $rc = 0 ] || ep_log "undocumented: one $kind *.pem in the trust directory makes the genuine signature fail (exit $rc): $out"
+        rc=0
+        out=$(timeout 60 "$EP_BUILD/endpointctl" manifest check "$W/m" "$W/m.rogue" --trust="$T" 2>&1) || rc=$?
+        [ $rc = 1 ] || ep_fail "a rogue signature with a $kind entry in the trust directory: exit $rc, expected 1: $out"
+        ep_ok "trust directory with a $kind entry: no hang, rogue signature refused"
+done
+
+ep_attack "only *.pem in the trust directory are anchors: a rogue CA as .crt, backup or dot file is not trusted"
+# endpointd.conf(5): "Directory of manufacturer trust anchors (*.pem, X.509 CA certificates)".
+T=$W/trust-names
 mkdir "$T"
 cp "$EP_PKI/ca.pem" "$T/ca.pem"
-printf 'not a certificate\n' >"$T/junk.pem"
-head -c 3000000 /dev/urandom | base64 >"$T/huge.pem"
-ln -s loop.pem "$T/loop.pem"
-mkfifo "$T/fifo.pem"
-cp "$EP_PKI/rogue.key" "$T/key.pem"
-rc=0
-out=$(timeout 60 "$EP_BUILD/endpointctl" manifest check "$W/m" "$W/m.sig" --trust="$T" 2>&1) || rc=$?
-[ $rc != 124 ] || ep_fail "manifest check hangs on a hostile trust directory"
-[ $rc = 0 ] || ep_log "undocumented: a hostile file in the trust directory makes the genuine signature fail (exit $rc): $out"
-ep_ok "manifest check with a hostile trust directory: exit $rc"
+cp "$EP_PKI/rogue-ca.pem" "$T/rogue.crt"
+cp "$EP_PKI/rogue-ca.pem" "$T/rogue.pem~"
+cp "$EP_PKI/rogue-ca.pem" "$T/rogue.pem.dpkg-old"
 rc=0
 out=$(timeout 60 "$EP_BUILD/endpointctl" manifest check "$W/m" "$W/m.rogue" --trust="$T" 2>&1) || rc=$?
-[ $rc = 1 ] || ep_fail "a rogue signature with a hostile trust directory: exit $rc, expected 1: $out"
-ep_ok "rogue signature refused: $out"
+[ $rc = 1 ] || finding "a rogue CA saved as rogue.crt / rogue.pem~ / rogue.pem.dpkg-old in the trust directory is trusted (exit $rc): $out; endpointd.conf(5) names *.pem"
+ep_ok "rogue CA outside *.pem names not trusted: exit $rc"
+ep_expect_exit 0 ep_ctl manifest check "$W/m" "$W/m.sig" --trust="$T"
+
+ep_attack "a signer (leaf) certificate in the trust directory is not an anchor for its own signatures"
+trustdir leaf
+rc=0
+out=$(timeout 60 "$EP_BUILD/endpointctl" manifest check "$W/m" "$W/m.rogue" --trust="$T" 2>&1) || rc=$?
+[ $rc = 1 ] || ep_log "undocumented: a non-CA signer certificate copied into the trust directory makes its own signatures trusted (exit $rc): $out"
+ep_ok "leaf certificate as anchor: exit $rc"
 
 ep_attack "signers of the wrong role, without an EKU, and the CA itself as signer are refused"
 ep_sign "$W/m" "$W/m.grant" signer-grant
