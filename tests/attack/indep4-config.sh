@@ -99,6 +99,27 @@ check_ok "$W/crlf.conf" "CRLF line ends"
 printf '[Daemon]\nLogLevel=debug' >"$W/noeol.conf"
 check_ok "$W/noeol.conf" "no newline at the end"
 
+ep_attack "values the page does not rule out, noted when --check-config accepts them"
+for v in 'Integrity/ScanInterval=0' 'Audit/CheckpointInterval=0' 'Daemon/User=nosuchuser-indep4' 'Daemon/StateDirectory=/' 'TPM/PCRs=7,7'; do
+        printf '[%s]\n%s\n' "${v%%/*}" "${v#*/}" >"$W/v.conf"
+        if CHK "$W/v.conf" >/dev/null 2>&1; then
+                ep_log "undocumented: --check-config accepts ${v#*/} in [${v%%/*}]"
+        fi
+        ep_ok "${v#*/}: no crash"
+done
+
+ep_attack "line length at the 4096-byte limit; a UTF-8 byte order mark"
+for n in 4096 4097; do
+        { printf '[Daemon]\n#'; head -c $((n - 1)) /dev/zero | tr '\0' a; echo; } >"$W/l$n.conf"
+done
+check_ok "$W/l4096.conf" "a line of 4096 bytes"
+check_refused "$W/l4097.conf" "a line of 4097 bytes"
+printf '\xef\xbb\xbf[Daemon]\nLogLevel=debug\n' >"$W/bom.conf"
+rc=0
+out=$(CHK "$W/bom.conf" 2>&1) || rc=$?
+[ $rc = 0 ] || ep_log "undocumented: a file starting with a UTF-8 byte order mark (valid UTF-8; systemd skips it) is refused (exit $rc): $out"
+ep_ok "byte order mark: exit $rc"
+
 ep_attack "--config naming a FIFO, /dev/zero or a directory is refused without hanging"
 mkfifo "$W/fifo.conf"
 for f in "$W/fifo.conf" /dev/zero "$W"; do
