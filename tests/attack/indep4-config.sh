@@ -234,6 +234,11 @@ rc=0; ep_ctl policy verify "/$long" >/dev/null 2>&1 || rc=$?
 rc=0; ep_ctl "$long" >/dev/null 2>&1 || rc=$?
 [ $rc = 2 ] || ep_fail "a 100,000-byte verb: exit $rc, expected 2"
 ep_ok "100,000-byte arguments: exit 1 and 2"
+rc=0
+out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$W/no-bus timeout 30 "$EP_BUILD/endpointctl" --json=short status 2>/dev/null) || rc=$?
+[ $rc = 3 ] || ep_fail "status without a bus: exit $rc, expected 3 (endpointctl(1) EXIT STATUS)"
+[ -z "$out" ] || printf '%s' "$out" | jq -e . >/dev/null || ep_fail "status --json without a bus printed non-JSON: $out"
+ep_ok "status without a bus: exit 3, no non-JSON output"
 
 ep_attack "SIGHUP with a broken drop-in keeps the old configuration and the daemon answers"
 ep_start
