@@ -146,8 +146,9 @@ for args in "(0, 0)" "(1, 4294967295)" "(18446744073709551615, 5)" "(1000000, 10
         out=$(call $I ReadEvents tu "$args" 2>&1) || ep_fail "ReadEvents $args: $out"
 done
 out=$(call $I ReadEvents tu "(1, 0)") || ep_fail "ReadEvents (1,0): $out"
-n=$(printf '%s' "$out" | grep -o '(1, ' | head -n1)
-[ -n "$n" ] || ep_fail "ReadEvents(1, 0) does not start at seq 1: ${out:0:200}"
+n=$(printf '%s' "$out" | grep -o 'daemon, ' | wc -l)
+[ "$n" -gt 1 ] || ep_fail "ReadEvents(1, 0) gave $n record(s), not up to 1000 as endpointd-dbus(7) says for max 0: ${out:0:300}"
+ep_ok "ReadEvents(1, 0) gave $n records"
 out=$(call $I ReadEvents tu "(18446744073709551615, 1000)") || ep_fail "ReadEvents(max seq): $out"
 ep_assert_eq "$out" "OK ()" "ReadEvents beyond the end is empty"
 indep_alive "ReadEvents bounds"
@@ -183,16 +184,25 @@ ep_attack "SIGKILL, restart: the unclean stop is recorded and the log still veri
 events 5
 ep_stop KILL
 ep_start
-out=$(call $I ReadEvents tu "(1, 0)")
-while :; do
-        last=$(printf '%s' "$out" | grep -o '([0-9]*, [0-9]*, [a-z.-]*' | tail -n1 | sed 's/(\([0-9]*\),.*/\1/')
-        more=$(call $I ReadEvents tu "($((last + 1)), 0)")
-        [ "$more" = "OK ()" ] && break
-        out="$out $more"
-done
+out=$("$EP_PY" - <<'PY'
+import dbus
+o = dbus.SystemBus().get_object('org.endpointd.Endpoint1', '/org/endpointd/Endpoint1', introspect=False)
+seq, pages = 1, 0
+while True:
+    pages += 1
+    if pages > 200:
+        print('NEVER-EMPTY: paging ReadEvents from seq 1 did not end after 200 pages (at seq %d)' % seq)
+        break
+    ev = o.ReadEvents(dbus.UInt64(seq), dbus.UInt32(1000), dbus_interface='org.endpointd.Audit1')
+    if not ev:
+        break
+    for e in ev:
+        print(int(e[0]), e[2], e[6])
+    seq = int(ev[-1][0]) + 1
+PY
+) || ep_fail "paging ReadEvents"
+case $out in *NEVER-EMPTY*) ep_fail "with AllowedCalls=all the ReadEvents paging of endpointd-dbus(7) never ends: $(printf '%s' "$out" | tail -n 3)" ;; esac
 ep_assert_contains "$out" "daemon-unclean-stop" "the log after SIGKILL"
-ep_assert_contains "$out" "AUDIT_CLEAN_STOP\\x3dno" "the audit.opened record after SIGKILL" 2>/dev/null ||
-        true
 case $out in
 *"CLEAN_STOP=no"* | *"CLEAN_STOP\\x3dno"*) ep_ok "audit.opened says AUDIT_CLEAN_STOP=no" ;;
 *) ep_fail "no AUDIT_CLEAN_STOP=no after SIGKILL" ;;
