@@ -246,6 +246,22 @@ static int counter_next(AuditLog *log, uint64_t *ret) {
                 if (r < 0)
                         return r;
         }
+        if (!log->have_counter && v > 0) {
+                /* No checkpoint in this log yet, but the counter has been
+                 * incremented (an index never incremented reads 0): an
+                 * earlier log of this TPM is gone, e.g. the whole directory
+                 * removed while the daemon was stopped. */
+                char a[32];
+                AuditField f[] = {
+                        { "AUDIT_COUNTER", a },
+                        { "AUDIT_PROBLEM", "the log has no checkpoint but the counter was incremented before: "
+                                           "an earlier log was removed" },
+                };
+                snprintf(a, sizeof(a), "%" PRIu64, v);
+                r = write_internal(log, AUDIT_KIND_ANCHOR, f, ELEMENTSOF(f));
+                if (r < 0)
+                        return r;
+        }
         if (log->have_counter && v != log->last_counter) {
                 char a[32], b[32];
                 AuditField f[] = {

@@ -469,7 +469,10 @@ int config_load(const char *path, ConfigLoadFlags flags, ConfigWarn warn, void *
         if (r >= 0) {
                 r = config_dropin_files(path, &dropins);
                 if (r < 0)
-                        r = parse_error_set(error, 0, -r, "cannot list %s.d/: %s", path, strerror(-r));
+                        r = r == -E2BIG ? parse_error_set(error, 0, E2BIG, "more than %u drop-ins in %s.d/",
+                                                          CONFIG_DROPINS_MAX, path)
+                                        : parse_error_set(error, 0, -r, "cannot list %s.d/: %s", path,
+                                                          strerror(-r));
         }
         for (size_t i = 0; r >= 0 && dropins && dropins[i]; i++) {
                 failed = dropins[i];
