@@ -27,9 +27,12 @@ if os.fork() == 0:
     try:
         bus.call_blocking("org.endpointd.Endpoint1", "/org/endpointd/Endpoint1", "org.endpointd.Policy1",
                           "Reload", "", [])
-        print("ok", flush=True)
+        answer = "ok"
     except dbus.exceptions.DBusException as e:
-        print(e.get_dbus_name(), flush=True)
+        answer = e.get_dbus_name()
+    # One write(2) of the whole line: the genuine program writes to the same
+    # pipe, and a line in two writes can be split by its "ready PID".
+    os.write(1, (answer + "\n").encode())
     os._exit(0)
 os.close(r)
 # The child's call is answered while the genuine program waits on stdin
