@@ -17,3 +17,10 @@ board_confine() {
 
 # board_self: confines the calling (sub)shell and so everything it starts.
 board_self() { board_confine "$BASHPID"; }
+
+# cputime PID: CPU time of all its threads so far, in ns (schedstat).
+cputime() {
+        local s=0 f a
+        for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done
+        echo "$s"
+}

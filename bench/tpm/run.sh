@@ -70,11 +70,6 @@ daemon() {
 
 # cpu OP ARGS: "daemon_ms swtpm_ms" of CPU time (all threads, from
 # /proc/PID/task/*/schedstat) per call over N calls without pings.
-cputime() {
-        local s=0 f a
-        for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done
-        echo "$s"
-}
 cpu() {
         local d0 s0 d1 s1
         d0=$(cputime "$EP_DAEMON_PID") s0=$(cputime "$EP_SWTPM_PID_tpm")

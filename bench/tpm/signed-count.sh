@@ -13,6 +13,7 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 export top_srcdir top_builddir
 N=${N:-20}
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/bench/board-lib.sh"
 command -v tpm2_pcrread >/dev/null || ep_skip "tpm2-tools is not installed"
 
 ep_setup
@@ -73,11 +74,6 @@ awk -v c=$((a - b)) -v n="$N" 'BEGIN { printf "mean over %d more unseals: %.2f c
 # session), N each, same daemon: all threads of the daemon and of its
 # swtpm (/proc/PID/task/*/schedstat). The daemon logs at debug level here,
 # which costs both kinds alike.
-cputime() {
-        local s=0 f a
-        for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done
-        echo "$s"
-}
 # cpu NAME: "daemon_ms swtpm_ms" per unseal of NAME over N calls
 cpu() {
         local d0 s0 d1 s1
