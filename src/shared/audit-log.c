@@ -246,7 +246,16 @@ static int counter_next(AuditLog *log, uint64_t *ret) {
                 if (r < 0)
                         return r;
         }
-        if (!log->have_counter && v > 0) {
+        if (!log->have_counter && v == 0) {
+                /* Never incremented. A TPM gives a counter its first value
+                 * at its first increment: the highest value any counter of
+                 * this TPM has had (TPM 2.0 Part 1, NV counters), not 1. Take
+                 * it now, so that this checkpoint carries the value its own
+                 * increment will return. */
+                r = log->anchor.counter_increment(log->anchor.userdata, &v);
+                if (r < 0)
+                        return r;
+        } else if (!log->have_counter) {
                 /* No checkpoint in this log yet, but the counter has been
                  * incremented (an index never incremented reads 0): an
                  * earlier log of this TPM is gone, e.g. the whole directory

@@ -20,11 +20,14 @@ typedef struct TestAnchor {
         EVP_PKEY *key;
         uint64_t counter;
         bool written; /* as the daemon reads a TPM counter: 0 until first incremented */
+        uint64_t first; /* the first increment's value, as a TPM whose other counters were used */
         unsigned signs, reads;
 } TestAnchor;
 
 static int ta_increment(void *userdata, uint64_t *ret) {
         TestAnchor *a = userdata;
+        if (!a->written && a->first > 0)
+                a->counter = a->first - 1;
         a->written = true;
         *ret = ++a->counter;
         return 0;
@@ -435,6 +438,24 @@ START_TEST(test_foreign_increment) {
 }
 END_TEST
 
+/* On a TPM whose other counters were used, a new counter's first increment
+ * gives the highest value any of them had, not 1: no false audit.anchor,
+ * and the log verifies against the counter. */
+START_TEST(test_counter_first_value) {
+        AuditLog *log = NULL;
+        unsigned anchors = 0;
+
+        ta.first = 1000;
+        ck_assert_int_eq(audit_log_open(dir, &small, &anchor, &log), 0);
+        append_n(log, 30);
+        log = audit_log_free(log);
+        ck_assert_uint_gt(ta.counter, 1000);
+        ck_assert_int_gt(audit_log_read(dir, 1, 0, count_anchor_cb, &anchors), 0);
+        ck_assert_uint_eq(anchors, 0);
+        assert_intact();
+}
+END_TEST
+
 START_TEST(test_counter_ahead) {
         uint64_t c;
 
@@ -675,6 +696,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_counter_ahead);
         tcase_add_test(tc, test_min_interval);
         tcase_add_test(tc, test_foreign_increment);
+        tcase_add_test(tc, test_counter_first_value);
         tcase_add_test(tc, test_wrong_key);
         tcase_add_test(tc, test_torn);
         tcase_add_test(tc, test_rotation);
