@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "endpointd/bus.h"
 #include "events.h"
 #include "fileio.h"
+#include "idle.h"
 #include "integrity.h"
 #include "log.h"
 #include "manager.h"
@@ -501,6 +501,7 @@ Manager *manager_free(Manager *m) {
                 if (components[i - 1] && components[i - 1]->stop)
                         components[i - 1]->stop(m);
         bus_audit_stop(m);
+        m->idle = idle_trim_free(m->idle);
         m->integrity_subscriptions = bus_subscriptions_free(m->integrity_subscriptions);
         m->audit_subscriptions = bus_subscriptions_free(m->audit_subscriptions);
         bus_auth_free(m->bus_auth);
@@ -629,6 +630,7 @@ int manager_reload(Manager *m) {
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int r;
 
         if (e) {
                 log_error_errno(sd_bus_message_get_errno(reply), "Failed to acquire bus name %s: %s",
@@ -642,8 +644,10 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, "Serving %s; integrity %s.", ENDPOINTD_BUS_NAME, m->integrity_state);
         /* Start-up work (configuration, policy, manifest, TPM set-up) is
-         * done: return the heap it left free. */
-        (void) malloc_trim(0);
+         * done: what it left resident goes once the loop is idle. */
+        r = idle_trim_new(m->event, IDLE_TRIM_DELAY, &m->idle);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up the idle memory trim, continuing without: %m");
         return 0;
 }
 

@@ -43,6 +43,7 @@ struct Manager {
         sd_event_source *audit_due; /* a checkpoint due now, after the reply of the call at hand */
         sd_event_source *audit_anchor_failed; /* tells the device, off the log's call stack */
         int audit_anchor_error;
+        struct IdleTrim *idle; /* memory given back when idle (idle.h) */
         bool audit_checkpoint_now; /* the TPM is back: anchor what was written without it */
 
         /* Capabilities. Each owns its pointer; NULL when not started. */
