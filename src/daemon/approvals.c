@@ -21,7 +21,7 @@ static int policy_key_load(const char *trust_dir, EVP_PKEY **ret) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, 64 * 1024, &data, &len);
+        r = read_trusted_file(path, 64 * 1024, &data, &len, NULL);
         if (r < 0)
                 return r;
         bio = BIO_new_mem_buf(data, (int) len);
@@ -101,7 +101,7 @@ int approvals_install(Tpm *t, const char *trust_dir, const char *dir, const void
         r = policy_key_load(trust_dir, &key);
         if (r < 0)
                 return fail(error, error_len, "no PCR-policy key %s/%s (%s)", trust_dir, APPROVALS_KEY_FILE,
-                            strerror(-r));
+                            r == -EPERM ? UNTRUSTED_FILE : strerror(-r));
         if (EVP_PKEY_eq(key, signer) != 1)
                 return fail(error, error_len, "the approval is not signed with the PCR-policy key %s",
                             APPROVALS_KEY_FILE);

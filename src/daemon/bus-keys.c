@@ -10,6 +10,7 @@
 #include "bus-errors.h"
 #include "bus-keys.h"
 #include "device.h"
+#include "fileio.h"
 #include "endpointd/bus.h"
 #include "endpointd/errors.h"
 #include "events.h"
@@ -320,7 +321,8 @@ static int signed_key_name(Manager *m, bool signed_policy, uint8_t *ret, sd_bus_
         if (r < 0)
                 return bus_error_set_errnof(error, ENOENT,
                                             "No usable PCR-policy key %s/%s for a signed policy (%s).",
-                                            m->config->trust_dir, APPROVALS_KEY_FILE, strerror(-r));
+                                            m->config->trust_dir, APPROVALS_KEY_FILE,
+                                            r == -EPERM ? UNTRUSTED_FILE : strerror(-r));
         return 0;
 }
 

@@ -376,12 +376,15 @@ int config_parse(const char *path, const char *data, size_t len, ConfigWarn warn
 static int config_load_file(Config *c, const char *path, ConfigWarn warn, void *userdata,
                             ParseError *error) {
         _cleanup_(freep) char *data = NULL;
+        const char *why = NULL;
         size_t len;
         int r;
 
-        r = read_full_file(path, CONFIG_FILE_MAX, &data, &len);
+        r = read_trusted_file(path, CONFIG_FILE_MAX, &data, &len, &why);
         if (r == -EFBIG)
                 return parse_error_set(error, 0, EFBIG, "file larger than %u bytes", CONFIG_FILE_MAX);
+        if (r == -EPERM && why)
+                return parse_error_set(error, 0, EPERM, "refused: %s (see endpointd.conf(5))", why);
         if (r < 0)
                 return parse_error_set(error, 0, -r, "cannot read: %s", strerror(-r));
         return config_parse_into(c, path, data, len, warn, userdata, error);
@@ -425,6 +428,7 @@ int config_dropin_files(const char *path, char ***ret) {
         n = scandir(dir, &entries, dropin_filter, dropin_compare);
         if (n < 0 && errno != ENOENT && errno != ENOTDIR)
                 return -errno;
+
         n = MAX(n, 0);
         if ((unsigned) n > CONFIG_DROPINS_MAX) {
                 dirents_free(entries, n);
@@ -467,12 +471,22 @@ int config_load(const char *path, ConfigLoadFlags flags, ConfigWarn warn, void *
         if (r == -ENOENT && (flags & CONFIG_LOAD_MISSING_OK))
                 r = 0;
         if (r >= 0) {
-                r = config_dropin_files(path, &dropins);
-                if (r < 0)
-                        r = r == -E2BIG ? parse_error_set(error, 0, E2BIG, "more than %u drop-ins in %s.d/",
-                                                          CONFIG_DROPINS_MAX, path)
-                                        : parse_error_set(error, 0, -r, "cannot list %s.d/: %s", path,
-                                                          strerror(-r));
+                _cleanup_(freep) char *dir = NULL;
+                const char *why = NULL;
+
+                /* Whoever may write the directory may add a drop-in. */
+                if (asprintf(&dir, "%s.d", path) < 0)
+                        return parse_error_set(error, 0, ENOMEM, "out of memory");
+                if (dir_check_trusted(dir, &why) == -EPERM)
+                        r = parse_error_set(error, 0, EPERM, "%s/ refused: %s (see endpointd.conf(5))", dir, why);
+                else {
+                        r = config_dropin_files(path, &dropins);
+                        if (r == -E2BIG)
+                                r = parse_error_set(error, 0, E2BIG, "more than %u drop-ins in %s/",
+                                                    CONFIG_DROPINS_MAX, dir);
+                        else if (r < 0)
+                                r = parse_error_set(error, 0, -r, "cannot list %s/: %s", dir, strerror(-r));
+                }
         }
         for (size_t i = 0; r >= 0 && dropins && dropins[i]; i++) {
                 failed = dropins[i];

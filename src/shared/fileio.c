@@ -3,6 +3,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -49,9 +50,33 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+int stat_check_trusted(const struct stat *st, const char **ret_why) {
+        const char *why = NULL;
+
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                why = "owned by a user other than root";
+        else if (st->st_mode & (S_IWGRP | S_IWOTH))
+                why = "writable by its group or by others";
+        if (ret_why)
+                *ret_why = why;
+        return why ? -EPERM : 0;
+}
+
+int dir_check_trusted(const char *path, const char **ret_why) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        return stat_check_trusted(&st, ret_why);
+}
+
+static int read_regular(const char *path, size_t max, bool trusted, char **ret, size_t *ret_len,
+                        const char **ret_why) {
         _cleanup_(closep) int fd = -EBADF;
         struct stat st;
+        int r;
 
         /* O_NONBLOCK so that a FIFO planted at the path cannot stall us. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -63,9 +88,22 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                 return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
+        if (trusted) {
+                r = stat_check_trusted(&st, ret_why);
+                if (r < 0)
+                        return r;
+        }
         if ((size_t) st.st_size > max)
                 return -EFBIG;
         return read_full_fd(fd, max, ret, ret_len);
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_regular(path, max, false, ret, ret_len, NULL);
+}
+
+int read_trusted_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **ret_why) {
+        return read_regular(path, max, true, ret, ret_len, ret_why);
 }
 
 static int fsync_directory_of(const char *path) {

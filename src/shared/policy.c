@@ -557,10 +557,13 @@ int policy_parse(const char *path, const char *data, size_t len, PolicyWarn warn
 
 int policy_load(const char *path, PolicyWarn warn, void *userdata, Policy **ret, ParseError *error) {
         _cleanup_(freep) char *data = NULL;
+        const char *why = NULL;
         size_t len;
         int r;
 
-        r = read_full_file(path, POLICY_FILE_MAX, &data, &len);
+        r = read_trusted_file(path, POLICY_FILE_MAX, &data, &len, &why);
+        if (r == -EPERM && why)
+                return parse_error_set(error, 0, EPERM, "refused: %s (see endpointd-policy(5))", why);
         if (r < 0)
                 return parse_error_set(error, 0, -r, "cannot read: %s", strerror(-r));
         return policy_parse(path, data, len, warn, userdata, ret, error);

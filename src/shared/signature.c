@@ -88,15 +88,16 @@ _printf_(3, 4) static void set_error(char *error, size_t len, const char *fmt, .
 
 static int trust_store_add_file(TrustStore *t, const char *path, char *error, size_t error_len) {
         _cleanup_(freep) char *data = NULL;
+        const char *why = NULL;
         _cleanup_(BIO_free_allp) BIO *bio = NULL;
         char ossl[256];
         unsigned n = 0;
         size_t len;
         int r;
 
-        r = read_full_file(path, 1024 * 1024, &data, &len);
+        r = read_trusted_file(path, 1024 * 1024, &data, &len, &why);
         if (r < 0) {
-                set_error(error, error_len, "%s: %s", path, strerror(-r));
+                set_error(error, error_len, "%s: %s", path, r == -EPERM && why ? why : strerror(-r));
                 return r;
         }
         bio = BIO_new_mem_buf(data, (int) len);
@@ -125,6 +126,7 @@ static int trust_store_add_file(TrustStore *t, const char *path, char *error, si
 int trust_store_load(const char *dir, TrustStore **ret, char *error, size_t error_len) {
         _cleanup_(trust_store_freep) TrustStore *t = NULL;
         struct dirent **names = NULL;
+        const char *why = NULL;
         int n, r = 0;
 
         t = calloc(1, sizeof(*t));
@@ -142,6 +144,14 @@ int trust_store_load(const char *dir, TrustStore **ret, char *error, size_t erro
                 r = -errno;
                 set_error(error, error_len, "%s: %s", dir, strerror(errno));
                 return r;
+        }
+        /* Whoever may write the directory may add a trust anchor. */
+        if (dir_check_trusted(dir, &why) == -EPERM) {
+                for (int i = 0; i < n; i++)
+                        free(names[i]);
+                free(names);
+                set_error(error, error_len, "%s: %s", dir, why);
+                return -EPERM;
         }
         for (int i = 0; i < n; i++) {
                 size_t l = strlen(names[i]->d_name);

@@ -26,6 +26,20 @@ ep_expect_exit 0 "$EP_BUILD/endpointd" --config "$EP_CONF" --check-config
 ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_TMP/bad.conf" --check-config
 ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_TMP/does-not-exist.conf" --check-config
 ep_assert_contains "$(cat "$EP_TMP/last.out")" "No such file or directory" "missing config"
+# Configuration that someone else could have written is refused, with the
+# file and the reason (endpointd.conf(5)).
+mkdir -p "$EP_CONF.d"
+chmod 0777 "$EP_CONF.d"
+ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_CONF" --check-config
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "endpointd.conf.d/ refused: writable by its group or by others" \
+        "a drop-in directory writable by others"
+chmod 0755 "$EP_CONF.d"
+chmod 0666 "$EP_CONF"
+ep_expect_exit 1 "$EP_BUILD/endpointd" --config "$EP_CONF" --check-config
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "refused: writable by its group or by others" \
+        "a configuration file writable by others"
+chmod 0644 "$EP_CONF"
+ep_expect_exit 0 "$EP_BUILD/endpointd" --config "$EP_CONF" --check-config
 
 # An unknown key is a warning with file:line, and the daemon starts.
 ep_config Daemon FutureOption yes

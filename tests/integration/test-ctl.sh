@@ -172,6 +172,11 @@ expect 0 ep_ctl --config "$EP_CONF" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
 ep_assert_contains "$OUT" "Signer:" "manifest check against TrustDirectory= of --config"
 [ "$(grep -c . <<<"$(grep Signer: <<<"$OUT")")" = 1 ] && ! grep -q "Signer: *-$" <<<"$OUT" ||
         ep_fail "manifest check did not name the signer: $OUT"
+# A trust directory someone else could add a CA to is refused (endpointd-manifest(5)).
+chmod 0777 "$EP_TRUST"
+expect 1 ep_ctl --config "$EP_CONF" manifest check "$EP_TMP/m1" "$EP_TMP/m1.sig"
+ep_assert_contains "$ERR" "writable by its group or by others" "a trust directory writable by others"
+chmod 0755 "$EP_TRUST"
 expect 0 ep_ctl --config "$EP_CONF" grant check "$EP_TMP/g1.grant" "$EP_TMP/g1.sig"
 expect 0 ep_ctl licence verify --config="$EP_CONF" "$EP_TMP/l1.licence" "$EP_TMP/l1.sig"
 # A drop-in moves TrustDirectory= to a directory without the manufacturer's CA.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "check-main.h"
 #include "config.h"
@@ -284,6 +285,62 @@ START_TEST(test_missing_main_file) {
 }
 END_TEST
 
+/* Files that configure the daemon are refused when someone other than root
+ * (or us) could have written them: the file or the drop-in directory
+ * writable by group or others, or owned by another user. */
+START_TEST(test_refuses_writable_by_others) {
+        char dir[] = "/tmp/test-config-XXXXXX", conf[64], d[64], dropin[96];
+        _cleanup_(config_freep) Config *c = NULL;
+        ParseError e = {};
+        char *bad = NULL;
+
+        make_tree(dir, conf, sizeof(conf), d, sizeof(d));
+        write_text(dir, "endpointd.conf", "[Daemon]\nUser=main\n");
+        write_text(d, "10-ok.conf", "[Daemon]\nUser=dropin\n");
+        snprintf(dropin, sizeof(dropin), "%s/10-ok.conf", d);
+        ck_assert_int_eq(chmod(conf, 0644), 0);
+        ck_assert_int_eq(chmod(dropin, 0644), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), 0);
+        ck_assert_str_eq(c->user, "dropin");
+        c = config_free(c);
+
+        ck_assert_int_eq(chmod(conf, 0666), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, &bad), -EPERM);
+        ck_assert_ptr_null(c);
+        ck_assert_str_eq(bad, conf);
+        ck_assert_ptr_nonnull(strstr(e.message, "writable by its group or by others"));
+        bad = mfree(bad);
+        ck_assert_int_eq(chmod(conf, 0664), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+        ck_assert_int_eq(chmod(conf, 0600), 0);
+
+        ck_assert_int_eq(chmod(dropin, 0646), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, &bad), -EPERM);
+        ck_assert_ptr_nonnull(strstr(bad, "/10-ok.conf"));
+        bad = mfree(bad);
+        ck_assert_int_eq(chmod(dropin, 0600), 0);
+
+        /* Whoever may write the directory may add a drop-in. */
+        ck_assert_int_eq(chmod(d, 0777), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+        ck_assert_ptr_nonnull(strstr(e.message, "endpointd.conf.d/ refused: writable by its group or by others"));
+        ck_assert_int_eq(chmod(d, 0755), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), 0);
+        c = config_free(c);
+
+        /* Owned by another user (only root can give a file away). */
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chown(dropin, 65534, 65534), 0);
+                ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+                ck_assert_ptr_nonnull(strstr(e.message, "owned by a user other than root"));
+                ck_assert_int_eq(chown(dropin, 0, 0), 0);
+                ck_assert_int_eq(chown(d, 65534, 65534), 0);
+                ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+        }
+        remove_tree(dir);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("core");
@@ -299,6 +356,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_dropins_in_order);
         tcase_add_test(tc, test_dropin_error_names_file);
         tcase_add_test(tc, test_missing_main_file);
+        tcase_add_test(tc, test_refuses_writable_by_others);
         suite_add_tcase(s, tc);
         return s;
 }

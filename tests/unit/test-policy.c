@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The policy parser (fixtures) and the decisions made with it. */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "check-main.h"
 #include "fixtures.h"
 #include "policy.h"
@@ -205,6 +208,28 @@ static void count_warning(const char *file, unsigned line, const char *message, 
         *(unsigned *) userdata = line;
 }
 
+/* A policy file someone other than root could have written is refused. */
+START_TEST(test_load_refuses_writable_by_others) {
+        char path[] = "/tmp/test-policy-XXXXXX";
+        const char *text = "[Role]\nName=viewer\nPermissions=status.read\n";
+        Policy *p = NULL;
+        ParseError e = {};
+        int fd = mkstemp(path);
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        ck_assert_int_eq(close(fd), 0);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(policy_load(path, NULL, NULL, &p, &e), 0);
+        p = policy_free(p);
+        ck_assert_int_eq(chmod(path, 0622), 0);
+        ck_assert_int_eq(policy_load(path, NULL, NULL, &p, &e), -EPERM);
+        ck_assert_ptr_null(p);
+        ck_assert_msg(strstr(e.message, "refused: writable by its group or by others"), "%s", e.message);
+        ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
 START_TEST(test_unknown_user_warns) {
         _cleanup_(policy_freep) Policy *p = NULL;
         const char *text = "[Role]\nName=a\nPermissions=*\n\n[Subject]\nUser=no-such-user-here\nRoles=a\n";
@@ -260,6 +285,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_subjects);
         tcase_add_test(tc, test_format_round_trip);
         tcase_add_test(tc, test_unknown_user_warns);
+        tcase_add_test(tc, test_load_refuses_writable_by_others);
         tcase_add_test(tc, test_words);
         tcase_add_test(tc, test_permission_known);
         suite_add_tcase(s, tc);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check-main.h"
 #include "endpointd/signer-roles.h"
@@ -291,6 +292,32 @@ START_TEST(test_trust_dir_errors) {
 }
 END_TEST
 
+/* A trust anchor anyone else could have written, or a trust directory
+ * anyone else could add one to, is refused (and with it the directory). */
+START_TEST(test_trust_dir_writable_by_others) {
+        _cleanup_(trust_store_freep) TrustStore *t = NULL;
+        char path[256], err[256] = "";
+
+        snprintf(path, sizeof(path), "%s/trust", dir);
+        ck_assert_int_eq(trust_store_load(path, &t, err, sizeof(err)), 0);
+        t = trust_store_free(t);
+        sh("chmod 0666 %s/trust/manufacturer.pem", dir);
+        ck_assert_int_eq(trust_store_load(path, &t, err, sizeof(err)), -EPERM);
+        ck_assert_msg(strstr(err, "manufacturer.pem: writable by its group or by others"), "%s", err);
+        sh("chmod 0644 %s/trust/manufacturer.pem && chmod 0777 %s/trust", dir, dir);
+        ck_assert_int_eq(trust_store_load(path, &t, err, sizeof(err)), -EPERM);
+        ck_assert_msg(strstr(err, "trust: writable by its group or by others"), "%s", err);
+        sh("chmod 0755 %s/trust", dir);
+        if (geteuid() == 0) {
+                sh("chown 65534 %s/trust/manufacturer.pem", dir);
+                ck_assert_int_eq(trust_store_load(path, &t, err, sizeof(err)), -EPERM);
+                ck_assert_msg(strstr(err, "owned by a user other than root"), "%s", err);
+                sh("chown 0 %s/trust/manufacturer.pem", dir);
+        }
+        ck_assert_int_eq(trust_store_load(path, &t, err, sizeof(err)), 0);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("signature");
         TCase *tc = tcase_create("core");
@@ -307,6 +334,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_not_detached);
         tcase_add_test(tc, test_garbage_and_truncated);
         tcase_add_test(tc, test_trust_dir_errors);
+        tcase_add_test(tc, test_trust_dir_writable_by_others);
         suite_add_tcase(s, tc);
         return s;
 }
