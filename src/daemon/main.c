@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -87,6 +88,11 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "%s: %s", bad_file ?: arg_config, e.message);
         }
         if (arg_check_config) {
+                /* A warning only: a configuration may be checked on the
+                 * machine that builds the image, before the user exists. */
+                if (!getpwnam(config->user))
+                        log_warning("User '%s' (User=) does not exist on this system: the daemon would not "
+                                    "start here.", config->user);
                 printf("%s: OK\n", arg_config);
                 return 0;
         }

@@ -67,6 +67,11 @@ int ini_parse(const char *data, size_t len, IniHandler handler, void *userdata, 
                         line += *q == '\n';
                 return parse_error_set(error, line + 1, EBADMSG, "line contains a NUL byte");
         }
+        /* Some editors start a UTF-8 file with a byte order mark; say so
+         * rather than call the first line's key or section invalid. */
+        if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+                return parse_error_set(error, 1, EBADMSG,
+                                       "file starts with a UTF-8 byte order mark (U+FEFF): save it without one");
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 size_t n = (nl ? nl : end) - p;

@@ -40,6 +40,12 @@ ep_assert_contains "$(cat "$EP_TMP/last.out")" "refused: writable by its group o
         "a configuration file writable by others"
 chmod 0644 "$EP_CONF"
 ep_expect_exit 0 "$EP_BUILD/endpointd" --config "$EP_CONF" --check-config
+# A User= that does not exist here is a warning (the configuration may be
+# checked where the image is built), saying the daemon would not start.
+printf '[Daemon]\nUser=nosuchuser-cc\n' >"$EP_TMP/nouser.conf"
+ep_expect_exit 0 "$EP_BUILD/endpointd" --config "$EP_TMP/nouser.conf" --check-config
+ep_assert_contains "$(cat "$EP_TMP/last.out")" "User 'nosuchuser-cc' (User=) does not exist on this system" \
+        "a missing User= warned about"
 
 # An unknown key is a warning with file:line, and the daemon starts.
 ep_config Daemon FutureOption yes
