@@ -295,7 +295,7 @@ int tpm_credential_activate(Tpm *t, const TpmCredential *c, uint8_t **ret, size_
                 return credential_refused(rc) ? -EXDEV : r;
         }
         tpm_session_consumed(t, &session);
-        r = tpm_secret_copy(cert->buffer, cert->size, sizeof(*cert), ret, ret_len);
+        r = tpm_secret_copy(cert->buffer, cert->size, sizeof(cert->buffer), ret, ret_len);
         Esys_Free(cert);
         return r;
 }

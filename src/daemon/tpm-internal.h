@@ -74,9 +74,10 @@ void tpm_ak_template(TPM2B_PUBLIC *ret);
 int tpm_device_key_unload(Tpm *t);
 int tpm_device_key_load(Tpm *t);
 
-/* Copies len bytes of a secret the TPM returned in buf (a structure of
- * size bytes) to OPENSSL_secure_malloc'ed memory (*ret, free with
- * OPENSSL_secure_clear_free()) and wipes buf, also on failure (-ENOMEM). */
+/* Copies the first len bytes of a secret the TPM returned in buf (the
+ * buffer of a TPM2B, size bytes in all) to OPENSSL_secure_malloc'ed memory
+ * (*ret, free with OPENSSL_secure_clear_free()) and wipes buf's size
+ * bytes, also on failure (-ENOMEM). */
 int tpm_secret_copy(void *buf, size_t len, size_t size, uint8_t **ret, size_t *ret_len);
 
 /* Records a failed TSS2 call (decoded text for tpm_last_error(), the loss

@@ -189,4 +189,9 @@ k_tools tpm2_changeauth -c e -p endorsement-secret || ep_fail "tpm2_changeauth -
 ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation after the auth was cleared"
 ep_ok "activation works again once the endorsement authorization is empty"
 ep_assert_eq "$(k_transient)" 2 "still only the SRK and the device key are loaded"
+# A clean stop (in a sanitizer build also: no leak reported at exit), and
+# the daemon's objects go with it.
+ep_stop
+ep_assert_eq "$EP_DAEMON_RC" 0 "endpointd exits cleanly"
+ep_assert_eq "$(k_transient)" 0 "nothing is loaded after the stop"
 ep_done
