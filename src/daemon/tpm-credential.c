@@ -165,6 +165,7 @@ static int ek_find_persistent(Tpm *t, TpmEk *ek) {
                 (void) Esys_TR_Close(esys, &tr);
                 return 0;
         }
+        log_debug("Using the persistent EK at 0x%08x.", (unsigned) TPM_EK_ECC_PERSISTENT_HANDLE);
         ek->persistent = tr;
         ek->public = pub;
         return 1;
@@ -224,14 +225,6 @@ int tpm_credential_ak_public(Tpm *t, uint8_t **ret, size_t *ret_len) {
         return 0;
 }
 
-/* The device key, unloaded for an activation, is loaded again on the way
- * out (see tpm_device_key_unload()); a failure there is retried by its next
- * use. */
-static void device_key_reloadp(Tpm **t) {
-        if (*t && !tpm_is_lost(*t))
-                (void) tpm_device_key_load(*t);
-}
-
 /* Response codes of ActivateCredential that mean "not for this EK and this
  * Name" (or an altered credential): the HMAC or the unwrapping of the seed
  * failed. */
@@ -247,9 +240,9 @@ static bool credential_refused(TSS2_RC rc) {
         return false;
 }
 
-int tpm_credential_activate(Tpm *t, const TpmCredential *c, uint8_t **ret, size_t *ret_len) {
-        _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t);
-        _cleanup_(device_key_reloadp) Tpm *unloaded = NULL;
+/* The activation proper, with the device key unloaded: every object and
+ * session it makes is flushed when it returns. */
+static int activate_unloaded(Tpm *t, const TpmCredential *c, uint8_t **ret, size_t *ret_len) {
         _cleanup_(tpm_ek_done) TpmEk ek = TPM_EK(t);
         _cleanup_(tpm_transient_flush) TpmTransient ak = TPM_TRANSIENT(t), session = TPM_TRANSIENT(t);
         TPM2B_NONCE empty_nonce = {};
@@ -260,15 +253,6 @@ int tpm_credential_activate(Tpm *t, const TpmCredential *c, uint8_t **ret, size_
         TSS2_RC rc;
         int r;
 
-        r = endorsement_auth_check(t);
-        if (r < 0)
-                return r;
-        /* SRK, device key, AK and EK are one object more than a TPM
-         * without resource manager holds. */
-        r = tpm_device_key_unload(t);
-        if (r < 0)
-                return r;
-        unloaded = t;
         tpm_ak_template(&tmpl);
         r = tpm_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &ak.handle, NULL);
         if (r < 0)
@@ -297,5 +281,25 @@ int tpm_credential_activate(Tpm *t, const TpmCredential *c, uint8_t **ret, size_
         tpm_session_consumed(t, &session);
         r = tpm_secret_copy(cert->buffer, cert->size, sizeof(cert->buffer), ret, ret_len);
         Esys_Free(cert);
+        return r;
+}
+
+int tpm_credential_activate(Tpm *t, const TpmCredential *c, uint8_t **ret, size_t *ret_len) {
+        _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t);
+        int r;
+
+        r = endorsement_auth_check(t);
+        if (r < 0)
+                return r;
+        /* SRK, device key, AK and EK are one object more than a TPM
+         * without resource manager holds: the device key makes room and
+         * is loaded again afterwards (a failure there is retried by its
+         * next use, see tpm_device_key_load()). */
+        r = tpm_device_key_unload(t);
+        if (r < 0)
+                return r;
+        r = activate_unloaded(t, c, ret, ret_len);
+        if (!tpm_is_lost(t))
+                (void) tpm_device_key_load(t);
         return r;
 }

@@ -9,8 +9,9 @@
 # the same secret. A credential for another Name, for another TPM's EK,
 # altered or garbled fails with the documented error; ten calls in a row,
 # failing ones included, leave no object or session loaded; the device key
-# is still there afterwards; each call is an audit record; a set
-# endorsement authorization is one clear error.
+# is still there afterwards; each call is an audit record; a persistent EK
+# at 0x81010002 is used when it has the template and left alone when not;
+# a set endorsement authorization is one clear error.
 . "$top_srcdir/tests/integration/lib.sh"
 for tool in tpm2_makecredential tpm2_createek tpm2_createak tpm2_print tpm2_getcap tpm2_changeauth; do
         command -v $tool >/dev/null || ep_skip "$tool (tpm2-tools) is not installed"
@@ -178,6 +179,25 @@ openssl dgst -sha256 -verify "$EP_TMP/device.pem" -signature "$EP_TMP/data.sig" 
         ep_fail "the signature after the activations does not verify with the device key"
 ep_ok "the device key signs after the activations"
 ep_assert_eq "$(a_count credential-activated)" 20 "every activation is an audit record"
+
+# ---- a persistent EK at 0x81010002 is used when it has the template --------------
+k_tools tpm2_createek -G ecc -c 0x81010002 >/dev/null || ep_fail "tpm2_createek -c 0x81010002"
+lines=$(wc -l <"$EP_TMP/daemon.log")
+ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation with the persistent EK"
+tail -n +$((lines + 1)) "$EP_TMP/daemon.log" | grep -q "Using the persistent EK at 0x81010002" ||
+        ep_fail "the persistent EK was not used"
+ep_ok "activation with the persistent EK at 0x81010002"
+ep_assert_eq "$(k_transient)" 2 "the persistent EK left no transient object"
+k_tpm2 tpm2_evictcontrol -C o -c 0x81010002 >/dev/null || ep_fail "tpm2_evictcontrol"
+# Another key there (an RSA EK) is left alone: the primary is made instead.
+k_tools tpm2_createek -G rsa -c 0x81010002 >/dev/null || ep_fail "tpm2_createek -G rsa -c 0x81010002"
+lines=$(wc -l <"$EP_TMP/daemon.log")
+ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation with an RSA EK persistent"
+tail -n +$((lines + 1)) "$EP_TMP/daemon.log" | grep -q "is not an EK of template L-2" ||
+        ep_fail "the RSA EK at 0x81010002 was not noticed"
+ep_ok "a persistent key of another template is not used"
+ep_assert_eq "$(k_tpm2 tpm2_getcap handles-persistent | grep -c 0x81010002)" 1 "and is left in place"
+k_tpm2 tpm2_evictcontrol -C o -c 0x81010002 >/dev/null || ep_fail "tpm2_evictcontrol"
 
 # ---- a set endorsement authorization is one clear error ---------------------------
 k_tools tpm2_changeauth -c e endorsement-secret || ep_fail "tpm2_changeauth -c e"
