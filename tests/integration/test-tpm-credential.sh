@@ -181,23 +181,23 @@ ep_ok "the device key signs after the activations"
 ep_assert_eq "$(a_count credential-activated)" 20 "every activation is an audit record"
 
 # ---- a persistent EK at 0x81010002 is used when it has the template --------------
-k_tools tpm2_createek -G ecc -c 0x81010002 >/dev/null || ep_fail "tpm2_createek -c 0x81010002"
-lines=$(wc -l <"$EP_TMP/daemon.log")
-ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation with the persistent EK"
-tail -n +$((lines + 1)) "$EP_TMP/daemon.log" | grep -q "Using the persistent EK at 0x81010002" ||
-        ep_fail "the persistent EK was not used"
-ep_ok "activation with the persistent EK at 0x81010002"
-ep_assert_eq "$(k_transient)" 2 "the persistent EK left no transient object"
-k_tpm2 tpm2_evictcontrol -C o -c 0x81010002 >/dev/null || ep_fail "tpm2_evictcontrol"
+# persistent_ek ALG LOG-LINE WHAT: persists tpm2_createek -G ALG's EK there,
+# activates (the same secret), finds LOG-LINE in the daemon's log of that
+# call, checks the handle is still there and evicts it.
+persistent_ek() {
+        local lines
+        k_tools tpm2_createek -G "$1" -c 0x81010002 >/dev/null || ep_fail "tpm2_createek -G $1 -c 0x81010002"
+        lines=$(wc -l <"$EP_TMP/daemon.log")
+        ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation: $3"
+        tail -n +$((lines + 1)) "$EP_TMP/daemon.log" | grep -q "$2" || ep_fail "no '$2' in the log: $3"
+        ep_ok "$3"
+        ep_assert_eq "$(k_transient)" 2 "no transient object left"
+        ep_assert_eq "$(k_tpm2 tpm2_getcap handles-persistent | grep -c 0x81010002)" 1 "0x81010002 left in place"
+        k_tpm2 tpm2_evictcontrol -C o -c 0x81010002 >/dev/null || ep_fail "tpm2_evictcontrol"
+}
+persistent_ek ecc "Using the persistent EK at 0x81010002" "activation with the persistent EK at 0x81010002"
 # Another key there (an RSA EK) is left alone: the primary is made instead.
-k_tools tpm2_createek -G rsa -c 0x81010002 >/dev/null || ep_fail "tpm2_createek -G rsa -c 0x81010002"
-lines=$(wc -l <"$EP_TMP/daemon.log")
-ep_ctl activate-credential "$V/cred" | cmp -s - "$V/secret" || ep_fail "activation with an RSA EK persistent"
-tail -n +$((lines + 1)) "$EP_TMP/daemon.log" | grep -q "is not an EK of template L-2" ||
-        ep_fail "the RSA EK at 0x81010002 was not noticed"
-ep_ok "a persistent key of another template is not used"
-ep_assert_eq "$(k_tpm2 tpm2_getcap handles-persistent | grep -c 0x81010002)" 1 "and is left in place"
-k_tpm2 tpm2_evictcontrol -C o -c 0x81010002 >/dev/null || ep_fail "tpm2_evictcontrol"
+persistent_ek rsa "is not an EK of template L-2" "a persistent key of another template is not used"
 
 # ---- a set endorsement authorization is one clear error ---------------------------
 k_tools tpm2_changeauth -c e endorsement-secret || ep_fail "tpm2_changeauth -c e"
