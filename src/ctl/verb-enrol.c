@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* endpointctl device-csr: a PKCS#10 certification request for the TPM
- * device identity key, for enrolment with a verifier's CA (endpointd(8)).
- * endpointctl builds the request around the device public key and the
- * device id; the TPM signs it through Keys1.Sign (the key never leaves the
- * TPM), so "openssl req -verify" proves that whoever made the request
- * holds the device key. */
+/* endpointctl's enrolment verbs (endpointd(8), Enrolment):
+ *
+ * device-csr: a PKCS#10 certification request for the TPM device identity
+ * key, for enrolment with a verifier's CA. endpointctl builds the request
+ * around the device public key and the device id; the TPM signs it through
+ * Keys1.Sign (the key never leaves the TPM), so "openssl req -verify"
+ * proves that whoever made the request holds the device key.
+ *
+ * device-ek, device-ak, activate-credential: the device side of
+ * TPM2_MakeCredential / TPM2_ActivateCredential. The verifier takes the
+ * endorsement key and the attestation key's public area, runs
+ * tpm2_makecredential, and gets its secret back only from the TPM that
+ * holds that EK and a key of that Name. */
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -151,6 +158,171 @@ int verb_device_csr(int argc, char *argv[], void *userdata) {
         o = json_object_new_object();
         if (!o || json_object_object_add(o, "deviceId", json_object_new_string(id)) < 0 ||
             json_object_object_add(o, "csr", json_object_new_string_len(pem, (int) pem_len)) < 0 ||
+            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
+                    0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+/* Writes data to arg_output (atomically, with mode) or, without
+ * --output, to standard output. */
+static int output_bytes(const void *data, size_t len, mode_t mode) {
+        int r;
+
+        if (!arg_output) {
+                if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+                        return log_error_errno(EIO, "Cannot write to standard output: %m");
+                return 0;
+        }
+        r = write_file_atomic(arg_output, data, len, mode);
+        if (r < 0)
+                return log_error_errno(r, "Cannot write '%s': %m", arg_output);
+        return 0;
+}
+
+/* A method of Keys1 that returns one string (the PEM public keys). */
+static int read_pem(sd_bus *bus, const char *method, const char *what, sd_bus_message **ret_reply,
+                    const char **ret_pem) {
+        int r;
+
+        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, method, ret_reply, what, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(*ret_reply, "s", ret_pem);
+        return r < 0 ? log_error_errno(r, "Cannot parse the reply: %m") : 0;
+}
+
+int verb_device_ek(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *pem;
+        json_object *o;
+        int r;
+
+        r = read_pem(userdata, "GetEndorsementPublicKey", "read the endorsement key", &reply, &pem);
+        if (r != 0)
+                return r;
+        if (!arg_json) {
+                r = output_bytes(pem, strlen(pem), 0644);
+                if (r == 0 && arg_output)
+                        printf("Wrote the endorsement public key to %s.\n", arg_output);
+                return r;
+        }
+        if (arg_output && (r = output_bytes(pem, strlen(pem), 0644)) != 0)
+                return r;
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "publicKey", json_object_new_string(pem)) < 0 ||
+            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
+                    0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+/* The Name of a key whose TPM2B_PUBLIC (SHA-256 nameAlg) is pub: 0x000b
+ * || SHA-256 of the TPMT_PUBLIC (pub without its 2-byte size), in hex.
+ * -EBADMSG when the size field does not match. */
+static int tpm2b_public_name(const uint8_t *pub, size_t len, char **ret) {
+        uint8_t name[2 + 32] = { 0x00, 0x0b };
+
+        if (len < 4 || (size_t) (pub[0] << 8 | pub[1]) != len - 2 || pub[2] != 0x00 || pub[3] == 0)
+                return -EBADMSG;
+        /* nameAlg follows the 2-byte type. */
+        if (len < 6 || pub[4] != 0x00 || pub[5] != 0x0b)
+                return -EBADMSG;
+        if (sha256_buffer(pub + 2, len - 2, name + 2) < 0)
+                return -EIO;
+        *ret = hexmem(name, sizeof(name));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int verb_device_ak(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *pemr = NULL;
+        _cleanup_(freep) char *name = NULL;
+        sd_bus *bus = userdata;
+        const void *pub;
+        const char *pem;
+        json_object *o;
+        size_t len;
+        int r;
+
+        r = ctl_call(bus, ENDPOINTD_IFACE_KEYS, "GetAttestationKeyPublic", &reply,
+                     "read the attestation key's public area", NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read_array(reply, 'y', &pub, &len);
+        if (r < 0)
+                return log_error_errno(r, "Cannot parse the reply: %m");
+        r = tpm2b_public_name(pub, len, &name);
+        if (r < 0)
+                return log_error_errno(r, "The daemon's TPM2B_PUBLIC does not parse: %m");
+        r = read_pem(bus, "GetAttestationPublicKey", "read the attestation key", &pemr, &pem);
+        if (r != 0)
+                return r;
+        if (arg_output) {
+                r = output_bytes(pub, len, 0644);
+                if (r != 0)
+                        return r;
+        }
+        if (!arg_json) {
+                if (arg_output)
+                        printf("Wrote the attestation key's public area (TPM2B_PUBLIC) to %s.\nName: %s\n",
+                               arg_output, name);
+                else
+                        fputs(pem, stdout);
+                return 0;
+        }
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "publicKey", json_object_new_string(pem)) < 0 ||
+            json_add_base64(o, "publicArea", pub, len) < 0 ||
+            json_object_object_add(o, "name", json_object_new_string(name)) < 0 ||
+            json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
+                    0) {
+                json_object_put(o);
+                return log_oom();
+        }
+        return json_print(o, stdout) < 0 ? log_oom() : 0;
+}
+
+/* The largest credential file endpointctl sends; the daemon has its own,
+ * smaller limit. */
+#define CREDENTIAL_FILE_MAX 4096U
+
+/* activate-credential FILE: reads the file first, so it connects itself. */
+int verb_activate_credential(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(freep) char *data = NULL;
+        const void *secret;
+        size_t len, secret_len;
+        json_object *o;
+        int r;
+
+        r = read_full_file(argv[1], CREDENTIAL_FILE_MAX, &data, &len);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read '%s': %m", argv[1]);
+        r = ctl_bus_connect(&bus);
+        if (r < 0)
+                return r;
+        r = ctl_new_method_call(bus, ENDPOINTD_IFACE_KEYS, "ActivateCredential", &m);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', data, len);
+        if (r < 0)
+                return log_error_errno(r, "Cannot build the call: %m");
+        r = ctl_call_message(bus, m, &reply, "activate the credential");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read_array(reply, 'y', &secret, &secret_len);
+        if (r < 0)
+                return log_error_errno(r, "Cannot parse the reply: %m");
+        if (!arg_json)
+                return output_bytes(secret, secret_len, 0600);
+        if (arg_output && (r = output_bytes(secret, secret_len, 0600)) != 0)
+                return r;
+        o = json_object_new_object();
+        if (!o || json_add_base64(o, "secret", secret, secret_len) < 0 ||
             json_object_object_add(o, "output", arg_output ? json_object_new_string(arg_output) : NULL) <
                     0) {
                 json_object_put(o);

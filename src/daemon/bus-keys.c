@@ -18,6 +18,7 @@
 #include "log.h"
 #include "openssl-util.h"
 #include "signature.h"
+#include "tpm-credential.h"
 #include "tpm-policy.h"
 #include "tpm.h"
 
@@ -25,11 +26,14 @@
  * NULL or its sender cannot be identified). A macro, so that the journal's
  * CODE_FILE/CODE_LINE/CODE_FUNC are those of the handler, not of a helper. */
 #define keys_event(m, msg, kind, key, fields, ...)                                                          \
+        keys_event_result(m, msg, kind, key, 0, fields, __VA_ARGS__)
+/* The same for an action that failed with result (a -errno). */
+#define keys_event_result(m, msg, kind, key, result, fields, ...)                                           \
         do {                                                                                                \
                 EventSubject _subject;                                                                      \
                 bool _known = (msg) && bus_event_subject((m), (msg), &_subject) >= 0;                       \
-                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key), 0,       \
-                            (fields), __VA_ARGS__);                                                         \
+                events_emit((m)->events, (kind), _known ? &_subject : EVENT_SUBJECT_DAEMON, (key),          \
+                            (result), (fields), __VA_ARGS__);                                               \
         } while (0)
 
 /* ---- the TPM component: the device's sink ----------------------------------- */
@@ -644,6 +648,94 @@ static int method_get_attestation_public_key(sd_bus_message *msg, void *userdata
         return reply_pem(m, msg, ak, error);
 }
 
+/* ---- the credential protocol (tpm-credential.h) ----------------------------- */
+
+/* keys_fail() for the endorsement hierarchy's one failure of its own. */
+static int credential_fail(Manager *m, int r, sd_bus_error *error) {
+        if (r == -EACCES)
+                return bus_error_set_errnof(error, EPROTO,
+                                            "The TPM's endorsement hierarchy has an authorization value; "
+                                            "endpointd needs the empty one (endpointd(8), TPM).");
+        return keys_fail(m, r, NULL, error);
+}
+
+static int method_get_endorsement_public_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *ek = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = authorize_with_tpm(m, msg, error);
+        if (r < 0)
+                return r;
+        r = tpm_credential_ek_public(m->tpm, &ek);
+        if (r < 0)
+                return credential_fail(m, r, error);
+        return reply_pem(m, msg, ek, error);
+}
+
+static int method_get_attestation_key_public(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) uint8_t *pub = NULL;
+        Manager *m = userdata;
+        size_t len;
+        int r;
+
+        r = authorize_with_tpm(m, msg, error);
+        if (r < 0)
+                return r;
+        r = tpm_credential_ak_public(m->tpm, &pub, &len);
+        if (r < 0)
+                return credential_fail(m, r, error);
+        return reply_bytes(msg, pub, len, false);
+}
+
+static int method_activate_credential(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        TpmCredential cred;
+        const char *why = "";
+        const void *data;
+        uint8_t digest[32], *secret = NULL;
+        size_t len, secret_len = 0;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'y', &data, &len);
+        if (r < 0)
+                return r;
+        if (len > TPM_CREDENTIAL_MAX)
+                return bus_error_set_errnof(error, EFBIG,
+                                            "A credential file has at most %zu bytes, got %zu.",
+                                            (size_t) TPM_CREDENTIAL_MAX, len);
+        r = tpm_credential_parse(data, len, &cred, &why);
+        if (r < 0)
+                return bus_error_set_errnof(error, EBADMSG,
+                                            "Not a credential file of tpm2_makecredential: %s.", why);
+        r = authorize_with_tpm(m, msg, error);
+        if (r < 0)
+                return r;
+        r = sha256_buffer(data, len, digest);
+        if (r >= 0)
+                r = tpm_credential_activate(m->tpm, &cred, &secret, &secret_len);
+        OPENSSL_cleanse(&cred, sizeof(cred));
+        if (r == 0 || r == -EXDEV) {
+                _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
+
+                keys_event_result(
+                        m, msg, EVENT_CREDENTIAL_ACTIVATED, NULL, r, EVENT_FIELDS({ "CREDENTIAL", hex }),
+                        r == 0 ? "Activated a credential for a client."
+                               : "Refused a credential not made for this TPM's endorsement key and "
+                                 "attestation key.");
+        }
+        if (r == -EXDEV)
+                return bus_error_set_errnof(error, EXDEV,
+                                            "The credential was not made for this TPM's endorsement key and "
+                                            "the attestation key's Name, or was altered (%s).",
+                                            tpm_last_error(m->tpm));
+        if (r < 0)
+                return credential_fail(m, r, error);
+        r = reply_bytes(msg, secret, secret_len, true);
+        OPENSSL_secure_clear_free(secret, secret_len);
+        return r;
+}
+
 static int method_attest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) uint8_t *quote = NULL, *sig = NULL, *pcrs = NULL;
@@ -748,7 +840,8 @@ const sd_bus_vtable keys_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", secret), method_unseal,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("InstallApproval", SD_BUS_ARGS("ay", approval, "ay", signature),
-                                SD_BUS_RESULT("t", version), method_install_approval, SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("t", version), method_install_approval,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Sign", SD_BUS_ARGS("ay", data), SD_BUS_RESULT("ay", signature), method_sign,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevicePublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),
@@ -757,6 +850,13 @@ const sd_bus_vtable keys_vtable[] = {
                                 method_get_attestation_public_key, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Attest", SD_BUS_ARGS("ay", nonce, "au", pcrs),
                                 SD_BUS_RESULT("ay", quote, "ay", signature, "ay", pcr_values), method_attest,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetEndorsementPublicKey", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pem),
+                                method_get_endorsement_public_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAttestationKeyPublic", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", public_area),
+                                method_get_attestation_key_public, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ActivateCredential", SD_BUS_ARGS("ay", credential),
+                                SD_BUS_RESULT("ay", secret), method_activate_credential,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

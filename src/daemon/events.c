@@ -117,6 +117,12 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
                                     LOG_INFO,
                                     { "PCRS", NULL },
                                     "the TPM quoted PCRs for a client" },
+        [EVENT_CREDENTIAL_ACTIVATED] = { "credential-activated",
+                                         "5603c220aade4a989f7c5b618b32bd08",
+                                         LOG_NOTICE,
+                                         { "CREDENTIAL", NULL },
+                                         "a verifier's credential (tpm2_makecredential) was activated for a "
+                                         "client, or refused as not made for this TPM" },
         [EVENT_ACCESS_DENIED] = { "access-denied",
                                   "129071a52cbb4de69f9c33c1acfe203d",
                                   LOG_NOTICE,

@@ -12,6 +12,74 @@
 /* The ESYS context; owned by t. */
 ESYS_CONTEXT *tpm_esys(Tpm *t);
 
+/* A transient object or session that is flushed on every path out of the
+ * function that made it: swtpm without a resource manager has only three
+ * object slots, so one leak per call exhausts it within a few calls.
+ * _cleanup_(tpm_transient_flush) TpmTransient h = TPM_TRANSIENT(t); */
+typedef struct TpmTransient {
+        Tpm *tpm;
+        ESYS_TR handle;
+} TpmTransient;
+
+#define TPM_TRANSIENT(t)                                                                                    \
+        { .tpm = (t), .handle = ESYS_TR_NONE }
+
+/* Flushes h's handle unless it is ESYS_TR_NONE or the TPM is lost; resets it. */
+void tpm_transient_flush(TpmTransient *h);
+
+/* All the commands of one operation on one connection to swtpm (see
+ * tpm-tcti.h), released when the operation returns:
+ * _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t), declared before
+ * any handle that is flushed on the way out. */
+Tpm *tpm_hold(Tpm *t);
+void tpm_releasep(Tpm **t);
+
+/* The session was used without continueSession, so the TPM flushed it:
+ * drops ESYS's bookkeeping and resets s. */
+void tpm_session_consumed(Tpm *t, TpmTransient *s);
+
+/* A session salted by the SRK (ECDH) with the given attributes, so that its
+ * session key, and with it parameter encryption, is unknown to anyone on
+ * the TCTI path. */
+int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret);
+
+/* TPM2_CreatePrimary of tmpl under hierarchy with the empty authorization;
+ * *ret_public (Esys_Free) may be NULL. */
+int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl, ESYS_TR *ret,
+                       TPM2B_PUBLIC **ret_public);
+
+/* One TPM_PT_* value of TPM2_CAP_TPM_PROPERTIES. */
+int tpm_property(Tpm *t, TPM2_PT property, uint32_t *ret);
+
+/* The ECC P-256 public key of a TPM object as an EVP_PKEY (the caller's);
+ * -EPROTO when pub is not an ECC P-256 key. */
+int pkey_from_tpm_public(const TPM2B_PUBLIC *pub, EVP_PKEY **ret);
+
+/* The TCG ECC NIST P-256 storage key template (restricted decryption key,
+ * fixedTPM, fixedParent, sensitiveDataOrigin, AES-128-CFB, SHA-256, zero
+ * unique) with attributes added: the SRK's and the EK's (tpm-credential.c)
+ * are both of this shape. */
+void tpm_ecc_storage_template(TPMA_OBJECT attributes, TPM2B_PUBLIC *ret);
+
+/* The attestation key's template (restricted ECC P-256 signing key,
+ * fixedTPM, fixedParent, a primary of the endorsement hierarchy). */
+void tpm_ak_template(TPM2B_PUBLIC *ret);
+
+/* The device key is the one transient object kept loaded besides the SRK;
+ * an operation that needs two more object slots than a TPM without
+ * resource manager has (three) unloads it and loads it again afterwards.
+ * _load is a no-op while it is loaded; it re-creates the primary and fails
+ * with -EXDEV if that is not the key this context started with. The key is
+ * loaded again on its next use if _load failed. */
+int tpm_device_key_unload(Tpm *t);
+int tpm_device_key_load(Tpm *t);
+
+/* Copies the first len bytes of a secret the TPM returned in buf (the
+ * buffer of a TPM2B, size bytes in all) to OPENSSL_secure_malloc'ed memory
+ * (*ret, free with OPENSSL_secure_clear_free()) and wipes buf's size
+ * bytes, also on failure (-ENOMEM). */
+int tpm_secret_copy(void *buf, size_t len, size_t size, uint8_t **ret, size_t *ret_len);
+
 /* Records a failed TSS2 call (decoded text for tpm_last_error(), the loss
  * of the TPM) and returns its errno, as tss2_to_errno(). */
 int tpm_record_failure(Tpm *t, TSS2_RC rc, const char *what);

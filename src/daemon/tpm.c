@@ -50,18 +50,7 @@ struct Tpm {
         ESYS_TR policy_nv;
 };
 
-/* A transient object or session that is flushed on every path out of the
- * function that made it: swtpm without a resource manager has only three
- * object slots, so one leak per call exhausts it within a few calls. */
-typedef struct TpmTransient {
-        Tpm *tpm;
-        ESYS_TR handle;
-} TpmTransient;
-
-#define TPM_TRANSIENT(t)                                                                                    \
-        { .tpm = (t), .handle = ESYS_TR_NONE }
-
-static void tpm_transient_flush(TpmTransient *h) {
+void tpm_transient_flush(TpmTransient *h) {
         if (h->handle != ESYS_TR_NONE && h->tpm->esys && !h->tpm->lost)
                 (void) Esys_FlushContext(h->tpm->esys, h->handle);
         h->handle = ESYS_TR_NONE;
@@ -297,8 +286,6 @@ int tpm_pcr_read(Tpm *t, unsigned pcr, uint8_t ret_digest[32]) {
         return tpm_pcr_read_mask(t, 1U << pcr, (uint8_t(*)[32]) ret_digest);
 }
 
-static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret);
-
 int tpm_get_random(Tpm *t, void *buf, size_t len) {
         _cleanup_(tpm_transient_flush) TpmTransient session = TPM_TRANSIENT(t);
         uint8_t *p = buf;
@@ -334,7 +321,7 @@ int tpm_get_random(Tpm *t, void *buf, size_t len) {
 }
 
 /* ECC P-256 public key of a TPM object as an EVP_PKEY. */
-static int pkey_from_tpm_public(const TPM2B_PUBLIC *pub, EVP_PKEY **ret) {
+int pkey_from_tpm_public(const TPM2B_PUBLIC *pub, EVP_PKEY **ret) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
         const TPMS_ECC_POINT *q = &pub->publicArea.unique.ecc;
         uint8_t point[65];
@@ -357,17 +344,14 @@ static int pkey_from_tpm_public(const TPM2B_PUBLIC *pub, EVP_PKEY **ret) {
         return 0;
 }
 
-/* TCG "Provisioning Guidance" ECC P-256 SRK template, so that other tools
- * (tpm2_createprimary -C o -g sha256 -G ecc256:aes128cfb with a zero
- * unique) derive the same key. */
-static void srk_template(TPM2B_PUBLIC *ret) {
+void tpm_ecc_storage_template(TPMA_OBJECT attributes, TPM2B_PUBLIC *ret) {
         *ret = (TPM2B_PUBLIC) {
                 .publicArea = {
                         .type = TPM2_ALG_ECC,
                         .nameAlg = TPM2_ALG_SHA256,
                         .objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
                                             TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                            TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA,
+                                            attributes,
                         .parameters.eccDetail = {
                                 .symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
                                                .mode.aes = TPM2_ALG_CFB },
@@ -378,6 +362,13 @@ static void srk_template(TPM2B_PUBLIC *ret) {
                         .unique.ecc = { .x.size = 32, .y.size = 32 },
                 },
         };
+}
+
+/* TCG "Provisioning Guidance" ECC P-256 SRK template, so that other tools
+ * (tpm2_createprimary -C o -g sha256 -G ecc256:aes128cfb with a zero
+ * unique) derive the same key. */
+static void srk_template(TPM2B_PUBLIC *ret) {
+        tpm_ecc_storage_template(TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA, ret);
 }
 
 /* Device identity (unrestricted, signs any digest) and attestation key
@@ -414,8 +405,12 @@ static void signing_key_template(bool restricted, TPM2B_PUBLIC *ret) {
         memcpy(ret->publicArea.unique.ecc.x.buffer, label, strlen(label));
 }
 
-static int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl, ESYS_TR *ret,
-                              TPM2B_PUBLIC **ret_public) {
+void tpm_ak_template(TPM2B_PUBLIC *ret) {
+        signing_key_template(true, ret);
+}
+
+int tpm_create_primary(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl, ESYS_TR *ret,
+                       TPM2B_PUBLIC **ret_public) {
         TPM2B_SENSITIVE_CREATE sensitive = {};
         TPM2B_DATA outside = {};
         TPML_PCR_SELECTION creation_pcrs = {};
@@ -477,7 +472,7 @@ static int tpm_flush_stale(Tpm *t) {
         return 0;
 }
 
-static int tpm_property(Tpm *t, TPM2_PT property, uint32_t *ret) {
+int tpm_property(Tpm *t, TPM2_PT property, uint32_t *ret) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TSS2_RC rc;
 
@@ -596,13 +591,49 @@ static int tpm_setup_keys(Tpm *t) {
         if (r < 0)
                 return r;
 
+        return tpm_device_key_load(t);
+}
+
+int tpm_device_key_load(Tpm *t) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+        TPM2B_PUBLIC tmpl, *pub = NULL;
+        ESYS_TR handle = ESYS_TR_NONE;
+        int r;
+
+        if (t->device != ESYS_TR_NONE)
+                return 0;
         signing_key_template(false, &tmpl);
-        r = tpm_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &t->device, &pub);
+        r = tpm_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &tmpl, &handle, &pub);
         if (r < 0)
                 return r;
-        r = pkey_from_tpm_public(pub, &t->device_pkey);
+        r = pkey_from_tpm_public(pub, &pkey);
         Esys_Free(pub);
-        return r < 0 ? tpm_set_error(t, r, "The device key's public area is not an ECC P-256 key") : 0;
+        if (r >= 0 && t->device_pkey && EVP_PKEY_eq(pkey, t->device_pkey) != 1)
+                r = -EXDEV;
+        if (r < 0) {
+                (void) Esys_FlushContext(t->esys, handle);
+                return tpm_set_error(t, r,
+                                     r == -EXDEV
+                                             ? "The device key changed: the endorsement seed is not the one "
+                                               "endpointd started with"
+                                             : "The device key's public area is not an ECC P-256 key");
+        }
+        if (!t->device_pkey)
+                t->device_pkey = TAKE_PTR(pkey);
+        t->device = handle;
+        return 0;
+}
+
+int tpm_device_key_unload(Tpm *t) {
+        TSS2_RC rc;
+
+        if (t->device == ESYS_TR_NONE)
+                return 0;
+        rc = Esys_FlushContext(t->esys, t->device);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, rc, "FlushContext");
+        t->device = ESYS_TR_NONE;
+        return 0;
 }
 
 int tpm_new(const char *tcti, Tpm **ret) {
@@ -740,6 +771,11 @@ int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret
 
         if (!t)
                 return -ENODEV;
+        /* Unloaded only while a credential is activated (tpm-credential.c);
+         * loaded again if that could not restore it. */
+        r = tpm_device_key_load(t);
+        if (r < 0)
+                return r;
         memcpy(d.buffer, digest, 32);
         rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme,
                        &validation, &sig);
@@ -813,7 +849,7 @@ static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
 
 /* A session salted by the SRK (ECDH), so that its session key, and with it
  * the parameter encryption, is unknown to anyone on the TCTI path. */
-static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret) {
+int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attributes, TpmTransient *ret) {
         TSS2_RC rc;
 
         rc = Esys_StartAuthSession(t->esys, t->srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -828,9 +864,22 @@ static int tpm_start_salted_session(Tpm *t, TPM2_SE type, TPMA_SESSION attribute
 
 /* The session was used without continueSession: the TPM flushed it, so
  * only ESYS's bookkeeping is left to drop. */
-static void tpm_session_consumed(Tpm *t, TpmTransient *s) {
+void tpm_session_consumed(Tpm *t, TpmTransient *s) {
         (void) Esys_TR_Close(t->esys, &s->handle);
         s->handle = ESYS_TR_NONE;
+}
+
+int tpm_secret_copy(void *buf, size_t len, size_t size, uint8_t **ret, size_t *ret_len) {
+        uint8_t *secret = OPENSSL_secure_malloc(MAX(len, 1));
+
+        if (secret)
+                memcpy(secret, buf, len);
+        OPENSSL_cleanse(buf, size);
+        if (!secret)
+                return -ENOMEM;
+        *ret = secret;
+        *ret_len = len;
+        return 0;
 }
 
 static int blob_marshal(const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, uint8_t **ret, size_t *ret_len) {
@@ -865,13 +914,13 @@ static void tpm_sys_object_flush(TpmSysObject *o) {
  * _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t) (clang warns of an
  * unused variable without _unused_; the cleanup is its use), declared before any
  * handle that is flushed on the way out. */
-static Tpm *tpm_hold(Tpm *t) {
+Tpm *tpm_hold(Tpm *t) {
         if (t)
                 tpm_tcti_swtpm_hold(t->tcti, true);
         return t;
 }
 
-static void tpm_releasep(Tpm **t) {
+void tpm_releasep(Tpm **t) {
         if (*t)
                 tpm_tcti_swtpm_hold((*t)->tcti, false);
 }
