@@ -319,13 +319,29 @@ char *strjoin_alloc(const char *a, const char *b, const char *c) {
 }
 
 int parse_error_set(ParseError *e, unsigned line, int error, const char *format, ...) {
+        char raw[sizeof(e->message)];
+        size_t k = 0;
         va_list ap;
 
         if (e) {
                 e->line = line;
                 va_start(ap, format);
-                (void) vsnprintf(e->message, sizeof(e->message), format, ap);
+                (void) vsnprintf(raw, sizeof(raw), format, ap);
                 va_end(ap);
+                /* Messages quote the input, which may come from anyone:
+                 * control characters are shown as \xNN, never sent to the
+                 * terminal that prints the message. */
+                for (const char *p = raw; *p && k + 1 < sizeof(e->message); p++) {
+                        unsigned char c = (unsigned char) *p;
+
+                        if (c >= 0x20 && c != 0x7f)
+                                e->message[k++] = (char) c;
+                        else if (k + 5 < sizeof(e->message))
+                                k += (size_t) snprintf(e->message + k, 5, "\\x%02x", c);
+                        else
+                                break;
+                }
+                e->message[k] = 0;
         }
         return -abs(error);
 }

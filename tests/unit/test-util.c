@@ -110,6 +110,25 @@ START_TEST(test_write_file_atomic) {
 }
 END_TEST
 
+/* Error messages quote input: its control characters come out escaped. */
+START_TEST(test_parse_error_escapes) {
+        ParseError e = {};
+        char big[600];
+
+        ck_assert_int_eq(parse_error_set(&e, 3, EINVAL, "'%s' is bad", "a\x1b[2Jb\tc\x7f"), -EINVAL);
+        ck_assert_uint_eq(e.line, 3);
+        ck_assert_str_eq(e.message, "'a\\x1b[2Jb\\x09c\\x7f' is bad");
+        /* Truncated, never with half an escape. */
+        memset(big, '\x01', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        ck_assert_int_eq(parse_error_set(&e, 1, EINVAL, "%s", big), -EINVAL);
+        ck_assert_uint_lt(strlen(e.message), sizeof(e.message));
+        ck_assert_uint_eq(strlen(e.message) % 4, 0);
+        ck_assert(strspn(e.message, "\\x01") == strlen(e.message));
+        ck_assert_int_eq(parse_error_set(NULL, 1, -ENOENT, "x"), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_string_distance) {
         ck_assert_uint_eq(string_distance("list", "list"), 0);
         ck_assert_uint_eq(string_distance("lst", "list"), 1);
@@ -215,6 +234,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_utf8);
         tcase_add_test(tc, test_write_file_atomic);
         tcase_add_test(tc, test_string_distance);
+        tcase_add_test(tc, test_parse_error_escapes);
         tcase_add_test(tc, test_safe_close);
         tcase_add_test(tc, test_closep_resets);
         tcase_add_test(tc, test_closedirp_owns_fd);
