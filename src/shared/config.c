@@ -114,6 +114,21 @@ static int parse_span(const char *value, void *field, ParseError *e, unsigned li
         return 0;
 }
 
+/* A span for which 0 would have no sensible meaning (it would be read as
+ * "never" or as the default, not as "continuously"): refused. */
+static int parse_span_nonzero(const char *value, void *field, ParseError *e, unsigned line) {
+        usec_t v;
+        int r = parse_span(value, &v, e, line);
+
+        if (r < 0)
+                return r;
+        if (v == 0)
+                return parse_error_set(e, line, ERANGE, "'%s' must be longer than 0 (infinity means never)",
+                                       value);
+        *(usec_t *) field = v;
+        return 0;
+}
+
 /* CheckpointMinInterval=: 0 (no minimum) up to an hour; longer would leave
  * the tail of the log unanchored for longer than anyone should expect. */
 static int parse_checkpoint_min_interval(const char *value, void *field, ParseError *e, unsigned line) {
@@ -236,7 +251,7 @@ static const struct ConfigItem {
         { "TPM", "KeyCacheTimeout", parse_span, offsetof(Config, key_cache_timeout) },
         { "Integrity", "Root", parse_path, offsetof(Config, root) },
         { "Integrity", "TrustDirectory", parse_path, offsetof(Config, trust_dir) },
-        { "Integrity", "ScanInterval", parse_span, offsetof(Config, scan_interval) },
+        { "Integrity", "ScanInterval", parse_span_nonzero, offsetof(Config, scan_interval) },
         { "Integrity", "ScanThreads", parse_unsigned, offsetof(Config, scan_threads) },
         { "Integrity", "Watch", parse_bool, offsetof(Config, watch) },
         { "Policy", "File", parse_path, offsetof(Config, policy_file) },
@@ -244,7 +259,7 @@ static const struct ConfigItem {
         { "Policy", "RateLimitPerSecond", parse_positive_u32, offsetof(Config, rate_limit_per_sec) },
         { "Audit", "Enabled", parse_bool, offsetof(Config, audit) },
         { "Audit", "CheckpointRecords", parse_positive_u32, offsetof(Config, audit_checkpoint_records) },
-        { "Audit", "CheckpointInterval", parse_span, offsetof(Config, audit_checkpoint_interval) },
+        { "Audit", "CheckpointInterval", parse_span_nonzero, offsetof(Config, audit_checkpoint_interval) },
         { "Audit", "CheckpointMinInterval", parse_checkpoint_min_interval,
           offsetof(Config, audit_checkpoint_min_interval) },
         { "Audit", "SyncInterval", parse_span, offsetof(Config, audit_sync_interval) },
