@@ -104,6 +104,7 @@ static int privs_finish(uid_t uid, gid_t gid, bool have_keep) {
  * cleared by it), and only then is it cut down to PRIVS_KEEP. */
 static int privs_drop_root(const char *user, uid_t uid, gid_t gid, const char *state_dir) {
         struct group *tss;
+        struct stat st;
         gid_t groups[2];
         size_t n_groups = 0;
         int r;
@@ -117,6 +118,19 @@ static int privs_drop_root(const char *user, uid_t uid, gid_t gid, const char *s
                 log_warning("There is no group 'tss'; running without access to /dev/tpmrm0 unless %s "
                             "may open it otherwise.", user);
 
+        /* Handing a directory other users may use (StateDirectory=/ or
+         * /var/lib by mistake) to User= would give it the system: only a
+         * private directory, or one that is already User='s, is handed. */
+        if (stat(state_dir, &st) < 0)
+                return log_error_errno(errno, "Failed to look at state directory '%s': %m", state_dir);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(ENOTDIR, "StateDirectory=%s is not a directory.", state_dir);
+        if (st.st_uid != uid && (st.st_mode & 0077) != 0)
+                return log_error_errno(EPERM,
+                                       "StateDirectory=%s is open to other users (mode %04o) and is not %s's: "
+                                       "endpointd hands its state directory to %s and will not do that to a "
+                                       "shared directory. Give it a directory of its own with mode 0700.",
+                                       state_dir, (unsigned) (st.st_mode & 07777), user, user);
         if (chown(state_dir, uid, gid) < 0)
                 return log_error_errno(errno, "Failed to hand state directory '%s' to %s: %m", state_dir, user);
 

@@ -166,6 +166,15 @@ ep_attack "unit: User= names a user that does not exist"
 at_refused "unit, unknown User=" "User 'no-such-user-endpointd' (User= in the configuration) does not exist" $AT_UNIT
 
 ep_config Daemon User "$AT_USER"
+ep_attack "root: StateDirectory= a shared directory: refused, not handed to User="
+mkdir -p "$EP_TMP/shared-state"
+chmod 0755 "$EP_TMP/shared-state"
+ep_config Daemon StateDirectory "$EP_TMP/shared-state"
+at_refused "root, StateDirectory= mode 0755" "is open to other users (mode 0755)" env
+[ "$(stat -c %u "$EP_TMP/shared-state")" = 0 ] || ep_fail "the shared state directory was handed to $AT_USER"
+ep_ok "the shared directory still belongs to root"
+ep_config Daemon StateDirectory "$EP_TMP/state-refused"
+
 ep_attack "started as nobody with User=$AT_USER: refused, not run as nobody"
 at_refused "nobody, User=$AT_USER" "runs as uid 65534, but User=$AT_USER is uid $AT_UID" \
         setpriv --reuid=65534 --regid=65534 --clear-groups --
