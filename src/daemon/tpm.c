@@ -797,11 +797,17 @@ int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[3
         return sha256_buffer(buf, 64, digest) < 0 ? -EIO : 0;
 }
 
+/* -ENODEV without a TPM, -EINVAL for PCRs beyond TPM_PCR_MAX: the checks
+ * of every function that takes a TpmPolicy. */
 static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         uint8_t buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + sizeof(TPMU_NAME)] = {};
         TPML_PCR_SELECTION sel;
         size_t off = 32;
 
+        if (!t)
+                return -ENODEV;
+        if (p->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
         pcr_selection_from_mask(p->pcr_mask, &sel);
         if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
             Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
@@ -886,10 +892,6 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
         TPM2B_DIGEST auth_policy;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = policy_digest(t, policy, &auth_policy);
         if (r < 0)
                 return r;
@@ -1067,10 +1069,6 @@ int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_
         TPM2B_DIGEST want;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = policy_digest(t, policy, &want);
         if (r < 0)
                 return r;
@@ -1149,10 +1147,6 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         TPM2B_DIGEST want;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = policy_digest(t, policy, &want);
         if (r < 0)
                 return r;
