@@ -4,7 +4,9 @@
 # from the TCTI trace: the daemon runs with TSS2_LOG=tcti+debug, which logs
 # one "Sending command with TPM_CC 0x..." line per command sent to swtpm.
 # Prints the commands of installing an approval, of the first unseal after
-# it and of one later unseal, then the mean over N more. One run, on swtpm.
+# it and of one later unseal, then the mean over N more; then the CPU per
+# unseal of the daemon and of swtpm, signed against PCR policy, with that
+# debug logging and again without it from one client. One run, on swtpm.
 #
 #   bench/tpm/signed-count.sh [BUILDDIR]        (default: ./build)
 set -u
@@ -70,10 +72,11 @@ for _ in $(seq "$N"); do "$C" unseal bench >/dev/null || ep_fail "unseal"; done
 a=$(sent)
 awk -v c=$((a - b)) -v n="$N" 'BEGIN { printf "mean over %d more unseals: %.2f commands\n", n, c / n }'
 
-# CPU per unseal, signed policy (ESYS) against PCR policy (the kept SAPI
-# session), N each, same daemon: all threads of the daemon and of its
-# swtpm (/proc/PID/task/*/schedstat). The daemon logs at debug level here,
-# which costs both kinds alike.
+# CPU per unseal, signed policy against PCR policy, N each through
+# endpointctl, same daemon: all threads of the daemon and of its swtpm
+# (/proc/PID/task/*/schedstat). The daemon logs at debug level here, and
+# each endpointctl call is a new bus connection, which costs both kinds
+# alike.
 # cpu NAME: "daemon_ms swtpm_ms" per unseal of NAME over N calls
 cpu() {
         local d0 s0 d1 s1
@@ -85,5 +88,31 @@ cpu() {
 "$C" unseal plain >/dev/null || ep_fail "unseal plain"
 read -r sd ss <<<"$(cpu bench)"
 read -r pd ps <<<"$(cpu plain)"
-echo "CPU per unseal (ms, mean of $N): signed policy: daemon $sd, swtpm $ss; PCR policy: daemon $pd, swtpm $ps"
+echo "CPU per unseal (ms, mean of $N, debug logging): signed policy: daemon $sd, swtpm $ss; PCR policy: daemon $pd, swtpm $ps"
+
+# The same at the daemon's default log level and without the TCTI trace,
+# from one client connection (bench/tpm/keys-client.c, as bench/tpm/run.sh
+# does: no endpointctl start-up and bus connection per call), 10 N unseals
+# of each kind: the figures to hold against swtpm's CPU (the goal: the
+# daemon spends at most twice what swtpm spends on the same commands).
+KC=$EP_TMP/keys-client
+cc -O2 -o "$KC" "$top_srcdir/bench/tpm/keys-client.c" $(pkg-config --cflags --libs libsystemd) ||
+        ep_fail "cannot build keys-client"
+ep_stop
+ep_config_unset Daemon LogLevel
+ep_start
+# kc NAME: "daemon_ms swtpm_ms" per unseal of NAME over M calls of one client.
+M=$((N * 10))
+kc() {
+        local d0 s0 d1 s1
+        d0=$(cputime "$EP_DAEMON_PID") s0=$(cputime "$EP_SWTPM_PID_tpm")
+        KC_NO_PING=1 "$KC" unseal "$1" "$M" >/dev/null || ep_fail "keys-client unseal $1"
+        d1=$(cputime "$EP_DAEMON_PID") s1=$(cputime "$EP_SWTPM_PID_tpm")
+        awk -v d=$((d1 - d0)) -v s=$((s1 - s0)) -v n="$M" 'BEGIN { printf "%.3f %.3f\n", d / n / 1e6, s / n / 1e6 }'
+}
+ratio() { awk -v d="$1" -v s="$2" 'BEGIN { printf "%.2f", d / s }'; }
+read -r sd ss <<<"$(kc bench)"
+read -r pd ps <<<"$(kc plain)"
+echo "CPU per unseal (ms, mean of $M from one client, default logging): signed policy: daemon $sd," \
+        "swtpm $ss ($(ratio "$sd" "$ss")x); PCR policy: daemon $pd, swtpm $ps ($(ratio "$pd" "$ps")x)"
 ep_done

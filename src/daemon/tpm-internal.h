@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* For the tpm module's companions (tpm-nv.c) only: the ESYS context that
- * tpm.c owns and its one error seam. Nothing outside src/daemon/tpm*.c
+/* For the tpm module's companions (tpm-nv.c, tpm-policy.c) only: the ESYS
+ * and SAPI contexts that tpm.c owns and its one error seam. Nothing outside src/daemon/tpm*.c
  * includes this. */
 
 #include <tss2/tss2_esys.h>
+#include <tss2/tss2_sys.h>
 
 #include "tpm.h"
 
@@ -101,11 +102,22 @@ void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]);
 const char *tpm_nv_state_dir(const Tpm *t);
 int tpm_set_nv_state_dir(Tpm *t, const char *dir);
 
+/* The Name of an NV index (tpm-nv.c): nameAlg SHA-256, then the SHA-256 of
+ * its TPMS_NV_PUBLIC. -EPROTO or -EIO. */
+int tpm_nv_public_name(const TPM2B_NV_PUBLIC *pub, TPM2B_NAME *ret);
+
 /* ---- for tpm-policy.c: sealing under a policy of its own ----------------- */
 
-/* Satisfies a sealed object's policy in the policy session (whose digest
- * starts empty); returns 0 or an errno recorded with tpm_record_*(). */
-typedef int (*TpmPolicyRun)(Tpm *t, ESYS_TR session, void *userdata);
+/* The SAPI context under the ESYS one (see tpm-session.h); owned by t. */
+TSS2_SYS_CONTEXT *tpm_sys(Tpm *t);
+
+/* Password authorisation with the empty authValue, for one SAPI command. */
+extern const TSS2L_SYS_AUTH_COMMAND tpm_auth_password;
+
+/* Satisfies a sealed object's policy in the policy session (a TPM handle
+ * on tpm_sys(); its digest starts empty); returns 0 or an errno recorded
+ * with tpm_record_*(). After a failure the caller flushes the session. */
+typedef int (*TpmPolicyAssert)(Tpm *t, TPM2_HANDLE session, const void *userdata);
 
 /* tpm_seal() with the object's authPolicy given as a digest. */
 int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, const void *data, size_t len,
@@ -115,17 +127,26 @@ int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, con
 int tpm_check_policy_digest(Tpm *t, const TPM2B_DIGEST *want, const uint8_t *blob, size_t blob_len);
 
 /* tpm_unseal() of an object whose authPolicy must be want (checked before
- * Load), with run satisfying it: Load, StartAuthSession, run's commands,
- * Unseal, FlushContext. Errors as tpm_unseal() plus run's. */
-int tpm_unseal_run(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyRun run, void *userdata, const uint8_t *blob,
-                   size_t blob_len, uint8_t **ret, size_t *ret_len, bool *ret_no_export);
+ * Load), with assert satisfying it in the policy session tpm_unseal()
+ * keeps: Load, StartAuthSession (only when no session is kept), assert's
+ * commands, Unseal, FlushContext. Errors as tpm_unseal() plus assert's. */
+int tpm_unseal_digest(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyAssert assert, const void *userdata,
+                      const uint8_t *blob, size_t blob_len, uint8_t **ret, size_t *ret_len,
+                      bool *ret_no_export);
+
+/* TPM2_PolicyPCR of the PCRs of mask (sha256 bank) in a policy session,
+ * one command: with digest NULL the TPM takes their current values (the
+ * object's authPolicy then decides), else it checks them against digest:
+ * -EBADE when they differ. */
+int tpm_policy_pcr_assert(Tpm *t, TPM2_HANDLE session, uint32_t mask, const uint8_t *digest);
 
 /* The last step of every sealed object's policy: PolicySecret of the SRK
  * with binding as policyRef. _extend updates a policy digest in place;
- * _run asserts it in a policy session (one command). */
+ * _assert asserts it in a policy session (one command). */
 int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[32]);
-int tpm_policy_secret_run(Tpm *t, ESYS_TR session, const uint8_t binding[32]);
+int tpm_policy_secret_assert(Tpm *t, TPM2_HANDLE session, const uint8_t binding[32]);
 
-/* A slot for one NV index handle that tpm-policy.c keeps open for the
- * connection's life (ESYS_TR_NONE until set; Esys_Finalize releases it). */
-ESYS_TR *tpm_policy_nv_slot(Tpm *t);
+/* Whether tpm-policy.c found our APPROVAL floor index, written, at its
+ * handle on this connection (false until it looks; see approval_nv_check()
+ * there). */
+bool *tpm_approval_nv_checked(Tpm *t);

@@ -67,8 +67,7 @@ static void writer_public(TPM2B_NV_PUBLIC *ret) {
         };
 }
 
-/* The name of an NV index: nameAlg, then SHA-256 of its TPMS_NV_PUBLIC. */
-static int nv_name(const TPM2B_NV_PUBLIC *pub, TPM2B_NAME *ret) {
+int tpm_nv_public_name(const TPM2B_NV_PUBLIC *pub, TPM2B_NAME *ret) {
         uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
         size_t off = 0;
 
@@ -86,7 +85,7 @@ static int writer_name(TPM2B_NAME *ret) {
 
         writer_public(&pub);
         pub.nvPublic.attributes |= TPMA_NV_WRITTEN;
-        return nv_name(&pub, ret);
+        return tpm_nv_public_name(&pub, ret);
 }
 
 /* authPolicy of the indices: TPM2_PolicySecret naming the writer, with an
@@ -134,7 +133,7 @@ int tpm_nv_index_name(TpmNvIndex which, uint8_t ret[34]) {
         if (r < 0)
                 return r;
         pub.nvPublic.attributes |= TPMA_NV_WRITTEN;
-        r = nv_name(&pub, &name);
+        r = tpm_nv_public_name(&pub, &name);
         if (r < 0)
                 return r;
         memcpy(ret, name.name, 34);
@@ -145,13 +144,7 @@ int tpm_nv_index_name(TpmNvIndex which, uint8_t ret[34]) {
 
 #define rc_is tpm_rc_is
 
-/* Closes an index handle; ESYS may hand out one object per TPM handle, so
- * the copy tpm-policy.c keeps is forgotten with it. */
 static void index_close(Tpm *t, ESYS_TR *tr) {
-        ESYS_TR *slot = tpm_policy_nv_slot(t);
-
-        if (*slot == *tr)
-                *slot = ESYS_TR_NONE;
         (void) Esys_TR_Close(tpm_esys(t), tr);
 }
 
@@ -168,9 +161,9 @@ static int index_open(Tpm *t, const TPM2B_NV_PUBLIC *want, ESYS_TR *ret, bool *r
         int r;
 
         written.nvPublic.attributes |= TPMA_NV_WRITTEN;
-        r = nv_name(want, &expect);
+        r = tpm_nv_public_name(want, &expect);
         if (r >= 0)
-                r = nv_name(&written, &expect_written);
+                r = tpm_nv_public_name(&written, &expect_written);
         if (r < 0)
                 return tpm_record_error(t, r, "Cannot compute an NV index name");
         rc = Esys_TR_FromTPMPublic(tpm_esys(t), want->nvPublic.nvIndex, ESYS_TR_NONE, ESYS_TR_NONE,

@@ -167,71 +167,108 @@ int tpm_check_signed(Tpm *t, const TpmSignedPolicy *policy, const uint8_t *blob,
         return tpm_check_policy_digest(t, &want, blob, blob_len);
 }
 
-typedef struct SignedRun {
+typedef struct SignedAssert {
         const TpmSignedPolicy *policy;
         const Approval *approval;
         TPMT_TK_VERIFIED ticket;
-} SignedRun;
+} SignedAssert;
 
-/* The APPROVAL floor's handle, opened once per connection (one command
- * saved per unseal). -ENOKEY when the index is not defined. */
-static int approval_nv(Tpm *t, ESYS_TR *ret) {
-        ESYS_TR *slot = tpm_policy_nv_slot(t);
+/* Looks once per connection whether the index at the APPROVAL floor's
+ * handle is ours: NV_ReadPublic, its Name computed from the public area
+ * the TPM returned and compared with the Name the TPM gave and with the
+ * one every approval's PolicyNV names (approval_nv_name). 0 when it is;
+ * -ENOKEY when no index is there, when ours was never written (looked at
+ * again next time), or when another index is there (other attributes,
+ * another policy or authValue: defined by someone with owner
+ * authorization).
+ *
+ * The check is not what keeps a foreign index from passing for the floor:
+ * PolicyNV extends the session's digest with the Name of the index the TPM
+ * actually compared against, and PolicyAuthorize accepts only the digest
+ * the manufacturer signed, which names our index. An index swapped after
+ * this check (undefined and defined anew by the owner) therefore fails at
+ * PolicyAuthorize as an unapproved policy would. What the check adds is a
+ * precise error, and that PolicyNV never sends its (empty) password to an
+ * index that may count it as a dictionary-attack failure. */
+static int approval_nv_check(Tpm *t) {
+        bool *checked = tpm_approval_nv_checked(t);
+        TPM2B_NV_PUBLIC pub = {};
+        TPM2B_NAME name = {}, computed;
         TSS2_RC rc;
+        int r;
 
-        if (*slot == ESYS_TR_NONE) {
-                rc = Esys_TR_FromTPMPublic(tpm_esys(t), tpm_nv_handle(TPM_NV_APPROVAL), ESYS_TR_NONE,
-                                           ESYS_TR_NONE, ESYS_TR_NONE, slot);
-                if (tpm_rc_is(rc, TPM2_RC_HANDLE)) {
-                        *slot = ESYS_TR_NONE;
-                        return tpm_record_error(t, -ENOKEY, "No approval floor is defined in NV");
-                }
-                if (rc != TSS2_RC_SUCCESS) {
-                        *slot = ESYS_TR_NONE;
-                        return tpm_record_failure(t, rc, "NV_ReadPublic");
-                }
+        if (*checked)
+                return 0;
+        rc = Tss2_Sys_NV_ReadPublic(tpm_sys(t), tpm_nv_handle(TPM_NV_APPROVAL), NULL, &pub, &name, NULL);
+        /* An undefined index is not a TPM failure (and must not be taken
+         * for a lost TPM, which TPM_RC_HANDLE otherwise means). */
+        if (tpm_rc_is(rc, TPM2_RC_HANDLE))
+                return tpm_record_error(t, -ENOKEY, "No approval floor is defined in NV");
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_record_failure(t, rc, "NV_ReadPublic");
+        r = tpm_nv_public_name(&pub, &computed);
+        if (r < 0)
+                return tpm_record_error(t, r, "Cannot compute the approval floor's Name");
+        if (name.size != computed.size || memcmp(name.name, computed.name, computed.size) != 0)
+                return tpm_record_error(t, -EPROTO, "NV_ReadPublic returned a Name not of its public area");
+        if (!(pub.nvPublic.attributes & TPMA_NV_WRITTEN)) {
+                pub.nvPublic.attributes |= TPMA_NV_WRITTEN;
+                r = tpm_nv_public_name(&pub, &computed);
+                if (r < 0)
+                        return tpm_record_error(t, r, "Cannot compute the approval floor's Name");
+                if (computed.size == APPROVAL_NV_NAME_SIZE &&
+                    memcmp(computed.name, approval_nv_name, APPROVAL_NV_NAME_SIZE) == 0)
+                        return tpm_record_error(t, -ENOKEY, "The approval floor in NV was never written");
         }
-        *ret = *slot;
+        if (computed.size != APPROVAL_NV_NAME_SIZE ||
+            memcmp(computed.name, approval_nv_name, APPROVAL_NV_NAME_SIZE) != 0)
+                return tpm_record_error(t, -ENOKEY,
+                                        "An NV index with other attributes or another policy is at the "
+                                        "approval floor's handle");
+        *checked = true;
         return 0;
 }
 
-static int signed_run(Tpm *t, ESYS_TR session, void *userdata) {
-        SignedRun *run = userdata;
-        const Approval *a = run->approval;
-        TPML_PCR_SELECTION sel = {
-                .count = 1,
-                .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
-        };
-        TPM2B_DIGEST pcr_digest = { .size = 32 }, approved = { .size = 32 };
+/* The signed policy's assertions: the approved policy (PolicyPCR of the
+ * approval's PCR digest, PolicyNV against the floor), PolicyAuthorize of
+ * it with the TPM's ticket for the manufacturer's signature, then the
+ * object's own PolicySecret (signed_digest()). */
+static int signed_assert(Tpm *t, TPM2_HANDLE session, const void *userdata) {
+        const SignedAssert *sa = userdata;
+        const Approval *a = sa->approval;
+        TPM2_HANDLE nv = tpm_nv_handle(TPM_NV_APPROVAL);
+        TPM2B_DIGEST approved = { .size = 32 };
         TPM2B_OPERAND operand = { .size = 8 };
         TPM2B_NONCE ref = { .size = APPROVAL_POLICY_REF_SIZE };
         TPM2B_NAME key = { .size = TPM_KEY_NAME_SIZE };
-        ESYS_TR nv = ESYS_TR_NONE;
+        TSS2L_SYS_AUTH_RESPONSE rsp = {};
         size_t off = 0;
         TSS2_RC rc;
         int r;
 
-        for (unsigned i = 0; i < 3; i++)
-                sel.pcrSelections[0].pcrSelect[i] = (uint8_t) (a->pcr_mask >> (8 * i));
-        memcpy(pcr_digest.buffer, a->pcr_digest, 32);
-        rc = Esys_PolicyPCR(tpm_esys(t), session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pcr_digest, &sel);
-        if (tpm_rc_is(rc, TPM2_RC_VALUE))
-                return tpm_record_error(t, -EBADE, "The PCR values are not those the approval names");
-        if (rc != TSS2_RC_SUCCESS)
-                return tpm_record_failure(t, rc, "PolicyPCR");
+        r = tpm_policy_pcr_assert(t, session, a->pcr_mask, a->pcr_digest);
+        if (r < 0)
+                return r;
 
-        r = approval_nv(t, &nv);
+        r = approval_nv_check(t);
         if (r < 0)
                 return r;
         /* The floor is a thermometer code (approval.h): NV <= T(version)
-         * iff floor <= version. */
+         * iff floor <= version. The index authorizes the read itself with
+         * its empty authValue (AUTHREAD). */
         (void) Tss2_MU_UINT64_Marshal(approval_floor_encode(a->version), operand.buffer,
                                       sizeof(operand.buffer), &off);
-        rc = Esys_PolicyNV(tpm_esys(t), nv, nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                           &operand, 0, TPM2_EO_UNSIGNED_LE);
+        rc = Tss2_Sys_PolicyNV(tpm_sys(t), nv, nv, session, &tpm_auth_password, &operand, 0,
+                               TPM2_EO_UNSIGNED_LE, &rsp);
         if (tpm_rc_is(rc, TPM2_RC_POLICY))
                 return tpm_record_error(t, -ENOKEY,
                                         "The approval's version is below the approval floor in NV");
+        /* Undefined (or defined anew) by the owner since it was checked:
+         * look again next time. */
+        if (tpm_rc_is(rc, TPM2_RC_HANDLE) || tpm_rc_is(rc, TPM2_RC_NV_UNINITIALIZED))
+                *tpm_approval_nv_checked(t) = false;
+        if (tpm_rc_is(rc, TPM2_RC_HANDLE))
+                return tpm_record_error(t, -ENOKEY, "No approval floor is defined in NV");
         if (tpm_rc_is(rc, TPM2_RC_NV_UNINITIALIZED))
                 return tpm_record_error(t, -ENOKEY, "The approval floor in NV was never written");
         if (rc != TSS2_RC_SUCCESS)
@@ -239,32 +276,31 @@ static int signed_run(Tpm *t, ESYS_TR session, void *userdata) {
 
         memcpy(approved.buffer, a->policy, 32);
         memcpy(ref.buffer, APPROVAL_POLICY_REF, APPROVAL_POLICY_REF_SIZE);
-        memcpy(key.name, run->policy->key_name, TPM_KEY_NAME_SIZE);
-        rc = Esys_PolicyAuthorize(tpm_esys(t), session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &approved,
-                                  &ref, &key, &run->ticket);
+        memcpy(key.name, sa->policy->key_name, TPM_KEY_NAME_SIZE);
+        rc = Tss2_Sys_PolicyAuthorize(tpm_sys(t), session, NULL, &approved, &ref, &key, &sa->ticket, NULL);
         if (tpm_rc_is(rc, TPM2_RC_VALUE) || tpm_rc_is(rc, TPM2_RC_TICKET) || tpm_rc_is(rc, TPM2_RC_POLICY))
                 return tpm_record_error(
                         t, -ENOKEY, "The approval is not signed by the key this secret was sealed under");
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_record_failure(t, rc, "PolicyAuthorize");
-        return tpm_policy_secret_run(t, session, run->policy->binding);
+        return tpm_policy_secret_assert(t, session, sa->policy->binding);
 }
 
 int tpm_unseal_signed(Tpm *t, const TpmSignedPolicy *policy, const Approval *approval, const uint8_t *ticket,
                       size_t ticket_len, const uint8_t *blob, size_t blob_len, uint8_t **ret, size_t *ret_len,
                       bool *ret_no_export) {
-        SignedRun run = { .policy = policy, .approval = approval };
+        SignedAssert sa = { .policy = policy, .approval = approval };
         TPM2B_DIGEST want;
         size_t off = 0;
         int r;
 
         if (!t)
                 return -ENODEV;
-        if (Tss2_MU_TPMT_TK_VERIFIED_Unmarshal(ticket, ticket_len, &off, &run.ticket) != TSS2_RC_SUCCESS ||
+        if (Tss2_MU_TPMT_TK_VERIFIED_Unmarshal(ticket, ticket_len, &off, &sa.ticket) != TSS2_RC_SUCCESS ||
             off != ticket_len)
                 return tpm_record_error(t, -ENOKEY, "The approval's ticket does not parse");
         r = signed_digest(t, policy, &want);
         if (r < 0)
                 return r;
-        return tpm_unseal_run(t, &want, signed_run, &run, blob, blob_len, ret, ret_len, ret_no_export);
+        return tpm_unseal_digest(t, &want, signed_assert, &sa, blob, blob_len, ret, ret_len, ret_no_export);
 }

@@ -13,13 +13,16 @@
  * floor in NV (the approved policy ends with PolicyNV against it). The PCR
  * values themselves are not in the object: they are in the approval.
  *
- * An unseal is eight TPM commands: Load, StartAuthSession, PolicyPCR,
- * PolicyNV, PolicyAuthorize, PolicySecret, Unseal, FlushContext. The
- * signature is checked by the TPM once, when the approval is installed
+ * An unseal is seven TPM commands: Load, PolicyPCR, PolicyNV,
+ * PolicyAuthorize, PolicySecret, Unseal, FlushContext, through SAPI in the
+ * salted policy session that tpm_unseal() keeps (tpm.c; StartAuthSession
+ * only when there is none: after start or a failed unseal). The signature
+ * is checked by the TPM once, when the approval is installed
  * (LoadExternal, VerifySignature, FlushContext); the ticket it gives
  * (TPMT_TK_VERIFIED, an HMAC under the owner hierarchy's proof, valid
  * until TPM2_Clear) is kept with the approval and is what PolicyAuthorize
- * checks. The NV index's handle is kept open per connection. */
+ * checks. The floor's NV index is checked once per connection
+ * (NV_ReadPublic). */
 
 #include <openssl/evp.h>
 #include <stdbool.h>

@@ -33,8 +33,9 @@ struct Tpm {
         TSS2_SYS_CONTEXT *sys;
         TpmCrypto *crypto;
         TPM2_HANDLE srk_handle;
-        /* The salted policy session of Unseal, kept between calls (see
-         * tpm_unseal_loaded()); handle 0 when there is none. */
+        /* The salted policy session of Unseal (PCR and signed policies),
+         * kept between calls (see tpm_unseal_loaded()); handle 0 when there
+         * is none. */
         TpmSession policy_session;
         bool lost;
         /* The last CreatePrimary under the owner hierarchy failed its
@@ -46,8 +47,8 @@ struct Tpm {
         bool nv_auth_set;
         /* The state directory of the NV marks (tpm-nv.c), once set up. */
         char *nv_state_dir;
-        /* The approval floor's NV handle, kept by tpm-policy.c. */
-        ESYS_TR policy_nv;
+        /* tpm-policy.c found the approval floor's NV index to be ours. */
+        bool approval_nv_checked;
 };
 
 void tpm_transient_flush(TpmTransient *h) {
@@ -170,8 +171,12 @@ const uint8_t *tpm_nv_auth(const Tpm *t) {
         return t->nv_auth_set ? t->nv_auth : NULL;
 }
 
-ESYS_TR *tpm_policy_nv_slot(Tpm *t) {
-        return &t->policy_nv;
+TSS2_SYS_CONTEXT *tpm_sys(Tpm *t) {
+        return t->sys;
+}
+
+bool *tpm_approval_nv_checked(Tpm *t) {
+        return &t->approval_nv_checked;
 }
 
 void tpm_set_nv_auth(Tpm *t, const uint8_t auth[32]) {
@@ -651,7 +656,7 @@ int tpm_new_with_owner_auth(const char *tcti, const void *owner_auth, size_t own
         t = calloc(1, sizeof(Tpm));
         if (!t)
                 return -ENOMEM;
-        t->srk = t->device = t->policy_nv = ESYS_TR_NONE;
+        t->srk = t->device = ESYS_TR_NONE;
         /* swtpm: one connection per operation (see tpm-tcti.h). */
         r = tpm_tcti_swtpm_new(tcti, &t->tcti);
         if (r != -EOPNOTSUPP) {
@@ -801,7 +806,7 @@ int tpm_pcr_digest(Tpm *t, uint32_t pcr_mask, uint8_t ret[32]) {
 }
 
 /* The authPolicy of a sealed object, computed in software (no trial
- * session), as the session of tpm_unseal_loaded() builds it:
+ * session), as pcr_policy_assert() asserts it:
  *
  *   d1 = H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || pcr_digest)
  *   d2 = H(H(d1 || TPM_CC_PolicySecret || name of the SRK) || binding)
@@ -828,11 +833,17 @@ int tpm_policy_secret_extend(Tpm *t, uint8_t digest[32], const uint8_t binding[3
         return sha256_buffer(buf, 64, digest) < 0 ? -EIO : 0;
 }
 
+/* -ENODEV without a TPM, -EINVAL for PCRs beyond TPM_PCR_MAX: the checks
+ * of every function that takes a TpmPolicy. */
 static int policy_digest(Tpm *t, const TpmPolicy *p, TPM2B_DIGEST *ret) {
         uint8_t buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + sizeof(TPMU_NAME)] = {};
         TPML_PCR_SELECTION sel;
         size_t off = 32;
 
+        if (!t)
+                return -ENODEV;
+        if (p->pcr_mask >> TPM_PCR_MAX)
+                return -EINVAL;
         pcr_selection_from_mask(p->pcr_mask, &sel);
         if (Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
             Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
@@ -925,8 +936,9 @@ void tpm_releasep(Tpm **t) {
                 tpm_tcti_swtpm_hold((*t)->tcti, false);
 }
 
-/* Password authorisation with the empty authValue (the SRK's). */
-static const TSS2L_SYS_AUTH_COMMAND auth_password = {
+/* Password authorisation with the empty authValue: the SRK's, and the NV
+ * indices' for reading. */
+const TSS2L_SYS_AUTH_COMMAND tpm_auth_password = {
         .count = 1,
         .auths[0] = { .sessionHandle = TPM2_RS_PW },
 };
@@ -936,10 +948,6 @@ int tpm_seal(Tpm *t, const TpmPolicy *policy, bool no_export, const void *data, 
         TPM2B_DIGEST auth_policy;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = policy_digest(t, policy, &auth_policy);
         if (r < 0)
                 return r;
@@ -1014,109 +1022,81 @@ static int blob_unmarshal(const uint8_t *blob, size_t len, TPM2B_PUBLIC *pub, TP
         return 0;
 }
 
-/* Asserts the policy (PolicyPCR, PolicySecret with the binding as
- * policyRef; see policy_digest()) in the kept policy session, starting one
- * when there is none, and unseals with the response encrypted. The loaded
- * object (of the given name) is the caller's to flush.
- *
- * The session is salted by the SRK and lives as long as this context: with
- * continueSession the TPM resets its policy after each Unseal (as
- * PolicyRestart would), and its nonces roll with every command, so each
- * Unseal gets fresh encryption keys and HMACs. Only a holder of its session
- * key can use it, so keeping it open gives nothing to another TPM user;
- * what it saves is the ECDH and StartAuthSession of every call. After any
- * failure its state is unknown, so it is flushed and the next call starts
- * a new one. */
-static int tpm_unseal_pcr_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name, const TpmPolicy *policy,
-                                 TPM2B_SENSITIVE_DATA *ret) {
-        TpmSession *s = &t->policy_session;
-        TSS2L_SYS_AUTH_RESPONSE rsp = {};
+int tpm_policy_pcr_assert(Tpm *t, TPM2_HANDLE session, uint32_t mask, const uint8_t *digest) {
         TPML_PCR_SELECTION sel;
+        TPM2B_DIGEST d = {};
+        TSS2_RC rc;
+
+        pcr_selection_from_mask(mask, &sel);
+        if (digest) {
+                d.size = 32;
+                memcpy(d.buffer, digest, 32);
+        }
+        rc = Tss2_Sys_PolicyPCR(t->sys, session, NULL, &d, &sel, NULL);
+        if (tpm_rc_is(rc, TPM2_RC_VALUE))
+                return tpm_set_error(t, -EBADE, "PolicyPCR: the PCR values are not those the policy names");
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PolicyPCR");
+}
+
+int tpm_policy_secret_assert(Tpm *t, TPM2_HANDLE session, const uint8_t binding[32]) {
+        TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPM2B_DIGEST empty = {};
         TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
         TPM2B_TIMEOUT timeout = {};
         TPMT_TK_AUTH ticket = {};
-        const char *what = "StartAuthSession";
-        TSS2_RC rc = TSS2_RC_SUCCESS;
-
-        pcr_selection_from_mask(policy->pcr_mask, &sel);
-        memcpy(ref.buffer, policy->binding, 32);
-        if (s->handle == 0)
-                rc = tpm_session_start(t->crypto, t->sys, t->srk_handle, TPM2_SE_POLICY, s);
-        if (rc == TSS2_RC_SUCCESS) {
-                what = "PolicyPCR";
-                rc = Tss2_Sys_PolicyPCR(t->sys, s->handle, NULL, &empty, &sel, NULL);
-        }
-        /* Empty nonceTPM, cpHash and expiration: the assertion is not
-         * limited in time or to a command; the object's policy is what
-         * limits it to Unseal of this object. */
-        if (rc == TSS2_RC_SUCCESS) {
-                what = "PolicySecret";
-                rc = Tss2_Sys_PolicySecret(t->sys, t->srk_handle, s->handle, &auth_password, &empty_nonce,
-                                           &empty, &ref, 0, &timeout, &ticket, &rsp);
-        }
-        if (rc == TSS2_RC_SUCCESS) {
-                what = "Unseal";
-                rc = Tss2_Sys_Unseal_Prepare(t->sys, object);
-        }
-        if (rc == TSS2_RC_SUCCESS)
-                rc = tpm_session_execute(t->crypto, t->sys, s, TPM2_CC_Unseal, name, 1,
-                                         TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION);
-        if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_Sys_Unseal_Complete(t->sys, ret);
-        if (rc != TSS2_RC_SUCCESS) {
-                int r = tpm_fail(t, rc, what);
-                if (!t->lost)
-                        tpm_session_flush(t->sys, s);
-                else
-                        tpm_session_forget(s);
-                return r;
-        }
-        return 0;
-}
-
-int tpm_policy_secret_run(Tpm *t, ESYS_TR session, const uint8_t binding[32]) {
-        TPM2B_DIGEST empty = {};
-        TPM2B_NONCE ref = { .size = 32 }, empty_nonce = {};
-        TPM2B_TIMEOUT *timeout = NULL;
-        TPMT_TK_AUTH *ticket = NULL;
         TSS2_RC rc;
 
         memcpy(ref.buffer, binding, 32);
         /* Empty nonceTPM, cpHash and expiration: the assertion is not
          * limited in time or to a command; the object's policy is what
          * limits it to Unseal of this object. */
-        rc = Esys_PolicySecret(t->esys, t->srk, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                               &empty_nonce, &empty, &ref, 0, &timeout, &ticket);
-        Esys_Free(timeout);
-        Esys_Free(ticket);
+        rc = Tss2_Sys_PolicySecret(t->sys, t->srk_handle, session, &tpm_auth_password, &empty_nonce, &empty,
+                                   &ref, 0, &timeout, &ticket, &rsp);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, rc, "PolicySecret");
 }
 
-/* Opens the policy session, has run satisfy the object's policy in it and
- * unseals; the loaded object is the caller's to flush. */
-static int tpm_unseal_loaded(Tpm *t, ESYS_TR object, TpmPolicyRun run, void *userdata,
-                             TPM2B_SENSITIVE_DATA **ret) {
-        TpmTransient session = TPM_TRANSIENT(t);
+/* Has assert satisfy the object's policy in the kept policy session,
+ * starting one when there is none, and unseals with the response
+ * encrypted. The loaded object (of the given name) is the caller's to
+ * flush.
+ *
+ * The session is salted by the SRK and lives as long as this context, for
+ * every kind of policy: with continueSession the TPM resets its policy
+ * after each Unseal (as PolicyRestart would), and its nonces roll with
+ * every command, so each Unseal gets fresh encryption keys and HMACs. Only
+ * a holder of its session key can use it, so keeping it open gives nothing
+ * to another TPM user; what it saves is the ECDH and StartAuthSession of
+ * every call. After any failure its state is unknown (a policy half
+ * asserted), so it is flushed and the next call starts a new one. */
+static int tpm_unseal_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name, TpmPolicyAssert assert,
+                             const void *userdata, TPM2B_SENSITIVE_DATA *ret) {
+        TpmSession *s = &t->policy_session;
         TSS2_RC rc;
         int r;
 
-        r = tpm_start_salted_session(t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
-        if (r < 0)
-                return r;
-        r = run(t, session.handle, userdata);
+        if (s->handle == 0) {
+                rc = tpm_session_start(t->crypto, t->sys, t->srk_handle, TPM2_SE_POLICY, s);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_fail(t, rc, "StartAuthSession");
+        }
+        r = assert(t, s->handle, userdata);
+        if (r >= 0) {
+                rc = Tss2_Sys_Unseal_Prepare(t->sys, object);
+                if (rc == TSS2_RC_SUCCESS)
+                        rc = tpm_session_execute(t->crypto, t->sys, s, TPM2_CC_Unseal, name, 1,
+                                                 TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION);
+                if (rc == TSS2_RC_SUCCESS)
+                        rc = Tss2_Sys_Unseal_Complete(t->sys, ret);
+                if (rc != TSS2_RC_SUCCESS)
+                        r = tpm_fail(t, rc, "Unseal");
+        }
         if (r < 0) {
-                tpm_transient_flush(&session);
-                return r;
+                if (!t->lost)
+                        tpm_session_flush(t->sys, s);
+                else
+                        tpm_session_forget(s);
         }
-        rc = Esys_Unseal(t->esys, object, session.handle, ESYS_TR_NONE, ESYS_TR_NONE, ret);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "Unseal");
-                tpm_transient_flush(&session);
-                return r;
-        }
-        tpm_session_consumed(t, &session);
-        return 0;
+        return r;
 }
 
 /* Whether pub's authPolicy is the one policy commits to. Before Load this
@@ -1145,26 +1125,19 @@ int tpm_check_policy(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_
         TPM2B_DIGEST want;
         int r;
 
-        if (!t)
-                return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = policy_digest(t, policy, &want);
         if (r < 0)
                 return r;
         return tpm_check_policy_digest(t, &want, blob, blob_len);
 }
 
-/* The PCR policy's Unseal, the frequent one: through SAPI with the kept
- * session (tpm_unseal_pcr_loaded()). Other policies go through
- * tpm_unseal_run() and ESYS. */
-int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
-               size_t *ret_len, bool *ret_no_export) {
+int tpm_unseal_digest(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyAssert assert, const void *userdata,
+                      const uint8_t *blob, size_t blob_len, uint8_t **ret, size_t *ret_len,
+                      bool *ret_no_export) {
         _cleanup_(tpm_releasep) _unused_ Tpm *held = tpm_hold(t);
         _cleanup_(tpm_sys_object_flush) TpmSysObject object = { .tpm = t };
         TSS2L_SYS_AUTH_RESPONSE rsp = {};
         TPM2B_SENSITIVE_DATA out = {};
-        TPM2B_DIGEST want;
         TPM2B_PUBLIC pub;
         TPM2B_PRIVATE priv;
         TPM2B_NAME name = {}, tpm_name = { .size = sizeof(TPMU_NAME) };
@@ -1174,18 +1147,13 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
 
         if (!t)
                 return -ENODEV;
-        if (policy->pcr_mask >> TPM_PCR_MAX)
-                return -EINVAL;
         r = blob_unmarshal(blob, blob_len, &pub, &priv);
         if (r < 0)
                 return tpm_set_error(t, r, "The sealed object does not parse");
         /* Before anything reaches the TPM: a changed header or a file of
          * another name fails here, and is never reported as a policy
          * (PCR) failure of the Unseal below. */
-        r = policy_digest(t, policy, &want);
-        if (r < 0)
-                return r;
-        r = blob_check_policy(t, &want, &pub);
+        r = blob_check_policy(t, want, &pub);
         if (r < 0)
                 return r;
         /* The name goes into the Unseal's HMAC: computed here, so that
@@ -1193,7 +1161,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         rc = tpm_crypto_name(t->crypto, &pub, &name);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_set_error(t, -EUCLEAN, "The sealed object has no SHA-256 name");
-        rc = Tss2_Sys_Load(t->sys, t->srk_handle, &auth_password, &priv, &pub, &object.handle, &tpm_name,
+        rc = Tss2_Sys_Load(t->sys, t->srk_handle, &tpm_auth_password, &priv, &pub, &object.handle, &tpm_name,
                            &rsp);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "Load");
@@ -1202,8 +1170,8 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
                 return r == -EPROTO ? -EUCLEAN : r;
         }
         /* Loaded, pub is authentic and so is the policy it matched: a
-         * policy failure from here on is the PCRs'. */
-        r = tpm_unseal_pcr_loaded(t, object.handle, &name, policy, &out);
+         * policy failure from here on is the PCRs' (or the approval's). */
+        r = tpm_unseal_loaded(t, object.handle, &name, assert, userdata, &out);
         if (r < 0)
                 return r;
         secret = OPENSSL_secure_malloc(MAX(out.size, 1));
@@ -1219,51 +1187,27 @@ int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob
         return 0;
 }
 
-int tpm_unseal_run(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyRun run, void *userdata, const uint8_t *blob,
-                   size_t blob_len, uint8_t **ret, size_t *ret_len, bool *ret_no_export) {
-        _cleanup_(tpm_transient_flush) TpmTransient object = TPM_TRANSIENT(t);
-        TPM2B_SENSITIVE_DATA *out = NULL;
-        TPM2B_PUBLIC pub;
-        TPM2B_PRIVATE priv;
-        uint8_t *secret;
-        TSS2_RC rc;
+/* The PCR policy's assertions, in policy_digest()'s order. */
+static int pcr_policy_assert(Tpm *t, TPM2_HANDLE session, const void *userdata) {
+        const TpmPolicy *policy = userdata;
         int r;
 
-        r = blob_unmarshal(blob, blob_len, &pub, &priv);
-        if (r < 0)
-                return tpm_set_error(t, r, "The sealed object does not parse");
-        /* Before anything reaches the TPM: a changed header or a file of
-         * another name fails here, and is never reported as a policy
-         * (PCR) failure of the Unseal below. */
-        r = blob_check_policy(t, want, &pub);
+        r = tpm_policy_pcr_assert(t, session, policy->pcr_mask, NULL);
         if (r < 0)
                 return r;
-        rc = Esys_Load(t->esys, t->srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
-                       &object.handle);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, rc, "Load");
-                /* A blob of another TPM or a mangled one fails to load in
-                 * many ways besides TPM_RC_INTEGRITY; none is a TPM fault. */
-                return r == -EPROTO ? -EUCLEAN : r;
-        }
-        /* Loaded, pub is authentic and so is the policy it matched: a
-         * policy failure from here on is the PCRs'. */
-        r = tpm_unseal_loaded(t, object.handle, run, userdata, &out);
+        return tpm_policy_secret_assert(t, session, policy->binding);
+}
+
+int tpm_unseal(Tpm *t, const TpmPolicy *policy, const uint8_t *blob, size_t blob_len, uint8_t **ret,
+               size_t *ret_len, bool *ret_no_export) {
+        TPM2B_DIGEST want;
+        int r;
+
+        r = policy_digest(t, policy, &want);
         if (r < 0)
                 return r;
-        secret = OPENSSL_secure_malloc(MAX(out->size, 1));
-        if (!secret) {
-                OPENSSL_cleanse(out, sizeof(*out));
-                Esys_Free(out);
-                return -ENOMEM;
-        }
-        memcpy(secret, out->buffer, out->size);
-        *ret_len = out->size;
-        OPENSSL_cleanse(out, sizeof(*out));
-        Esys_Free(out);
-        *ret_no_export = pub.publicArea.objectAttributes & TPMA_OBJECT_NODA;
-        *ret = secret;
-        return 0;
+        return tpm_unseal_digest(t, &want, pcr_policy_assert, policy, blob, blob_len, ret, ret_len,
+                                 ret_no_export);
 }
 
 static void ak_template_and_scheme(TPM2B_PUBLIC *tmpl, TPMT_SIG_SCHEME *scheme) {

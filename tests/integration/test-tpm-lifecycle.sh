@@ -3,8 +3,8 @@
 # The device's life cycle with update-aware sealing (endpointd-approval(5)):
 # a secret sealed with a signed policy survives a signed update (new PCR
 # values, new approval), an unapproved state and an older approval cannot
-# open it, and the rollback floors hold against a restored or wiped state
-# directory.
+# open it, refused unseals leave nothing loaded in the TPM, and the
+# rollback floors hold against a restored or wiped state directory.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/test-integrity-lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
@@ -111,6 +111,42 @@ ep_assert_eq "$(nv_hex $NV_APPROVAL)" "$(therm 2)" "approval floor raised"
 ep_assert_contains "$(unseal)" "0x73, 0x33, 0x63, 0x72, 0x33, 0x74" "the secret survived the signed update"
 ctl_unsealed "endpointctl unseals after the signed update"
 ep_assert_eq "$(printf 'rec' | ep_ctl encrypt dk | ep_ctl decrypt dk)" rec "the data key survived it too"
+
+# 20 signed unseals in a row, most of them failing at a different command
+# of the policy (PolicyPCR: an approval of release 1's PCR values;
+# PolicyNV: an approval of today's values below the floor; PolicyAuthorize:
+# a ticket that is not the TPM's), all in the session the daemon keeps:
+# every failure flushes it, nothing stays loaded (swtpm has three object
+# slots, two taken by the SRK and the device key, and three session
+# slots), and a PCR-policy unseal works after them.
+cp "$EP_STATE/approval" "$EP_TMP/a2.installed"
+cp "$EP_STATE/approval.ticket" "$EP_TMP/a2.ticket"
+approval_make 1 "$(pcr7)" "$EP_TMP/a1today"
+# The ticket's HMAC with its last byte flipped.
+last=$(tail -c 1 "$EP_TMP/a2.ticket" | od -An -tu1 | tr -d ' ')
+{ head -c -1 "$EP_TMP/a2.ticket"; printf "\\$(printf '%03o' $((last ^ 1)))"; } >"$EP_TMP/a2.badticket"
+cmp -s "$EP_TMP/a2.ticket" "$EP_TMP/a2.badticket" && ep_fail "the ticket was not changed"
+use_approval() { cp "$1" "$EP_STATE/approval" && cp "$2" "$EP_STATE/approval.ticket"; }
+why="No installed PCR approval opens 'secret'"
+printf plain | ep_ctl seal plain >/dev/null || ep_fail "endpointctl seal plain failed"
+for i in $(seq 20); do
+        case $((i % 4)) in
+        0) use_approval "$EP_TMP/a2.installed" "$EP_TMP/a2.ticket"
+           [ "$(ep_ctl unseal secret)" = s3cr3t ] || ep_fail "signed unseal $i failed" ;;
+        1) use_approval "$EP_TMP/a1" "$EP_TMP/a2.ticket"
+           ep_expect_error org.endpointd.Error.PcrMismatch unseal ;;
+        2) use_approval "$EP_TMP/a1today" "$EP_TMP/a2.ticket"
+           ep_expect_error "NotApproved: $why (The approval's version is below the approval floor" unseal ;;
+        3) use_approval "$EP_TMP/a2.installed" "$EP_TMP/a2.badticket"
+           ep_expect_error "NotApproved: $why (The approval is not signed by the key" unseal ;;
+        esac
+done
+ep_ok "20 signed unseals, 15 of them refused at PolicyPCR, PolicyNV or PolicyAuthorize"
+ep_assert_eq "$(k_transient)" 2 "only the SRK and the device key stay loaded after them"
+ep_assert_eq "$(k_tpm2 tpm2_getcap handles-loaded-session | grep -c '^-')" 1 \
+        "one session loaded after them: the kept one"
+ep_assert_eq "$(ep_ctl unseal plain)" plain "a PCR-policy unseal after them"
+ep_assert_eq "$(k_transient)" 2 "and nothing left loaded after it"
 
 # A state nobody approved.
 k_tpm2 tpm2_pcrextend 7:sha256=$(printf 'rogue' | openssl dgst -sha256 -r | cut -c1-64)
