@@ -10,6 +10,8 @@
 #
 #   indep5-enrol.py boundaries GOOD-CREDENTIAL
 #   indep5-enrol.py activate FILE          # prints the secret as hex or ERR NAME
+#   indep5-enrol.py coordinates FILE       # sizes of the point's x and y
+#   indep5-enrol.py normalise FILE         # writes it with 32-byte coordinates
 import struct
 import sys
 
@@ -113,7 +115,30 @@ def variants(good):
     return v
 
 
+def normalise(data):
+    """The same credential with both point coordinates written as 32 bytes
+    (leading zeros put back), as endpointd-dbus(7) draws the layout."""
+    n = struct.unpack('>H', data[8:10])[0]
+    es = data[12 + n:]
+    xs = struct.unpack('>H', es[:2])[0]
+    x = es[2:2 + xs]
+    ys = struct.unpack('>H', es[2 + xs:4 + xs])[0]
+    y = es[4 + xs:4 + xs + ys]
+    point = struct.pack('>H', 32) + x.rjust(32, b'\0') + struct.pack('>H', 32) + y.rjust(32, b'\0')
+    return data[:10 + n] + struct.pack('>H', len(point)) + point
+
+
 def main():
+    if sys.argv[1] == 'normalise':
+        sys.stdout.buffer.write(normalise(open(sys.argv[2], 'rb').read()))
+        return 0
+    if sys.argv[1] == 'coordinates':
+        data = open(sys.argv[2], 'rb').read()
+        n = struct.unpack('>H', data[8:10])[0]
+        es = data[12 + n:]
+        xs = struct.unpack('>H', es[:2])[0]
+        print(xs, struct.unpack('>H', es[2 + xs:4 + xs])[0])
+        return 0
     k = keys()
     if sys.argv[1] == 'activate':
         name, r = activate(k, open(sys.argv[2], 'rb').read())

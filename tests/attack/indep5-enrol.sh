@@ -33,6 +33,8 @@
 #      a chmod before a reload
 . "$top_srcdir/tests/attack/lib.sh"
 . "$top_srcdir/tests/attack/indep-lib.sh"
+# k_swtpm_restart: the same swtpm (state, port) started again.
+. "$top_srcdir/tests/integration/test-keys-lib.sh"
 
 for t in tpm2_makecredential tpm2_print tpm2_createek tpm2_getcap tpm2_flushcontext tpm2_evictcontrol \
          tpm2_createprimary tpm2_changeauth tpm2_checkquote; do
@@ -149,6 +151,13 @@ name=000b$(tail -c +3 ak.pub | openssl dgst -sha256 -binary | od -An -v -tx1 | t
 ep_assert_contains "$(cat ak.out)" "$name" "the Name device-ak prints is the one the verifier computes"
 head -c 32 /dev/urandom >secret
 tpm2_makecredential -T none -u ek.pem -G ecc -s secret -n "$name" -o cred >/dev/null 2>&1 || ep_fail "tpm2_makecredential"
+# One credential in about 128 has a short coordinate (see below, where that
+# case is attacked on its own); the rest of this test uses one that has not.
+for _ in $(seq 50); do
+        [ "$(stat -c %s cred)" = 148 ] && break
+        cp cred credshort
+        tpm2_makecredential -T none -u ek.pem -G ecc -s secret -n "$name" -o cred >/dev/null 2>&1 || ep_fail "tpm2_makecredential"
+done
 ep_ctl activate-credential cred --output=secret.out || ep_fail "activate-credential"
 cmp secret secret.out || finding "the recovered secret is not the verifier's"
 ep_assert_eq "$(stat -c %a secret.out)" 600 "mode of the --output file"
@@ -160,6 +169,34 @@ for s in 1 64; do
         ep_ctl activate-credential "cred$s" 2>"act$s.err" | cmp -s - "secret$s" ||
                 finding "a credential of a $s-byte secret does not give it back: $(cat "act$s.err")"
 done
+# tpm2_makecredential writes each coordinate of its ephemeral point with
+# the bytes the number needs: one credential in about 128 has a 31-byte
+# coordinate (a leading zero byte left out). It is still the file
+# tpm2_makecredential writes for this EK and this Name, and the TPM takes
+# such a TPM2B_ECC_PARAMETER: the daemon must activate it.
+short=
+i=0
+[ -f credshort ] && short=1
+[ -n "$short" ] || for i in $(seq 3000); do
+        tpm2_makecredential -T none -u ek.pem -G ecc -s secret -n "$name" -o credshort >/dev/null 2>&1 || ep_fail "tpm2_makecredential"
+        # 148 bytes for a 32-byte secret and two 32-byte coordinates.
+        [ "$(stat -c %s credshort)" = 148 ] || { short=1; break; }
+done
+if [ -n "$short" ]; then
+        ep_log "after $i tries tpm2_makecredential wrote a point with coordinates of $(HELPER coordinates credshort) bytes"
+        HELPER normalise credshort >credshort.padded
+        r=$(HELPER activate credshort.padded 2>&1)
+        [ "$r" = "$(od -An -v -tx1 secret | tr -d ' \n')" ] || ep_log "the same credential with its coordinates padded to 32 bytes: $r"
+        rc=0
+        out=$(ep_ctl activate-credential credshort --output=secret.short 2>&1) || rc=$?
+        if [ $rc = 0 ] && cmp -s secret secret.short; then
+                ep_ok "a credential with a short coordinate activates"
+        else
+                finding "a credential that tpm2_makecredential -T none -u ek.pem -G ecc wrote for this EK and Name, exactly as endpointd(8) ENROLMENT step 3 says, is refused (exit $rc: $out): its point has a coordinate of $(HELPER coordinates credshort) bytes (a leading zero left out, one credential in about 128); the same bytes with the coordinate padded to 32 give $( [ "$r" = "$(od -An -v -tx1 secret | tr -d ' \n')" ] && echo 'the secret' || echo "$r"). endpointd(8): \"recovers the secret only in the TPM with that EK and for a key of that Name\"; endpointctl(1): \"Hand a credential file that tpm2_makecredential wrote for this TPM's endorsement key and the attestation key's Name to the TPM\"; endpointd-dbus(7) draws the point as two 32-byte coordinates, which tpm2_makecredential does not always write"
+        fi
+else
+        ep_log "3000 credentials all had 32-byte coordinates; the short-coordinate case was not reached"
+fi
 ep_ctl -q activate-credential cred >q.out 2>&1 || ep_fail "activate-credential -q: $(cat q.out)"
 ep_assert_eq "$(stat -c %s q.out)" 0 "-q prints nothing"
 j=$(ep_ctl activate-credential cred --json=short) || ep_fail "activate-credential --json"
@@ -403,12 +440,7 @@ for _ in $(seq 100); do [ "$(audit_count credential-activated)" -gt $((n0 + 5)) 
 kill -KILL "$EP_SWTPM_PID_tpm"
 wait "$EP_SWTPM_PID_tpm" 2>/dev/null
 sleep 0.5
-swtpm socket --tpm2 --server "type=tcp,port=$EP_SWTPM_PORT_tpm,bindaddr=127.0.0.1" \
-        --ctrl "type=tcp,port=$((EP_SWTPM_PORT_tpm + 1)),bindaddr=127.0.0.1" \
-        --flags not-need-init,startup-clear --tpmstate "dir=$EP_TMP/tpm" \
-        --log "file=$EP_TMP/tpm/swtpm.log" >>"$EP_TMP/tpm/stdout" 2>&1 &
-EP_SWTPM_PID_tpm=$!
-EP_PIDS+=("$EP_SWTPM_PID_tpm")
+k_swtpm_restart tpm
 for p in "${pids[@]}"; do wait "$p"; done
 secret_hex=$(od -An -v -tx1 "$W/secret" | tr -d ' \n')
 bad=$(cat "$W"/tpmkill*.out | grep -v "^$secret_hex\$" |
@@ -597,6 +629,19 @@ ln "$T/rogue-ww.pem" "$T/pemww/rogue.pem"
 trust_refused "$T/pemww" "a *.pem hard link to a 0666 file" "$WW"
 newtrust pemg; cp "$EP_PKI/rogue-ca.pem" "$T/pemg/rogue.pem"; chmod 0664 "$T/pemg/rogue.pem"
 trust_refused "$T/pemg" "a 0664 *.pem" "$WW"
+# The PCR-policy key (endpointd-approval(5): TrustDirectory/pcr-policy.pub)
+# is named by endpointd-manifest(5) with the *.pem: writable by others, the
+# whole directory is refused.
+openssl ecparam -name prime256v1 -genkey -noout -out "$W/ppk.key" 2>/dev/null &&
+        openssl ec -in "$W/ppk.key" -pubout -out "$W/ppk.pub" 2>/dev/null || ep_fail "openssl: PCR-policy key"
+newtrust ppkww; cp "$W/ppk.pub" "$T/ppkww/pcr-policy.pub"; chmod 0666 "$T/ppkww/pcr-policy.pub"
+rc=0; out=$(mcheck sig "$T/ppkww") || rc=$?
+[ $rc = 1 ] || finding "a trust directory with a world-writable pcr-policy.pub is not refused (manifest check --trust exit $rc). endpointd-manifest(5): \"The trust directory and every *.pem in it (and the PCR-policy key, endpointd-approval(5)) must be owned by root (or the user reading them) and not writable by their group or by others ... Otherwise the whole directory is refused\""
+ep_ok "trust directory with a 0666 pcr-policy.pub: manifest check exit $rc"
+newtrust ppkown; cp "$W/ppk.pub" "$T/ppkown/pcr-policy.pub"; chown 65534 "$T/ppkown/pcr-policy.pub"
+rc=0; out=$(mcheck sig "$T/ppkown") || rc=$?
+[ $rc = 1 ] || finding "a trust directory with a pcr-policy.pub of uid 65534 is not refused (manifest check --trust exit $rc); endpointd-manifest(5): the whole directory is refused"
+ep_ok "trust directory with a pcr-policy.pub of uid 65534: manifest check exit $rc"
 # The directory's parent is world-writable (as TMPDIR-style directories
 # are): anyone may rename the trust directory and put a symlink to a
 # root-owned directory of their choosing in its place.
@@ -696,6 +741,21 @@ OK*) finding "InstallGrant with a world-writable trust directory succeeded (endp
 *) ep_ok "InstallGrant with a refused trust directory: $r" ;;
 esac
 chmod 0755 "$EP_TRUST"; rm -f "$EP_TRUST/rogue.pem"
+
+ep_attack "the daemon's PCR-policy key made world-writable: no key is sealed under it, and (endpointd-manifest(5)) nothing verifies"
+cp "$W/ppk.pub" "$EP_TRUST/pcr-policy.pub"; chmod 0644 "$EP_TRUST/pcr-policy.pub"
+ep_ctl key create ppk-good --policy=signed >/dev/null 2>&1 || ep_log "key create --policy=signed with a clean pcr-policy.pub failed: $(ep_ctl key create ppk-good --policy=signed 2>&1)"
+chmod 0666 "$EP_TRUST/pcr-policy.pub"
+kill -HUP "$EP_DAEMON_PID"
+ep_ctl status >/dev/null
+rc=0; out=$(ep_ctl key create ppk-evil --policy=signed 2>&1) || rc=$?
+[ $rc = 0 ] && finding "a data key was sealed under a world-writable pcr-policy.pub (endpointd-manifest(5), endpointd-approval(5)): $out"
+ep_ok "no key sealed under a 0666 pcr-policy.pub: $out"
+ep_ctl manifest create "$EP_ROOT" --serial=8 --output="$W/m8" >/dev/null
+ep_sign "$W/m8" "$W/m8.sig"
+rc=0; out=$(ep_ctl manifest install "$W/m8" "$W/m8.sig" 2>&1) || rc=$?
+[ $rc = 0 ] && finding "with a world-writable pcr-policy.pub in TrustDirectory= a manifest still installs; endpointd-manifest(5): \"Otherwise the whole directory is refused ... and nothing verifies until it is fixed\" (the daemon refuses only the PCR-policy key itself; the page or the daemon is wrong): $out"
+chmod 0644 "$EP_TRUST/pcr-policy.pub"
 indep_alive "at the end"
 
 cd / || true
