@@ -374,8 +374,9 @@ static int trust_load(Authority *a, TrustStore **ret, char *error, size_t error_
         if (r < 0)
                 (void) snprintf(error, error_len, "Cannot load the trust store %s: %s", a->config->trust_dir,
                                 buf);
-        /* No trust anchor means nothing can verify. */
-        return r == -ENOENT ? -EKEYREJECTED : r;
+        /* No usable trust anchor means nothing can verify: BadSignature,
+         * never a policy denial (EPERM from a directory others may write). */
+        return r < 0 && r != -ENOMEM ? -EKEYREJECTED : r;
 }
 
 /* Loads one stored token: the signature is checked again (the trust store

@@ -688,42 +688,53 @@ static int method_get_attestation_key_public(sd_bus_message *msg, void *userdata
         return reply_bytes(msg, pub, len, false);
 }
 
+/* Every activation and every refusal is a credential-activated record,
+ * named by the SHA-256 of the file (endpointd(8), endpointd-audit(5)). */
+static void credential_event(Manager *m, sd_bus_message *msg, const void *data, size_t len, int r,
+                             const char *text) {
+        _cleanup_(freep) char *hex = NULL;
+        uint8_t digest[32];
+
+        if (sha256_buffer(data, len, digest) >= 0)
+                hex = hexmem(digest, sizeof(digest));
+        keys_event_result(m, msg, EVENT_CREDENTIAL_ACTIVATED, NULL, r, EVENT_FIELDS({ "CREDENTIAL", hex ?: "" }),
+                          "%s", text);
+}
+
 static int method_activate_credential(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         TpmCredential cred;
         const char *why = "";
         const void *data;
-        uint8_t digest[32], *secret = NULL;
+        uint8_t *secret = NULL;
         size_t len, secret_len = 0;
         int r;
 
         r = sd_bus_message_read_array(msg, 'y', &data, &len);
         if (r < 0)
                 return r;
-        if (len > TPM_CREDENTIAL_MAX)
+        if (len > TPM_CREDENTIAL_MAX) {
+                credential_event(m, msg, data, len, -EFBIG, "Refused a credential file too large to be one.");
                 return bus_error_set_errnof(error, EFBIG,
                                             "A credential file has at most %zu bytes, got %zu.",
                                             (size_t) TPM_CREDENTIAL_MAX, len);
+        }
         r = tpm_credential_parse(data, len, &cred, &why);
-        if (r < 0)
+        if (r < 0) {
+                credential_event(m, msg, data, len, -EBADMSG, "Refused a file that is not a credential.");
                 return bus_error_set_errnof(error, EBADMSG,
                                             "Not a credential file of tpm2_makecredential: %s.", why);
+        }
         r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
-        r = sha256_buffer(data, len, digest);
-        if (r >= 0)
-                r = tpm_credential_activate(m->tpm, &cred, &secret, &secret_len);
+        r = tpm_credential_activate(m->tpm, &cred, &secret, &secret_len);
         OPENSSL_cleanse(&cred, sizeof(cred));
-        if (r == 0 || r == -EXDEV) {
-                _cleanup_(freep) char *hex = hexmem(digest, sizeof(digest));
-
-                keys_event_result(
-                        m, msg, EVENT_CREDENTIAL_ACTIVATED, NULL, r, EVENT_FIELDS({ "CREDENTIAL", hex }),
-                        r == 0 ? "Activated a credential for a client."
-                               : "Refused a credential not made for this TPM's endorsement key and "
-                                 "attestation key.");
-        }
+        if (r == 0 || r == -EXDEV)
+                credential_event(m, msg, data, len, r,
+                                 r == 0 ? "Activated a credential for a client."
+                                        : "Refused a credential not made for this TPM's endorsement key and "
+                                          "attestation key.");
         if (r == -EXDEV)
                 return bus_error_set_errnof(error, EXDEV,
                                             "The credential was not made for this TPM's endorsement key and "

@@ -122,7 +122,8 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
                                          LOG_NOTICE,
                                          { "CREDENTIAL", NULL },
                                          "a verifier's credential (tpm2_makecredential) was activated for a "
-                                         "client, or refused as not made for this TPM" },
+                                         "client, or refused (not made for this TPM, or not a credential "
+                                         "file)" },
         [EVENT_ACCESS_DENIED] = { "access-denied",
                                   "129071a52cbb4de69f9c33c1acfe203d",
                                   LOG_NOTICE,

@@ -261,7 +261,10 @@ static int integrity_verify_and_parse(const char *trust_dir, usec_t at, const ch
                                        SIGNATURE_MAX);
         r = trust_store_load(trust_dir, &ts, why, sizeof(why));
         if (r < 0)
-                return parse_error_set(error, 0, r == -ENOENT ? EKEYREJECTED : -r,
+                /* Nothing verifies against a trust store that cannot be
+                 * used: BadSignature, never a policy denial (EPERM from a
+                 * directory others may write) or a malformed manifest. */
+                return parse_error_set(error, 0, r == -ENOMEM ? ENOMEM : EKEYREJECTED,
                                        "Cannot load the trust directory '%s': %s", trust_dir,
                                        *why ? why : strerror(-r));
         r = signature_verify(ts, SIGNER_ROLE_MANIFEST, at, data, len, sig, sig_len, &im->signer, why,

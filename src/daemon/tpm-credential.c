@@ -59,10 +59,15 @@ int tpm_credential_parse(const void *data, size_t len, TpmCredential *ret, const
                 why = "the credential's integrity HMAC is not a SHA-256 digest";
         else if ((enc_len = c.blob.size - 2U - 32U) < 3 || enc_len > 2 + sizeof(TPMU_HA))
                 why = "the encrypted credential is empty or larger than a digest";
-        /* The secret of an ECC EK: the ephemeral P-256 point, exactly. */
+        /* The secret of an ECC EK: the ephemeral P-256 point, exactly.
+         * Each coordinate has 1 to 32 bytes: tpm2_makecredential drops
+         * leading zero bytes (one point in 128 has a short coordinate),
+         * and the TPM's KDFe hashes the bytes as given, so they must reach
+         * it unchanged (padded, the credential no longer opens). */
         else if (Tss2_MU_TPMS_ECC_POINT_Unmarshal(c.secret.secret, c.secret.size, &point_off, &point) !=
                          TSS2_RC_SUCCESS ||
-                 point_off != c.secret.size || point.x.size != 32 || point.y.size != 32)
+                 point_off != c.secret.size || point.x.size == 0 || point.x.size > 32 || point.y.size == 0 ||
+                 point.y.size > 32)
                 why = "the encrypted secret is not a NIST P-256 point (made for an RSA EK?)";
         if (why) {
                 if (ret_why)

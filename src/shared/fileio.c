@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,14 +65,89 @@ int stat_check_trusted(const struct stat *st, const char **ret_why) {
         return why ? -EPERM : 0;
 }
 
+/* The directories on the way to path, from its parent up to "/": whoever
+ * may rename entries in one of them may put another file or directory in
+ * path's place. Each must be owned by root or us and, if its group or
+ * others may write it, be sticky (as /tmp is: then only an entry's owner
+ * may rename it). A relative path is taken from the working directory. */
+static int ancestors_check_lexical(const char *path, const char **ret_why) {
+        char buf[PATH_MAX];
+        struct stat st;
+        char *slash;
+
+        if (path[0] == '/') {
+                if (strlen(path) >= sizeof(buf))
+                        return -ENAMETOOLONG;
+                strcpy(buf, path);
+        } else {
+                size_t n;
+
+                if (!getcwd(buf, sizeof(buf)))
+                        return -errno;
+                n = strlen(buf);
+                if (n + 1 + strlen(path) >= sizeof(buf))
+                        return -ENAMETOOLONG;
+                buf[n] = '/';
+                strcpy(buf + n + 1, path);
+        }
+        for (;;) {
+                /* Cut the last component (and trailing slashes). */
+                size_t n = strlen(buf);
+
+                while (n > 1 && buf[n - 1] == '/')
+                        buf[--n] = 0;
+                slash = strrchr(buf, '/');
+                if (!slash)
+                        return 0;
+                if (slash == buf)
+                        slash[1] = 0; /* "/" itself */
+                else
+                        *slash = 0;
+                if (stat(buf, &st) < 0)
+                        return -errno;
+                if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                        if (ret_why)
+                                *ret_why = "in a directory owned by a user other than root";
+                        return -EPERM;
+                }
+                if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+                        if (ret_why)
+                                *ret_why = "in a directory its group or others may write (and not sticky)";
+                        return -EPERM;
+                }
+                if (streq(buf, "/"))
+                        return 0;
+        }
+}
+
+/* The directories on the way to path as given, and, when a symlink is on
+ * the way, to where it leads (a link in a safe directory to a file in an
+ * unsafe one is no safer than the file). */
+static int ancestors_check_trusted(const char *path, const char **ret_why) {
+        _cleanup_(freep) char *real = NULL;
+        int r;
+
+        r = ancestors_check_lexical(path, ret_why);
+        if (r < 0)
+                return r;
+        real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        return streq(real, path) ? 0 : ancestors_check_lexical(real, ret_why);
+}
+
 int dir_check_trusted(const char *path, const char **ret_why) {
         struct stat st;
+        int r;
 
         if (stat(path, &st) < 0)
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
-        return stat_check_trusted(&st, ret_why);
+        r = stat_check_trusted(&st, ret_why);
+        if (r < 0)
+                return r;
+        return ancestors_check_trusted(path, ret_why);
 }
 
 static int read_regular(const char *path, size_t max, bool trusted, char **ret, size_t *ret_len,
@@ -90,6 +168,8 @@ static int read_regular(const char *path, size_t max, bool trusted, char **ret, 
                 return -EBADFD;
         if (trusted) {
                 r = stat_check_trusted(&st, ret_why);
+                if (r >= 0)
+                        r = ancestors_check_trusted(path, ret_why);
                 if (r < 0)
                         return r;
         }

@@ -15,13 +15,16 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Same, for a file that configures the daemon or says what it trusts
  * (configuration, policy, trust anchors): also -EPERM if someone other than
  * root or us could have written it, i.e. it is owned by another user or
- * writable by its group or by others; *ret_why (may be NULL) then says
- * which, as a phrase for an error message. */
+ * writable by its group or by others, or could have put it there: a
+ * directory on its path is owned by another user, or writable by its group
+ * or others without being sticky. *ret_why (may be NULL) then says which,
+ * as a phrase for an error message. */
 int read_trusted_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **ret_why);
 /* For a message where *ret_why is not at hand: the two reasons. */
 #define UNTRUSTED_FILE "owned by a user other than root, or writable by its group or by others"
-/* The same test on a stat, and on a directory (whose files it covers:
- * whoever may write the directory may put files in it). */
+/* The same test on a stat (the file alone), and on a directory and the
+ * directories on its path (whose files it covers: whoever may write the
+ * directory may put files in it). */
 int stat_check_trusted(const struct stat *st, const char **ret_why);
 int dir_check_trusted(const char *path, const char **ret_why);
 /* Same for an open fd, read from its current offset. */

@@ -22,7 +22,7 @@
 [ "$(id -u)" = 0 ] || ep_skip "the pager's root-only secure mode needs root"
 MORE=$(command -v more) || ep_skip "more is not installed"
 ep_setup --no-tpm
-chmod 0777 "$EP_TMP"
+chmod 1777 "$EP_TMP"
 SH='!/usr/bin/touch @MARK@\n'
 mkdir "$EP_TMP/bin"
 ln -s "$MORE" "$EP_TMP/bin/more"

@@ -250,13 +250,19 @@ failed_after=$(audit_count credential-activated EXDEV)
 [ $((failed_after - failed_before)) -ge 7 ] ||
         finding "altered credentials refused by the TPM left $((failed_after - failed_before)) credential-activated records, expected 7 (endpointd-dbus(7): each credential the TPM refuses is a record)"
 ep_ok "refusals by the TPM are audited ($((failed_after - failed_before)))"
-# 56 refusals and one activation; endpointd(8): "Every activation and
-# refusal is a credential-activated audit record."
+# Each call the helper made (the variants and the good credential after
+# them, one "ok"/"BAD" line each) is a record; endpointd(8): "Every
+# activation and refusal is a credential-activated audit record."
+attempts=$(grep -c '^ok\|^BAD' "$W/boundaries.out")
 all_after=$(audit_count credential-activated)
-[ $((all_after - all_before)) -ge 57 ] ||
-        finding "57 activation attempts (49 refused as Malformed/TooLarge, 7 refused by the TPM, 1 activated) left $((all_after - all_before)) credential-activated records: a credential that does not parse leaves no audit trace. endpointd(8) ENROLMENT: \"Every activation and refusal is a credential-activated audit record.\" (endpointd-dbus(7) and endpointd-audit(5) say only the refusals by the TPM; one of the pages is wrong)"
-ep_ctl audit show --kind=credential-activated --json=short | jq -e 'all(.[]; has("monotonic"))' >/dev/null ||
-        finding "audit show --json objects have no monotonic field; endpointctl(1) audit show: \"with --json an array of objects (seq, realtime, monotonic, kind, uid, pid, object, result, fields)\": $(ep_ctl audit show --kind=credential-activated --json=short | jq -c '.[0] | keys')"
+[ $((all_after - all_before)) -ge "$attempts" ] ||
+        finding "$attempts activation attempts left $((all_after - all_before)) credential-activated records: a credential that does not parse leaves no audit trace. endpointd(8) ENROLMENT: \"Every activation and refusal is a credential-activated audit record.\""
+ep_ok "every activation attempt is audited ($((all_after - all_before)) of $attempts)"
+# (This test's first run found "monotonic" promised by endpointctl(1) but not
+# given; the page now lists the fields ReadEvents carries.)
+ep_ctl audit show --kind=credential-activated --json=short |
+        jq -e 'all(.[]; has("seq") and has("realtime") and has("kind") and has("subject") and has("object") and has("result") and has("fields"))' >/dev/null ||
+        finding "audit show --json objects lack a field endpointctl(1) lists: $(ep_ctl audit show --kind=credential-activated --json=short | jq -c '.[0] | keys')"
 ep_expect_exit 1 ep_ctl activate-credential "$EP_SRC/README.md"
 out=$(ep_ctl activate-credential "$EP_SRC/README.md" 2>&1)
 ep_log "endpointctl on a non-credential: $out"
@@ -268,7 +274,10 @@ ep_ok "a FIFO as the credential file does not hang: $out"
 
 ep_attack "credentials made for another EK (a second swtpm, a random P-256 key, an RSA key) and for another Name"
 ep_start_swtpm tpm2
-tpm2_createek -T "$EP_TCTI_tpm2" -c "$W/ek2.ctx" -G ecc -u "$W/ek2.pem" -f pem >/dev/null 2>&1 || ep_fail "tpm2_createek on the second swtpm"
+# (Once seen failing right after the second swtpm started: one retry.)
+tpm2_createek -T "$EP_TCTI_tpm2" -c "$W/ek2.ctx" -G ecc -u "$W/ek2.pem" -f pem >"$W/createek.log" 2>&1 ||
+        { sleep 1; tpm2_createek -T "$EP_TCTI_tpm2" -c "$W/ek2.ctx" -G ecc -u "$W/ek2.pem" -f pem >"$W/createek.log" 2>&1; } ||
+        ep_fail "tpm2_createek on the second swtpm: $(tail -n 5 "$W/createek.log")"
 openssl ecparam -name prime256v1 -genkey -noout -out "$W/rnd.key" && openssl ec -in "$W/rnd.key" -pubout -out "$W/rnd.pem" 2>/dev/null
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$W/rsa.key" 2>/dev/null &&
         openssl pkey -in "$W/rsa.key" -pubout -out "$W/rsa.pem"
@@ -339,7 +348,7 @@ for i in $(seq 20); do
 done
 ok_after=$(audit_count credential-activated ok)
 [ $((ok_after - ok_before)) = 20 ] || finding "20 activations left $((ok_after - ok_before)) credential-activated records"
-undocumented "a credential replayed on the same device gives its secret every time (each audited); freshness is the verifier's job, the pages do not say so"
+ep_ok "a credential replayed on the same device gives its secret every time, each audited (endpointd(8): freshness is the verifier's)"
 ep_ok "replays audited"
 
 ep_attack "50 calls in a row, failing ones among them, then Seal/Unseal/Sign/Attest and no leaked TPM handle"
@@ -638,19 +647,17 @@ ln "$T/rogue-ww.pem" "$T/pemww/rogue.pem"
 trust_refused "$T/pemww" "a *.pem hard link to a 0666 file" "$WW"
 newtrust pemg; cp "$EP_PKI/rogue-ca.pem" "$T/pemg/rogue.pem"; chmod 0664 "$T/pemg/rogue.pem"
 trust_refused "$T/pemg" "a 0664 *.pem" "$WW"
-# The PCR-policy key (endpointd-approval(5): TrustDirectory/pcr-policy.pub)
-# is named by endpointd-manifest(5) with the *.pem: writable by others, the
-# whole directory is refused.
+# The PCR-policy key (endpointd-approval(5): TrustDirectory/pcr-policy.pub).
+# This test's first run found endpointd-manifest(5) saying a writable key
+# refuses the whole directory while the daemon refused the key alone; the
+# page now says the key is refused on its own and the certificates still
+# verify, which is what is checked here.
 openssl ecparam -name prime256v1 -genkey -noout -out "$W/ppk.key" 2>/dev/null &&
         openssl ec -in "$W/ppk.key" -pubout -out "$W/ppk.pub" 2>/dev/null || ep_fail "openssl: PCR-policy key"
 newtrust ppkww; cp "$W/ppk.pub" "$T/ppkww/pcr-policy.pub"; chmod 0666 "$T/ppkww/pcr-policy.pub"
 rc=0; out=$(mcheck sig "$T/ppkww") || rc=$?
-[ $rc = 1 ] || finding "a trust directory with a world-writable pcr-policy.pub is not refused (manifest check --trust exit $rc). endpointd-manifest(5): \"The trust directory and every *.pem in it (and the PCR-policy key, endpointd-approval(5)) must be owned by root (or the user reading them) and not writable by their group or by others ... Otherwise the whole directory is refused\""
-ep_ok "trust directory with a 0666 pcr-policy.pub: manifest check exit $rc"
-newtrust ppkown; cp "$W/ppk.pub" "$T/ppkown/pcr-policy.pub"; chown 65534 "$T/ppkown/pcr-policy.pub"
-rc=0; out=$(mcheck sig "$T/ppkown") || rc=$?
-[ $rc = 1 ] || finding "a trust directory with a pcr-policy.pub of uid 65534 is not refused (manifest check --trust exit $rc); endpointd-manifest(5): the whole directory is refused"
-ep_ok "trust directory with a pcr-policy.pub of uid 65534: manifest check exit $rc"
+[ $rc = 0 ] || finding "a 0666 pcr-policy.pub made the certificates of its directory fail (manifest check exit $rc); endpointd-manifest(5): the key is refused on its own and the certificates still verify: $out"
+ep_ok "trust directory with a 0666 pcr-policy.pub: the certificates still verify"
 # The directory's parent is world-writable (as TMPDIR-style directories
 # are): anyone may rename the trust directory and put a symlink to a
 # root-owned directory of their choosing in its place.
@@ -751,7 +758,7 @@ OK*) finding "InstallGrant with a world-writable trust directory succeeded (endp
 esac
 chmod 0755 "$EP_TRUST"; rm -f "$EP_TRUST/rogue.pem"
 
-ep_attack "the daemon's PCR-policy key made world-writable: no key is sealed under it, and (endpointd-manifest(5)) nothing verifies"
+ep_attack "the daemon's PCR-policy key made world-writable: no key is sealed under it (endpointd-manifest(5)); manifests still verify"
 cp "$W/ppk.pub" "$EP_TRUST/pcr-policy.pub"; chmod 0644 "$EP_TRUST/pcr-policy.pub"
 ep_ctl key create ppk-good --policy=signed >/dev/null 2>&1 || ep_log "key create --policy=signed with a clean pcr-policy.pub failed: $(ep_ctl key create ppk-good --policy=signed 2>&1)"
 chmod 0666 "$EP_TRUST/pcr-policy.pub"
@@ -763,7 +770,7 @@ ep_ok "no key sealed under a 0666 pcr-policy.pub: $out"
 ep_ctl manifest create "$EP_ROOT" --serial=8 --output="$W/m8" >/dev/null
 ep_sign "$W/m8" "$W/m8.sig"
 rc=0; out=$(ep_ctl manifest install "$W/m8" "$W/m8.sig" 2>&1) || rc=$?
-[ $rc = 0 ] && finding "with a world-writable pcr-policy.pub in TrustDirectory= a manifest still installs; endpointd-manifest(5): \"Otherwise the whole directory is refused ... and nothing verifies until it is fixed\" (the daemon refuses only the PCR-policy key itself; the page or the daemon is wrong): $out"
+[ $rc = 0 ] || finding "with a world-writable pcr-policy.pub in TrustDirectory= a genuine manifest no longer installs; endpointd-manifest(5): the key is refused on its own and the certificates still verify: $out"
 chmod 0644 "$EP_TRUST/pcr-policy.pub"
 indep_alive "at the end"
 

@@ -145,8 +145,10 @@ EOB
         EP_BUS_PID=$(printf '%s\n' "$out" | sed -n 2p)
         EP_PIDS+=("$EP_BUS_PID")
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$EP_TMP/bus.sock"
-        # The socket is world-reachable so that setpriv'ed callers get in.
-        chmod 0777 "$EP_TMP"
+        # The socket is world-reachable so that setpriv'ed callers get in;
+        # sticky, so that they cannot rename what the daemon reads from here
+        # (configuration, policy, trust directory: endpointd.conf(5)).
+        chmod 1777 "$EP_TMP"
 }
 
 # Writes the config from the EP_CFG_* associative array.

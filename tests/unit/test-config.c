@@ -328,6 +328,40 @@ START_TEST(test_refuses_writable_by_others) {
         ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), 0);
         c = config_free(c);
 
+        /* A directory on the way that others may write lets them swap the
+         * file or the drop-in directory: refused unless it is sticky. */
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, &bad), -EPERM);
+        ck_assert_str_eq(bad, conf);
+        ck_assert_msg(strstr(e.message, "in a directory its group or others may write"), "%s", e.message);
+        bad = mfree(bad);
+        ck_assert_int_eq(chmod(dir, 01777), 0);
+        ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), 0);
+        c = config_free(c);
+        ck_assert_int_eq(chmod(dir, 0700), 0);
+
+        /* A drop-in that is a symlink to a file in a directory others may
+         * write is no safer than that file. */
+        {
+                char open_dir[] = "/tmp/test-config-open-XXXXXX", target[96], link[96];
+
+                ck_assert_ptr_nonnull(mkdtemp(open_dir));
+                write_text(open_dir, "x.conf", "[Daemon]\nUser=elsewhere\n");
+                snprintf(target, sizeof(target), "%s/x.conf", open_dir);
+                ck_assert_int_eq(chmod(target, 0644), 0);
+                snprintf(link, sizeof(link), "%s/20-link.conf", d);
+                ck_assert_int_eq(symlink(target, link), 0);
+                ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), 0);
+                ck_assert_str_eq(c->user, "elsewhere");
+                c = config_free(c);
+                ck_assert_int_eq(chmod(open_dir, 0777), 0);
+                ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, &bad), -EPERM);
+                ck_assert_ptr_nonnull(strstr(bad, "/20-link.conf"));
+                bad = mfree(bad);
+                ck_assert_int_eq(unlink(link), 0);
+                remove_tree(open_dir);
+        }
+
         /* Owned by another user (only root can give a file away). */
         if (geteuid() == 0) {
                 ck_assert_int_eq(chown(dropin, 65534, 65534), 0);
@@ -336,6 +370,12 @@ START_TEST(test_refuses_writable_by_others) {
                 ck_assert_int_eq(chown(dropin, 0, 0), 0);
                 ck_assert_int_eq(chown(d, 65534, 65534), 0);
                 ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+                ck_assert_int_eq(chown(d, 0, 0), 0);
+                ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+                ck_assert_int_eq(config_load(conf, 0, NULL, NULL, &c, &e, NULL), -EPERM);
+                ck_assert_msg(strstr(e.message, "in a directory owned by a user other than root"), "%s",
+                              e.message);
+                ck_assert_int_eq(chown(dir, 0, 0), 0);
         }
         remove_tree(dir);
 }

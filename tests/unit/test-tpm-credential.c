@@ -107,6 +107,33 @@ START_TEST(test_sizes) {
 }
 END_TEST
 
+/* tpm2_makecredential writes a coordinate without its leading zero bytes
+ * (about one point in 128): such a file parses and its bytes are kept;
+ * an empty coordinate does not. */
+START_TEST(test_short_coordinate) {
+        uint8_t buf[TPM_CREDENTIAL_MAX];
+        const char *why = NULL;
+        TpmCredential c;
+        size_t n = 10 + 0x44;
+
+        memcpy(buf, good, n);
+        buf[n] = 0x00, buf[n + 1] = 0x43;         /* the secret: one byte less */
+        buf[n + 2] = 0x00, buf[n + 3] = 0x1f;     /* x: 31 bytes */
+        memcpy(buf + n + 4, good + n + 5, 31);    /* x without its first byte */
+        memcpy(buf + n + 35, good + n + 36, 34);  /* y.size and y */
+        ck_assert_int_eq(tpm_credential_parse(buf, n + 2 + 0x43, &c, &why), 0);
+        ck_assert_uint_eq(c.secret.size, 0x43);
+        ck_assert_int_eq(memcmp(c.secret.secret, buf + n + 2, 0x43), 0);
+
+        /* An empty x: the secret is then 2 + 0 + 2 + 32 bytes. */
+        buf[n] = 0x00, buf[n + 1] = 0x24;
+        buf[n + 2] = 0x00, buf[n + 3] = 0x00;
+        memcpy(buf + n + 4, good + n + 36, 34);
+        ck_assert_int_eq(tpm_credential_parse(buf, n + 2 + 0x24, &c, &why), -EBADMSG);
+        ck_assert_msg(why && strstr(why, "P-256"), "%s", why ? why : "(none)");
+}
+END_TEST
+
 /* A blob of only the HMAC (no encrypted credential) and a secret of an
  * RSA EK's size (256 bytes), rebuilt around the good parts. */
 START_TEST(test_shapes) {
@@ -145,6 +172,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_header);
         tcase_add_test(tc, test_sizes);
         tcase_add_test(tc, test_shapes);
+        tcase_add_test(tc, test_short_coordinate);
         suite_add_tcase(s, tc);
         return s;
 }
