@@ -71,24 +71,25 @@ int stat_check_trusted(const struct stat *st, const char **ret_why) {
  * others may write it, be sticky (as /tmp is: then only an entry's owner
  * may rename it). A relative path is taken from the working directory. */
 static int ancestors_check_lexical(const char *path, const char **ret_why) {
+        size_t len = strlen(path);
         char buf[PATH_MAX];
         struct stat st;
         char *slash;
 
         if (path[0] == '/') {
-                if (strlen(path) >= sizeof(buf))
+                if (len >= sizeof(buf))
                         return -ENAMETOOLONG;
-                strcpy(buf, path);
+                memcpy(buf, path, len + 1);
         } else {
                 size_t n;
 
                 if (!getcwd(buf, sizeof(buf)))
                         return -errno;
                 n = strlen(buf);
-                if (n + 1 + strlen(path) >= sizeof(buf))
+                if (n + 1 + len >= sizeof(buf))
                         return -ENAMETOOLONG;
                 buf[n] = '/';
-                strcpy(buf + n + 1, path);
+                memcpy(buf + n + 1, path, len + 1);
         }
         for (;;) {
                 /* Cut the last component (and trailing slashes). */

@@ -319,11 +319,12 @@ char *strjoin_alloc(const char *a, const char *b, const char *c) {
 }
 
 int parse_error_set(ParseError *e, unsigned line, int error, const char *format, ...) {
-        char raw[sizeof(e->message)];
-        size_t k = 0;
         va_list ap;
 
         if (e) {
+                char raw[sizeof(e->message)];
+                size_t k = 0;
+
                 e->line = line;
                 va_start(ap, format);
                 (void) vsnprintf(raw, sizeof(raw), format, ap);
