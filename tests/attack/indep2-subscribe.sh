@@ -147,7 +147,8 @@ lcmd() {
         local f=$W/$1.out n
         n=$(grep -c '^CMD' "$f")
         echo "$2" >"$f.cmd"; chmod 0666 "$f.cmd"
-        for _ in $(seq 100); do [ "$(grep -c '^CMD' "$f")" -gt "$n" ] && break; sleep 0.1; done
+        # Up to 30 s: seen taking over 10 s once with the whole suite running.
+        for _ in $(seq 300); do [ "$(grep -c '^CMD' "$f")" -gt "$n" ] && break; sleep 0.1; done
         grep '^CMD' "$f" | tail -n 1
 }
 finished() { grep -c "^SIG .* org.endpointd.Integrity1 ScanFinished" "$W/$1.out"; }
