@@ -695,7 +695,9 @@ static void credential_event(Manager *m, sd_bus_message *msg, const void *data, 
         _cleanup_(freep) char *hex = NULL;
         uint8_t digest[32];
 
-        if (sha256_buffer(data, len, digest) >= 0)
+        /* Not the hash of what is too large to be a credential: a client
+         * must not make the loop hash megabytes per call for a record. */
+        if (len <= TPM_CREDENTIAL_MAX && sha256_buffer(data, len, digest) >= 0)
                 hex = hexmem(digest, sizeof(digest));
         keys_event_result(m, msg, EVENT_CREDENTIAL_ACTIVATED, NULL, r, EVENT_FIELDS({ "CREDENTIAL", hex ?: "" }),
                           "%s", text);
