@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "openssl-util.h"
@@ -25,6 +26,11 @@
 /* Files at least this large are scheduled first, largest first, so that
  * the last big file does not leave the other workers idle at the end. */
 #define SCANNER_LARGE_FILE (1024U * 1024U)
+/* A file whose inode changed less than this long before the scan opened
+ * it is hashed the careful way (see observe_direct()). Two seconds cover
+ * the coarsest timestamps of the file systems that take the direct way
+ * (ext2/3 with 128-byte inodes keep whole seconds). */
+#define SCANNER_SETTLED_NSEC (2LL * 1000000000LL)
 
 static const char *const violation_kind_table[_VIOLATION_KIND_MAX] = {
         [VIOLATION_MODIFIED] = "modified",
@@ -382,6 +388,20 @@ typedef struct Worker {
         bool fs_known;
         dev_t fs_dev;
         const char *fs_pseudo;
+        long fs_type;
+        /* Whether files of the directory parent_fd (or the root) may be
+         * hashed without a stat first (observe_direct()); -1: not known
+         * yet. Reset with the parent. */
+        int parent_direct;
+        int root_direct;
+        /* Written by this worker only, summed by scanner_get_progress(): on
+         * a cache line of their own (the array is aligned), so that the
+         * workers never write to one line per file. */
+        struct {
+                _Alignas(64) _Atomic uint64_t files_done;
+                _Atomic uint64_t bytes_done;
+                _Atomic uint64_t files_direct;
+        } count;
 } Worker;
 
 struct Scanner {
@@ -396,8 +416,6 @@ struct Scanner {
         atomic_size_t next;
         atomic_uint running;
         atomic_bool cancelled;
-        _Atomic uint64_t files_done;
-        _Atomic uint64_t bytes_done;
         uint64_t files_total;
         uint64_t bytes_total;
 
@@ -407,6 +425,9 @@ struct Scanner {
         size_t n_allocated;
         uint64_t total_violations;
         bool keep_digest; /* one path: its digest is wanted even if the size differs */
+        /* Full scan: per manifest entry, the d_type its directory's listing
+         * gave (DT_UNKNOWN until the listing got there). */
+        _Atomic uint8_t *listed_type;
         bool have_digest;
         uint8_t digest[32];
 
@@ -459,6 +480,7 @@ int scan_open_beneath(int root_fd, const char *path, int flags) {
 static void worker_forget_parent(Worker *w) {
         w->parent_fd = safe_close(w->parent_fd);
         w->parent_path = mfree(w->parent_path);
+        w->parent_direct = -1;
 }
 
 static int worker_parent(Worker *w, const char *path, const char **ret_name) {
@@ -521,6 +543,54 @@ static bool stat_same_file(const struct stat *a, const struct stat *b) {
         return S_ISREG(a->st_mode) && a->st_ino == b->st_ino && a->st_dev == b->st_dev;
 }
 
+/* Hashes at most want bytes of fd from where it stands; with stop_short, a
+ * read that returns less than asked is taken as the end (of a regular
+ * file: what fstat() then says settles it). w (NULL outside a scan) is
+ * asked whether the scan was cancelled, and with count the bytes are
+ * added to its progress. *ret_total: the bytes hashed. Returns 0,
+ * -ECANCELED, -EIO, or a read -errno. */
+static int hash_read(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t size, int fd, uint64_t want,
+                     bool stop_short, Worker *w, bool count, uint8_t ret[32], uint64_t *ret_total) {
+        uint64_t total = 0;
+        unsigned n = 0;
+
+        /* Only large files gain from a bigger readahead; for small ones it
+         * is one syscall more per file. */
+        if (want >= SCANNER_LARGE_FILE)
+                (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
+                return -EIO;
+        while (total < want) {
+                size_t ask = (size_t) MIN((uint64_t) size, want - total);
+                ssize_t k = read(fd, buf, ask);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        *ret_total = total;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                if (EVP_DigestUpdate(ctx, buf, (size_t) k) != 1)
+                        return -EIO;
+                total += (uint64_t) k;
+                if (w) {
+                        if (count)
+                                atomic_fetch_add_explicit(&w->count.bytes_done, (uint64_t) k,
+                                                          memory_order_relaxed);
+                        if (atomic_load_explicit(&w->scanner->cancelled, memory_order_relaxed))
+                                return -ECANCELED;
+                }
+                if (stop_short && (size_t) k < ask)
+                        break;
+        }
+        *ret_total = total;
+        if (EVP_DigestFinal_ex(ctx, ret, &n) != 1 || n != 32)
+                return -EIO;
+        return 0;
+}
+
 /* Hashes the st_size bytes of fd that before (its lstat() or fstat())
  * reported, and never a byte more: a file that grows is caught by the
  * fstat() at the end, and one whose size lies (a pseudo file system) is
@@ -529,46 +599,16 @@ static bool stat_same_file(const struct stat *a, const struct stat *b) {
  * device swapped in after the lstat). Returns 0, -EBUSY when the file
  * changed meanwhile, -ECANCELED, or a read -errno. */
 static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t size, int fd,
-                        const struct stat *before, Scanner *s, uint8_t ret[32]) {
+                        const struct stat *before, Worker *w, bool count, uint8_t ret[32]) {
         uint64_t total = 0;
         struct stat after;
-        unsigned n = 0;
+        int r;
 
-        /* Only large files gain from a bigger readahead; for small ones it
-         * is one syscall more per file. */
-        if (before->st_size >= (off_t) SCANNER_LARGE_FILE)
-                (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
-                return -EIO;
-        for (;;) {
-                ssize_t k;
-
-                uint64_t left = (uint64_t) before->st_size - total;
-
-                if (left == 0)
-                        break;
-                k = read(fd, buf, (size_t) MIN((uint64_t) size, left));
-
-                if (k < 0) {
-                        int r = -errno;
-
-                        if (r == -EINTR)
-                                continue;
-                        return fd_stat(fd, &after) >= 0 && !stat_same_file(&after, before) ? -EBUSY : r;
-                }
-                if (k == 0)
-                        break;
-                if (EVP_DigestUpdate(ctx, buf, (size_t) k) != 1)
-                        return -EIO;
-                total += (uint64_t) k;
-                if (s) {
-                        atomic_fetch_add_explicit(&s->bytes_done, (uint64_t) k, memory_order_relaxed);
-                        if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
-                                return -ECANCELED;
-                }
-        }
-        if (EVP_DigestFinal_ex(ctx, ret, &n) != 1 || n != 32)
-                return -EIO;
+        r = hash_read(ctx, md, buf, size, fd, (uint64_t) before->st_size, false, w, count, ret, &total);
+        if (r < 0 && r != -ECANCELED && r != -EIO)
+                return fd_stat(fd, &after) >= 0 && !stat_same_file(&after, before) ? -EBUSY : r;
+        if (r < 0)
+                return r;
         /* A writer racing with us may leave a digest of bytes that were never
          * all in the file at once; such a digest proves nothing. */
         if (fd_stat(fd, &after) < 0)
@@ -582,9 +622,111 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
         return 0;
 }
 
+/* Looks up (once per device number) the file system fd is on. */
+static int worker_fs(Worker *w, int fd, dev_t dev) {
+        struct statfs sf;
+
+        if (w->fs_known && w->fs_dev == dev)
+                return 0;
+        if (fstatfs(fd, &sf) < 0)
+                return -errno;
+        w->fs_known = true;
+        w->fs_dev = dev;
+        w->fs_type = (long) sf.f_type;
+        w->fs_pseudo = scan_pseudo_fs_name(w->fs_type);
+        return 0;
+}
+
+/* Local file systems whose ctime moves with every change of a file's
+ * content or metadata, stamped from the clock of this machine (unlike a
+ * network one, whose server's clock may lag ours). Compared as 32 bits
+ * (see pseudo_fs_table). */
+static bool fs_stamps_locally(long f_type) {
+        static const uint32_t local[] = {
+                EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC,      BTRFS_SUPER_MAGIC,  TMPFS_MAGIC,
+                SQUASHFS_MAGIC,   EROFS_SUPER_MAGIC_V1, F2FS_SUPER_MAGIC,   OVERLAYFS_SUPER_MAGIC,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(local); i++)
+                if ((uint32_t) f_type == local[i])
+                        return true;
+        return false;
+}
+
+/* Whether the files of directory dfd may take the direct way: it is on a
+ * local file system (the cache of its file system is keyed by device
+ * number, and the direct open does not leave that mount). */
+static bool worker_dir_direct(Worker *w, int dfd) {
+        int *known = dfd == w->scanner->root_fd ? &w->root_direct : &w->parent_direct;
+        struct stat d;
+
+        if (*known < 0)
+                *known = fd_stat(dfd, &d) >= 0 && worker_fs(w, dfd, d.st_dev) >= 0 && !w->fs_pseudo &&
+                         fs_stamps_locally(w->fs_type);
+        return *known > 0;
+}
+
+static bool timespec_before(const struct timespec *a, const struct timespec *b) {
+        return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* The direct way for a regular file that its directory's listing showed
+ * (d_type DT_REG, so no lstat is needed to know it is no FIFO or device
+ * node): open, read, fstat, close — the least any verifier does. The open
+ * does not follow links or cross a mount point (a file bind-mounted over
+ * a listed one, e.g. from /proc, fails with EXDEV), and the one fstat()
+ * after reading proves both what was read and that it did not change
+ * meanwhile: a regular file of exactly the bytes read whose ctime is older
+ * than the coarse clock before the open (less a margin for coarse
+ * timestamps). Any change of content or metadata after that moment would
+ * have set ctime to a later time. Returns 1 when o is filled; otherwise
+ * the entry is left to the careful way (anything unusual: another type, a
+ * size other than listed, a recent change, an error): 0 when nothing was
+ * read, -1 when bytes were (and counted in the progress). */
+static int observe_direct(Worker *w, int dfd, const char *name, const ManifestEntry *e, ScanObservation *o) {
+        Scanner *s = w->scanner;
+        struct open_how how = {
+                .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        _cleanup_(closep) int fd = -EBADF;
+        struct timespec t0;
+        uint64_t total = 0;
+        struct stat a;
+        long k;
+        int r;
+
+        if (!s->listed_type || (e->has & (MANIFEST_HAS_SHA256 | MANIFEST_HAS_SIZE)) !=
+                                       (MANIFEST_HAS_SHA256 | MANIFEST_HAS_SIZE) ||
+            atomic_load_explicit(&s->listed_type[e - s->manifest->entries], memory_order_relaxed) != DT_REG ||
+            !worker_dir_direct(w, dfd) || clock_gettime(CLOCK_REALTIME_COARSE, &t0) < 0)
+                return 0;
+        k = syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+        if (k < 0)
+                return 0;
+        fd = (int) k;
+        /* One byte more than listed: a longer file shows as such. */
+        r = hash_read(w->ctx, s->md, w->buffer, SCANNER_BUFFER_SIZE, fd, e->size + 1, true, w, true, o->sha256,
+                      &total);
+        if (r == -ECANCELED)
+                return 1;
+        t0.tv_sec -= SCANNER_SETTLED_NSEC / 1000000000LL;
+        if (r < 0 || fd_stat(fd, &a) < 0 || !S_ISREG(a.st_mode) || total != e->size ||
+            (uint64_t) a.st_size != total || !timespec_before(&a.st_ctim, &t0))
+                return -1;
+        o->type = ENTRY_FILE;
+        o->mode = a.st_mode & 07777;
+        o->uid = a.st_uid;
+        o->gid = a.st_gid;
+        o->size = total;
+        o->hashed = true;
+        atomic_fetch_add_explicit(&w->count.files_direct, 1, memory_order_relaxed);
+        return 1;
+}
+
 /* Reads at most limit bytes: the listed size, or SCANNER_UNSIZED_MAX. */
 static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, uint64_t limit,
-                            ScanObservation *o) {
+                            bool count, ScanObservation *o) {
         _cleanup_(closep) int fd = -EBADF;
         struct stat a;
         int r;
@@ -618,16 +760,14 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                         o->changed = true;
                         return;
                 }
-                o->pseudo_fs = fd_pseudo_fs(fd, &r);
-                if (r >= 0)
-                        w->fs_known = true, w->fs_dev = a.st_dev, w->fs_pseudo = o->pseudo_fs;
+                r = worker_fs(w, fd, a.st_dev);
+                o->pseudo_fs = r < 0 ? NULL : w->fs_pseudo;
         }
         if (r < 0 || o->pseudo_fs) {
                 o->read_error = r;
                 return;
         }
-        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, st, w->scanner,
-                         o->sha256);
+        r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, st, w, count, o->sha256);
         if (r == -EBUSY)
                 o->changed = true;
         else if (r < 0 && r != -ECANCELED)
@@ -639,7 +779,10 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
 static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e, ScanObservation *o,
                     char **link) {
         struct stat st;
+        int direct = observe_direct(w, dfd, name, e, o);
 
+        if (direct > 0)
+                return;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 o->error = -errno;
                 return;
@@ -677,7 +820,7 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                         if (!sized)
                                 o->read_error = -EFBIG;
                 } else if (!sized || o->size == e->size || w->scanner->keep_digest)
-                        observe_content(w, dfd, name, &st, limit, o);
+                        observe_content(w, dfd, name, &st, limit, direct == 0, o);
         }
 }
 
@@ -690,6 +833,8 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
         Scanner *s = w->scanner;
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(closedirp) DIR *d = NULL;
+        const ManifestEntry *e;
+        ManifestRange below;
         struct dirent *de;
         const char *pseudo;
         int r;
@@ -715,16 +860,23 @@ static void list_directory(Worker *w, int dfd, const char *name, const char *dir
                 scanner_record(s, dir_path, VIOLATION_UNREADABLE, detail);
                 return;
         }
+        if (manifest_subtree(s->manifest, dir_path, &below) < 0) {
+                scanner_record(s, dir_path, VIOLATION_UNREADABLE, "cannot list the directory: out of memory");
+                return;
+        }
         while ((de = readdir(d))) {
-                _cleanup_(freep) char *p = NULL;
-
                 if (atomic_load_explicit(&s->cancelled, memory_order_relaxed))
                         return;
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                p = child_path(dir_path, de->d_name);
-                if (p && !manifest_find(s->manifest, p))
-                        scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
+                e = manifest_find_child(s->manifest, &below, de->d_name);
+                if (!e) {
+                        _cleanup_(freep) char *p = child_path(dir_path, de->d_name);
+                        if (p)
+                                scanner_record(s, p, VIOLATION_UNEXPECTED, "not in the manifest");
+                } else if (s->listed_type)
+                        atomic_store_explicit(&s->listed_type[e - s->manifest->entries], de->d_type,
+                                              memory_order_relaxed);
         }
 }
 
@@ -800,7 +952,7 @@ static void *worker_main(void *userdata) {
                         check_path(w, s->paths[i]);
                 else
                         check_entry(w, s->manifest->entries + s->order[i]);
-                atomic_fetch_add_explicit(&s->files_done, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&w->count.files_done, 1, memory_order_relaxed);
         }
         /* The directory fd goes now, not when the scanner is freed, so that
          * finished scans hold no fds; it is reset, so nothing closes it again. */
@@ -822,11 +974,19 @@ static bool entry_is_large(const ManifestEntry *e) {
                e->size >= SCANNER_LARGE_FILE;
 }
 
-/* Large files first, largest first; everything else in path order, which
- * keeps each worker's parent directory cache warm. */
+/* Which of the three runs of the plan an entry goes to. */
+static int entry_rank(const ManifestEntry *e) {
+        return expected_type(e) == ENTRY_DIR ? 0 : entry_is_large(e) ? 1 : 2;
+}
+
+/* Directories first (their listings tell the file types that let the
+ * files take the direct way, see observe_direct()), then large files,
+ * largest first, so that the last big file does not leave the other
+ * workers idle at the end; everything else in path order, which keeps each
+ * worker's parent directory cache warm. */
 static int scanner_plan(Scanner *s) {
         const Manifest *m = s->manifest;
-        size_t n_large = 0, a = 0;
+        size_t count[3] = {}, at[3];
 
         if (m->n_entries > UINT32_MAX)
                 return -E2BIG;
@@ -834,13 +994,16 @@ static int scanner_plan(Scanner *s) {
         if (!s->order)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_entries; i++)
-                if (entry_is_large(m->entries + i))
-                        n_large++;
-        for (size_t i = 0, b = n_large; i < m->n_entries; i++)
-                s->order[entry_is_large(m->entries + i) ? a++ : b++] = (uint32_t) i;
-        qsort_r(s->order, n_large, sizeof(uint32_t), compare_size_desc, (void *) m);
+                count[entry_rank(m->entries + i)]++;
+        at[0] = 0;
+        at[1] = count[0];
+        at[2] = count[0] + count[1];
+        for (size_t i = 0; i < m->n_entries; i++)
+                s->order[at[entry_rank(m->entries + i)]++] = (uint32_t) i;
+        qsort_r(s->order + count[0], count[1], sizeof(uint32_t), compare_size_desc, (void *) m);
         s->n_items = m->n_entries;
-        return 0;
+        s->listed_type = calloc(MAX(m->n_entries, 1U), sizeof(_Atomic uint8_t));
+        return s->listed_type ? 0 : -ENOMEM;
 }
 
 static void scanner_totals(Scanner *s) {
@@ -871,14 +1034,17 @@ static int scanner_spawn(Scanner *s, unsigned n_threads) {
         n_threads = MIN(n_threads, SCANNER_THREADS_MAX);
         n_threads = (unsigned) MAX(MIN((size_t) n_threads, s->n_items), 1U);
 
-        s->workers = calloc(n_threads, sizeof(Worker));
+        s->workers = aligned_alloc(_Alignof(Worker), n_threads * sizeof(Worker));
         if (!s->workers)
                 return -ENOMEM;
+        memset(s->workers, 0, n_threads * sizeof(Worker));
         s->n_workers = n_threads;
         /* Every worker holds no fd before anything can fail: calloc's 0
          * would be closed by scanner_free() as if it were ours. */
-        for (unsigned i = 0; i < n_threads; i++)
+        for (unsigned i = 0; i < n_threads; i++) {
                 s->workers[i].parent_fd = -EBADF;
+                s->workers[i].parent_direct = s->workers[i].root_direct = -1;
+        }
         for (unsigned i = 0; i < n_threads; i++) {
                 Worker *w = s->workers + i;
 
@@ -946,11 +1112,16 @@ bool scanner_is_done(const Scanner *s) {
 
 void scanner_get_progress(const Scanner *s, ScanProgress *ret) {
         *ret = (ScanProgress){
-                .files_done = atomic_load_explicit(&s->files_done, memory_order_relaxed),
                 .files_total = s->files_total,
-                .bytes_done = atomic_load_explicit(&s->bytes_done, memory_order_relaxed),
                 .bytes_total = s->bytes_total,
         };
+        for (unsigned i = 0; i < s->n_workers; i++) {
+                const Worker *w = s->workers + i;
+
+                ret->files_done += atomic_load_explicit(&w->count.files_done, memory_order_relaxed);
+                ret->bytes_done += atomic_load_explicit(&w->count.bytes_done, memory_order_relaxed);
+                ret->files_direct += atomic_load_explicit(&w->count.files_direct, memory_order_relaxed);
+        }
 }
 
 void scanner_cancel(Scanner *s) {
@@ -1006,6 +1177,7 @@ Scanner *scanner_free(Scanner *s) {
         free(s->workers);
         scan_violation_array_free(s->violations, s->n_violations);
         free(s->order);
+        free(s->listed_type);
         EVP_MD_free(s->md);
         s->root_fd = safe_close(s->root_fd);
         s->event_fd = safe_close(s->event_fd);
@@ -1035,5 +1207,5 @@ int scanner_hash_fd(int fd, uint8_t ret[32]) {
         /* Executables are hashed from the start whatever the fd's offset. */
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
-        return hash_fd_with(ctx, md, buf, SCANNER_BUFFER_SIZE, fd, &st, NULL, ret);
+        return hash_fd_with(ctx, md, buf, SCANNER_BUFFER_SIZE, fd, &st, NULL, false, ret);
 }

@@ -806,14 +806,51 @@ int manifest_load(const char *path, Manifest **ret, ParseError *error) {
 }
 
 const ManifestEntry *manifest_find(const Manifest *m, const char *path) {
-        size_t lo = 0, hi;
-
         if (!m || !path)
                 return NULL;
-        hi = m->n_entries;
+        return manifest_find_child(m, &(const ManifestRange){ .hi = m->n_entries }, path);
+}
+
+/* The first entry in [lo, hi) whose path is not below key (strcmp). */
+static size_t lower_bound(const Manifest *m, size_t lo, size_t hi, const char *key) {
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(path, m->entries[mid].path);
+
+                if (strcmp(m->entries[mid].path, key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+int manifest_subtree(const Manifest *m, const char *dir, ManifestRange *ret) {
+        _cleanup_(freep) char *prefix = NULL;
+        size_t l;
+
+        if (streq(dir, ".")) {
+                *ret = (ManifestRange){ .hi = m->n_entries };
+                return 0;
+        }
+        /* Every path that begins with "dir/" sorts at or after "dir/" and
+         * before "dir0" ('0' follows '/'). */
+        l = strlen(dir);
+        prefix = strjoin_alloc(dir, "/", NULL);
+        if (!prefix)
+                return -ENOMEM;
+        ret->skip = l + 1;
+        ret->lo = lower_bound(m, 0, m->n_entries, prefix);
+        prefix[l] = '/' + 1;
+        ret->hi = lower_bound(m, ret->lo, m->n_entries, prefix);
+        return 0;
+}
+
+const ManifestEntry *manifest_find_child(const Manifest *m, const ManifestRange *r, const char *name) {
+        size_t lo = r->lo, hi = r->hi;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(name, m->entries[mid].path + r->skip);
 
                 if (c == 0)
                         return m->entries + mid;

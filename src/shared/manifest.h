@@ -86,5 +86,17 @@ bool manifest_release_value_is_valid(const char *s) _pure_;
 /* Binary search by path; NULL when not listed. */
 const ManifestEntry *manifest_find(const Manifest *m, const char *path);
 
+/* The entries below one directory: entries[lo..hi) all begin with the
+ * same skip bytes ("DIR/"; none for the root "."), so a child is found by
+ * its name alone, in a shorter search. */
+typedef struct ManifestRange {
+        size_t lo, hi, skip;
+} ManifestRange;
+
+/* The range below dir (a listed path or "."). Returns 0 or -ENOMEM. */
+int manifest_subtree(const Manifest *m, const char *dir, ManifestRange *ret);
+/* The entry dir/name of the range, or NULL. */
+const ManifestEntry *manifest_find_child(const Manifest *m, const ManifestRange *r, const char *name);
+
 Manifest *manifest_free(Manifest *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manifest *, manifest_free);

@@ -171,6 +171,44 @@ START_TEST(test_release_and_digest) {
 }
 END_TEST
 
+/* A directory's children are found by name within its range, and only
+ * they: not a grandchild, not a sibling that shares the name's prefix
+ * ("a-b" sorts between "a" and "a/x"). */
+START_TEST(test_subtree) {
+        _cleanup_(manifest_freep) Manifest *m =
+                parse_string(RELEASE ". type=dir\n"
+                                     "./a type=dir\n"
+                                     "./a-b type=file\n"
+                                     "./a/x type=dir\n"
+                                     "./a/x/y type=file\n"
+                                     "./a/z type=file\n"
+                                     "./a0 type=file\n"
+                                     "./b type=dir\n");
+        ManifestRange r;
+
+        ck_assert_int_eq(manifest_subtree(m, "a", &r), 0);
+        ck_assert_uint_eq(r.hi - r.lo, 3);
+        ck_assert_uint_eq(r.skip, 2);
+        ck_assert_ptr_eq(manifest_find_child(m, &r, "x"), manifest_find(m, "a/x"));
+        ck_assert_ptr_eq(manifest_find_child(m, &r, "z"), manifest_find(m, "a/z"));
+        ck_assert_ptr_null(manifest_find_child(m, &r, "y"));
+        ck_assert_ptr_null(manifest_find_child(m, &r, "-b"));
+
+        ck_assert_int_eq(manifest_subtree(m, "a/x", &r), 0);
+        ck_assert_uint_eq(r.hi - r.lo, 1);
+        ck_assert_ptr_eq(manifest_find_child(m, &r, "y"), manifest_find(m, "a/x/y"));
+
+        ck_assert_int_eq(manifest_subtree(m, "b", &r), 0);
+        ck_assert_uint_eq(r.hi - r.lo, 0);
+        ck_assert_ptr_null(manifest_find_child(m, &r, "a"));
+
+        ck_assert_int_eq(manifest_subtree(m, ".", &r), 0);
+        ck_assert_ptr_eq(manifest_find_child(m, &r, "a-b"), manifest_find(m, "a-b"));
+        ck_assert_ptr_eq(manifest_find_child(m, &r, "a0"), manifest_find(m, "a0"));
+        ck_assert_ptr_null(manifest_find_child(m, &r, "c"));
+}
+END_TEST
+
 START_TEST(test_set_unset) {
         _cleanup_(manifest_freep) Manifest *m =
                 parse_string(RELEASE "/set type=file uid=10 gid=20 mode=0640 optional\n"
@@ -474,6 +512,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_every_byte);
         tcase_add_test(tc, test_release_and_digest);
         tcase_add_test(tc, test_set_unset);
+        tcase_add_test(tc, test_subtree);
         tcase_add_test(tc, test_nesting);
         tcase_add_test(tc, test_escapes_and_continuation);
         tcase_add_test(tc, test_error_lines);

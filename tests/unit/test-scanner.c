@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -305,6 +306,9 @@ static void tree_remove(Tree *t) {
         close(t->fd);
 }
 
+/* How many files the last scan() read without a stat first. */
+static uint64_t last_direct;
+
 static size_t scan(Tree *t, char *const *paths, size_t n_paths, unsigned threads, ScanViolation **ret) {
         _cleanup_(scanner_freep) Scanner *s = NULL;
         struct pollfd p;
@@ -318,10 +322,82 @@ static size_t scan(Tree *t, char *const *paths, size_t n_paths, unsigned threads
         ck_assert(scanner_is_done(s));
         scanner_get_progress(s, &pr);
         ck_assert_uint_eq(pr.files_done, pr.files_total);
+        last_direct = pr.files_direct;
         ck_assert_int_eq(scanner_take_violations(s, ret, &n, &total), 0);
         ck_assert_uint_eq(n, total);
         return n;
 }
+
+static const ScanViolation *find_violation(const ScanViolation *v, size_t n, const char *path) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(v[i].path, path))
+                        return v + i;
+        return NULL;
+}
+
+/* Files older than the scanner's settling margin are read the direct way
+ * (open, read, fstat, close) once their directory's listing showed them;
+ * what that way cannot vouch for goes the careful way and gets the same
+ * verdict: a file shorter or longer than listed, one changed just now, and
+ * (as root) a file bind-mounted over a listed one (here one of the same
+ * content from another file system; from /proc it could be anything),
+ * which the direct open refuses to cross into. */
+START_TEST(test_scan_direct) {
+        bool mounted = false;
+        ScanViolation *v = NULL;
+        const ScanViolation *x;
+        char p[256], shm[] = "/dev/shm/test-scanner.XXXXXX";
+        Tree t;
+        size_t n;
+        int fd;
+
+        tree_make(&t);
+        t.e[6] = t.e[5];
+        add_file(&t, 5, "d/z", "zzz\n");
+        t.m.n_entries = 7;
+        write_at(t.dir, "a", "short\n");
+        write_at(t.dir, "d/y", "grown");
+        tree_path(&t, "d/x", p, sizeof(p));
+        fd = mkstemp(shm);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "x content", 9), 9);
+        ck_assert_int_eq(fchmod(fd, t.e[3].mode), 0);
+        ck_assert_int_eq(close(fd), 0);
+        if (geteuid() == 0 && mount(shm, p, NULL, MS_BIND, NULL) == 0)
+                mounted = true;
+        sleep(3);
+
+        /* One thread: the directories are listed before any file. */
+        n = scan(&t, NULL, 0, 1, &v);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(last_direct, mounted ? 1 : 2);
+        x = find_violation(v, n, "a");
+        ck_assert_ptr_nonnull(x);
+        ck_assert_int_eq(x->kind, VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(x->detail, "size"));
+        x = find_violation(v, n, "d/y");
+        ck_assert_ptr_nonnull(x);
+        ck_assert_int_eq(x->kind, VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(x->detail, "size"));
+        ck_assert_ptr_null(find_violation(v, n, "d/x"));
+        scan_violation_array_free(v, n);
+
+        /* Changed just now, same size: the careful way, and caught. */
+        write_at(t.dir, "d/z", "ZZZ\n");
+        n = scan(&t, NULL, 0, 1, &v);
+        ck_assert_uint_eq(last_direct, mounted ? 0 : 1);
+        x = find_violation(v, n, "d/z");
+        ck_assert_ptr_nonnull(x);
+        ck_assert_int_eq(x->kind, VIOLATION_MODIFIED);
+        ck_assert_ptr_nonnull(strstr(x->detail, "sha256"));
+        scan_violation_array_free(v, n);
+
+        if (mounted)
+                ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+        ck_assert_int_eq(unlink(shm), 0);
+        tree_remove(&t);
+}
+END_TEST
 
 START_TEST(test_scan_clean_then_tampered) {
         Tree t;
@@ -550,6 +626,7 @@ static Suite *make_suite(void) {
         suite_add_tcase(s, tc);
         tc = tcase_create("scan");
         tcase_add_test(tc, test_scan_clean_then_tampered);
+        tcase_add_test(tc, test_scan_direct);
         tcase_add_test(tc, test_scan_paths_and_digest);
         tcase_add_test(tc, test_scan_closes_each_fd_once);
         tcase_add_test(tc, test_hash_fd);
