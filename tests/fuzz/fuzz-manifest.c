@@ -41,6 +41,27 @@ static bool entries_equal(const ManifestEntry *a, const ManifestEntry *b) {
                a->optional == b->optional && a->ignore == b->ignore;
 }
 
+/* Every entry is found by its name in the range of its parent directory
+ * (the scanner's lookup of a listed name), and every range holds only
+ * entries below that directory. */
+static void check_subtrees(const Manifest *m) {
+        for (size_t i = 0; i < m->n_entries; i++) {
+                const char *p = m->entries[i].path, *slash = strrchr(p, '/');
+                _cleanup_(freep) char *dir = slash ? strndup(p, (size_t) (slash - p)) : strdup(".");
+                ManifestRange r;
+
+                if (!dir || streq(p, "."))
+                        continue;
+                if (manifest_subtree(m, dir, &r) < 0)
+                        abort();
+                if (manifest_find_child(m, &r, slash ? slash + 1 : p) != m->entries + i)
+                        abort();
+                for (size_t j = r.lo; j < r.hi && slash; j++)
+                        if (strncmp(m->entries[j].path, p, r.skip) != 0)
+                                abort();
+        }
+}
+
 static void check_round_trip(const Manifest *m) {
         _cleanup_(manifest_freep) Manifest *m2 = NULL;
         _cleanup_(freep) char *text = NULL;
@@ -82,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (manifest_find(m, m->entries[i].path) != m->entries + i)
                         abort();
         }
+        check_subtrees(m);
         check_round_trip(m);
         return 0;
 }
