@@ -60,6 +60,7 @@ struct Integrity {
         InstalledManifest *scan_im;
         sd_event_source *scan_source;
         sd_event_source *progress_timer;
+        sd_event_source *startup_scan;
         ScanProgress last_progress;
         uint64_t scan_id;
         uint64_t last_scan_id;
@@ -600,6 +601,15 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                 (void) integrity_scan_start(ig);
         else
                 integrity_recheck_maybe_start(ig);
+        return 0;
+}
+
+static int on_startup_scan(sd_event_source *s, void *userdata) {
+        Integrity *ig = userdata;
+
+        ig->startup_scan = sd_event_source_disable_unref(ig->startup_scan);
+        if (integrity_scan_start(ig) < 0)
+                integrity_settle_state(ig);
         return 0;
 }
 
@@ -1196,6 +1206,7 @@ Integrity *integrity_free(Integrity *ig) {
                 j->done(ig, -ECANCELED, &j->error, j->userdata);
                 install_job_free(j);
         }
+        ig->startup_scan = sd_event_source_disable_unref(ig->startup_scan);
         integrity_scan_stop(ig);
         integrity_recheck_stop(ig);
         tree_watch_free(ig->watch);
@@ -1242,9 +1253,13 @@ int integrity_new(sd_event *event, const Config *config, Events *events, const I
         if (!ig->installed)
                 integrity_set_state(ig, ENDPOINTD_STATE_UNVERIFIED);
         else {
-                r = integrity_scan_start(ig);
+                /* The first scan starts once the loop runs, after the rest
+                 * of start-up (the system call filter, READY=1), so that
+                 * nothing of start-up competes with it. */
+                r = sd_event_add_defer(ig->event, &ig->startup_scan, on_startup_scan, ig);
                 if (r < 0)
                         return r;
+                integrity_set_state(ig, ENDPOINTD_STATE_SCANNING);
         }
         *ret = TAKE_PTR(ig);
         return 0;
