@@ -15,6 +15,11 @@
  * size for it (SCANNER_UNSIZED_MAX for an entry without size) nor more
  * than fstat() reported, and a cancelled scan stops within one read.
  *
+ * Files of 1 MiB and more are hashed from read-only mappings; the first
+ * scanner_start() installs a process-wide SIGBUS handler that acts only on
+ * a fault inside a worker's current mapping (a file that shrank: reported
+ * changed) and leaves any other SIGBUS fatal.
+ *
  * The module knows nothing of D-Bus or sd-event: a scan signals its end on
  * an eventfd that the caller watches. */
 
