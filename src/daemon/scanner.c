@@ -33,7 +33,7 @@
  * it is hashed the careful way (see observe_direct()). Two seconds cover
  * the coarsest timestamps of the file systems that take the direct way
  * (ext2/3 with 128-byte inodes keep whole seconds). */
-#define SCANNER_SETTLED_NSEC (2LL * 1000000000LL)
+#define SCANNER_SETTLED_SEC 2
 /* Files at least this large are hashed from a mapping of the page cache,
  * this much at a time, instead of being copied out with read(): on large
  * files the copy cost 13-15% of the hashing rate. */
@@ -806,7 +806,7 @@ static int observe_direct(Worker *w, int dfd, const char *name, const ManifestEn
                       &total);
         if (r == -ECANCELED)
                 return 1;
-        t0.tv_sec -= SCANNER_SETTLED_NSEC / 1000000000LL;
+        t0.tv_sec -= SCANNER_SETTLED_SEC;
         if (r < 0 || fd_stat(fd, &a) < 0 || !S_ISREG(a.st_mode) || total != e->size ||
             (uint64_t) a.st_size != total || !timespec_before(&a.st_ctim, &t0))
                 return -1;
