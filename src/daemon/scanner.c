@@ -222,7 +222,8 @@ static void verdict_content(const ManifestEntry *e, const ScanObservation *o, Vi
         char got[65], want[65];
 
         if (o->type == ENTRY_FILE) {
-                if ((e->has & MANIFEST_HAS_SIZE) && o->size != e->size) {
+                /* A pseudo file system's sizes mean nothing. */
+                if ((e->has & MANIFEST_HAS_SIZE) && o->size != e->size && !o->pseudo_fs) {
                         detail_add(detail, len, "size %" PRIu64 ", expected %" PRIu64, o->size, e->size);
                         *kind = VIOLATION_MODIFIED;
                 }
@@ -732,6 +733,25 @@ static int worker_fs(Worker *w, int fd, dev_t dev) {
         return 0;
 }
 
+/* Looks up the file system of the entry name in dfd that lstat() found
+ * on device dev, through an O_PATH fd (which opens nothing). -EAGAIN when
+ * what was opened is no longer on dev (it was replaced meanwhile). */
+static int worker_fs_at(Worker *w, int dfd, const char *name, dev_t dev) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        if (w->fs_known && w->fs_dev == dev)
+                return 0;
+        fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fd_stat(fd, &st) < 0)
+                return -errno;
+        if (st.st_dev != dev)
+                return -EAGAIN;
+        return worker_fs(w, fd, dev);
+}
+
 /* Local file systems whose ctime moves with every change of a file's
  * content or metadata, stamped from the clock of this machine (unlike a
  * network one, whose server's clock may lag ours). Compared as 32 bits
@@ -820,11 +840,11 @@ static int observe_direct(Worker *w, int dfd, const char *name, const ManifestEn
         return 1;
 }
 
-/* Reads at most limit bytes: the listed size, or SCANNER_UNSIZED_MAX. */
-static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, uint64_t limit,
-                            bool count, ScanObservation *o) {
+/* Hashes the regular file name of dfd that lstat() described as st (at
+ * most the listed size, or SCANNER_UNSIZED_MAX: observe() made sure). */
+static void observe_content(Worker *w, int dfd, const char *name, const struct stat *st, bool count,
+                            ScanObservation *o) {
         _cleanup_(closep) int fd = -EBADF;
-        struct stat a;
         int r;
 
         /* O_NONBLOCK: should a FIFO or device be swapped in after the
@@ -837,32 +857,11 @@ static void observe_content(Worker *w, int dfd, const char *name, const struct s
                         o->read_error = -errno;
                 return;
         }
-        /* Whether the file system is a pseudo one is checked on the open
-         * file, not on the parent directory: a single file can be
-         * bind-mounted from /proc over a listed one, and then has the
-         * device number of that proc mount. Known file systems (by device
-         * number) need no fstat() here: what was opened is compared with
-         * the lstat (inode, type, size, times) by hash_fd_with() after
-         * reading, and a digest of anything else is thrown away; the read
-         * itself stays within the lstat's size, which is within limit. */
-        if (w->fs_known && w->fs_dev == st->st_dev)
-                o->pseudo_fs = w->fs_pseudo, r = 0;
-        else {
-                if (fd_stat(fd, &a) < 0) {
-                        o->read_error = -errno;
-                        return;
-                }
-                if (!stat_same_file(&a, st) || (uint64_t) a.st_size > limit) {
-                        o->changed = true;
-                        return;
-                }
-                r = worker_fs(w, fd, a.st_dev);
-                o->pseudo_fs = r < 0 ? NULL : w->fs_pseudo;
-        }
-        if (r < 0 || o->pseudo_fs) {
-                o->read_error = r;
-                return;
-        }
+        /* observe() found the lstat'ed file on a file system that stores
+         * files. What was opened is compared with the lstat (inode, device,
+         * type, size, times) by hash_fd_with() after reading, and a digest
+         * of anything else is thrown away; the read itself stays within
+         * the lstat's size, which is within the limit. */
         r = hash_fd_with(w->ctx, w->scanner->md, w->buffer, SCANNER_BUFFER_SIZE, fd, st, w, count, o->sha256);
         if (r == -EBUSY)
                 o->changed = true;
@@ -903,7 +902,22 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                         (*link)[k] = 0;
                         o->link = *link;
                 }
-        } else if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256)) {
+        } else if (o->type == ENTRY_FILE) {
+                /* Whether it is on a pseudo file system is known before
+                 * anything else is decided: such a file is never read, and
+                 * its size is not compared (a file bind-mounted from /proc
+                 * says 0). */
+                int r = worker_fs_at(w, dfd, name, st.st_dev);
+
+                if (r == -EAGAIN || r == -ENOENT || r == -ELOOP)
+                        o->changed = true;
+                else if (r < 0)
+                        o->read_error = r;
+                else
+                        o->pseudo_fs = w->fs_pseudo;
+        }
+        if (o->type == ENTRY_FILE && (e->has & MANIFEST_HAS_SHA256) && !o->changed && o->read_error == 0 &&
+            !o->pseudo_fs) {
                 bool sized = e->has & MANIFEST_HAS_SIZE;
                 uint64_t limit = sized ? e->size : SCANNER_UNSIZED_MAX;
 
@@ -916,7 +930,7 @@ static void observe(Worker *w, int dfd, const char *name, const ManifestEntry *e
                         if (!sized)
                                 o->read_error = -EFBIG;
                 } else if (!sized || o->size == e->size || w->scanner->keep_digest)
-                        observe_content(w, dfd, name, &st, limit, direct == 0, o);
+                        observe_content(w, dfd, name, &st, direct == 0, o);
         }
 }
 
