@@ -75,6 +75,12 @@ stop_attackers() {
         for pid in "${ATTACKERS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
         ATTACKERS=()
 }
+# Sizes in MiB of the two large files (the brief: 64-256 MiB) and of the
+# smaller mapped ones (two 8 MiB windows). Under valgrind (EP_DAEMON_WRAPPER)
+# hashing is ~50 times slower: the same code paths with smaller files, and
+# a longer bound on a scan.
+A=64 B=80 C=12 SCAN_TIMEOUT=90
+[ -n "$EP_DAEMON_WRAPPER" ] && A=16 B=20 C=9 SCAN_TIMEOUT=900
 # A file "settles" when its inode has not changed for 2 s (endpointd(8)).
 settle() { sleep 2.5; }
 
@@ -90,12 +96,12 @@ mkbig() {
         head -c 524288 /dev/urandom >"$1"
         truncate -s "$2" "$1"
 }
-mkbig "$R/big/a.img" 64M
-mkbig "$R/big/b.img" 80M
+mkbig "$R/big/a.img" ${A}M
+mkbig "$R/big/b.img" ${B}M
 # Smaller mapped files (two 8 MiB windows) for the other attacks.
-mkbig "$R/big/c.img" 12M
-mkbig "$R/big/d.img" 12M
-mkbig "$R/big/e.img" 12M
+mkbig "$R/big/c.img" ${C}M
+mkbig "$R/big/d.img" ${C}M
+mkbig "$R/big/e.img" ${C}M
 mkbig "$R/big/g.img" 1M       # exactly 1 MiB: the smallest mapped file
 head -c 4096 /dev/urandom >"$R/big/h.bin"
 truncate -s 524288 "$R/big/h.bin"   # read(), zeros at the end
@@ -118,7 +124,7 @@ ep_sign "$W/m1" "$W/m1.sig"
 # Spare files of the attacker, made by the attacker before the install, so
 # that they are settled when used.
 ep_as "$U" bash -c "
-        head -c 12582912 /dev/zero >'$R/big/stash/c.evil' && printf X | dd of='$R/big/stash/c.evil' bs=1 seek=1000 conv=notrunc status=none
+        head -c $((C * 1048576)) /dev/zero >'$R/big/stash/c.evil' && printf X | dd of='$R/big/stash/c.evil' bs=1 seek=1000 conv=notrunc status=none
         cp --sparse=always '$R/big/a.img' '$R/big/stash/a.copy'
         for i in 1 2 3 4 5; do head -c 4096 /dev/urandom >\"$R/u/stash/evil\$i\"; done
 " || ep_fail "the attacker could not make its spare files"
@@ -129,8 +135,8 @@ settle
 # scan: endpointctl --json scan, bounded; sets SCAN_RC, the JSON in $W/scan.json.
 scan() {
         SCAN_RC=0
-        timeout 90 "$EP_BUILD/endpointctl" --json scan >"$W/scan.json" 2>"$W/scan.err" || SCAN_RC=$?
-        [ "$SCAN_RC" != 124 ] || ep_fail "endpointctl scan did not end within 90 s ($*): a hang (endpointd(8): 'a scan always ends')"
+        timeout "$SCAN_TIMEOUT" "$EP_BUILD/endpointctl" --json scan >"$W/scan.json" 2>"$W/scan.err" || SCAN_RC=$?
+        [ "$SCAN_RC" != 124 ] || ep_fail "endpointctl scan did not end within $SCAN_TIMEOUT s ($*): a hang (endpointd(8): 'a scan always ends')"
         kill -0 "$EP_DAEMON_PID" 2>/dev/null || ep_fail "endpointd died during a scan ($*); endpointd(8): a mapped file that shrinks raises SIGBUS, 'which the scanner catches'"
         case $SCAN_RC in
         0 | 5) ;;
@@ -194,13 +200,13 @@ for _ in $(seq 50); do grep -q watching "$W/opens" && break; sleep 0.1; done
 opened() { grep -q "^OPEN $1\$" "$W/opens"; }
 
 # ---- 1. large files ---------------------------------------------------------
-ep_attack "uid $U truncates two listed large files (64 and 80 MiB) into their zeros and back in loops while 6 scans run"
-attacker "while :; do truncate -s 1M '$R/big/a.img'; truncate -s 64M '$R/big/a.img'; truncate -s 65M '$R/big/a.img'; truncate -s 64M '$R/big/a.img'; done"
-attacker "while :; do truncate -s 3M '$R/big/b.img'; truncate -s 80M '$R/big/b.img'; truncate -s 84M '$R/big/b.img'; truncate -s 80M '$R/big/b.img'; done"
+ep_attack "uid $U truncates two listed large files ($A and $B MiB) into their zeros and back in loops while 6 scans run"
+attacker "while :; do truncate -s 1M '$R/big/a.img'; truncate -s ${A}M '$R/big/a.img'; truncate -s $((A + 1))M '$R/big/a.img'; truncate -s ${A}M '$R/big/a.img'; done"
+attacker "while :; do truncate -s 3M '$R/big/b.img'; truncate -s ${B}M '$R/big/b.img'; truncate -s $((B + 4))M '$R/big/b.img'; truncate -s ${B}M '$R/big/b.img'; done"
 for n in $(seq 6); do
         # VerifyFile (endpointctl verify) of the same file meanwhile: ok or 5.
         rc=0
-        timeout 60 "$EP_BUILD/endpointctl" verify big/a.img >"$W/verify.out" 2>&1 || rc=$?
+        timeout "$SCAN_TIMEOUT" "$EP_BUILD/endpointctl" verify big/a.img >"$W/verify.out" 2>&1 || rc=$?
         case $rc in
         0 | 5) ;;
         *) finding "endpointctl verify big/a.img during truncation exited $rc: $(cat "$W/verify.out")" ;;
@@ -216,30 +222,30 @@ done
 stop_attackers
 ep_ok "6 scans during truncation loops ended, the daemon alive"
 ep_log "log lines naming a change while hashing so far: $(grep -c 'changed while it was being hashed' "$EP_TMP/daemon.log")"
-ep_as "$U" truncate -s 64M "$R/big/a.img"
-ep_as "$U" truncate -s 80M "$R/big/b.img"
+ep_as "$U" truncate -s ${A}M "$R/big/a.img"
+ep_as "$U" truncate -s ${B}M "$R/big/b.img"
 settle
 scan "after the truncation loops"
 expect_kind big/a.img none "its bytes are the listed ones again"
 expect_kind big/b.img none "its bytes are the listed ones again"
 
 ep_attack "a settled large file shorter than listed (SIGBUS in the mapping), two at once"
-ep_as "$U" truncate -s 20M "$R/big/a.img"
-ep_as "$U" truncate -s 50M "$R/big/b.img"
+ep_as "$U" truncate -s $((A / 3))M "$R/big/a.img"
+ep_as "$U" truncate -s $((B / 2))M "$R/big/b.img"
 settle
 scan "two shrunken settled files"
 expect_kind big/a.img modified "endpointd-manifest(5)/endpointd(8): a file that shrank is modified"
 expect_kind big/b.img modified "endpointd-manifest(5)/endpointd(8): a file that shrank is modified"
 rc=0
-timeout 60 "$EP_BUILD/endpointctl" verify big/a.img >"$W/verify.out" 2>&1 || rc=$?
+timeout "$SCAN_TIMEOUT" "$EP_BUILD/endpointctl" verify big/a.img >"$W/verify.out" 2>&1 || rc=$?
 [ "$rc" = 5 ] || finding "endpointctl verify of a shrunken settled big/a.img exited $rc, expected 5 (endpointctl(1)): $(cat "$W/verify.out")"
 ep_log "verify big/a.img: $(head -c 300 "$W/verify.out")"
 indep_alive "after two files faulted their mappings"
-ep_as "$U" truncate -s 64M "$R/big/a.img"
-ep_as "$U" truncate -s 80M "$R/big/b.img"
+ep_as "$U" truncate -s ${A}M "$R/big/a.img"
+ep_as "$U" truncate -s ${B}M "$R/big/b.img"
 
 ep_attack "a settled mapped file shorter than listed by 100 bytes, all of them zeros (no SIGBUS: the last page still maps)"
-ep_as "$U" truncate -s $((12 * 1048576 - 100)) "$R/big/e.img"
+ep_as "$U" truncate -s $((C * 1048576 - 100)) "$R/big/e.img"
 ep_as "$U" truncate -s $((1048576 - 1)) "$R/big/g.img"
 ep_as "$U" truncate -s $((524288 - 7)) "$R/big/h.bin"
 settle
@@ -249,7 +255,7 @@ expect_kind big/g.img modified "endpointd(8): the fstat after reading proves 'a 
 expect_kind big/h.bin modified "endpointd(8): the fstat after reading proves 'a regular file of the listed size'"
 
 ep_attack "a settled mapped file longer than listed by 1 byte and by 4096 bytes of zeros"
-ep_as "$U" truncate -s $((12 * 1048576 + 1)) "$R/big/e.img"
+ep_as "$U" truncate -s $((C * 1048576 + 1)) "$R/big/e.img"
 ep_as "$U" truncate -s $((1048576 + 4096)) "$R/big/g.img"
 ep_as "$U" truncate -s $((524288 + 1)) "$R/big/h.bin"
 settle
@@ -257,11 +263,11 @@ scan "files longer by zero bytes"
 expect_kind big/e.img modified "endpointd-manifest(5): 'a file larger than its listed size is a modified violation'"
 expect_kind big/g.img modified "endpointd-manifest(5): 'a file larger than its listed size is a modified violation'"
 expect_kind big/h.bin modified "endpointd-manifest(5): 'a file larger than its listed size is a modified violation'"
-ep_as "$U" truncate -s 12M "$R/big/e.img"
+ep_as "$U" truncate -s ${C}M "$R/big/e.img"
 ep_as "$U" truncate -s 1M "$R/big/g.img"
 ep_as "$U" truncate -s 524288 "$R/big/h.bin"
 
-ep_attack "uid $U renames another 12 MiB file over a listed one and back in a loop while scans run"
+ep_attack "uid $U renames another $C MiB file over a listed one and back in a loop while scans run"
 ep_as "$U" ln "$R/big/c.img" "$R/big/stash/c.good"
 attacker "cd '$R/big' && while :; do ln -f stash/c.evil stash/t1 && mv -f stash/t1 c.img; ln -f stash/c.good stash/t2 && mv -f stash/t2 c.img; done"
 for n in $(seq 4); do
@@ -279,7 +285,7 @@ expect_kind big/c.img modified "a settled file of other content in a listed file
 ep_as "$U" bash -c "cd '$R/big' && ln -f stash/c.good stash/t1 && mv -f stash/t1 c.img"
 
 ep_attack "uid $U punches holes into the zeros of a listed large file in a loop, then into its data"
-attacker "while :; do fallocate -p -o 1048576 -l 4194304 '$R/big/d.img'; fallocate -p -o 9000000 -l 4096 '$R/big/d.img'; done"
+attacker "while :; do fallocate -p -o 1048576 -l 4194304 '$R/big/d.img'; fallocate -p -o 8400000 -l 4096 '$R/big/d.img'; done"
 for n in $(seq 3); do scan "hole punching $n"; done
 stop_attackers
 settle
@@ -447,7 +453,7 @@ expect_kind t/f2 modified "tmpfs file with other content and its old mtime"
 NSCANS=100
 [ -n "$EP_DAEMON_WRAPPER" ] && NSCANS=15
 ep_attack "$NSCANS scans in a row while uid $U truncates a large file and rewrites small ones"
-attacker "while :; do truncate -s 2M '$R/big/a.img'; truncate -s 64M '$R/big/a.img'; head -c 4096 /dev/urandom >'$R/u/s20'; done"
+attacker "while :; do truncate -s 2M '$R/big/a.img'; truncate -s ${A}M '$R/big/a.img'; head -c 4096 /dev/urandom >'$R/u/s20'; done"
 before=$(grep -c 'Scan [0-9]* finished' "$EP_TMP/daemon.log")
 # fds and mappings counted with the daemon idle (rechecks of changed paths
 # done), before and after.
@@ -458,7 +464,7 @@ for n in $(seq "$NSCANS"); do
         scan "scan $n of $NSCANS"
 done
 stop_attackers
-ep_as "$U" truncate -s 64M "$R/big/a.img"
+ep_as "$U" truncate -s ${A}M "$R/big/a.img"
 sleep 1.5
 fd1=$(ls "/proc/$EP_DAEMON_PID/fd" | wc -l)
 maps1=$(wc -l <"/proc/$EP_DAEMON_PID/maps")
