@@ -103,7 +103,9 @@ const char *scan_pseudo_fs_name(long f_type) {
 
 /* The pseudo file system fd is on, NULL if it is on none; -errno of
  * fstatfs() in *ret_error. */
-static const char *fd_pseudo_fs(int fd, int *ret_error) {
+/* The pseudo file system fd is on (NULL: one that stores files), and its
+ * f_type if ret_type. */
+static const char *fd_pseudo_fs_type(int fd, int *ret_error, long *ret_type) {
         struct statfs sf;
 
         *ret_error = 0;
@@ -111,7 +113,13 @@ static const char *fd_pseudo_fs(int fd, int *ret_error) {
                 *ret_error = -errno;
                 return NULL;
         }
+        if (ret_type)
+                *ret_type = (long) sf.f_type;
         return scan_pseudo_fs_name((long) sf.f_type);
+}
+
+static const char *fd_pseudo_fs(int fd, int *ret_error) {
+        return fd_pseudo_fs_type(fd, ret_error, NULL);
 }
 
 const char *violation_kind_to_string(ViolationKind k) {
@@ -720,16 +728,19 @@ static int hash_fd_with(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf, size_t 
 
 /* Looks up (once per device number) the file system fd is on. */
 static int worker_fs(Worker *w, int fd, dev_t dev) {
-        struct statfs sf;
+        const char *pseudo;
+        long type = 0;
+        int r;
 
         if (w->fs_known && w->fs_dev == dev)
                 return 0;
-        if (fstatfs(fd, &sf) < 0)
-                return -errno;
+        pseudo = fd_pseudo_fs_type(fd, &r, &type);
+        if (r < 0)
+                return r;
         w->fs_known = true;
         w->fs_dev = dev;
-        w->fs_type = (long) sf.f_type;
-        w->fs_pseudo = scan_pseudo_fs_name(w->fs_type);
+        w->fs_type = type;
+        w->fs_pseudo = pseudo;
         return 0;
 }
 
