@@ -27,8 +27,13 @@
 #      can install approvals but not use the key
 #   6. root without the owner's authorization (platform hierarchy closed):
 #      undefine / rewrite the approval floor, lower the manifest floor with
-#      the writer's secret, edit the installed approval in the state dir
-#   7. 50 installs and 50 unseals: no transient TPM object left, fd count flat
+#      the writer's secret, edit the installed approval or its ticket in the
+#      state directory, put its own PCR-policy key and CA in the trust dir
+#   7. 50 installs and 50 unseals: no transient TPM object beyond the SRK and
+#      the device key (endpointd(8)), fd count flat; concurrent installs
+#   8. what the owner's authorization may do (endpointd-tpm(7)): the floor
+#      index undefined, an ordinary index in its place, the bit field
+#      defined again from the mark, or reset to T(1) with the writer's secret
 . "$top_srcdir/tests/attack/lib.sh"
 . "$top_srcdir/tests/attack/indep-lib.sh"
 . "$top_srcdir/tests/integration/test-keys-lib.sh"
@@ -734,7 +739,80 @@ nsess=$(tpm2_getcap handles-loaded-session 2>/dev/null | grep -c '^-' || true)
 [ "$f1" -le "$f0" ] || finding "the daemon's fd count grew from $f0 to $f1 over 50 installs/unseals"
 ep_ok "no TPM handle or fd leak"
 unseal_ok "after the loop"
+# ---- 8. the owner's authorization (documented powers) -------------------------
+ep_log "--- 8. the owner's authorization"
+OA=file:$EP_TMP/ownerauth
+ep_attack "the owner undefines the approval floor index while the daemon runs"
+tpm2_nvreadpublic 0x01800E44 >"$W/pub44" 2>&1 || ep_fail "nvreadpublic 0x01800E44"
+# Its attributes as the daemon defined it, without TPMA_NV_WRITTEN.
+ATTR44=$(awk '/attributes:/ { f = 1 } f && /value:/ { print $2; exit }' "$W/pub44")
+tpm2_nvundefine -C o -P "$OA" 0x01800E44 >/dev/null || ep_fail "owner nvundefine 0x01800E44"
+unseal_refused org.endpointd.Error.NotApproved "approval index undefined under the running daemon"
+ep_attack "the owner puts an ordinary index at its handle (as an earlier endpointd left), holding 0"
+printf '\0\0\0\0\0\0\0\0' >"$W/zero8"
+tpm2_nvdefine 0x01800E44 -C o -P "$OA" -s 8 -a "ownerread|ownerwrite|authread|authwrite|no_da" >/dev/null ||
+        ep_fail "owner nvdefine ordinary 0x01800E44"
+tpm2_nvwrite 0x01800E44 -C 0x01800E44 -i "$W/zero8" >/dev/null || ep_fail "nvwrite ordinary 0x01800E44"
+unseal_refused org.endpointd.Error.NotApproved "an ordinary index holding 0 at the approval floor's handle"
+ep_restart
+unseal_refused org.endpointd.Error.NotApproved "ordinary index, after a restart"
+ep_log "unseal with the ordinary index: $(unseal s1)"
+ar0=$(audit_count approval-refused)
+for f in v4 v2late; do
+        r=$(install "$W/$f")
+        case $r in
+        OK*) finding "approval $f INSTALLED with an ordinary index at 0x01800E44 (endpointd-tpm(7): installs fail until it is undefined): $r" ;;
+        *": ."|*": ") finding "install of $f with an ordinary index at 0x01800E44 is refused with an empty reason (endpointd-dbus(7) ERRORS: \"with a message a person understands\"; endpointd-tpm(7) says the index must be undefined with the owner's authorization): $r" ;;
+        *) ep_ok "install $f refused with the ordinary index there: $r" ;;
+        esac
+        case $r in *Error.BadSignature*) undocumented "an ordinary index at the approval floor's handle makes installs BadSignature (endpointd-dbus(7): BadSignature is \"signature, role or key refused\")" ;; esac
+done
+ar1=$(audit_count approval-refused)
+[ "$ar1" -ge $((ar0 + 2)) ] || finding "2 approvals refused because of the ordinary index at 0x01800E44 left $((ar1 - ar0)) approval-refused audit records (endpointd-audit(5): approval-refused, a PCR approval was refused)"
+ep_attack "the owner undefines it: the next install defines the bit field from the mark"
+tpm2_nvundefine -C o -P "$OA" 0x01800E44 >/dev/null || ep_fail "owner nvundefine ordinary"
+r=$(install "$W/v3d")
+case $r in *Error.Rollback*) ep_ok "v3 below the mark: Rollback" ;;
+OK*) finding "v3 installed after the approval index was undefined, below the mark 4 (endpointd-tpm(7): the next install defines the bit field, starting from the mark): $r" ;;
+*) finding "v3 after the index was undefined: $r" ;; esac
+r=$(install "$W/v4"); case $r in OK*) ep_ok "v4 defines the bit field again" ;; *) ep_fail "v4 after the index was undefined: $r" ;; esac
+[ "$(floor)" = f000000000000000 ] || finding "floor after v4 into a fresh index is $(floor), not T(4)"
+unseal_ok "v4 in the fresh bit field"
+name44=$(tpm2_nvreadpublic 0x01800E44 2>/dev/null | sed -n 's/^ *name: *//p' | head -n 1)
+[ "$name44" = 000be4abb9df723e5e0fa485ccd9cf0db747a7757879aae5d189bbe210f84cd6311a ] ||
+        finding "the approval floor index has the Name $name44, not the one endpointd-approval(5) gives"
+ep_ok "approval floor Name as documented"
+
+ep_attack "owner and writer's secret: the bit field defined again with the same Name and only T(1) set"
+tpm2_nvreadpublic 0x01800E40 >"$W/pub40" 2>&1
+WNAME=$(sed -n 's/^ *name: *//p' "$W/pub40" | head -n 1)
+POL=$( { printf '%064d' 0; printf '00000151%s' "$WNAME"; } | xxd -r -p | openssl dgst -sha256 -binary | openssl dgst -sha256 -binary | xxd -p -c 64)
+printf '%s' "$POL" | xxd -r -p >"$W/pol44"
+tpm2_nvundefine -C o -P "$OA" 0x01800E44 >/dev/null || ep_fail "owner nvundefine bits"
+if tpm2_nvdefine 0x01800E44 -C o -P "$OA" -s 8 -a "$(printf '0x%08x' $(( ${ATTR44:-0} & ~0x20000000 )))" -L "$W/pol44" >"$W/o" 2>&1 &&
+   nv_policy_session && tpm2_nvsetbits 0x01800E44 -P "session:$W/s.ctx" -i 0x8000000000000000 >>"$W/o" 2>&1; then
+        tpm2_flushcontext "$W/s.ctx" 2>/dev/null || true
+        n2=$(tpm2_nvreadpublic 0x01800E44 2>/dev/null | sed -n 's/^ *name: *//p' | head -n 1)
+        ep_log "floor now $(floor), Name $n2"
+        ep_restart
+        mkappr "$W/v2now" version=2 "7=$(pcr 7)"; sign_appr "$W/v2now"
+        refused org.endpointd.Error.Rollback "v2 after the owner reset the NV floor to T(1): the state directory's floor (endpointd-tpm(7): the higher of the two)" "$W/v2now"
+        grep -q -i 'approval.*went down\|went down.*approval\|0x01800e44.*down' "$EP_TMP/daemon.log" ||
+                undocumented "no message about the approval floor going below its mark (T(4) -> T(1)) after the owner redefined it (endpointd-tpm(7) documents the LOG_CRIT for the manifest floor only)"
+        unseal_ok "v4 still installed after the reset"
+else
+        tpm2_flushcontext "$W/s.ctx" 2>/dev/null || true
+        ep_log "could not redefine the bit field (attributes '$ATTR44'): $(cat "$W/o")"
+fi
+
 indep_alive "at the end"
+# A clean stop: exit 0, and no sanitizer report from this or an earlier stop.
+ep_stop
+[ "$EP_DAEMON_RC" = 0 ] || finding "endpointd exited with status $EP_DAEMON_RC at a clean stop"
+if grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$EP_TMP/daemon.log" >"$W/san" 2>/dev/null; then
+        finding "sanitizer reports in the daemon's log: $(head -n 5 "$W/san")"
+fi
+ep_ok "clean stop, no sanitizer report"
 
 [ $FINDINGS = 0 ] || ep_fail "$FINDINGS finding(s) above (FINDING n:)"
 ep_done
