@@ -53,6 +53,13 @@ _printf_(3, 4) static int fail(char *error, size_t len, const char *fmt, ...) {
         return -EKEYREJECTED;
 }
 
+/* A step of the TPM or the disk failed: its reason for the refusal's
+ * record, and the error as it was (TpmUnavailable, TpmError, NoSpace...). */
+static int failed(char *error, size_t len, int r, const char *what, const char *detail) {
+        (void) snprintf(error, len, "%s: %s", what, detail);
+        return r;
+}
+
 static int install_files(const char *dir, const void *data, size_t len, const uint8_t *ticket,
                          size_t ticket_len) {
         _cleanup_(freep) char *path = strjoin_alloc(dir, "/", "approval");
@@ -97,7 +104,7 @@ int approvals_install(Tpm *t, const char *trust_dir, const char *dir, const void
                             "the approval's signature has signed attributes or several signers (sign with "
                             "openssl cms -sign -noattr)");
         if (r < 0)
-                return r;
+                return failed(error, error_len, r, "its signature cannot be read", strerror(-r));
         r = policy_key_load(trust_dir, &key);
         if (r < 0)
                 return fail(error, error_len, "no PCR-policy key %s/%s (%s)", trust_dir, APPROVALS_KEY_FILE,
@@ -106,8 +113,21 @@ int approvals_install(Tpm *t, const char *trust_dir, const char *dir, const void
                 return fail(error, error_len, "the approval is not signed with the PCR-policy key %s",
                             APPROVALS_KEY_FILE);
         r = tpm_nv_floor_read(t, TPM_NV_APPROVAL, &floor);
+        /* A floor that went down reads as its mark (logged at LOG_CRIT):
+         * the raise below puts it back. */
+        if (r == -ESTALE)
+                r = 0;
+        /* The TPM answered, but what is at the floor's handle is not ours
+         * (another index, damaged marks): without the floor a rollback
+         * cannot be ruled out, as for manifests. */
+        if (r < 0 && r != -ENODEV && r != -EPROTO && r != -EBUSY && r != -ENOMEM) {
+                (void) snprintf(error, error_len,
+                                "the approval floor in TPM NV cannot be read (%s); see endpointd-tpm(7)",
+                                tpm_last_error(t));
+                return -ESTALE;
+        }
         if (r < 0)
-                return r;
+                return failed(error, error_len, r, "the TPM failed", tpm_last_error(t));
         if (a.version < floor) {
                 (void) snprintf(error, error_len,
                                 "approval version %" PRIu64 " is below the approval floor %" PRIu64, a.version,
@@ -119,10 +139,10 @@ int approvals_install(Tpm *t, const char *trust_dir, const char *dir, const void
         if (r == -EKEYREJECTED)
                 return fail(error, error_len, "the TPM finds the approval's signature wrong");
         if (r < 0)
-                return r;
+                return failed(error, error_len, r, "the TPM failed", tpm_last_error(t));
         r = install_files(dir, data, len, ticket, ticket_len);
         if (r < 0)
-                return r;
+                return failed(error, error_len, r, "cannot store it", strerror(-r));
         /* After the files: a crash in between leaves the new approval
          * installed and the floor where it was, which the next install
          * raises. */

@@ -810,8 +810,12 @@ static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_e
         r = authorize_with_tpm(m, msg, error);
         if (r < 0)
                 return r;
-        r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig, sig_len,
-                              &version, why, sizeof(why));
+        if (sig_len > SIGNATURE_MAX) {
+                (void) snprintf(why, sizeof(why), "its signature is larger than %u bytes", SIGNATURE_MAX);
+                r = -EFBIG;
+        } else
+                r = approvals_install(m->tpm, m->config->trust_dir, m->config->state_dir, data, len, sig,
+                                      sig_len, &version, why, sizeof(why));
         if (r < 0 && r != -ENOENT && why[0])
                 keys_event(m, msg, EVENT_APPROVAL_REFUSED, "approval", EVENT_FIELDS({ "REASON", why }),
                            "Refused a PCR approval: %s.", why);
@@ -826,6 +830,10 @@ static int method_install_approval(sd_bus_message *msg, void *userdata, sd_bus_e
                 return bus_error_set_errnof(error, ESTALE, "The PCR approval is refused: %s.", why);
         case -ENOENT:
                 return bus_error_set_errnof(error, ENOENT, "No trust anchors: %s.", why);
+        case -EFBIG:
+                return bus_error_set_errnof(error, EFBIG, "The PCR approval is refused: %s.", why);
+        case -ENOSPC:
+                return bus_error_set_errnof(error, ENOSPC, "The PCR approval was not installed: %s.", why);
         default:
                 return keys_fail(m, r, NULL, error);
         }

@@ -210,7 +210,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 return -ENOMEM;
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return -errno;
+                return errno == EDQUOT ? -ENOSPC : -errno;
         if (fchmod(fd, mode) < 0) {
                 r = -errno;
                 goto fail;
@@ -233,7 +233,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return fsync_directory_of(path);
 fail:
         (void) unlink(tmp);
-        return r;
+        /* A quota is no space for the writer (and -EDQUOT is the daemon's
+         * rate limit on the bus). */
+        return r == -EDQUOT ? -ENOSPC : r;
 }
 
 int mkdir_p(const char *path, mode_t mode) {

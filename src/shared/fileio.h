@@ -32,7 +32,8 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* Replaces path atomically: writes a temporary file in the same directory,
  * fsyncs it, renames it over path and fsyncs the directory. Either the old
- * or the new content is there after a crash, never a mix. */
+ * or the new content is there after a crash, never a mix. A full disk or
+ * an exceeded quota is -ENOSPC. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Creates a directory and its parents with the given mode; exists is fine. */

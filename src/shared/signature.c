@@ -368,7 +368,7 @@ static int signer_check_role(X509 *signer, SignerRole role, char *error, size_t 
         if (r < 0)
                 return r;
         if (r == 0) {
-                set_error(error, error_len, "%s lacks extended key usage %s (%s) for a %s", label,
+                set_error(error, error_len, "%s lacks extended key usage %s (%s) to sign %ss", label,
                           signer_role_eku[role].name, signer_role_eku[role].oid,
                           signer_role_to_string(role));
                 return -EKEYREJECTED;

@@ -419,7 +419,8 @@ OK*) finding "a 4 MiB approval file installed: $r" ;;
 *) finding "a 4 MiB approval: $r" ;;
 esac
 head -c $((4 << 20)) /dev/urandom >"$W/hugesig"
-badsig_refused "a 4 MiB random signature" "$W/good2" "$W/hugesig"
+# endpointd-dbus(7) InstallApproval: TooLarge (signature over 256 KiB).
+refused org.endpointd.Error.TooLarge "a 4 MiB random signature" "$W/good2" "$W/hugesig"
 indep_alive "after malformed approvals"
 [ -e "$EP_STATE/approval" ] && finding "an approval is installed after the content attacks"
 [ "$(floor)" = none ] || ep_log "approval floor after refusals: $(floor)"
@@ -763,9 +764,11 @@ for f in v4 v2late; do
         case $r in
         OK*) finding "approval $f INSTALLED with an ordinary index at 0x01800E44 (endpointd-tpm(7): installs fail until it is undefined): $r" ;;
         *": ."|*": ") finding "install of $f with an ordinary index at 0x01800E44 is refused with an empty reason (endpointd-dbus(7) ERRORS: \"with a message a person understands\"; endpointd-tpm(7) says the index must be undefined with the owner's authorization): $r" ;;
-        *) ep_ok "install $f refused with the ordinary index there: $r" ;;
+        # endpointd-dbus(7) InstallApproval: Rollback when the floor cannot
+        # be read because the index at its handle is not the daemon's.
+        *Error.Rollback*"cannot be read"*) ep_ok "install $f refused with the ordinary index there: $r" ;;
+        *) finding "install of $f with an ordinary index at 0x01800E44: not Rollback naming the unreadable floor (endpointd-dbus(7)): $r" ;;
         esac
-        case $r in *Error.BadSignature*) undocumented "an ordinary index at the approval floor's handle makes installs BadSignature (endpointd-dbus(7): BadSignature is \"signature, role or key refused\")" ;; esac
 done
 ar1=$(audit_count approval-refused)
 [ "$ar1" -ge $((ar0 + 2)) ] || finding "2 approvals refused because of the ordinary index at 0x01800E44 left $((ar1 - ar0)) approval-refused audit records (endpointd-audit(5): approval-refused, a PCR approval was refused)"
