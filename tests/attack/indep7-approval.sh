@@ -803,6 +803,13 @@ if tpm2_nvdefine 0x01800E44 -C o -P "$OA" -s 8 -a "$(printf '0x%08x' $(( ${ATTR4
         grep -q -i 'approval.*went down\|went down.*approval\|0x01800e44.*down' "$EP_TMP/daemon.log" ||
                 undocumented "no message about the approval floor going below its mark (T(4) -> T(1)) after the owner redefined it (endpointd-tpm(7) documents the LOG_CRIT for the manifest floor only)"
         unseal_ok "v4 still installed after the reset"
+        # endpointd-tpm(7): a floor that went down is put back to the mark at
+        # the next raise; an approval at the mark still installs.
+        ep_attack "v4 installed again over the lowered floor: accepted, the floor back at T(4)"
+        r=$(install "$W/v4")
+        case $r in OK*) ep_ok "v4 installs over a floor that went down" ;; *) ep_fail "v4 over a floor that went down: $r" ;; esac
+        [ "$(floor)" = f000000000000000 ] || ep_fail "the floor after v4 again is $(floor), not T(4) put back"
+        ep_ok "the floor is T(4) again"
 else
         tpm2_flushcontext "$W/s.ctx" 2>/dev/null || true
         ep_log "could not redefine the bit field (attributes '$ATTR44'): $(cat "$W/o")"
