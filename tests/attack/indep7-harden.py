@@ -15,8 +15,12 @@
 #   call IFACE MEMBER SIG PYEXPR
 #                       one call with arguments built by the marshaller
 #                       below ('v' values are (signature, value) pairs)
-#   flood N IFACE MEMBER
-#                       N calls of MEMBER (no arguments) pipelined on one
+#   subs N IFACE        N connections that Subscribe on IFACE and never
+#                       read their signals; prints the replies counted
+#                       ("ok=8 org...LimitsExceeded=1"), then holds them
+#                       until stdin closes
+#   flood N IFACE MEMBER [SIG PYEXPR]
+#                       N calls of MEMBER pipelined (100 at a time) on one
 #                       connection, then all replies read; prints
 #                       "NAME COUNT" for each reply kind
 import os
@@ -170,11 +174,11 @@ class Conn:
 
     def read_msg(self):
         self.read_auth()
-        fixed = self._read(16)
+        fixed = self._read(12)
         _, mtype, _, _, blen, _ = struct.unpack('<BBBBII', fixed)
         flen = struct.unpack('<I', self._read(4))[0]
         fields = self._read(flen)
-        self._read((8 - (16 + 4 + flen) % 8) % 8)
+        self._read((8 - (16 + flen) % 8) % 8)
         body = self._read(blen)
         reply_serial = None
         errname = None
@@ -312,6 +316,9 @@ def cmd_fds(kind):
     tmp = os.environ.get('INDEP7_TMP', '/tmp')
     fds, keep = open_kind(kind, tmp)
     c = Conn(negotiate_fds=True)
+    # Descriptors only once the bus daemon has finished the authentication:
+    # it reads the handshake without SCM_RIGHTS.
+    c.wait_reply(1)
     s = c.call_ep('org.endpointd.Integrity1', 'InstallManifest', 'hh', [0, 1], fds=fds)
     try:
         print(c.wait_reply(s))
@@ -319,6 +326,25 @@ def cmd_fds(kind):
         print('EOF', e)
     for fd in set(fds + keep):
         os.close(fd)
+
+
+def deep(depth, inner=('au', [7])):
+    v = inner
+    for _ in range(depth):
+        v = ('v', v)
+    return v
+
+
+def cmd_subs(n, iface):
+    conns = []
+    results = {}
+    for _ in range(n):
+        c = Conn()
+        r = c.wait_reply(c.call_ep(iface, 'Subscribe'))
+        results[r] = results.get(r, 0) + 1
+        conns.append(c)
+    print(' '.join('%s=%d' % kv for kv in sorted(results.items())), flush=True)
+    sys.stdin.read()
 
 
 def cmd_call(iface, member, sig, expr):
@@ -330,13 +356,19 @@ def cmd_call(iface, member, sig, expr):
         print('EOF', e)
 
 
-def cmd_flood(n, iface, member):
+def cmd_flood(n, iface, member, sig='', expr=''):
+    # At most 100 calls pending at a time: the bus daemon limits the
+    # replies one connection may await.
+    args = eval(expr) if expr else []
     c = Conn()
     c.wait_reply(1)
-    serials = [c.call_ep(iface, member) for _ in range(n)]
     counts = {}
-    pending = set(serials)
-    while pending:
+    sent = 0
+    pending = set()
+    while sent < n or pending:
+        while sent < n and len(pending) < 100:
+            pending.add(c.call_ep(iface, member, sig, args))
+            sent += 1
         mtype, rs, err, _ = c.read_msg()
         if rs in pending and mtype in (2, 3):
             pending.discard(rs)
@@ -357,10 +389,12 @@ def main():
         return cmd_status(int(a[0]))
     if cmd == 'fds':
         return cmd_fds(a[0])
+    if cmd == 'subs':
+        return cmd_subs(int(a[0]), a[1])
     if cmd == 'call':
         return cmd_call(a[0], a[1], a[2], a[3] if len(a) > 3 else '')
     if cmd == 'flood':
-        return cmd_flood(int(a[0]), a[1], a[2])
+        return cmd_flood(int(a[0]), *a[1:])
     print('unknown command', cmd, file=sys.stderr)
     return 2
 

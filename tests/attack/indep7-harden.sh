@@ -94,6 +94,36 @@ CTL=$EP_BUILD/endpointctl
 INJECT=$EP_BUILD/indep7-inject
 [ -x "$INJECT" ] || ep_fail "$INJECT is not built (make check builds it)"
 PY() { "$EP_PY" "$EP_SRC/tests/attack/indep7-harden.py" "$@"; }
+# PYAS UID ARGS: the raw client as UID.
+PYAS() {
+        local u=$1
+        shift
+        ep_as "$u" "$EP_PY" "$EP_SRC/tests/attack/indep7-harden.py" "$@"
+}
+# hold NAME CMD...: runs CMD in the background with its standard input
+# from a FIFO this shell keeps open (release NAME closes it: CMD sees EOF),
+# output in $W/NAME.out; waits up to 120 s for its first line.
+declare -A HOLD_PID HOLD_FD
+hold() {
+        local name=$1 fd
+        shift
+        rm -f "$W/$name.fifo" "$W/$name.out"
+        mkfifo "$W/$name.fifo"
+        "$@" <"$W/$name.fifo" >"$W/$name.out" 2>&1 &
+        HOLD_PID[$name]=$!
+        exec {fd}>"$W/$name.fifo"
+        HOLD_FD[$name]=$fd
+        for _ in $(seq 1200); do
+                [ -s "$W/$name.out" ] && break
+                kill -0 "${HOLD_PID[$name]}" 2>/dev/null || break
+                sleep 0.1
+        done
+}
+release() {
+        local fd=${HOLD_FD[$1]}
+        exec {fd}>&-
+        wait "${HOLD_PID[$1]}" 2>/dev/null
+}
 export INDEP7_TMP=$W
 
 # Whether this run has the system call filter (the harness turns it off
@@ -248,6 +278,125 @@ if part 1; then
         else
                 ep_log "Seccomp=$SECCOMP in this run (valgrind or a sanitizer build): the system call injections are not made"
         fi
+fi
+
+# ---------------------------------------------------------------------------
+# 2. Clients
+# ---------------------------------------------------------------------------
+# status_latency TAG: uid 10 (status.read, a bucket of its own) reads the
+# properties 20 times; every read must be answered, the latency is logged.
+status_latency() {
+        local out
+        out=$(PYAS 10 status 20 2>&1)
+        case $out in
+        "ok "*) set -- $out; measure "status read by uid 10 $1: 20 reads, max $3 ms, median $4 ms" ;;
+        *) finding "uid 10's status read $1 was not answered: $out (endpointd(8) FAULTS: other clients are served)" ;;
+        esac
+}
+# expect_reply WHAT WANT GOT: GOT must be one of the |-separated WANT.
+expect_reply() {
+        case "|$2|" in
+        *"|$3|"*) ep_ok "$1 -> $3" ;;
+        *) finding "$1 answered '$3', documented: $2" ;;
+        esac
+}
+
+if part 2; then
+        ep_start
+        PYAS 10 status 5 >/dev/null
+        ep_ctl sign </dev/null >/dev/null 2>&1
+        fd0=$(daemon_fds)
+        rss0=$(daemon_rss)
+        measure "before the client attacks: $fd0 descriptors, VmRSS $rss0 KiB"
+        status_latency "idle"
+
+        ep_attack "uid 7 opens 500 connections, makes 4 calls on each and never reads a reply"
+        hold noread PYAS 7 noread 500 4
+        read -r _ n_ok n_refused <"$W/noread.out" || true
+        measure "uid 7 holds ${n_ok:-?} connections (${n_refused:-?} refused by the bus daemon)"
+        status_latency "while 500 connections of uid 7 do not read"
+        indep_alive "500 connections that never read"
+
+        ep_attack "uid 8 subscribes 9 connections to Audit1 and never reads the signals"
+        hold subs PYAS 8 subs 9 org.endpointd.Audit1
+        r=$(head -n 1 "$W/subs.out")
+        [ "$r" = "ok=8 org.freedesktop.DBus.Error.LimitsExceeded=1" ] ||
+                finding "9 Audit1.Subscribe of one uid: $r (endpointd-dbus(7): at most 8 per uid, LimitsExceeded)"
+        ep_ok "9 subscriptions of uid 8: $r"
+
+        ep_attack "root sends a call and hangs up at once, 10,000 times (every 20th a Sign)"
+        PY hangup 10000 >"$W/hangup.out" 2>&1 &
+        hang_pid=$!
+        status_latency "during 10,000 hang-ups"
+        wait "$hang_pid"
+        measure "hang-ups: $(cat "$W/hangup.out"); Sign calls the daemon carried out (device-signed records): $(ep_ctl audit show --kind=device-signed --json=short 2>/dev/null | jq length)"
+        status_latency "after 10,000 hang-ups"
+        indep_alive "10,000 hang-ups"
+        release subs
+        release noread
+
+        ep_attack "uid 8 passes descriptors of every kind to InstallManifest"
+        for kind in fifo-writer-open pipe-empty-open devzero socket dir opath writeonly extra2 extra16; do
+                r=$(PYAS 8 fds $kind 2>&1)
+                expect_reply "InstallManifest with $kind descriptors" "org.freedesktop.DBus.Error.InvalidArgs" "$r"
+        done
+        r=$(PYAS 8 fds sparse-huge 2>&1)
+        expect_reply "InstallManifest with a 300 MiB sparse file" "org.endpointd.Error.TooLarge" "$r"
+        ep_attack "uid 9 (no permission) passes 16 descriptors, 200 times"
+        for _ in $(seq 200); do PYAS 9 fds extra16; done >"$W/fds9.out" 2>&1
+        r=$(sort "$W/fds9.out" | uniq -c | tr -s ' \n' ' ')
+        [ "$r" = " 200 org.freedesktop.DBus.Error.AccessDenied " ] || finding "200 InstallManifest of uid 9 with 16 descriptors: $r, documented: AccessDenied"
+        ep_ok "uid 9 with 16 descriptors x200: $r"
+
+        ep_attack "uid 8 sends the largest arguments: Sign 1 MiB, 1 MiB + 1, 30 MiB"
+        r=$(PYAS 8 call org.endpointd.Keys1 Sign ay "[b'x' * 1048576]")
+        expect_reply "Sign of 1 MiB" ok "$r"
+        r=$(PYAS 8 call org.endpointd.Keys1 Sign ay "[b'x' * 1048577]")
+        expect_reply "Sign of 1 MiB + 1" org.endpointd.Error.TooLarge "$r"
+        r=$(PYAS 8 call org.endpointd.Keys1 Sign ay "[b'x' * (30 << 20)]")
+        case $r in
+        EOF*|org.freedesktop.DBus.Error.LimitsExceeded) ep_ok "Sign of 30 MiB refused by the bus daemon: $r" ;;
+        *) expect_reply "Sign of 30 MiB" org.endpointd.Error.TooLarge "$r" ;;
+        esac
+
+        ep_attack "uid 8 sends CreateKey options with deep variants and 100,000 entries"
+        for d in 1 30 62; do
+                r=$(PYAS 8 call org.endpointd.Keys1 CreateKey 'sa{sv}' "['deep$d', {'pcrs': deep($d)}]")
+                case $r in
+                EOF*) ep_ok "CreateKey with a variant $d deep: the bus daemon refused the message" ;;
+                *) expect_reply "CreateKey with pcrs a variant $d deep" org.freedesktop.DBus.Error.InvalidArgs "$r" ;;
+                esac
+        done
+        r=$(PYAS 8 call org.endpointd.Keys1 CreateKey 'sa{sv}' "['many', {'x%d' % i: ('u', i) for i in range(100000)}]")
+        expect_reply "CreateKey with 100,000 unknown options" org.freedesktop.DBus.Error.InvalidArgs "$r"
+        [ -e "$EP_STATE/keys/many.key" ] || [ -e "$EP_STATE/keys/deep1.key" ] && finding "a refused CreateKey left a key file"
+
+        ep_attack "uid 13 (reader) pipelines 1000 property reads; its rate limit, not uid 10's"
+        cat >>"$EP_POLICY" <<'POL'
+
+[Subject]
+UID=13
+Roles=reader
+POL
+        ep_ctl policy reload >/dev/null 2>&1 || finding "policy reload fails"
+        r=$(PYAS 13 flood 1000 org.freedesktop.DBus.Properties GetAll s "['org.endpointd.Endpoint1']" 2>&1 | tr '\n' ' ')
+        ok_n=$(printf '%s\n' $r | sed -n '/^ok$/{n;p}')
+        measure "uid 13 pipelined 1000 reads: $r"
+        case $r in *org.endpointd.Error.RateLimited*) ;; *) finding "1000 pipelined calls of one uid were not rate limited (endpointd-policy(5) RATE LIMITS, burst 200): $r" ;; esac
+        [ "${ok_n:-0}" -ge 200 ] || finding "only ${ok_n:-0} of 1000 pipelined calls were answered, the burst is 200 (endpointd.conf(5))"
+        PYAS 10 status 1 | grep -q '^ok' || finding "uid 10 is rate limited after uid 13's flood (endpointd-policy(5): buckets are per uid)"
+        r=$(PY flood 1000 org.freedesktop.DBus.Properties GetAll s "['org.endpointd.Endpoint1']" 2>&1 | tr '\n' ' ')
+        [ "$r" = "ok 1000 " ] || finding "root's 1000 pipelined reads: $r (endpointd-policy(5): root is not limited)"
+        ep_ok "rate limits: uid 13 limited, uid 10 and root not"
+
+        sleep 2
+        fd1=$(daemon_fds)
+        rss1=$(daemon_rss)
+        measure "after the client attacks: $fd1 descriptors (before $fd0), VmRSS $rss1 KiB (before $rss0)"
+        [ "$fd1" -le $((fd0 + 2)) ] || finding "the daemon holds $fd1 descriptors after the clients left, $fd0 before (endpointd(8) FAULTS: nothing outlives their connection)"
+        [ "$rss1" -le $((rss0 + 32768)) ] || finding "VmRSS grew from $rss0 to $rss1 KiB after the clients left"
+        indep_alive "after the client attacks"
+        ep_stop
 fi
 
 [ $FINDINGS = 0 ] || ep_fail "$FINDINGS finding(s) above (FINDING n:)"
