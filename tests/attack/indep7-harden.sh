@@ -293,6 +293,17 @@ status_latency() {
         *) finding "uid 10's status read $1 was not answered: $out (endpointd(8) FAULTS: other clients are served)" ;;
         esac
 }
+# expect_err NAME WHAT IFACE METHOD SIG ARGS: the raw call (as root) fails
+# with org.endpointd.Error.NAME.
+expect_err() {
+        local name=$1 what=$2 r
+        shift 2
+        r=$(call "$@" 2>&1)
+        case $r in
+        "ERR org.endpointd.Error.$name "*) ep_ok "$what -> $name" ;;
+        *) finding "$what answered '$r', documented: org.endpointd.Error.$name" ;;
+        esac
+}
 # expect_reply WHAT WANT GOT: GOT must be one of the |-separated WANT.
 expect_reply() {
         case "|$2|" in
@@ -397,6 +408,117 @@ POL
         [ "$rss1" -le $((rss0 + 32768)) ] || finding "VmRSS grew from $rss0 to $rss1 KiB after the clients left"
         indep_alive "after the client attacks"
         ep_stop
+fi
+
+# ---------------------------------------------------------------------------
+# 3. A full disk
+# ---------------------------------------------------------------------------
+# snap DIR: every entry below DIR but audit/ (type, mode, owner, size, name)
+# and the SHA-256 of every file; then the names of the files in audit/.
+snap() {
+        (cd "$1" && find . -path ./audit -prune -o -printf '%y %m %u %s %p\n' | sort &&
+                find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum &&
+                echo "audit:" && ls audit 2>/dev/null)
+}
+pcr() { TPM2TOOLS_TCTI=$EP_TCTI_tpm tpm2_pcrread "sha256:$1" 2>/dev/null | awk '/0x/ {print $NF}'; }
+utc() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+SMALL=$EP_TMP/small
+small_umount() { mountpoint -q "$SMALL" 2>/dev/null && umount -l "$SMALL"; }
+trap 'rc=$?; small_umount; (exit $rc); ep_cleanup' EXIT
+
+if part 3 && ! mkdir -p "$SMALL" || ! mount -t tmpfs -o size=4m,nr_inodes=400,mode=0755 tmpfs "$SMALL" 2>/dev/null; then
+        part 3 && ep_log "cannot mount a tmpfs here: part 3 (a full disk) is not run"
+elif part 3; then
+        ep_attack "the state directory on a 4 MiB tmpfs that another file fills up"
+        saved_state=$EP_STATE
+        ep_config Daemon StateDirectory "$SMALL/state"
+        EP_STATE=$SMALL/state
+        ep_start
+        DEV=$(ep_ctl device-id) || ep_fail "no device id"
+        mkdir -p "$EP_ROOT/usr"
+        echo one >"$EP_ROOT/usr/a"
+        ep_ctl manifest create "$EP_ROOT" --serial=10 --output="$W/m10" >/dev/null && ep_sign "$W/m10" "$W/m10.sig" ||
+                ep_fail "manifest create"
+        ep_ctl manifest create "$EP_ROOT" --serial=11 --output="$W/m11" >/dev/null && ep_sign "$W/m11" "$W/m11.sig" ||
+                ep_fail "manifest create"
+        grant g1 disk-1 "$DEV" uid:9 reader "$(utc -1hour)" "$(utc +1day)"
+        grant g2 disk-2 "$DEV" uid:9 operator "$(utc -1hour)" "$(utc +1day)"
+        head -c 32 /dev/urandom >"$W/s1"
+        head -c 32 /dev/urandom >"$W/s2"
+        indep_expect_ok ep_ctl key create k1 --exportable
+        indep_expect_ok ep_ctl seal s1 <"$W/s1"
+        indep_expect_ok ep_ctl manifest install "$W/m10" "$W/m10.sig"
+        indep_expect_ok install_grant g1
+        echo hello >"$W/plain"
+        ep_ctl encrypt k1 <"$W/plain" >"$W/cipher" || ep_fail "encrypt"
+
+        dd if=/dev/zero of="$SMALL/filler" bs=64k 2>/dev/null
+        i=0
+        while { : >"$SMALL/f$i"; } 2>/dev/null; do i=$((i + 1)); done
+        measure "filler: $(stat -c %s "$SMALL/filler") bytes and $i empty files; df: $(df -k --output=avail,iavail "$SMALL" | tail -n 1)"
+        snap "$EP_STATE" >"$W/snap.before"
+        pcr14=$(pcr 14)
+        [ -n "$pcr14" ] || ep_log "tpm2_pcrread gave no value for PCR 14; the PCR is not compared"
+
+        expect_err NoSpace "CreateKey on a full disk" org.endpointd.Keys1 CreateKey 'sa{sv}' "('k2', dbus.Dictionary({}, signature='sv'))"
+        expect_err NoSpace "Seal on a full disk" org.endpointd.Keys1 Seal 'saya{sv}' "('s2', ay(open('$W/s2','rb').read()), dbus.Dictionary({}, signature='sv'))"
+        expect_err NoSpace "InstallManifest on a full disk" org.endpointd.Integrity1 InstallManifest hh "(fd(os.open('$W/m11', os.O_RDONLY)), fd(os.open('$W/m11.sig', os.O_RDONLY)))"
+        expect_err NoSpace "InstallGrant on a full disk" org.endpointd.Policy1 InstallGrant ayay "(ay(open('$W/g2','rb').read()), ay(open('$W/g2.sig','rb').read()))"
+        expect_err NoSpace "RevokeGrant on a full disk" org.endpointd.Policy1 RevokeGrant s "('disk-1',)"
+        ep_ctl grant list 2>/dev/null | grep -q disk-1 ||
+                finding "a RevokeGrant that failed with NoSpace removed the grant anyway (endpointd(8) FAULTS: change nothing)"
+        ep_ctl key list 2>/dev/null | grep -q -w k2 && finding "a CreateKey that failed with NoSpace is listed"
+        ep_ctl key list 2>/dev/null | grep -q -w s2 && finding "a Seal that failed with NoSpace is listed"
+        [ "$(ep_ctl manifest show 2>/dev/null | grep -i -m1 serial | tr -dc 0-9)" = 10 ] ||
+                finding "after a failed install the manifest is not serial 10: $(ep_ctl manifest show 2>&1 | head -3)"
+        [ "$(pcr 14)" = "$pcr14" ] ||
+                undocumented "a manifest install that failed with NoSpace extended MeasurementPCR 14 all the same"
+        snap "$EP_STATE" >"$W/snap.after"
+        cmp -s "$W/snap.before" "$W/snap.after" ||
+                finding "the state directory changed while the disk was full (endpointd(8) FAULTS: change nothing): $(diff "$W/snap.before" "$W/snap.after" | head -10 | tr '\n' ' ')"
+        ep_ok "state directory byte for byte unchanged by the refused calls"
+
+        ep_attack "the rest goes on working on a full disk: status, unseal, decrypt, sign"
+        ep_ctl status >/dev/null 2>&1 || finding "status fails on a full disk"
+        r=$(ep_ctl unseal s1 2>&1 | cmp - "$W/s1" 2>&1) || finding "Unseal fails on a full disk (endpointd(8) FAULTS: everything else goes on working): $(ep_ctl unseal s1 2>&1 | head -c 200)"
+        r=$(ep_ctl decrypt k1 <"$W/cipher" 2>&1) && [ "$r" = hello ] || finding "Decrypt fails on a full disk (endpointd(8) FAULTS: everything else goes on working): $r"
+        r=$(echo data | ep_ctl sign 2>&1 >/dev/null) || finding "Sign fails on a full disk (endpointd(8) FAULTS: everything else goes on working): $r"
+        indep_alive "full disk"
+
+        ep_attack "space freed: the audit log verifies and every refused change now succeeds"
+        rm -f "$SMALL/filler" "$SMALL"/f*
+        r=$(ep_ctl audit verify --dir="$EP_STATE/audit" 2>&1) || finding "audit verify after the disk was full: $r"
+        ep_ok "audit verify: $(printf '%s' "$r" | grep -i -m1 -E 'intact|tamper' | tr -s ' ')"
+        indep_expect_ok ep_ctl key create k2
+        indep_expect_ok ep_ctl seal s2 <"$W/s2"
+        indep_expect_ok ep_ctl manifest install "$W/m11" "$W/m11.sig"
+        r=$(install_grant g2)
+        expect_reply "InstallGrant once space is free" OK "${r%% *}"
+        indep_expect_ok ep_ctl grant revoke disk-1
+        ep_restart
+        ep_ctl unseal s1 | cmp -s - "$W/s1" || finding "s1 does not unseal after the restart"
+        ep_ctl unseal s2 | cmp -s - "$W/s2" || finding "s2 does not unseal after the restart"
+        [ "$(ep_ctl decrypt k1 <"$W/cipher" 2>&1)" = hello ] || finding "k1 does not decrypt after the restart"
+        ep_ctl grant list 2>/dev/null | grep -q disk-2 || finding "grant disk-2 lost after the restart"
+        ep_ctl grant list 2>/dev/null | grep -q disk-1 && finding "revoked grant disk-1 back after the restart"
+        r=$(ep_ctl audit verify --dir="$EP_STATE/audit" 2>&1) || finding "audit verify after the restart: $r"
+        r=$(cd "$EP_STATE" && find . | grep -i -E 'tmp|\.new$|~$')
+        [ -z "$r" ] || finding "temporary files left in the state directory: $r"
+        ep_ok "after the restart: keys, grants, manifest and audit log as acknowledged"
+
+        ep_attack "out of inodes: CreateKey answers NoSpace"
+        i=0
+        while { : >"$SMALL/f$i"; } 2>/dev/null; do i=$((i + 1)); done
+        snap "$EP_STATE" >"$W/snap.before"
+        expect_err NoSpace "CreateKey out of inodes" org.endpointd.Keys1 CreateKey 'sa{sv}' "('k3', dbus.Dictionary({}, signature='sv'))"
+        snap "$EP_STATE" >"$W/snap.after"
+        cmp -s "$W/snap.before" "$W/snap.after" || finding "out of inodes, the state directory changed: $(diff "$W/snap.before" "$W/snap.after" | head -10 | tr '\n' ' ')"
+        rm -f "$SMALL"/f*
+        indep_expect_ok ep_ctl key create k3
+        ep_stop
+        EP_STATE=$saved_state
+        ep_config Daemon StateDirectory "$EP_STATE"
+        small_umount
 fi
 
 [ $FINDINGS = 0 ] || ep_fail "$FINDINGS finding(s) above (FINDING n:)"
