@@ -8,10 +8,21 @@
 #                       then hold them until stdin closes
 #   hangup N            N times: connect, call, close at once (every 20th
 #                       call a Keys1.Sign, the rest a properties read)
-#   status N            N properties reads in a row; prints "ok COUNT
+#   status N [MS]       N properties reads in a row (MS apart); prints "ok COUNT
 #                       max_ms median_ms" or the first error name
 #   fds KIND            InstallManifest (hh) with descriptors of KIND;
 #                       prints the reply ("ok" or the error name)
+#   loop OP SECONDS PREFIX
+#                       Seal / CreateKey PREFIX-1, PREFIX-2, ... (secret
+#                       "secret of NAME"), Unseal PREFIX or Attest, again and
+#                       again for SECONDS; one line per call, "NAME REPLY"
+#   unsealall FILE      every secret a loop seal acknowledged in FILE
+#                       unseals to what was sealed; prints the ones that
+#                       do not, then "checked N"
+#   tpmproxy PORT SWTPMPORT CONTROL
+#                       a proxy in front of swtpm that cuts the connection
+#                       after the command whose code (hex) is in the file
+#                       CONTROL, once; until stdin closes
 #   call IFACE MEMBER SIG PYEXPR
 #                       one call with arguments built by the marshaller
 #                       below ('v' values are (signature, value) pairs)
@@ -254,11 +265,12 @@ def cmd_hangup(n):
     print('done %d %d' % (n, failed), flush=True)
 
 
-def cmd_status(n):
+def cmd_status(n, interval_ms=0):
     c = Conn()
     c.wait_reply(1)
     lat = []
     for _ in range(n):
+        time.sleep(interval_ms / 1000)
         t = time.monotonic()
         r = c.wait_reply(status_call(c))
         lat.append((time.monotonic() - t) * 1000)
@@ -347,6 +359,139 @@ def cmd_subs(n, iface):
     sys.stdin.read()
 
 
+def secret_of(name):
+    return ('secret of ' + name).encode()
+
+
+def cmd_loop(op, seconds, prefix):
+    """OP (seal, unseal, attest, createkey) again and again on one connection
+    for SECONDS; one line per call: "NAME ok" or "NAME ERRORNAME"."""
+    c = Conn()
+    c.wait_reply(1)
+    end = time.monotonic() + float(seconds)
+    i = 0
+    while time.monotonic() < end:
+        i += 1
+        name = '%s-%d' % (prefix, i)
+        if op == 'seal':
+            s = c.call_ep('org.endpointd.Keys1', 'Seal', 'saya{sv}', [name, secret_of(name), {}])
+        elif op == 'createkey':
+            s = c.call_ep('org.endpointd.Keys1', 'CreateKey', 'sa{sv}', [name, {}])
+        elif op == 'unseal':
+            name = prefix
+            s = c.call_ep('org.endpointd.Keys1', 'Unseal', 's', [name])
+        elif op == 'attest':
+            name = 'attest-%d' % i
+            s = c.call_ep('org.endpointd.Keys1', 'Attest', 'ayau', [b'nonce', []])
+        else:
+            raise ValueError(op)
+        print(name, c.wait_reply(s), flush=True)
+
+
+def cmd_unsealall(path):
+    """Every "NAME ok" line of the file PATH (loop seal's output) must unseal
+    to "secret of NAME"; prints "checked N", then one line per one that
+    does not."""
+    c = Conn()
+    c.wait_reply(1)
+    n = 0
+    for line in open(path):
+        parts = line.split()
+        if len(parts) != 2 or parts[1] != 'ok':
+            continue
+        n += 1
+        s = c.call_ep('org.endpointd.Keys1', 'Unseal', 's', [parts[0]])
+        while True:
+            mtype, rs, err, body = c.read_msg()
+            if rs == s and mtype in (2, 3):
+                break
+        # The reply body is one ay: a 4-byte length, then the bytes.
+        got = body[4:] if mtype == 2 else err
+        if got != secret_of(parts[0]):
+            print(parts[0], got)
+    print('checked', n)
+
+
+def cmd_tpmproxy(listen_port, target_port, control):
+    """A TCP proxy in front of swtpm (its command port, and its control port
+    on the next port number). While the file CONTROL exists, the first
+    command whose code is the hex number in CONTROL is forwarded and then
+    the connection is cut before its response (the TPM goes away during
+    the command), CONTROL is removed, and new connections are refused for
+    1 s. Otherwise bytes pass both ways unchanged. Prints "ready"; exits
+    when its standard input closes."""
+    import select
+    import threading
+    cut_until = [0.0]
+
+    def wanted_cc():
+        try:
+            return int(open(control).read().strip(), 16)
+        except (OSError, ValueError):
+            return None
+
+    def serve(client, port, watch):
+        try:
+            server = socket.create_connection(('127.0.0.1', port))
+        except OSError:
+            client.close()
+            return
+        buf = b''
+        try:
+            while True:
+                r, _, _ = select.select([client, server], [], [])
+                if client in r:
+                    data = client.recv(65536)
+                    if not data:
+                        break
+                    server.sendall(data)
+                    buf += data
+                    cut = False
+                    while watch and len(buf) >= 10:
+                        size = struct.unpack('>I', buf[2:6])[0]
+                        code = struct.unpack('>I', buf[6:10])[0]
+                        if len(buf) < size or size < 10:
+                            break
+                        buf = buf[size:]
+                        if code == wanted_cc():
+                            os.unlink(control)
+                            cut = True
+                    if cut:
+                        cut_until[0] = time.monotonic() + 1.0
+                        break
+                if server in r:
+                    data = server.recv(65536)
+                    if not data:
+                        break
+                    client.sendall(data)
+        except OSError:
+            pass
+        client.close()
+        server.close()
+
+    def listen(port, target, watch):
+        lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind(('127.0.0.1', port))
+        lst.listen(16)
+        return lst
+
+    def loop(lst, target, watch):
+        while True:
+            client, _ = lst.accept()
+            if time.monotonic() < cut_until[0]:
+                client.close()
+                continue
+            threading.Thread(target=serve, args=(client, target, watch), daemon=True).start()
+
+    lp, tp = int(listen_port), int(target_port)
+    for port, target, watch in ((lp, tp, True), (lp + 1, tp + 1, False)):
+        lst = listen(port, target, watch)
+        threading.Thread(target=loop, args=(lst, target, watch), daemon=True).start()
+    print('ready', flush=True)
+    sys.stdin.read()
+
+
 def cmd_call(iface, member, sig, expr):
     args = eval(expr) if expr else []
     c = Conn()
@@ -386,11 +531,17 @@ def main():
     if cmd == 'hangup':
         return cmd_hangup(int(a[0]))
     if cmd == 'status':
-        return cmd_status(int(a[0]))
+        return cmd_status(int(a[0]), int(a[1]) if len(a) > 1 else 0)
     if cmd == 'fds':
         return cmd_fds(a[0])
     if cmd == 'subs':
         return cmd_subs(int(a[0]), a[1])
+    if cmd == 'loop':
+        return cmd_loop(*a)
+    if cmd == 'unsealall':
+        return cmd_unsealall(a[0])
+    if cmd == 'tpmproxy':
+        return cmd_tpmproxy(*a)
     if cmd == 'call':
         return cmd_call(a[0], a[1], a[2], a[3] if len(a) > 3 else '')
     if cmd == 'flood':
