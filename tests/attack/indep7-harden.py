@@ -255,12 +255,15 @@ def cmd_hangup(n):
     for i in range(n):
         try:
             c = Conn()
+            # Registered on the bus first, so that the call reaches the
+            # daemon; then gone before the reply.
+            c.wait_reply(1)
             if i % 20 == 0:
                 c.call_ep('org.endpointd.Keys1', 'Sign', 'ay', [b'hangup %d' % i])
             else:
                 status_call(c)
             c.sock.close()
-        except OSError:
+        except (OSError, EOFError):
             failed += 1
     print('done %d %d' % (n, failed), flush=True)
 
@@ -400,11 +403,17 @@ def cmd_unsealall(path):
         if len(parts) != 2 or parts[1] != 'ok':
             continue
         n += 1
-        s = c.call_ep('org.endpointd.Keys1', 'Unseal', 's', [parts[0]])
-        while True:
-            mtype, rs, err, body = c.read_msg()
-            if rs == s and mtype in (2, 3):
+        # The first call after the TPM came back may be the one that notices
+        # it went away (endpointd(8), TPM): TpmUnavailable, then it is back.
+        for _ in range(20):
+            s = c.call_ep('org.endpointd.Keys1', 'Unseal', 's', [parts[0]])
+            while True:
+                mtype, rs, err, body = c.read_msg()
+                if rs == s and mtype in (2, 3):
+                    break
+            if err != 'org.endpointd.Error.TpmUnavailable':
                 break
+            time.sleep(0.5)
         # The reply body is one ay: a 4-byte length, then the bytes.
         got = body[4:] if mtype == 2 else err
         if got != secret_of(parts[0]):
