@@ -405,7 +405,11 @@ POL
         rss1=$(daemon_rss)
         measure "after the client attacks: $fd1 descriptors (before $fd0), VmRSS $rss1 KiB (before $rss0)"
         [ "$fd1" -le $((fd0 + 2)) ] || finding "the daemon holds $fd1 descriptors after the clients left, $fd0 before (endpointd(8) FAULTS: nothing outlives their connection)"
-        [ "$rss1" -le $((rss0 + 32768)) ] || finding "VmRSS grew from $rss0 to $rss1 KiB after the clients left"
+        # A sanitizer's quarantine or valgrind holds freed memory: RSS is
+        # compared only in a plain build.
+        if [ -z "$EP_SANITIZED" ] && [ -z "$EP_DAEMON_WRAPPER" ]; then
+                [ "$rss1" -le $((rss0 + 32768)) ] || finding "VmRSS grew from $rss0 to $rss1 KiB after the clients left"
+        fi
         indep_alive "after the client attacks"
         ep_stop
 fi
@@ -586,6 +590,17 @@ proxy_start() {
         ep_config TPM TCTI "swtpm:host=127.0.0.1,port=$pport"
 }
 
+# call_until_tpm ARGS: the call, again every 0.5 s (up to 10 s) while it
+# answers TpmUnavailable; prints the last reply.
+call_until_tpm() {
+        local r
+        for _ in $(seq 20); do
+                r=$(call "$@" 2>&1)
+                case $r in "ERR org.endpointd.Error.TpmUnavailable "*) sleep 0.5 ;; *) break ;; esac
+        done
+        printf '%s\n' "$r"
+}
+
 if part 4; then
         ep_start
         indep_expect_ok call org.endpointd.Keys1 Seal 'saya{sv}' "('base', ay(b'secret of base'), dbus.Dictionary({}, signature='sv'))"
@@ -615,8 +630,21 @@ if part 4; then
                 measure "$op during 6 swtpm kills: $(awk '{print $2}' "$f" | sort | uniq -c | tr -s ' \n' ' ')"
                 bad=$(awk '$2 != "ok" && $2 != "org.endpointd.Error.TpmUnavailable"' "$f" | sort -k2 -u | head -5 | tr '\n' ';')
                 [ -z "$bad" ] || finding "$op while swtpm was killed and restarted answered an error endpointd(8) FAULTS does not name (The TPM goes away during a command: the call fails with TpmUnavailable): $bad"
-                tail -n 3 "$f" | grep -q -v ' ok$' &&
-                        finding "$op does not recover after swtpm came back (endpointd(8) FAULTS: the next call or the retry timer reconnects; last calls: $(tail -n 3 "$f" | tr '\n' ';'))"
+        done
+        # Recovered: each operation works again (the first call after the
+        # last restart may be the one that notices the TPM was gone).
+        for op in seal unseal attest createkey; do
+                case $op in
+                createkey) args=(org.endpointd.Keys1 CreateKey 'sa{sv}' "('after-kills', dbus.Dictionary({}, signature='sv'))") ;;
+                seal) args=(org.endpointd.Keys1 Seal 'saya{sv}' "('after-kills-s', ay(b'x'), dbus.Dictionary({}, signature='sv'))") ;;
+                unseal) args=(org.endpointd.Keys1 Unseal s "('base',)") ;;
+                attest) args=(org.endpointd.Keys1 Attest ayau "(ay(b'nonce'), au([]))") ;;
+                esac
+                r=$(call_until_tpm "${args[@]}")
+                case $r in
+                OK*) ;;
+                *) finding "$op does not work again after swtpm came back: $r (endpointd(8) FAULTS: the next call or the retry timer reconnects once the TPM answers again)" ;;
+                esac
         done
         # Acknowledged keys are there and open; refused ones left no file.
         for f in "$W/loop-seal.out" "$W/loop-createkey.out"; do
@@ -631,7 +659,7 @@ if part 4; then
         r=$(PY unsealall "$W/loop-seal.out" 2>&1)
         [ "$(printf '%s\n' "$r" | wc -l)" = 1 ] && [ "${r#checked }" != "$r" ] ||
                 finding "acknowledged secrets do not unseal after swtpm came back: $(printf '%s' "$r" | head -5 | tr '\n' ';')"
-        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|(seal|createkey)-k-[0-9]+)\.key$')
+        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|after-kills|after-kills-s|(seal|createkey)-k-[0-9]+)\.key$')
         [ -z "$r" ] || finding "stray files in the key directory: $r"
         ep_ok "6 swtpm kills: daemon up, TPM back, acknowledged keys kept, no stray key files"
         indep_alive "swtpm killed 6 times"
@@ -669,14 +697,13 @@ if part 4; then
                 case $op in seal|createkey) [ -e "$EP_STATE/keys/cut$n.key" ] && finding "$op cut at 0x$cc left keys/cut$n.key (endpointd(8) FAULTS: no key file is written)" ;; esac
                 tpm_available_within 20 || finding "TpmAvailable is not true 20 s after the TPM connection was cut at 0x$cc"
                 # Recovered: the same operation and an Unseal work again.
-                r=$(call "${args[@]}" 2>&1)
-                case $r in OK*) ;; *) r=$(call "${args[@]}" 2>&1) ;; esac
+                r=$(call_until_tpm "${args[@]}")
                 case $r in
                 OK*) ;;
                 *) finding "$op does not work again after the TPM connection was cut at 0x$cc and came back: $r (endpointd(8) FAULTS: the next call or the retry timer reconnects once the TPM answers again)" ;;
                 esac
-                r=$(call org.endpointd.Keys1 Unseal s "('cutbase',)" 2>&1)
-                [ "$r" = "OK bytes[16]:$(printf 'secret of cutbase' | head -c 16 | od -An -v -tx1 | tr -d ' \n')" ] || [ "${r#OK}" != "$r" ] ||
+                r=$(call_until_tpm org.endpointd.Keys1 Unseal s "('cutbase',)")
+                [ "$r" = "OK bytes[17]:$(printf 'secret of cutbase' | od -An -v -tx1 | tr -d ' \n')" ] ||
                         finding "after the TPM connection was cut at 0x$cc ($op), the untouched secret cutbase does not unseal: $r"
                 # A daemon that did not recover is started again (and the proxy
                 # with it), so that the next cut is tried on its own.
@@ -815,6 +842,10 @@ if part 6; then
                 ep_ok "SIG$sig: done"
         done
 fi
+
+# A sanitizer build reports into the daemon's log and goes on (or exits).
+r=$(grep -E -m3 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|==[0-9]+== (Invalid|Conditional jump|Syscall param|Mismatched|Source and destination)|definitely lost in' "$EP_TMP/daemon.log")
+[ -z "$r" ] || finding "the sanitizer or valgrind reported: $r"
 
 [ $FINDINGS = 0 ] || ep_fail "$FINDINGS finding(s) above (FINDING n:)"
 ep_done
