@@ -530,28 +530,7 @@ fi
 # ---------------------------------------------------------------------------
 # swtpm_restart: the harness's swtpm started again on the same state and
 # port (ours, by PID, like the first one).
-swtpm_restart() {
-        local dir=$EP_TMP/tpm port=$EP_SWTPM_PORT_tpm pid
-        for _ in $(seq 50); do
-                swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-                        --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
-                        --flags not-need-init,startup-clear --tpmstate "dir=$dir" \
-                        --log "file=$dir/swtpm.log" >>"$dir/stdout" 2>&1 &
-                pid=$!
-                for _ in $(seq 30); do
-                        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-                        kill -0 "$pid" 2>/dev/null || break
-                        sleep 0.1
-                done
-                if kill -0 "$pid" 2>/dev/null; then
-                        EP_PIDS+=("$pid")
-                        EP_SWTPM_PID_tpm=$pid
-                        return 0
-                fi
-                sleep 0.2
-        done
-        ep_fail "swtpm did not start again on port $port"
-}
+swtpm_restart() { ep_start_swtpm tpm "$EP_SWTPM_PORT_tpm"; }
 # tpm_available_within SECONDS: TpmAvailable becomes true.
 tpm_available_within() {
         for _ in $(seq $(($1 * 5))); do
@@ -561,26 +540,13 @@ tpm_available_within() {
         return 1
 }
 
-# proxy_port: a port below the ephemeral range (the daemon's thousands of
-# short TCP connections to swtpm leave their local ports in TIME_WAIT there),
-# with the next one free too, that nothing listens on.
-proxy_port() {
-        local p
-        for _ in $(seq 200); do
-                p=$((10000 + RANDOM % 20000))
-                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-                   ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
-                        echo "$p"
-                        return 0
-                fi
-        done
-        return 1
-}
 # proxy_start: the cutting proxy in front of swtpm (on a free port) and
 # TCTI= pointing at it, for the next ep_start.
 proxy_start() {
         for _ in 1 2 3 4 5; do
-                pport=$(proxy_port) || ep_fail "no free port"
+                # Below the ephemeral range: the daemon's thousands of short
+                # TCP connections to swtpm leave local ports in TIME_WAIT there.
+                pport=$(ep_free_port 10000 20000) || ep_fail "no free port"
                 hold proxy PY tpmproxy "$pport" "$EP_SWTPM_PORT_tpm" "$W/cut"
                 grep -qx ready "$W/proxy.out" && break
                 ep_log "the TPM proxy did not start on port $pport: $(tail -n 1 "$W/proxy.out")"
@@ -590,6 +556,16 @@ proxy_start() {
         ep_config TPM TCTI "swtpm:host=127.0.0.1,port=$pport"
 }
 
+# op_args OP NAME SEALED: sets args to the raw call of OP (createkey and
+# seal of NAME, with the secret "secret of NAME"; unseal of SEALED; attest).
+op_args() {
+        case $1 in
+        createkey) args=(org.endpointd.Keys1 CreateKey 'sa{sv}' "('$2', dbus.Dictionary({}, signature='sv'))") ;;
+        seal) args=(org.endpointd.Keys1 Seal 'saya{sv}' "('$2', ay(b'secret of $2'), dbus.Dictionary({}, signature='sv'))") ;;
+        unseal) args=(org.endpointd.Keys1 Unseal s "('$3',)") ;;
+        attest) args=(org.endpointd.Keys1 Attest ayau "(ay(b'nonce'), au([]))") ;;
+        esac
+}
 # call_until_tpm ARGS: the call, again every 0.5 s (up to 10 s) while it
 # answers TpmUnavailable; prints the last reply.
 call_until_tpm() {
@@ -634,12 +610,7 @@ if part 4; then
         # Recovered: each operation works again (the first call after the
         # last restart may be the one that notices the TPM was gone).
         for op in seal unseal attest createkey; do
-                case $op in
-                createkey) args=(org.endpointd.Keys1 CreateKey 'sa{sv}' "('after-kills', dbus.Dictionary({}, signature='sv'))") ;;
-                seal) args=(org.endpointd.Keys1 Seal 'saya{sv}' "('after-kills-s', ay(b'x'), dbus.Dictionary({}, signature='sv'))") ;;
-                unseal) args=(org.endpointd.Keys1 Unseal s "('base',)") ;;
-                attest) args=(org.endpointd.Keys1 Attest ayau "(ay(b'nonce'), au([]))") ;;
-                esac
+                op_args $op after-kills base
                 r=$(call_until_tpm "${args[@]}")
                 case $r in
                 OK*) ;;
@@ -659,7 +630,7 @@ if part 4; then
         r=$(PY unsealall "$W/loop-seal.out" 2>&1)
         [ "$(printf '%s\n' "$r" | wc -l)" = 1 ] && [ "${r#checked }" != "$r" ] ||
                 finding "acknowledged secrets do not unseal after swtpm came back: $(printf '%s' "$r" | head -5 | tr '\n' ';')"
-        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|after-kills|after-kills-s|(seal|createkey)-k-[0-9]+)\.key$')
+        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|after-kills|(seal|createkey)-k-[0-9]+)\.key$')
         [ -z "$r" ] || finding "stray files in the key directory: $r"
         ep_ok "6 swtpm kills: daemon up, TPM back, acknowledged keys kept, no stray key files"
         indep_alive "swtpm killed 6 times"
@@ -680,12 +651,7 @@ if part 4; then
                 findings_before=$FINDINGS
                 ep_attack "the TPM connection is cut right after $op sends command 0x$cc"
                 echo "$cc" >"$W/cut"
-                case $op in
-                createkey) args=(org.endpointd.Keys1 CreateKey 'sa{sv}' "('cut$n', dbus.Dictionary({}, signature='sv'))") ;;
-                seal) args=(org.endpointd.Keys1 Seal 'saya{sv}' "('cut$n', ay(b'secret of cut$n'), dbus.Dictionary({}, signature='sv'))") ;;
-                unseal) args=(org.endpointd.Keys1 Unseal s "('cutbase',)") ;;
-                attest) args=(org.endpointd.Keys1 Attest ayau "(ay(b'nonce'), au([]))") ;;
-                esac
+                op_args $op "cut$n" cutbase
                 r=$(call "${args[@]}" 2>&1)
                 [ -e "$W/cut" ] && { rm -f "$W/cut"; ep_log "$op never sent 0x$cc: $r"; continue; }
                 case $cc:$r in
