@@ -614,6 +614,8 @@ if part 4; then
                 r=$(call_until_tpm "${args[@]}")
                 case $r in
                 OK*) ;;
+                "ERR org.endpointd.Error.Exists "*)
+                        finding "$op after-kills answered TpmUnavailable and yet stored the key: the retry gets Exists (endpointd(8) FAULTS: the call fails with TpmUnavailable ... no key file is written; endpointd-dbus(7): a refused call changes nothing on disk)" ;;
                 *) finding "$op does not work again after swtpm came back: $r (endpointd(8) FAULTS: the next call or the retry timer reconnects once the TPM answers again)" ;;
                 esac
         done
