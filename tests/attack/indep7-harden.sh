@@ -610,12 +610,12 @@ if part 4; then
         # Recovered: each operation works again (the first call after the
         # last restart may be the one that notices the TPM was gone).
         for op in seal unseal attest createkey; do
-                op_args $op after-kills base
+                op_args $op "after-kills-$op" base
                 r=$(call_until_tpm "${args[@]}")
                 case $r in
                 OK*) ;;
                 "ERR org.endpointd.Error.Exists "*)
-                        finding "$op after-kills answered TpmUnavailable and yet stored the key: the retry gets Exists (endpointd(8) FAULTS: the call fails with TpmUnavailable ... no key file is written; endpointd-dbus(7): a refused call changes nothing on disk)" ;;
+                        finding "$op after-kills-$op answered TpmUnavailable and yet stored the key: the retry gets Exists (endpointd(8) FAULTS: the call fails with TpmUnavailable ... no key file is written; endpointd-dbus(7): a refused call changes nothing on disk)" ;;
                 *) finding "$op does not work again after swtpm came back: $r (endpointd(8) FAULTS: the next call or the retry timer reconnects once the TPM answers again)" ;;
                 esac
         done
@@ -632,7 +632,7 @@ if part 4; then
         r=$(PY unsealall "$W/loop-seal.out" 2>&1)
         [ "$(printf '%s\n' "$r" | wc -l)" = 1 ] && [ "${r#checked }" != "$r" ] ||
                 finding "acknowledged secrets do not unseal after swtpm came back: $(printf '%s' "$r" | head -5 | tr '\n' ';')"
-        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|after-kills|(seal|createkey)-k-[0-9]+)\.key$')
+        r=$(cd "$EP_STATE/keys" && ls -A | grep -v -E '^(base|after-kills-(seal|createkey)|(seal|createkey)-k-[0-9]+)\.key$')
         [ -z "$r" ] || finding "stray files in the key directory: $r"
         ep_ok "6 swtpm kills: daemon up, TPM back, acknowledged keys kept, no stray key files"
         indep_alive "swtpm killed 6 times"
