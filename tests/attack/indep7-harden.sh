@@ -24,9 +24,11 @@
 #      create, seal, manifest install and grant install answer NoSpace,
 #      nothing is changed on disk, the audit log verifies, and everything
 #      works once space is freed
-#   4. swtpm killed during Seal, Unseal, Attest and CreateKey and started
-#      again on its state: TpmUnavailable, no stray key files, acknowledged
-#      keys stay, the daemon reconnects
+#   4. swtpm killed (SIGKILL) 6 times during Seal, Unseal, Attest and
+#      CreateKey and started again on its state; then the TPM connection cut
+#      (by a proxy in front of swtpm) right after a chosen command of each
+#      operation is sent: TpmUnavailable, no stray key files, acknowledged
+#      keys stay, the daemon reconnects and every operation works again
 #   5. the bus daemon restarted under endpointd: it exits with status 1 and
 #      the documented line, every acknowledged change is kept, and it starts
 #      on the new bus
@@ -36,7 +38,8 @@
 # A finding (behaviour the man pages contradict) is logged as "FINDING n:",
 # the remaining attacks still run, and the test fails at the end; what the
 # man pages leave open is logged as "undocumented:" and does not fail.
-# INDEP7_PARTS="1 3" runs only those parts (default: all).
+# INDEP7_PARTS="1 3" runs only those parts (default: all); INDEP7_KILLS=N
+# kills swtpm N times in part 4 (default 6).
 . "$top_srcdir/tests/attack/lib.sh"
 . "$top_srcdir/tests/attack/indep-lib.sh"
 
