@@ -78,12 +78,13 @@ ep_cleanup() {
 trap ep_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on, with port+1 free
-# too (swtpm's control channel).
+# ep_free_port [LOW COUNT]: prints a TCP port on 127.0.0.1 that nothing
+# listens on, with port+1 free too (swtpm's control channel), one of COUNT
+# from LOW (default 30000 from 20000).
 ep_free_port() {
-        local p
+        local p low=${1:-20000} count=${2:-30000}
         for _ in $(seq 200); do
-                p=$((20000 + RANDOM % 30000))
+                p=$((low + RANDOM % count))
                 if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
                    ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
                         echo "$p"
@@ -93,15 +94,19 @@ ep_free_port() {
         return 1
 }
 
-# ep_start_swtpm NAME: starts a swtpm with state in $EP_TMP/NAME, sets
-# EP_TCTI_<NAME> and EP_SWTPM_PORT_<NAME>. Retries on a port race.
+# ep_start_swtpm NAME [PORT]: starts a swtpm with state in $EP_TMP/NAME, sets
+# EP_TCTI_<NAME> and EP_SWTPM_PORT_<NAME>. Retries on a port race. With PORT
+# (a swtpm killed and started again on its state), that port, retried until
+# it is free again.
 ep_start_swtpm() {
-        local name=$1 port dir pid
+        local name=$1 want=${2:-} port dir pid
         command -v swtpm >/dev/null || ep_skip "swtpm is not installed"
         dir="$EP_TMP/$name"
         mkdir -p "$dir"
         for _ in 1 2 3 4 5; do
-                port=$(ep_free_port) || ep_fail "no free port"
+                # A fixed port: the try before failed to bind it, wait.
+                [ -n "$want" ] && [ -n "${pid:-}" ] && sleep 0.5
+                port=${want:-$(ep_free_port)} || ep_fail "no free port"
                 swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
                         --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
                         --flags not-need-init,startup-clear --tpmstate "dir=$dir" \
