@@ -162,6 +162,14 @@ static void device_lost(Device *d) {
         device_report(d, false);
 }
 
+/* A context marked lost by a call that otherwise succeeded (tpm.h: a
+ * flush on its way out found the connection broken) is dropped here, so
+ * that the next user gets a new one. */
+static void device_drop_lost(Device *d) {
+        if (d->tpm && tpm_is_lost(d->tpm))
+                device_lost(d);
+}
+
 static usec_t device_next_tick(const Device *d) {
         usec_t t = d->housekeeping_usec, next;
 
@@ -177,6 +185,7 @@ static usec_t device_next_tick(const Device *d) {
 static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
         Device *d = userdata;
 
+        device_drop_lost(d);
         if (!d->tpm)
                 (void) device_connect(d);
         if (d->sink && d->sink->housekeeping)
@@ -259,6 +268,7 @@ const char *device_id(const Device *d) {
 int device_ensure(Device *d) {
         if (!d)
                 return -ENODEV;
+        device_drop_lost(d);
         if (!d->tpm)
                 (void) device_connect(d);
         return d->tpm ? 0 : -ENODEV;

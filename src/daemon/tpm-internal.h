@@ -92,6 +92,18 @@ bool tpm_rc_is(TSS2_RC rc, TSS2_RC what);
 /* Records what failed without a TSS2 code and returns r. */
 int tpm_record_error(Tpm *t, int r, const char *what);
 
+/* Flushes a handle on a path out, where the caller reports no failure of
+ * the flush (ESYS_TR_NONE or 0: nothing; nothing either once the TPM is
+ * lost). tpm_flush_result() judges a flush's code: the TPM answering
+ * with an error (the handle was gone already) is harmless; any other
+ * failure (the connection broke with the command sent, after which ESYS
+ * and SAPI refuse every later command as out of sequence) leaves this
+ * context unusable, so the TPM is marked lost and the device connects
+ * afresh before the next call (device.h). */
+void tpm_flush(Tpm *t, ESYS_TR handle);
+void tpm_flush_sys(Tpm *t, TPM2_HANDLE handle);
+void tpm_flush_result(Tpm *t, TSS2_RC rc);
+
 /* The NV writer's secret (32 bytes) kept with the context, NULL when it is
  * not known; see tpm-nv.h. */
 const uint8_t *tpm_nv_auth(const Tpm *t);

@@ -287,13 +287,13 @@ static int writer_session(Tpm *t, ESYS_TR *ret) {
                 r = rc_is(rc, TPM2_RC_BAD_AUTH) || rc_is(rc, TPM2_RC_AUTH_FAIL)
                             ? tpm_record_error(t, -EKEYREJECTED, "The NV writer's secret is not this TPM's")
                             : tpm_record_failure(t, rc, "PolicySecret");
-                (void) Esys_FlushContext(tpm_esys(t), session);
+                tpm_flush(t, session);
                 goto out;
         }
         rc = Esys_TRSess_SetAttributes(tpm_esys(t), session, 0, TPMA_SESSION_CONTINUESESSION);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_record_failure(t, rc, "TRSess_SetAttributes");
-                (void) Esys_FlushContext(tpm_esys(t), session);
+                tpm_flush(t, session);
                 goto out;
         }
         *ret = session;
@@ -346,7 +346,7 @@ static int index_update(Tpm *t, TpmNvIndex which, ESYS_TR tr, bool increment, ui
                 rc = Esys_NV_Write(tpm_esys(t), tr, tr, session, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0);
         }
         if (rc != TSS2_RC_SUCCESS) {
-                (void) Esys_FlushContext(tpm_esys(t), session);
+                tpm_flush(t, session);
                 return tpm_record_failure(t, rc,
                                           increment              ? "NV_Increment"
                                           : index_is_bits(which) ? "NV_SetBits"

@@ -115,7 +115,7 @@ int tpm_policy_ticket(Tpm *t, EVP_PKEY *key, const void *signed_data, size_t sig
                 return tpm_record_failure(t, rc, "LoadExternal");
         rc = Esys_VerifySignature(tpm_esys(t), handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest,
                                   &signature, &ticket);
-        (void) Esys_FlushContext(tpm_esys(t), handle);
+        tpm_flush(t, handle);
         if (tpm_rc_is(rc, TPM2_RC_SIGNATURE))
                 return tpm_record_error(t, -EKEYREJECTED, "The TPM finds the approval's signature wrong");
         if (rc != TSS2_RC_SUCCESS)

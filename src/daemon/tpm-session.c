@@ -216,7 +216,7 @@ TSS2_RC tpm_session_start(TpmCrypto *c, TSS2_SYS_CONTEXT *sys, TPM2_HANDLE salt_
         ok = nonce_tpm.size >= 16 && kdfa(c, salt, "ATH", &nonce_tpm, &nonce_caller, ret->key, DIGEST_SIZE);
         OPENSSL_cleanse(salt, sizeof(salt));
         if (!ok) {
-                tpm_session_flush(sys, ret);
+                (void) tpm_session_flush(sys, ret);
                 return TSS2_ESYS_RC_GENERAL_FAILURE;
         }
         return TSS2_RC_SUCCESS;
@@ -226,10 +226,11 @@ void tpm_session_forget(TpmSession *s) {
         OPENSSL_cleanse(s, sizeof(*s));
 }
 
-void tpm_session_flush(TSS2_SYS_CONTEXT *sys, TpmSession *s) {
-        if (s->handle != 0)
-                (void) Tss2_Sys_FlushContext(sys, s->handle);
+TSS2_RC tpm_session_flush(TSS2_SYS_CONTEXT *sys, TpmSession *s) {
+        TSS2_RC rc = s->handle != 0 ? Tss2_Sys_FlushContext(sys, s->handle) : TSS2_RC_SUCCESS;
+
         tpm_session_forget(s);
+        return rc;
 }
 
 /* AES-128-CFB of a parameter in place, key and IV from KDFa(sessionKey,

@@ -46,8 +46,9 @@ TSS2_RC tpm_crypto_name(TpmCrypto *c, const TPM2B_PUBLIC *pub, TPM2B_NAME *ret);
 TSS2_RC tpm_session_start(TpmCrypto *c, TSS2_SYS_CONTEXT *sys, TPM2_HANDLE salt_handle, TPM2_SE type,
                           TpmSession *ret);
 
-/* Flushes the session from the TPM (if it still has one) and wipes s. */
-void tpm_session_flush(TSS2_SYS_CONTEXT *sys, TpmSession *s);
+/* Flushes the session from the TPM (if it still has one) and wipes s;
+ * returns the flush's code (tpm-internal.h: tpm_flush_result()). */
+TSS2_RC tpm_session_flush(TSS2_SYS_CONTEXT *sys, TpmSession *s);
 
 /* Wipes s without a TPM command (the TPM already closed it). */
 void tpm_session_forget(TpmSession *s);

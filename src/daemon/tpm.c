@@ -51,9 +51,28 @@ struct Tpm {
         bool approval_nv_checked;
 };
 
+void tpm_flush_result(Tpm *t, TSS2_RC rc) {
+        if (rc == TSS2_RC_SUCCESS || (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
+                return;
+        if (!t->lost)
+                (void) snprintf(t->error, sizeof(t->error), "FlushContext: %s", Tss2_RC_Decode(rc));
+        t->lost = true;
+        log_debug("TPM FlushContext failed: %s (0x%x); reconnecting before the next call.", Tss2_RC_Decode(rc),
+                  (unsigned) rc);
+}
+
+void tpm_flush(Tpm *t, ESYS_TR handle) {
+        if (handle != ESYS_TR_NONE && t->esys && !t->lost)
+                tpm_flush_result(t, Esys_FlushContext(t->esys, handle));
+}
+
+void tpm_flush_sys(Tpm *t, TPM2_HANDLE handle) {
+        if (handle != 0 && t->sys && !t->lost)
+                tpm_flush_result(t, Tss2_Sys_FlushContext(t->sys, handle));
+}
+
 void tpm_transient_flush(TpmTransient *h) {
-        if (h->handle != ESYS_TR_NONE && h->tpm->esys && !h->tpm->lost)
-                (void) Esys_FlushContext(h->tpm->esys, h->handle);
+        tpm_flush(h->tpm, h->handle);
         h->handle = ESYS_TR_NONE;
 }
 
@@ -113,6 +132,11 @@ int tss2_to_errno(TSS2_RC rc) {
                 return -ENODEV;
         case TSS2_BASE_RC_TRY_AGAIN:
                 return -EBUSY;
+        /* An earlier command of this context was sent and never answered
+         * (its connection broke): ESYS and SAPI refuse every later one,
+         * and only a new context helps, as for a lost TPM. */
+        case TSS2_BASE_RC_BAD_SEQUENCE:
+                return -ENODEV;
         case TSS2_BASE_RC_MEMORY:
                 return -ENOMEM;
         case TSS2_BASE_RC_BAD_VALUE:
@@ -616,7 +640,7 @@ int tpm_device_key_load(Tpm *t) {
         if (r >= 0 && t->device_pkey && EVP_PKEY_eq(pkey, t->device_pkey) != 1)
                 r = -EXDEV;
         if (r < 0) {
-                (void) Esys_FlushContext(t->esys, handle);
+                tpm_flush(t, handle);
                 return tpm_set_error(t, r,
                                      r == -EXDEV
                                              ? "The device key changed: the endorsement seed is not the one "
@@ -711,7 +735,7 @@ Tpm *tpm_free(Tpm *t) {
                                 (void) Esys_FlushContext(t->esys, t->device);
                 }
                 if (!t->lost && t->sys)
-                        tpm_session_flush(t->sys, &t->policy_session);
+                        (void) tpm_session_flush(t->sys, &t->policy_session);
                 Esys_Finalize(&t->esys);
         }
         tpm_session_forget(&t->policy_session);
@@ -915,8 +939,7 @@ typedef struct TpmSysObject {
 } TpmSysObject;
 
 static void tpm_sys_object_flush(TpmSysObject *o) {
-        if (o->handle != 0 && o->tpm->sys && !o->tpm->lost)
-                (void) Tss2_Sys_FlushContext(o->tpm->sys, o->handle);
+        tpm_flush_sys(o->tpm, o->handle);
         o->handle = 0;
 }
 
@@ -1003,7 +1026,7 @@ int tpm_seal_digest(Tpm *t, const TPM2B_DIGEST *auth_policy, bool no_export, con
                 tpm_session_forget(&session);
                 rc = Tss2_Sys_Create_Complete(t->sys, &priv, &pub, NULL, NULL, NULL);
         } else
-                tpm_session_flush(t->sys, &session);
+                tpm_flush_result(t, tpm_session_flush(t->sys, &session));
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "Create");
         return blob_marshal(&pub, &priv, ret, ret_len);
@@ -1092,7 +1115,7 @@ static int tpm_unseal_loaded(Tpm *t, TPM2_HANDLE object, const TPM2B_NAME *name,
         }
         if (r < 0) {
                 if (!t->lost)
-                        tpm_session_flush(t->sys, s);
+                        tpm_flush_result(t, tpm_session_flush(t->sys, s));
                 else
                         tpm_session_forget(s);
         }
@@ -1166,8 +1189,10 @@ int tpm_unseal_digest(Tpm *t, const TPM2B_DIGEST *want, TpmPolicyAssert assert, 
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm_fail(t, rc, "Load");
                 /* A blob of another TPM or a mangled one fails to load in
-                 * many ways besides TPM_RC_INTEGRITY; none is a TPM fault. */
-                return r == -EPROTO ? -EUCLEAN : r;
+                 * many ways besides TPM_RC_INTEGRITY; none is a TPM fault.
+                 * Only the TPM's own answer says so: a failure below it
+                 * (the connection, the context) says nothing of the file. */
+                return r == -EPROTO && (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER ? -EUCLEAN : r;
         }
         /* Loaded, pub is authentic and so is the policy it matched: a
          * policy failure from here on is the PCRs' (or the approval's). */

@@ -65,8 +65,9 @@ int tpm_new_with_owner_auth(const char *tcti, const void *owner_auth, size_t own
 Tpm *tpm_free(Tpm *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Tpm *, tpm_free);
 
-/* Whether a command failed because the TPM went away; the context is then
- * useless and must be replaced. */
+/* Whether a command failed because the TPM went away, or a flush on a
+ * call's way out found the connection broken (the call itself may have
+ * succeeded); the context is then useless and must be replaced. */
 bool tpm_is_lost(const Tpm *t);
 
 /* The Tss2_RC_Decode() text (with the operation) of the last failure. */

@@ -103,14 +103,15 @@ ep_start_swtpm() {
         command -v swtpm >/dev/null || ep_skip "swtpm is not installed"
         dir="$EP_TMP/$name"
         mkdir -p "$dir"
-        for _ in 1 2 3 4 5; do
-                # A fixed port: the try before failed to bind it, wait.
+        # A fixed port (swtpm started again on its state) may still be held
+        # for a moment by the one killed before: up to 20 tries, 0.5 s apart.
+        for _ in $(seq "$([ -n "$want" ] && echo 20 || echo 5)"); do
                 [ -n "$want" ] && [ -n "${pid:-}" ] && sleep 0.5
                 port=${want:-$(ep_free_port)} || ep_fail "no free port"
                 swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
                         --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
                         --flags not-need-init,startup-clear --tpmstate "dir=$dir" \
-                        --log "file=$dir/swtpm.log" >"$dir/stdout" 2>&1 &
+                        --log "file=$dir/swtpm.log" >>"$dir/stdout" 2>&1 &
                 pid=$!
                 for _ in $(seq 50); do
                         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -125,7 +126,7 @@ ep_start_swtpm() {
                         return 0
                 fi
         done
-        ep_fail "swtpm did not start: $(cat "$dir/stdout")"
+        ep_fail "swtpm did not start: $(tail -n 5 "$dir/stdout" "$dir/swtpm.log" 2>/dev/null)"
 }
 
 ep_start_bus() {

@@ -64,18 +64,6 @@ k_swtpm_stop() {
 }
 
 k_swtpm_restart() {
-        local portvar="EP_SWTPM_PORT_$1" dir="$EP_TMP/$1" port pid
-        port=${!portvar}
-        swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-                --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
-                --flags not-need-init,startup-clear --tpmstate "dir=$dir" \
-                --log "file=$dir/swtpm.log" >>"$dir/stdout" 2>&1 &
-        pid=$!
-        EP_PIDS+=("$pid")
-        printf -v "EP_SWTPM_PID_$1" '%s' "$pid"
-        for _ in $(seq 100); do
-                (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-                sleep 0.1
-        done
-        ep_fail "swtpm $1 did not come back on port $port"
+        local portvar="EP_SWTPM_PORT_$1"
+        ep_start_swtpm "$1" "${!portvar}"
 }
