@@ -704,6 +704,11 @@ int manager_startup(Manager *m) {
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
+        /* A log pipe whose reader went away (stderr under a supervisor
+         * other than systemd, which would set IgnoreSIGPIPE=) fails the
+         * write with EPIPE instead of ending the daemon. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return log_error_errno(errno, "Failed to ignore SIGPIPE: %m");
         if (sd_event_add_signal(m->event, NULL, SIGTERM, on_term_signal, m) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGINT, on_term_signal, m) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0)

@@ -66,6 +66,51 @@ START_TEST(test_man_page) {
 }
 END_TEST
 
+/* endpointd(8) LOGGING: the table lists every kind with its MESSAGE_ID;
+ * and no man page names a MESSAGE_ID the table of kinds does not have (an
+ * example of journalctl with a made-up id filters nothing). */
+static const char *const man_pages[] = {
+        "endpointd.8",          "endpointctl.1",      "endpointd.conf.5", "endpointd-audit.5",
+        "endpointd-policy.5",   "endpointd-manifest.5", "endpointd-approval.5", "endpointd-dbus.7",
+        "endpointd-tpm.7",
+};
+
+START_TEST(test_man_message_ids) {
+        _cleanup_(freep) char *daemon = NULL;
+        size_t len;
+
+        ck_assert_int_eq(read_full_file(TOP_SRCDIR "/man/endpointd.8", 1 << 20, &daemon, &len), 0);
+        for (EventKind k = 0; k < _EVENT_KIND_MAX; k++) {
+                char line[128];
+
+                (void) snprintf(line, sizeof(line), "\n%s\t%s\n", event_kind_info(k)->name,
+                                event_kind_info(k)->message_id);
+                ck_assert_msg(strstr(daemon, line), "endpointd(8) LOGGING lacks the line of %s",
+                              event_kind_info(k)->name);
+        }
+        for (size_t i = 0; i < sizeof(man_pages) / sizeof(man_pages[0]); i++) {
+                _cleanup_(freep) char *data = NULL;
+                _cleanup_(freep) char *path = strjoin_alloc(TOP_SRCDIR "/man", "/", man_pages[i]);
+                const char *p;
+
+                ck_assert_ptr_nonnull(path);
+                ck_assert_int_eq(read_full_file(path, 1 << 20, &data, &len), 0);
+                for (p = data; (p = strstr(p, "MESSAGE_ID=")); p++) {
+                        const char *id = p + strlen("MESSAGE_ID=");
+                        EventKind k;
+
+                        if (strspn(id, "0123456789abcdef") < 32)
+                                continue;
+                        for (k = 0; k < _EVENT_KIND_MAX; k++)
+                                if (strncmp(id, event_kind_info(k)->message_id, 32) == 0)
+                                        break;
+                        ck_assert_msg(k < _EVENT_KIND_MAX, "%s names MESSAGE_ID=%.32s, which no event kind has",
+                                      man_pages[i], id);
+                }
+        }
+}
+END_TEST
+
 /* Every kind has its catalog entry ("-- ID" line), and the catalog has no
  * entry for an id the table does not know. */
 START_TEST(test_catalog) {
@@ -199,6 +244,7 @@ static Suite *make_suite(void) {
 
         tcase_add_test(tc, test_kinds_table);
         tcase_add_test(tc, test_catalog);
+        tcase_add_test(tc, test_man_message_ids);
         tcase_add_test(tc, test_fan_out);
         tcase_add_test(tc, test_allowed_level);
         tcase_add_test(tc, test_man_page);
