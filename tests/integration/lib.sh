@@ -80,9 +80,18 @@ trap 'exit 1' INT TERM
 
 # ep_free_port [LOW COUNT]: prints a TCP port on 127.0.0.1 that nothing
 # listens on, with port+1 free too (swtpm's control channel), one of COUNT
-# from LOW (default 30000 from 20000).
+# from LOW (default: from 10000 up to the ephemeral range).
 ep_free_port() {
-        local p low=${1:-20000} count=${2:-30000}
+        local p low=${1:-} count=${2:-} eph
+        # By default below the kernel's ephemeral range: a server started
+        # again on its port (swtpm killed by a test) cannot bind it while a
+        # client's connection holds it as its own local port (in TIME_WAIT
+        # for a minute after a flood of reconnects).
+        if [ -z "$low" ]; then
+                read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+                [ "$eph" -gt 12000 ] 2>/dev/null || eph=32768
+                low=10000 count=$((eph - 2 - 10000))
+        fi
         for _ in $(seq 200); do
                 p=$((low + RANDOM % count))
                 if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
