@@ -51,14 +51,16 @@ struct Tpm {
         bool approval_nv_checked;
 };
 
+static int tpm_fail(Tpm *t, TSS2_RC rc, const char *what);
+
 void tpm_flush_result(Tpm *t, TSS2_RC rc) {
         if (rc == TSS2_RC_SUCCESS || (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
                 return;
+        /* The first failure of the context names it; this one only adds
+         * that the context is gone. */
         if (!t->lost)
-                (void) snprintf(t->error, sizeof(t->error), "FlushContext: %s", Tss2_RC_Decode(rc));
+                (void) tpm_fail(t, rc, "FlushContext");
         t->lost = true;
-        log_debug("TPM FlushContext failed: %s (0x%x); reconnecting before the next call.", Tss2_RC_Decode(rc),
-                  (unsigned) rc);
 }
 
 void tpm_flush(Tpm *t, ESYS_TR handle) {
