@@ -41,8 +41,6 @@ for u in $(seq 2 10); do printf '\n[Subject]\nUID=%s\nRoles=monitor\n' "$u" >>"$
 
 R=$EP_ROOT
 mkdir -p "$R/bin"
-# Sparse: 64 MiB to hash, no disk used.
-truncate -s 64M "$R/bin/big"
 echo small >"$R/bin/small"
 
 cat >"$EP_TMP/hammer.py" <<'PY'
@@ -116,12 +114,22 @@ if [ -n "$EP_DAEMON_WRAPPER" ] || [ -n "$EP_SANITIZED" ]; then
         rss_check=
         ep_log "resident size not checked: the daemon runs under a wrapper or a sanitizer's allocator"
 fi
-# Under valgrind every call takes tens of times longer, and root's call
-# waits behind the hammer's in the bus queue: the run is for memory errors.
+# Under a wrapper (valgrind, there for memory errors) the same attack with
+# a lighter load. Valgrind runs one thread at a time and a thread gives up
+# its turn at a system call: with VerifyFile workers hashing a 64 MiB file,
+# the event loop waited for a worker's whole 256 KiB read-and-hash (about a
+# second under memcheck) at each of its own system calls, so root's call
+# behind 512 others took minutes. A 64 KiB file and 16 calls in flight
+# (four times uid 2's bound) still reach RateLimited; the nine uids' jobs
+# then end before they fill the queue, so Busy is not required there.
+BIG_SIZE=64M ONE_CONNECTIONS=8 ONE_IN_FLIGHT=64
 if [ -n "$EP_DAEMON_WRAPPER" ]; then
-        LATENCY_MAX=60000
-        ep_log "status latency bound raised to $LATENCY_MAX ms under $EP_DAEMON_WRAPPER"
+        BIG_SIZE=64K ONE_CONNECTIONS=2 ONE_IN_FLIGHT=8 LATENCY_MAX=60000
+        ep_log "under $EP_DAEMON_WRAPPER: a $BIG_SIZE file, $ONE_CONNECTIONS x $ONE_IN_FLIGHT calls in flight, status latency bound $LATENCY_MAX ms"
 fi
+
+# Sparse: BIG_SIZE to hash, no disk used.
+truncate -s "$BIG_SIZE" "$R/bin/big"
 
 ep_start
 it_manifest 1 "$EP_TMP/m1"
@@ -179,8 +187,8 @@ hammer_watch() {
         ep_ok "nothing but ok, Busy and RateLimited"
 }
 
-ep_attack "uid 2 (monitor) keeps 64 VerifyFile calls of a 64 MiB file in flight on each of 8 connections"
-hammer_watch one 2 8 64
+ep_attack "uid 2 (monitor) keeps $ONE_IN_FLIGHT VerifyFile calls of a $BIG_SIZE file in flight on each of $ONE_CONNECTIONS connections"
+hammer_watch one 2 "$ONE_CONNECTIONS" "$ONE_IN_FLIGHT"
 grep -q '^org.endpointd.Error.RateLimited(in-flight) ' "$EP_TMP/one.out" ||
         ep_fail "no call was refused for the calls uid 2 has in flight"
 ep_ok "calls beyond uid 2's calls in flight were refused with RateLimited"
@@ -189,8 +197,15 @@ ep_attack "nine monitors (uids 2 to 10) keep 8 VerifyFile calls in flight each"
 set --
 for u in $(seq 2 10); do set -- "$@" "$u" 1 8; done
 hammer_watch nine "$@"
-grep -q '^org.endpointd.Error.Busy ' "$EP_TMP/nine.out" || ep_fail "no call was refused with Busy"
-ep_ok "calls beyond the queue were refused with Busy"
+if grep -q '^org.endpointd.Error.Busy ' "$EP_TMP/nine.out"; then
+        ep_ok "calls beyond the queue were refused with Busy"
+elif [ -n "$EP_DAEMON_WRAPPER" ]; then
+        # 64 KiB jobs finish before nine uids fill the queue of 32; the
+        # native and the ASan+UBSan runs of this test require Busy.
+        ep_log "no call was refused with Busy (not required under a wrapper)"
+else
+        ep_fail "no call was refused with Busy"
+fi
 
 # Once the load is gone, VerifyFile works for the monitor again.
 for _ in $(seq 50); do
