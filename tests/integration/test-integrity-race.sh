@@ -42,6 +42,7 @@ if [ -z "$EP_DAEMON_WRAPPER" ]; then
         size=4294967296 digest=8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca
 else
         size=268435456 digest=a6d72ac7690f53be6ae46ba88506bd97302a093f7108472bd9efc3cefda06484
+        ep_log "under $EP_DAEMON_WRAPPER: a $size-byte file keeps the scan busy"
 fi
 truncate -s "$size" "$R/data/sparse.img"
 it_manifest 2 "$EP_TMP/m2"
