@@ -794,7 +794,7 @@ static int ecdsa_der_from_tpm(const TPMT_SIGNATURE *sig, uint8_t **ret, size_t *
 
 int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret_len) {
         TPM2B_DIGEST d = { .size = 32 };
-        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
+        TPMT_SIG_SCHEME ecdsa_sha256 = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
         TPMT_TK_HASHCHECK validation = { .tag = TPM2_ST_HASHCHECK, .hierarchy = TPM2_RH_NULL };
         TPMT_SIGNATURE *sig = NULL;
         TSS2_RC rc;
@@ -808,7 +808,7 @@ int tpm_sign_digest(Tpm *t, const uint8_t digest[32], uint8_t **ret, size_t *ret
         if (r < 0)
                 return r;
         memcpy(d.buffer, digest, 32);
-        rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme,
+        rc = Esys_Sign(t->esys, t->device, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &ecdsa_sha256,
                        &validation, &sig);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, rc, "Sign");
