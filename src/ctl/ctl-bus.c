@@ -17,6 +17,11 @@ int ctl_bus_connect(sd_bus **ret) {
                 log_error_errno(r, "Cannot connect to the system bus: %m");
                 return -EHOSTUNREACH;
         }
+        /* Every call, also Subscribe() and the bus daemon's AddMatch, waits
+         * this long: a small board that hashes a large file answers slowly,
+         * and sd-bus's own 25 s made `scan` fail where `status` waited.
+         * (It fails only for a NULL bus or in a forked child.) */
+        (void) sd_bus_set_method_call_timeout(*ret, CTL_CALL_TIMEOUT_USEC);
         return 0;
 }
 
@@ -56,8 +61,8 @@ int ctl_call_message(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply,
         int r;
 
         /* Long operations (a full scan, a TPM under load) report progress by
-         * signals; the call itself gets a generous timeout. */
-        r = sd_bus_call(bus, m, 120 * 1000000ULL, &error, ret_reply);
+         * signals; the call itself gets the generous timeout set at connect. */
+        r = sd_bus_call(bus, m, 0, &error, ret_reply);
         if (r < 0)
                 return ctl_bus_error(r, &error, what);
         return 0;

@@ -3,8 +3,14 @@
 
 #include <systemd/sd-bus.h>
 
+#include "util.h"
+
+/* How long any call of endpointctl waits for its reply. */
+#define CTL_CALL_TIMEOUT_USEC (120 * USEC_PER_SEC)
+
 /* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) and
- * registers endpointd's error names. On failure prints one line and returns
+ * registers endpointd's error names; every call on it waits up to
+ * CTL_CALL_TIMEOUT_USEC. On failure prints one line and returns
  * -EHOSTUNREACH. */
 int ctl_bus_connect(sd_bus **ret);
 
