@@ -328,8 +328,10 @@ ep_assert_contains() {
         esac
 }
 
-# ep_busctl ARGS: busctl on the private bus, addressed at endpointd.
-ep_busctl() { busctl --system "$@"; }
+# ep_busctl ARGS: busctl on the private bus, addressed at endpointd. It waits
+# as long as endpointctl does (120 s), not busctl's 25 s: a daemon under
+# valgrind that is hashing a large file answers slowly.
+ep_busctl() { busctl --system --timeout=120 "$@"; }
 
 # The extended key usage of each signer role, read from the one header that
 # defines them (grants and licences have OIDs of the project's own).

@@ -26,7 +26,7 @@ it_install() {
 }
 
 it_prop() {
-        busctl --system get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1 "$1" |
+        ep_busctl get-property org.endpointd.Endpoint1 /org/endpointd/Endpoint1 org.endpointd.Endpoint1 "$1" |
                 cut -d' ' -f2- | tr -d '"'
 }
 
