@@ -329,9 +329,10 @@ ep_assert_contains() {
 }
 
 # ep_busctl ARGS: busctl on the private bus, addressed at endpointd. It waits
-# as long as endpointctl does (120 s), not busctl's 25 s: a daemon under
-# valgrind that is hashing a large file answers slowly.
-ep_busctl() { busctl --system --timeout=120 "$@"; }
+# as long as endpointctl does (120 s), not sd-bus's 25 s: a daemon under
+# valgrind that is hashing a large file answers slowly. (busctl's --timeout
+# is for `call` only; sd-bus reads SYSTEMD_BUS_TIMEOUT for every call.)
+ep_busctl() { SYSTEMD_BUS_TIMEOUT=120 busctl --system "$@"; }
 
 # The extended key usage of each signer role, read from the one header that
 # defines them (grants and licences have OIDs of the project's own).
