@@ -17,8 +17,13 @@ typedef struct Subscriber {
         sd_bus_message *request;
         sd_bus_slot *name_watch; /* NameOwnerChanged for name */
         sd_bus_slot *owner_check; /* GetNameOwner(name) in flight */
+        unsigned retries; /* of the watch and the check, after a timeout */
         bool dead; /* dropped while a delivery was going on */
 } Subscriber;
+
+/* How often the name watch and the owner check are asked again when the
+ * bus did not answer in time (a loaded bus, not a client that left). */
+#define SUBSCRIBER_RETRIES_MAX 3U
 
 struct BusSubscriptions {
         Manager *manager;
@@ -114,12 +119,35 @@ static int on_subscriber_name_changed(sd_bus_message *msg, void *userdata, sd_bu
         return 0;
 }
 
+static int subscriber_watch(Subscriber *sub, sd_bus *bus);
+static int subscriber_check_owner(Subscriber *sub, sd_bus *bus);
+
+/* Whether reply is sd-bus's own error for a call the bus did not answer in
+ * time: the client may well be there, so the question is asked again (up
+ * to SUBSCRIBER_RETRIES_MAX times). A loop too busy to read the answer
+ * once dropped a live subscriber here, whose `endpointctl scan` then
+ * waited for ever. */
+static bool subscriber_retry(Subscriber *sub, const sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error((sd_bus_message *) reply);
+
+        if (!sd_bus_error_has_names(e, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT) ||
+            sub->retries >= SUBSCRIBER_RETRIES_MAX)
+                return false;
+        sub->retries++;
+        log_debug("The bus did not answer in time about %s; asking again (%u of %u).", sub->name, sub->retries,
+                  SUBSCRIBER_RETRIES_MAX);
+        return true;
+}
+
 static int on_subscriber_owner_checked(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Subscriber *sub = userdata;
 
         sub->owner_check = sd_bus_slot_unref(sub->owner_check);
-        if (sd_bus_message_is_method_error(reply, NULL))
-                subscriber_drop(sub, "it left the bus before it could be watched");
+        if (!sd_bus_message_is_method_error(reply, NULL))
+                return 0;
+        if (subscriber_retry(sub, reply) && subscriber_check_owner(sub, sd_bus_message_get_bus(reply)) >= 0)
+                return 0;
+        subscriber_drop(sub, "it left the bus before it could be watched");
         return 0;
 }
 
@@ -127,18 +155,37 @@ static int on_subscriber_owner_checked(sd_bus_message *reply, void *userdata, sd
  * client that left before the watch was in place is noticed here. */
 static int on_subscriber_watch_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Subscriber *sub = userdata;
-        int r;
+        sd_bus *bus = sd_bus_message_get_bus(reply);
 
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                subscriber_drop(sub, "the bus would not watch its name");
+                /* The failed match is removed with its slot; a new one replaces it. */
+                sub->name_watch = sd_bus_slot_unref(sub->name_watch);
+                if (!subscriber_retry(sub, reply) || subscriber_watch(sub, bus) < 0)
+                        subscriber_drop(sub, "the bus would not watch its name");
                 return 0;
         }
-        r = sd_bus_call_method_async(sd_bus_message_get_bus(reply), &sub->owner_check,
-                                     "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                     "GetNameOwner", on_subscriber_owner_checked, sub, "s", sub->name);
-        if (r < 0)
+        if (subscriber_check_owner(sub, bus) < 0)
                 subscriber_drop(sub, "its name could not be checked");
         return 0;
+}
+
+static int subscriber_check_owner(Subscriber *sub, sd_bus *bus) {
+        return sd_bus_call_method_async(bus, &sub->owner_check, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "GetNameOwner", on_subscriber_owner_checked, sub,
+                                        "s", sub->name);
+}
+
+/* Asks the bus for NameOwnerChanged of sub's name. */
+static int subscriber_watch(Subscriber *sub, sd_bus *bus) {
+        char match[256];
+
+        /* A unique name is ':' and [A-Za-z0-9_.-]: nothing to quote. */
+        (void) snprintf(match, sizeof(match),
+                        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
+                        sub->name);
+        return sd_bus_add_match_async(bus, &sub->name_watch, match, on_subscriber_name_changed,
+                                      on_subscriber_watch_installed, sub);
 }
 
 /* Whether sub still holds the permission; drops it (and says why) if not. */
@@ -200,7 +247,6 @@ static BusSubscriptions *subscriptions_of(Manager *m, sd_bus_message *msg) {
 static int subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(subscriber_freep) Subscriber *sub = NULL;
         const char *sender = sd_bus_message_get_sender(msg);
-        char match[256];
         unsigned mine = 0;
         uid_t uid;
         int r;
@@ -230,13 +276,7 @@ static int subscriptions_add(BusSubscriptions *set, sd_bus_message *msg, sd_bus_
         };
         if (!sub->name)
                 return -ENOMEM;
-        /* A unique name is ':' and [A-Za-z0-9_.-]: nothing to quote. */
-        (void) snprintf(match, sizeof(match),
-                        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
-                        sub->name);
-        r = sd_bus_add_match_async(sd_bus_message_get_bus(msg), &sub->name_watch, match,
-                                   on_subscriber_name_changed, on_subscriber_watch_installed, sub);
+        r = subscriber_watch(sub, sd_bus_message_get_bus(msg));
         if (r < 0)
                 return r;
         set->subscribers[set->n++] = TAKE_PTR(sub);

@@ -23,6 +23,8 @@
 #define RECHECK_PATHS_MAX 4096U
 /* ScanProgress is sent at most this often (at most 10 a second). */
 #define PROGRESS_INTERVAL_USEC (100 * USEC_PER_MSEC)
+/* Below the bus and every other source (see integrity_scan_start()). */
+#define PROGRESS_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 #define BUNDLE_MAGIC "endpointd-manifest-bundle 1\n"
 
 /* A verified, parsed manifest. Scans hold a reference, so installing a new
@@ -500,6 +502,13 @@ static int integrity_scan_start(Integrity *ig) {
         if (r >= 0)
                 r = sd_event_add_time_relative(ig->event, &ig->progress_timer, CLOCK_MONOTONIC,
                                                PROGRESS_INTERVAL_USEC, 0, on_progress_timer, ig);
+        /* Progress is only a courtesy: it goes out when nothing else waits.
+         * At the bus's priority, a loop slower than the interval (a loaded
+         * board; valgrind while a worker hashes) found the timer due again
+         * at every turn and dispatched nothing else: an InstallManifest
+         * call waited for minutes. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(ig->progress_timer, PROGRESS_PRIORITY);
         if (r < 0) {
                 integrity_scan_stop(ig);
                 return log_error_errno(r, "Failed to watch the scan: %m");
