@@ -36,8 +36,9 @@ ep_expect_exit 0 ep_ctl --no-progress scan
 # scan`'s wait (it once took any NameOwnerChanged for the daemon's exit).
 # A sparse file of zeros keeps the scan busy for a while; its digest is
 # fixed: 4 GiB natively, 256 MiB under a wrapper (valgrind hashes at about
-# 15 MB/s and hands its one running thread round coarsely; the 4 GiB scan
-# took 270 s there and a client's call timed out behind it).
+# 15 MB/s: the 4 GiB scan took 270 s there). The calls that once timed out
+# here under valgrind waited behind the scan's progress timer; see
+# test-integrity-slow-loop.sh.
 if [ -z "$EP_DAEMON_WRAPPER" ]; then
         size=4294967296 digest=8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca
 else
